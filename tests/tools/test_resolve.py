@@ -1,0 +1,97 @@
+"""Name resolution: id → exact name → fuzzy, never guessing between close candidates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tools.errors import AmbiguousLoadTest, NoMatchingLoadTest
+from tools.models import LoadTest
+from tools.resolve import choose, meaningful_words, parse_id
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def load_test(id_: int, name: str, project: int = 77) -> LoadTest:
+    return LoadTest(id=id_, name=name, project_id=project, created=NOW, updated=NOW)
+
+
+TESTS = [
+    load_test(501, "Orders API Soak Test"),
+    load_test(502, "Orders API Smoke"),
+    load_test(503, "Checkout Spike Test"),
+    load_test(504, "Login & Auth Flow"),
+    load_test(505, "Search Stress Test", 78),
+    load_test(506, "Homepage Browser Test", 78),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(501, 501), ("501", 501), ("#501", 501), ("id 501", 501), ("test 501", 501), (" #7 ", 7), ("orders", None), (0, None), (True, None)],
+)
+def test_ids_are_recognised(value: int | str, expected: int | None) -> None:
+    assert parse_id(value) == expected
+
+
+def test_filler_words_are_dropped_but_never_everything() -> None:
+    assert meaningful_words("please start the Orders soak test") == ["orders", "soak"]
+    assert meaningful_words("the test") == ["the", "test"]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("Orders API Soak Test", 501),
+        ("orders api soak test", 501),
+        ("orders soak test", 501),
+        ("the orders soak test please", 501),
+        ("ORDERS SOAK", 501),
+        ("orders smoke", 502),
+        ("order smoke", 502),
+        ("checkout", 503),
+        ("chekout spike", 503),
+        ("auth", 504),
+        ("login", 504),
+        ("search stress", 505),
+        ("homepage", 506),
+    ],
+)
+def test_one_clear_winner(phrase: str, expected: int) -> None:
+    assert choose(phrase, TESTS).id == expected
+
+
+@pytest.mark.parametrize("phrase", ["orders", "orders api", "the orders test", "orders api test please"])
+def test_close_candidates_are_ambiguous_and_named(phrase: str) -> None:
+    with pytest.raises(AmbiguousLoadTest) as caught:
+        choose(phrase, TESTS)
+    names = {c.name for c in caught.value.candidates}
+    assert names == {"Orders API Soak Test", "Orders API Smoke"}
+    assert "Orders API Soak Test" in str(caught.value) and "Orders API Smoke" in str(caught.value)
+
+
+def test_same_name_in_two_projects_is_ambiguous() -> None:
+    tests = [*TESTS, load_test(600, "Checkout Spike Test", 78)]
+    with pytest.raises(AmbiguousLoadTest) as caught:
+        choose("checkout spike test", tests)
+    assert {c.id for c in caught.value.candidates} == {503, 600}
+
+
+def test_no_match_suggests_what_is_close() -> None:
+    with pytest.raises(NoMatchingLoadTest) as caught:
+        choose("payments gateway", TESTS)
+    assert str(caught.value).startswith("No load test matches 'payments gateway'.")
+    with pytest.raises(NoMatchingLoadTest) as caught:
+        choose("orders soak xyzzy quux", TESTS)
+    assert "Did you mean" in str(caught.value) and "Orders API Soak Test" in str(caught.value)
+
+
+def test_filler_only_phrase_does_not_pick_a_test() -> None:
+    with pytest.raises((AmbiguousLoadTest, NoMatchingLoadTest)):
+        choose("the test please", TESTS)
+
+
+def test_empty_phrase_is_a_clear_error() -> None:
+    with pytest.raises(NoMatchingLoadTest, match="Say which load test"):
+        choose("   ", TESTS)

@@ -1,0 +1,366 @@
+"""The async HTTP client for the Grafana Cloud k6 API (v6, legacy v2 runs, v5 metrics).
+
+What it takes care of, so nothing above it has to:
+
+* authentication: ``Authorization: Bearer <token>`` and ``X-Stack-Id`` for v6/v5, ``Authorization: Token``
+  for legacy v2; a stack URL is turned into a stack id once, through ``GET /cloud/v6/auth``;
+* retries with exponential backoff and jitter on network errors, 5xx and 429 (honouring
+  ``Retry-After``) for requests that are safe to repeat: idempotent ones, and a start that carries a
+  ``K6-Idempotency-Key`` (the same key on every attempt, so the API starts one run at most);
+* paging through ``$top``/``$skip`` until no ``@nextLink`` remains;
+* turning every error response into a typed :class:`~tools.errors.ApiError`.
+
+The token lives in a ``SecretStr`` and is only ever written into the request header: it is not in any
+repr, log line or exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from tools.config import K6CloudSettings
+from tools.errors import ApiError, ApiUnavailable, ConfigurationError, error_class_for
+from tools.models import AuthenticationResponse, Page
+
+log = logging.getLogger("k6bot.client")
+
+ApiFlavour = Literal["v6", "v5", "v2", "auth"]
+M = TypeVar("M", bound=BaseModel)
+
+USER_AGENT = "k6bot/0.1 (+https://github.com/k6bot/k6bot)"
+MAX_PAGE_SIZE = 1000
+IDEMPOTENCY_HEADER = "K6-Idempotency-Key"
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Errors raised before the request reached the server: retrying them can never repeat a side effect.
+_NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class K6CloudClient:
+    """Typed async access to the k6 Cloud API. Use as ``async with K6CloudClient(settings) as client``."""
+
+    def __init__(
+        self,
+        settings: K6CloudSettings | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        backoff_base: float = 0.5,
+        backoff_max: float = 8.0,
+        max_retry_after: float = 60.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.settings = settings or K6CloudSettings()
+        if self.settings.token is None:
+            raise ConfigurationError("K6_CLOUD_TOKEN is not set: k6bot needs a Grafana Cloud k6 API token.")
+        self._token: SecretStr = self.settings.token
+        self._stack_id: int | None = self.settings.stack_id
+        self._stack_lock = asyncio.Lock()
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.max_retry_after = max_retry_after
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=self.settings.api_url,
+            timeout=httpx.Timeout(self.settings.timeout),
+            transport=transport,
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> K6CloudClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"K6CloudClient(api_url={self.settings.api_url!r}, stack_id={self._stack_id!r})"
+
+    @property
+    def api_url(self) -> str:
+        return self.settings.api_url
+
+    # ------------------------------------------------------------------ stack
+
+    async def stack_id(self) -> int:
+        """The stack id for X-Stack-Id: configured, or looked up once from K6_CLOUD_STACK_URL."""
+        if self._stack_id is not None:
+            return self._stack_id
+        async with self._stack_lock:
+            if self._stack_id is None:
+                if not self.settings.stack_url:
+                    raise ConfigurationError(
+                        "Set K6_CLOUD_STACK_ID (the numeric Grafana stack id) or K6_CLOUD_STACK_URL "
+                        "(e.g. https://mystack.grafana.net)."
+                    )
+                auth = await self.authenticate(self.settings.stack_url)
+                self._stack_id = auth.stack_id
+        return self._stack_id
+
+    async def authenticate(self, stack_url: str) -> AuthenticationResponse:
+        """Validate the token against a stack URL (``GET /cloud/v6/auth``)."""
+        response = await self.request(
+            "GET", "/cloud/v6/auth", api="auth", headers={"X-Stack-Url": stack_url}, idempotent=True
+        )
+        return parse_model(AuthenticationResponse, response)
+
+    # ------------------------------------------------------------------ requests
+
+    async def _auth_headers(self, api: ApiFlavour) -> dict[str, str]:
+        secret = self._token.get_secret_value()
+        if api == "v2":
+            return {"Authorization": f"Token {secret}"}
+        headers = {"Authorization": f"Bearer {secret}"}
+        if api != "auth":
+            headers["X-Stack-Id"] = str(await self.stack_id())
+        return headers
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        api: ApiFlavour = "v6",
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        accept: str | None = "application/json",
+        idempotent: bool,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        """Send one logical request, retrying where that is safe, and return the 2xx response.
+
+        ``idempotent`` says whether repeating the request is harmless; a request with an
+        ``idempotency_key`` is made safe to repeat by the API, so it is retried too (with the same key).
+        Raises :class:`ApiError` (typed by status) or :class:`ApiUnavailable`.
+        """
+        send_headers = dict(headers or {})
+        send_headers.update(await self._auth_headers(api))
+        if accept:
+            send_headers.setdefault("Accept", accept)
+        if idempotency_key is not None:
+            send_headers[IDEMPOTENCY_HEADER] = idempotency_key
+        retry_safe = idempotent or idempotency_key is not None
+        max_attempts = 1 + self.settings.max_retries
+        clean_params = _clean_params(params)
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.monotonic()
+            try:
+                response = await self._http.request(
+                    method,
+                    path,
+                    params=clean_params,
+                    json=json,
+                    content=content,
+                    files=files,
+                    data=data,
+                    headers=send_headers,
+                )
+            except httpx.TransportError as exc:
+                may_retry = retry_safe or isinstance(exc, _NOT_SENT_ERRORS)
+                log.warning(
+                    "%s %s: %s on attempt %d/%d", method, path, type(exc).__name__, attempt, max_attempts
+                )
+                if may_retry and attempt < max_attempts:
+                    await self._sleep(self._backoff(attempt))
+                    continue
+                raise ApiUnavailable(_transport_sentence(exc, self.settings.api_url), attempts=attempt) from None
+            elapsed = time.monotonic() - started
+            log.debug("%s %s -> %d in %.0f ms (attempt %d)", method, path, response.status_code, elapsed * 1000, attempt)
+            if response.is_success:
+                return response
+            retry_after = _retry_after(response)
+            if (
+                retry_safe
+                and response.status_code in _RETRY_STATUSES
+                and attempt < max_attempts
+                and (retry_after is None or retry_after <= self.max_retry_after)
+            ):
+                delay = retry_after if retry_after is not None else self._backoff(attempt)
+                log.warning(
+                    "%s %s -> %d, retrying in %.2f s (attempt %d/%d)",
+                    method,
+                    path,
+                    response.status_code,
+                    delay,
+                    attempt,
+                    max_attempts,
+                )
+                await response.aclose()
+                await self._sleep(delay)
+                continue
+            raise api_error_from_response(response, method=method, path=path, attempts=attempt)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter: a random delay in [c/2, c] where c = base * 2**(attempt-1), capped."""
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)
+
+    async def get_model(self, model: type[M], path: str, *, api: ApiFlavour = "v6", params: Mapping[str, Any] | None = None) -> M:
+        response = await self.request("GET", path, api=api, params=params, idempotent=True)
+        return parse_model(model, response)
+
+    # ------------------------------------------------------------------ paging
+
+    async def get_page(self, model: type[M], path: str, params: Mapping[str, Any] | None = None) -> Page[M]:
+        response = await self.request("GET", path, params=params, idempotent=True)
+        return parse_model(Page[model], response)  # type: ignore[valid-type]
+
+    async def paginate(
+        self,
+        model: type[M],
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        limit: int | None = None,
+        skip: int = 0,
+    ) -> AsyncIterator[M]:
+        """Yield every item of a v6 list, page by page, until the API stops sending ``@nextLink``.
+
+        The next page is rebuilt from ``$skip`` rather than by following ``@nextLink`` verbatim (its
+        scheme has varied between API versions); ``limit`` stops early.
+        """
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be within 1..{MAX_PAGE_SIZE}")
+        yielded = 0
+        offset = skip
+        base = dict(params or {})
+        while True:
+            top = page_size if limit is None else max(1, min(page_size, limit - yielded))
+            page = await self.get_page(model, path, {**base, "$top": top, "$skip": offset})
+            for item in page.value:
+                yield item
+                yielded += 1
+                if limit is not None and yielded >= limit:
+                    return
+            if not page.next_link or not page.value:
+                return
+            offset += len(page.value)
+
+    async def collect(
+        self, model: type[M], path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None
+    ) -> list[M]:
+        return [item async for item in self.paginate(model, path, params, limit=limit)]
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def parse_model(model: type[M], response: httpx.Response) -> M:
+    """Parse a response body into ``model``; a body that does not fit is an API error, not a crash."""
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise ApiError(
+            response.status_code,
+            code="unexpected_response",
+            api_message=f"unexpected response shape at '{where}': {first.get('msg', 'invalid')}",
+            method=response.request.method,
+            path=response.request.url.path,
+            sentence=(
+                f"k6 Cloud answered {response.request.method} {response.request.url.path} with a body k6bot "
+                f"does not understand ({where or 'body'}: {first.get('msg', 'invalid')})."
+            ),
+        ) from None
+
+
+def api_error_from_response(response: httpx.Response, *, method: str, path: str, attempts: int = 1) -> ApiError:
+    """Build the typed error for a non-2xx response from the API's ``{"error": {...}}`` body."""
+    code = api_message = target = None
+    details: list[Any] | None = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        code = _str_or_none(err.get("code"))
+        api_message = _str_or_none(err.get("message"))
+        target = _str_or_none(err.get("target"))
+        details = err.get("details") if isinstance(err.get("details"), list) else None
+    elif isinstance(body, dict) and ("detail" in body or "message" in body):
+        api_message = _str_or_none(body.get("detail") or body.get("message"))
+    elif response.text and len(response.text) < 300 and "<" not in response.text:
+        api_message = response.text.strip()
+    cls = error_class_for(response.status_code)
+    return cls(
+        response.status_code,
+        code=code,
+        api_message=api_message,
+        target=target,
+        details=details,
+        method=method,
+        path=path,
+        retry_after=_retry_after(response),
+        attempts=attempts,
+    )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    raw = response.headers.get("Retry-After")
+    if not raw:
+        return None
+    raw = raw.strip()
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Drop unset query parameters and render values the way the API expects them."""
+    if not params:
+        return None
+    clean: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            clean[key] = "true" if value else "false"
+        elif isinstance(value, datetime):
+            clean[key] = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        elif isinstance(value, list | tuple):
+            # `ids[]` style parameters repeat; others (e.g. project_id_in) are comma-separated.
+            clean[key] = [str(v) for v in value] if key.endswith("[]") else ",".join(str(v) for v in value)
+        else:
+            clean[key] = value
+    return clean
+
+
+def _transport_sentence(exc: httpx.TransportError, api_url: str) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"k6 Cloud at {api_url} did not answer in time. Try again, or raise K6_CLOUD_TIMEOUT."
+    return f"Could not reach k6 Cloud at {api_url} ({type(exc).__name__}). Check the network or K6_CLOUD_API_URL."

@@ -1,0 +1,126 @@
+"""Input field types and helpers shared by the operation declarations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AliasChoices, BaseModel, Field
+
+from tools.outputs import Output, decode_cursor, encode_cursor
+from tools.registry import InputModel, OpContext, RefKind
+
+T = TypeVar("T", bound=BaseModel)
+
+LoadTestRef = Annotated[
+    Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=300)],
+    RefKind.LOAD_TEST,
+    Field(
+        description="The load test: its numeric id (e.g. 501), its exact name, or words naming it "
+        "(e.g. 'orders soak test'). A phrase that fits several tests is refused with the candidates.",
+        examples=[501, "orders soak test"],
+    ),
+]
+
+MaybeLoadTestRef = Annotated[
+    Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=300)] | None,
+    RefKind.LOAD_TEST,
+    Field(description="Only this load test: its id or words naming it. Leave out for all load tests."),
+]
+
+ProjectRef = Annotated[
+    Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=255)],
+    RefKind.PROJECT,
+    Field(description="The project: its numeric id or its name.", examples=[77, "Payments"]),
+]
+
+MaybeProjectRef = Annotated[
+    Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=255)] | None,
+    RefKind.PROJECT,
+    Field(description="Only this project: its id or name. Leave out for all projects."),
+]
+
+TEST_RUN_ID = Field(
+    ge=1,
+    description="ID of the test run, e.g. 1234.",
+    validation_alias=AliasChoices("test_run_id", "run_id", "test_run", "id"),
+)
+
+Limit = Annotated[
+    int,
+    Field(ge=1, le=1000, description="How many items to return at most (1–1000, sent to the API as $top)."),
+]
+
+Cursor = Annotated[
+    str | None,
+    Field(max_length=4000, description="The next_cursor of a previous answer, for the next page."),
+]
+
+
+def positive_id(description: str, *aliases: str) -> Any:
+    """A required id field (≥ 1)."""
+    if aliases:
+        return Field(ge=1, description=description, validation_alias=AliasChoices(*aliases))
+    return Field(ge=1, description=description)
+
+
+class TestRunInput(InputModel):
+    test_run_id: int = TEST_RUN_ID
+
+
+class LoadTestInput(InputModel):
+    load_test: LoadTestRef
+
+
+class ProjectInput(InputModel):
+    project: ProjectRef
+
+
+class PageInput(InputModel):
+    limit: Limit = 20
+    cursor: Cursor = None
+
+
+class Listing(Output, Generic[T]):
+    """A page of items with a cursor for the next page."""
+
+    items: list[T]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.")
+    total: int | None = Field(default=None, description="How many items exist in all.")
+
+    def text(self) -> str:
+        if not self.items:
+            return "Nothing found."
+        lines = [f"{len(self.items)} of {self.total if self.total is not None else '?'}:"]
+        for item in self.items:
+            data = item.model_dump()
+            label = data.get("name") or data.get("key") or data.get("k6_load_zone_id") or ""
+            ident = data.get("id", data.get("project_id", data.get("key_id")))
+            lines.append(f"- {label} (id {ident})" if label else f"- id {ident}")
+        if self.next_cursor:
+            lines.append("(more: call again with the next_cursor)")
+        return "\n".join(lines)
+
+
+async def page_of(
+    ctx: OpContext,
+    model: type[T],
+    path: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    params: dict[str, Any] | None = None,
+) -> Listing[T]:
+    """One page of a v6 list as a :class:`Listing`, with an opaque skip cursor."""
+    skip = int(decode_cursor(cursor).get("skip", 0))
+    page = await ctx.client.get_page(model, path, {**(params or {}), "$top": limit, "$skip": skip, "$count": True})
+    next_cursor = encode_cursor({"skip": skip + len(page.value)}) if page.next_link and page.value else None
+    return Listing[model](items=page.value, next_cursor=next_cursor, total=page.count)  # type: ignore[valid-type]
+
+
+def nonempty(data: dict[str, Any]) -> dict[str, Any]:
+    """Drop unset (None) values from a request body."""
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def fact(ctx: OpContext, key: str, default: Any = None) -> Any:
+    return ctx.facts.get(key, default)

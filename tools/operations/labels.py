@@ -1,0 +1,233 @@
+"""Label operations: the organization's label keys and the labels on projects."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, model_validator
+
+from tools.models import LabelKey, ProjectLabel, ProjectLabelSet
+from tools.operations.common import ProjectInput, ProjectRef
+from tools.outputs import Done, Output
+from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
+
+LABEL_PATTERN = r"^[^\s'\";\\%]+$"
+KEY_NOT_FOUND = "Label key {label_key_id} not found."
+
+
+class LabelKeyList(Output):
+    items: list[LabelKey]
+
+    def text(self) -> str:
+        if not self.items:
+            return "No label keys."
+        return "\n".join(
+            [f"{len(self.items)} label key(s):"]
+            + [f"- {k.key} (id {k.id}){': ' + k.description if k.description else ''}" for k in self.items]
+        )
+
+
+class ProjectLabelList(Output):
+    project_id: int
+    items: list[ProjectLabel]
+
+    def text(self) -> str:
+        labels = ", ".join(f"{label.key}={label.value}" for label in self.items) or "none"
+        return f"Labels of project {self.project_id}: {labels}."
+
+
+class ProjectLabelSetList(Output):
+    project_id: int
+    items: list[ProjectLabelSet]
+
+    def text(self) -> str:
+        labels = ", ".join(f"{label.key}={label.value}" for label in self.items) or "none"
+        return f"Labels of project {self.project_id} are now: {labels}."
+
+
+class _Keys(BaseModel):
+    value: list[LabelKey]
+
+
+class _Labels(BaseModel):
+    value: list[ProjectLabel]
+
+
+class _LabelSets(BaseModel):
+    value: list[ProjectLabelSet]
+
+
+class NoInput(InputModel):
+    pass
+
+
+@operation(
+    name="list_label_keys",
+    title="List label keys",
+    group="labels",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/labels")],
+    description="""
+    List the organization's label keys (the names projects can be labelled with). Read-only.
+    """,
+)
+async def list_label_keys(ctx: OpContext, args: NoInput) -> LabelKeyList:
+    return LabelKeyList(items=(await ctx.get(_Keys, "/cloud/v6/labels")).value)
+
+
+class NewLabelKey(InputModel):
+    key: str = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN, description="The key, e.g. 'team'.")
+    description: str | None = Field(default=None, min_length=1, max_length=255, description="What the key means.")
+
+
+class CreateLabelKeysInput(InputModel):
+    keys: list[NewLabelKey] = Field(min_length=1, max_length=100, description="Label keys to add.")
+
+
+@operation(
+    name="create_label_keys",
+    title="Create label keys",
+    group="labels",
+    safety=Safety.ADMIN,
+    idempotent=False,
+    endpoints=[Endpoint("POST", "/cloud/v6/labels")],
+    confirm=lambda v: "Create label key(s) " + ", ".join(f"'{k['key']}'" for k in v.get("keys", [])) + "?",
+    errors={400: "Duplicate label keys in the request.", 409: "The organization would exceed 100 label keys."},
+    description="""
+    Add label keys to the organization (existing keys stay).
+    """,
+)
+async def create_label_keys(ctx: OpContext, args: CreateLabelKeysInput) -> LabelKeyList:
+    body = {"value": [k.model_dump(exclude_none=True) for k in args.keys]}
+    return LabelKeyList(items=(await ctx.send_model(_Keys, "POST", "/cloud/v6/labels", idempotent=False, json=body)).value)
+
+
+class UpdateLabelKeyInput(InputModel):
+    label_key_id: int = Field(ge=1, description="ID of the label key.")
+    key: str | None = Field(default=None, min_length=1, max_length=64, pattern=LABEL_PATTERN, description="New key name.")
+    description: str | None = Field(default=None, min_length=1, max_length=255, description="New description.")
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdateLabelKeyInput:
+        if self.key is None and self.description is None:
+            raise ValueError("give key or description")
+        return self
+
+
+@operation(
+    name="update_label_key",
+    title="Change a label key",
+    group="labels",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    endpoints=[Endpoint("PATCH", "/cloud/v6/labels/{id}")],
+    confirm="Change label key {label_key_id}" + " (key → '{key}', description → '{description}')?",
+    errors={404: KEY_NOT_FOUND, 409: "A label key named '{key}' already exists."},
+    description="""
+    Rename a label key or change its description (admins only).
+    """,
+)
+async def update_label_key(ctx: OpContext, args: UpdateLabelKeyInput) -> LabelKey:
+    body = args.model_dump(include={"key", "description"}, exclude_none=True)
+    return await ctx.send_model(LabelKey, "PATCH", f"/cloud/v6/labels/{args.label_key_id}", idempotent=True, json=body)
+
+
+class LabelKeyInput(InputModel):
+    label_key_id: int = Field(ge=1, description="ID of the label key.")
+
+
+@operation(
+    name="delete_label_key",
+    title="Delete a label key",
+    group="labels",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    destructive=True,
+    endpoints=[Endpoint("DELETE", "/cloud/v6/labels/{id}")],
+    confirm="Delete label key {label_key_id}? Every project label using it is removed too.",
+    errors={404: KEY_NOT_FOUND},
+    description="""
+    Delete a label key; every project label using it is removed too (admins only).
+    """,
+)
+async def delete_label_key(ctx: OpContext, args: LabelKeyInput) -> Done:
+    await ctx.send("DELETE", f"/cloud/v6/labels/{args.label_key_id}", idempotent=True)
+    return Done(message=f"Label key {args.label_key_id} deleted.", id=args.label_key_id)
+
+
+@operation(
+    name="list_project_labels",
+    title="List a project's labels",
+    group="labels",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/projects/{project_id}/labels")],
+    errors={404: "Project {project} not found."},
+    description="""
+    List the labels (key=value) on a project. Read-only.
+    """,
+)
+async def list_project_labels(ctx: OpContext, args: ProjectInput) -> ProjectLabelList:
+    labels = await ctx.get(_Labels, f"/cloud/v6/projects/{args.project}/labels")
+    return ProjectLabelList(project_id=int(args.project), items=labels.value)
+
+
+class LabelValue(InputModel):
+    key: str = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN, description="Label key, e.g. 'team'.")
+    value: str = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN, description="Label value, e.g. 'payments'.")
+
+
+class SetProjectLabelsInput(InputModel):
+    project: ProjectRef
+    labels: list[LabelValue] = Field(max_length=30, description="The complete set of labels the project should have.")
+
+
+@operation(
+    name="set_project_labels",
+    title="Replace a project's labels",
+    group="labels",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    destructive=True,
+    endpoints=[Endpoint("PUT", "/cloud/v6/projects/{project_id}/labels")],
+    confirm=lambda v: (
+        f"Replace the labels of project '{v.get('project_name')}' (id {v.get('project_id')}) with "
+        + (", ".join(f"{label['key']}={label['value']}" for label in v.get("labels", [])) or "no labels")
+        + "?"
+    ),
+    errors={
+        400: "Invalid label key or duplicate keys: {api_message}",
+        404: "Project {project} not found.",
+        409: "Too many labels (30 per project, 500 pairs per organization).",
+    },
+    description="""
+    Replace all labels on a project with the given key=value pairs.
+    """,
+)
+async def set_project_labels(ctx: OpContext, args: SetProjectLabelsInput) -> ProjectLabelSetList:
+    body = {"value": [label.model_dump() for label in args.labels]}
+    result = await ctx.send_model(_LabelSets, "PUT", f"/cloud/v6/projects/{args.project}/labels", idempotent=True, json=body)
+    return ProjectLabelSetList(project_id=int(args.project), items=result.value)
+
+
+class RemoveProjectLabelInput(InputModel):
+    project: ProjectRef
+    key: str = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN, description="The label key to remove.")
+
+
+@operation(
+    name="delete_project_label",
+    title="Remove a label from a project",
+    group="labels",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    destructive=True,
+    endpoints=[Endpoint("DELETE", "/cloud/v6/projects/{project_id}/labels/{key}")],
+    confirm="Remove label '{key}' from project '{project_name}' (id {project_id})?",
+    errors={404: "Project '{project_name}' has no label '{key}'."},
+    description="""
+    Remove one label from a project.
+    """,
+)
+async def delete_project_label(ctx: OpContext, args: RemoveProjectLabelInput) -> Done:
+    await ctx.send("DELETE", f"/cloud/v6/projects/{args.project}/labels/{args.key}", idempotent=True)
+    return Done(message=f"Label '{args.key}' removed from project {args.project}.", id=int(args.project))

@@ -1,0 +1,127 @@
+"""The legacy v2 runs API (deprecated by Grafana; kept for what v6 does not offer, such as `public_id`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from tools.client import parse_model
+from tools.models import LegacyRun, LegacyRunEnvelope, LegacyRunList, LegacyRunStatus
+from tools.operations.common import TEST_RUN_ID, LoadTestInput, MaybeLoadTestRef
+from tools.outputs import Output
+from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
+
+DEPRECATED = "The legacy v2 API is no longer developed by Grafana; prefer the v6 operations."
+NOT_FOUND = "Test run {test_run_id} not found (legacy API)."
+
+
+class LegacyRunResult(Output):
+    message: str
+    run: LegacyRun
+
+    def text(self) -> str:
+        r = self.run
+        result = {0: "passed", 1: "failed"}.get(r.result_status or -1, "") if r.run_status == LegacyRunStatus.FINISHED else ""
+        return f"{self.message}\nRun {r.id} (test {r.test_id}): {r.run_status_name}{', ' + result if result else ''}."
+
+
+class LegacyRuns(Output):
+    items: list[LegacyRun]
+    count: int | None = None
+
+    def text(self) -> str:
+        if not self.items:
+            return "No runs."
+        rows = [f"- run {r.id}: {r.run_status_name}, created {r.created}" for r in self.items]
+        return "\n".join([f"{len(self.items)} run(s):", *rows])
+
+
+class LegacyRunInput(InputModel):
+    test_run_id: int = TEST_RUN_ID
+
+
+@operation(
+    name="legacy_start_load_test",
+    title="Start a load test (legacy v2 API)",
+    group="legacy",
+    safety=Safety.RUN,
+    idempotent=False,
+    endpoints=[Endpoint("POST", "/loadtests/v2/tests/{id}/start-testrun", api="v2")],
+    confirm="Start load test '{load_test_name}' (id {load_test_id}, project {project_id}) through the legacy v2 API?",
+    errors={404: "Load test {load_test} not found."},
+    deprecated=DEPRECATED,
+    description="""
+    Start a load test through the legacy v2 API (no idempotency key: never retried). Costs VUH and sends
+    real traffic. Prefer start_load_test.
+    """,
+)
+async def legacy_start_load_test(ctx: OpContext, args: LoadTestInput) -> LegacyRunResult:
+    response = await ctx.send("POST", f"/loadtests/v2/tests/{args.load_test}/start-testrun", api="v2", idempotent=False)
+    run = parse_model(LegacyRunEnvelope, response).run
+    return LegacyRunResult(message=f"Started '{ctx.facts.get('load_test_name')}': test run {run.id}.", run=run)
+
+
+@operation(
+    name="legacy_get_test_run",
+    title="Get a test run (legacy v2 API)",
+    group="legacy",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/loadtests/v2/runs/{id}", api="v2")],
+    errors={404: NOT_FOUND},
+    deprecated=DEPRECATED,
+    description="""
+    Get a test run from the legacy v2 API (numeric run_status, result_status, processing_status). Read-only.
+    """,
+)
+async def legacy_get_test_run(ctx: OpContext, args: LegacyRunInput) -> LegacyRunResult:
+    envelope = await ctx.get(LegacyRunEnvelope, f"/loadtests/v2/runs/{args.test_run_id}", api="v2")
+    return LegacyRunResult(message=f"Run {envelope.run.id}.", run=envelope.run)
+
+
+class LegacyListInput(InputModel):
+    load_test: MaybeLoadTestRef = Field(default=None, description="The load test whose runs to list (id or name).")
+    test_run_ids: list[int] | None = Field(default=None, max_length=100, description="Only these run ids.")
+
+
+@operation(
+    name="legacy_list_test_runs",
+    title="List a test's runs (legacy v2 API)",
+    group="legacy",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/loadtests/v2/runs", api="v2")],
+    errors={404: "Load test {load_test} not found."},
+    deprecated=DEPRECATED,
+    description="""
+    List the runs of a load test from the legacy v2 API. Read-only.
+    """,
+)
+async def legacy_list_test_runs(ctx: OpContext, args: LegacyListInput) -> LegacyRuns:
+    params: dict[str, object] = {}
+    if args.load_test is not None:
+        params["test_id"] = args.load_test
+    if args.test_run_ids:
+        params["ids[]"] = args.test_run_ids
+    listing = await ctx.get(LegacyRunList, "/loadtests/v2/runs", params=params, api="v2")
+    return LegacyRuns(items=listing.runs, count=listing.meta.get("count"))
+
+
+@operation(
+    name="legacy_stop_test_run",
+    title="Stop a test run (legacy v2 API)",
+    group="legacy",
+    safety=Safety.STOP,
+    idempotent=True,
+    destructive=True,
+    endpoints=[Endpoint("POST", "/loadtests/v2/runs/{id}/stop", api="v2")],
+    confirm="Stop test run {test_run_id} through the legacy v2 API?",
+    errors={404: NOT_FOUND, 409: "Run {test_run_id} is not running, so it cannot be stopped."},
+    deprecated=DEPRECATED,
+    description="""
+    Stop a running test run through the legacy v2 API; it ends as 'aborted by user'. Prefer abort_test_run.
+    """,
+)
+async def legacy_stop_test_run(ctx: OpContext, args: LegacyRunInput) -> LegacyRunResult:
+    await ctx.send("POST", f"/loadtests/v2/runs/{args.test_run_id}/stop", api="v2", idempotent=True)
+    envelope = await ctx.get(LegacyRunEnvelope, f"/loadtests/v2/runs/{args.test_run_id}", api="v2")
+    return LegacyRunResult(message=f"Run {args.test_run_id} stopped.", run=envelope.run)

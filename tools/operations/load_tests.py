@@ -1,0 +1,524 @@
+"""Load test operations: find, list, inspect, create, change, move, delete, scripts, start, validate."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from tools.client import parse_model
+
+from tools.errors import AmbiguousLoadTest, ApiError, InvalidInput, K6BotError, NoMatchingLoadTest
+from tools.models import LoadTest, StartedTestRun, TestRun, ValidateOptionsResult
+from tools.operations.common import (
+    Cursor,
+    Limit,
+    LoadTestInput,
+    LoadTestRef,
+    MaybeProjectRef,
+    ProjectRef,
+)
+from tools.operations.test_runs import script_file, test_name_quietly
+from tools.outputs import (
+    Done,
+    FoundTests,
+    LoadTestList,
+    LoadTestSummary,
+    RunSummary,
+    ScriptFile,
+    StartedRun,
+    TestMatch,
+    decode_cursor,
+    encode_cursor,
+    human_duration,
+    human_time,
+    status_phrase,
+    vuh_text,
+)
+from tools.registry import Endpoint, InputModel, OpContext, Preview, Safety, operation
+
+TESTS = "/cloud/v6/load_tests"
+NOT_FOUND = "Load test {load_test} not found."
+
+
+def test_path(test_id: int | str, suffix: str = "") -> str:
+    return f"{TESTS}/{test_id}{suffix}"
+
+
+# --------------------------------------------------------------------------- find / list / get
+
+
+class FindInput(InputModel):
+    phrase: str = Field(min_length=1, max_length=300, description="Words naming the test, e.g. 'orders soak'.")
+    project: MaybeProjectRef = None
+    limit: int = Field(default=5, ge=1, le=50, description="How many candidates to return at most.")
+
+
+@operation(
+    name="find_load_tests",
+    title="Find load tests by name",
+    group="tests",
+    safety=Safety.READ,
+    idempotent=True,
+    core=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/load_tests")],
+    description="""
+    Find load tests whose names match a phrase ("orders soak", "checkout"), best first, and say whether
+    exactly one is a clear match. Use it to get a test's id before starting it or listing its runs.
+    Read-only and free.
+    """,
+)
+async def find_load_tests(ctx: OpContext, args: FindInput) -> FoundTests:
+    scope = args.project if isinstance(args.project, int) else None
+    candidates = await ctx.catalog.find(args.phrase, project_id=scope, limit=args.limit)
+    matches = [
+        TestMatch(id=c.id, name=c.name, project_id=c.project_id, project_name=c.project_name, score=c.score)
+        for c in candidates
+    ]
+    best: TestMatch | None = None
+    ambiguous = False
+    try:
+        chosen = await ctx.catalog.resolve(args.phrase, project_id=scope)
+        best = next((m for m in matches if m.id == chosen.id), None) or TestMatch(
+            id=chosen.id, name=chosen.name, project_id=chosen.project_id, score=100.0
+        )
+    except AmbiguousLoadTest:
+        ambiguous = True
+    except NoMatchingLoadTest:
+        pass
+    return FoundTests(phrase=args.phrase, matches=matches, best=best, ambiguous=ambiguous)
+
+
+class ListLoadTestsInput(InputModel):
+    project: MaybeProjectRef = None
+    name: str | None = Field(default=None, max_length=300, description="Only the test with exactly this name.")
+    order_by: str = Field(
+        default="name",
+        pattern=r"^(id|project_id|name|created|updated)( desc)?$",
+        description="Sort field (id, project_id, name, created, updated), optionally followed by ' desc'.",
+    )
+    limit: Limit = 20
+    cursor: Cursor = None
+
+
+@operation(
+    name="list_load_tests",
+    title="List load tests",
+    group="tests",
+    safety=Safety.READ,
+    idempotent=True,
+    core=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/load_tests"), Endpoint("GET", "/cloud/v6/projects/{id}/load_tests")],
+    errors={404: "Project {project} not found."},
+    description="""
+    List load tests, in one project or in the whole stack, sorted by name. Returns compact summaries (id,
+    name, project) with a next_cursor for more. Read-only and free.
+    """,
+)
+async def list_load_tests(ctx: OpContext, args: ListLoadTestsInput) -> LoadTestList:
+    skip = int(decode_cursor(args.cursor).get("skip", 0))
+    path = f"/cloud/v6/projects/{args.project}/load_tests" if args.project is not None else TESTS
+    params = {"$top": args.limit, "$skip": skip, "$count": True, "$orderby": args.order_by, "name": args.name}
+    page = await ctx.client.get_page(LoadTest, path, params)
+    names = await _project_names_quietly(ctx)
+    next_cursor = encode_cursor({"skip": skip + len(page.value)}) if page.next_link and page.value else None
+    return LoadTestList(
+        items=[LoadTestSummary.from_test(t, names.get(t.project_id)) for t in page.value],
+        next_cursor=next_cursor,
+        total=page.count,
+        project_id=args.project if isinstance(args.project, int) else None,
+        project_name=ctx.facts.get("project_name"),
+    )
+
+
+async def _project_names_quietly(ctx: OpContext) -> dict[int, str]:
+    try:
+        return await ctx.catalog.project_names()
+    except K6BotError:
+        return {}
+
+
+@operation(
+    name="get_load_test",
+    title="Get a load test",
+    group="tests",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/load_tests/{id}")],
+    errors={404: NOT_FOUND},
+    description="""
+    Get a load test (id, name, project, baseline run, dates) by id or by name. Read-only.
+    """,
+)
+async def get_load_test(ctx: OpContext, args: LoadTestInput) -> LoadTest:
+    return ctx.facts.get("load_test") or await ctx.get(LoadTest, test_path(args.load_test))
+
+
+# --------------------------------------------------------------------------- create / update / move / delete
+
+
+class CreateLoadTestInput(InputModel):
+    project: ProjectRef
+    name: str = Field(min_length=1, max_length=300, description="Name of the new test, unique in the project.")
+    script: str | None = Field(
+        default=None, max_length=5_000_000, description="The k6 JavaScript source of the test (optional)."
+    )
+    k6_version: int | None = Field(default=None, description="Major k6 version the test needs, if any.")
+
+
+@operation(
+    name="create_load_test",
+    title="Create a load test",
+    group="tests",
+    safety=Safety.ADMIN,
+    idempotent=False,
+    endpoints=[Endpoint("POST", "/cloud/v6/projects/{id}/load_tests")],
+    confirm="Create load test '{name}' in project '{project_name}' (id {project_id})?",
+    errors={
+        404: "Project {project} not found.",
+        409: "Project '{project_name}' already has a load test named '{name}'.",
+        400: "k6 Cloud refused the new test '{name}': {api_message}",
+    },
+    description="""
+    Create a load test in a project from a k6 script. The name must be unique within the project.
+    """,
+)
+async def create_load_test(ctx: OpContext, args: CreateLoadTestInput) -> LoadTest:
+    files: dict[str, Any] = {"name": (None, args.name)}
+    if args.script is not None:
+        files["script"] = ("script.js", args.script.encode(), "application/javascript")
+    if args.k6_version is not None:
+        files["k6_version"] = (None, str(args.k6_version))
+    return await ctx.send_model(
+        LoadTest, "POST", f"/cloud/v6/projects/{args.project}/load_tests", idempotent=False, files=files
+    )
+
+
+class UpdateLoadTestInput(InputModel):
+    load_test: LoadTestRef
+    name: str | None = Field(default=None, min_length=1, max_length=300, description="New name.")
+    baseline_test_run_id: int | None = Field(default=None, ge=1, description="Run to compare other runs against.")
+    clear_baseline: bool = Field(default=False, description="Remove the baseline run.")
+    k6_version: int | None = Field(default=None, description="Major k6 version the test needs.")
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateLoadTestInput:
+        if self.name is None and self.baseline_test_run_id is None and not self.clear_baseline and self.k6_version is None:
+            raise ValueError("give at least one of name, baseline_test_run_id, clear_baseline, k6_version")
+        if self.clear_baseline and self.baseline_test_run_id is not None:
+            raise ValueError("baseline_test_run_id and clear_baseline contradict each other")
+        return self
+
+
+def _update_confirmation(values: dict[str, Any]) -> str:
+    changes = []
+    if values.get("name"):
+        changes.append(f"rename it to '{values['name']}'")
+    if values.get("baseline_test_run_id"):
+        changes.append(f"set run {values['baseline_test_run_id']} as its baseline")
+    if values.get("clear_baseline"):
+        changes.append("remove its baseline")
+    if values.get("k6_version") is not None:
+        changes.append(f"require k6 v{values['k6_version']}")
+    return f"Change load test '{values.get('load_test_name')}' (id {values.get('load_test_id')}): {', '.join(changes)}?"
+
+
+@operation(
+    name="update_load_test",
+    title="Change a load test",
+    group="tests",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    endpoints=[Endpoint("PATCH", "/cloud/v6/load_tests/{id}")],
+    confirm=_update_confirmation,
+    errors={404: NOT_FOUND, 409: "Another load test in this project is already named '{name}'."},
+    description="""
+    Rename a load test, set or clear its baseline run, or set its k6 version.
+    """,
+)
+async def update_load_test(ctx: OpContext, args: UpdateLoadTestInput) -> LoadTest:
+    body: dict[str, Any] = {}
+    if args.name is not None:
+        body["name"] = args.name
+    if args.baseline_test_run_id is not None:
+        body["baseline_test_run_id"] = args.baseline_test_run_id
+    if args.clear_baseline:
+        body["baseline_test_run_id"] = None
+    if args.k6_version is not None:
+        body["k6_version"] = args.k6_version
+    await ctx.send("PATCH", test_path(args.load_test), json=body, idempotent=True)
+    return await ctx.get(LoadTest, test_path(args.load_test))
+
+
+class MoveLoadTestInput(InputModel):
+    load_test: LoadTestRef
+    to_project: ProjectRef = Field(description="The project to move the test (and all its runs) into.")
+
+
+@operation(
+    name="move_load_test",
+    title="Move a load test to another project",
+    group="tests",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    endpoints=[Endpoint("PUT", "/cloud/v6/load_tests/{id}/move")],
+    confirm="Move load test '{load_test_name}' (id {load_test_id}) and all its runs to project "
+    "'{to_project_name}' (id {to_project_id})?",
+    errors={
+        404: "Load test {load_test} or project {to_project} not found.",
+        409: "Project '{to_project_name}' already has a load test named '{load_test_name}'.",
+    },
+    description="""
+    Move a load test, with all its runs, to another project of the same organization.
+    """,
+)
+async def move_load_test(ctx: OpContext, args: MoveLoadTestInput) -> LoadTest:
+    await ctx.send("PUT", test_path(args.load_test, "/move"), json={"project_id": args.to_project}, idempotent=True)
+    return await ctx.get(LoadTest, test_path(args.load_test))
+
+
+@operation(
+    name="delete_load_test",
+    title="Delete a load test",
+    group="tests",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    destructive=True,
+    endpoints=[Endpoint("DELETE", "/cloud/v6/load_tests/{id}")],
+    confirm="Delete load test '{load_test_name}' (id {load_test_id}) with all its runs and results?",
+    errors={404: NOT_FOUND, 409: "'{load_test_name}' has a run in progress; abort it before deleting the test."},
+    description="""
+    Delete a load test with its script, all its runs and their results, for good. Refused while one of
+    its runs is in progress.
+    """,
+)
+async def delete_load_test(ctx: OpContext, args: LoadTestInput) -> Done:
+    await ctx.send("DELETE", test_path(args.load_test), idempotent=True)
+    return Done(message=f"Load test '{ctx.facts.get('load_test_name')}' (id {args.load_test}) deleted.", id=args.load_test)
+
+
+@delete_load_test.preview
+async def _preview_delete_test(ctx: OpContext, args: LoadTestInput) -> Preview:
+    page = await ctx.client.get_page(TestRun, test_path(args.load_test, "/test_runs"), {"$count": True, "$top": 1})
+    count = page.count if page.count is not None else len(page.value)
+    return Preview(facts={"run_count": count}, notes=[f"It has {count} run(s); their results go with it."])
+
+
+# --------------------------------------------------------------------------- scripts
+
+
+class GetScriptInput(InputModel):
+    load_test: LoadTestRef
+    format: str = Field(
+        default="any",
+        pattern="^(any|javascript|archive)$",
+        description="'javascript' or 'archive' to insist on one type (refused if the script is the other); 'any' takes either.",
+    )
+
+
+_ACCEPT = {"any": "text/javascript, application/x-tar", "javascript": "text/javascript", "archive": "application/x-tar"}
+
+
+@operation(
+    name="get_load_test_script",
+    title="Get a load test's script",
+    group="tests",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/load_tests/{id}/script")],
+    errors={
+        404: NOT_FOUND,
+        406: "The script of '{load_test_name}' is not stored as {format}.",
+    },
+    description="""
+    Get a load test's current script: the k6 JavaScript source, or a k6 .tar archive as base64. Read-only.
+    """,
+)
+async def get_load_test_script(ctx: OpContext, args: GetScriptInput) -> ScriptFile:
+    response = await ctx.send("GET", test_path(args.load_test, "/script"), idempotent=True, accept=_ACCEPT[args.format])
+    content_type = response.headers.get("content-type", "application/octet-stream").split(";")[0]
+    return script_file(response.content, content_type, load_test_id=int(args.load_test))
+
+
+class UploadScriptInput(InputModel):
+    load_test: LoadTestRef
+    script: str | None = Field(default=None, max_length=5_000_000, description="New k6 JavaScript source.")
+    archive_base64: str | None = Field(default=None, max_length=70_000_000, description="A k6 .tar archive, base64-encoded.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> UploadScriptInput:
+        if (self.script is None) == (self.archive_base64 is None):
+            raise ValueError("give exactly one of script or archive_base64")
+        return self
+
+    def payload(self) -> bytes:
+        if self.script is not None:
+            return self.script.encode()
+        try:
+            return base64.b64decode(self.archive_base64 or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput("archive_base64 is not valid base64.", field="archive_base64") from None
+
+
+@operation(
+    name="upload_load_test_script",
+    title="Replace a load test's script",
+    group="tests",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    destructive=True,
+    endpoints=[Endpoint("PUT", "/cloud/v6/load_tests/{id}/script")],
+    confirm="Replace the script of load test '{load_test_name}' (id {load_test_id}) with the new one ({size} bytes)?",
+    errors={404: NOT_FOUND, 400: "k6 Cloud refused the script for '{load_test_name}': {api_message}"},
+    description="""
+    Replace a load test's script with new k6 JavaScript (or a k6 .tar archive). The next run uses it; the
+    previous script is not kept (past runs keep their own copy).
+    """,
+)
+async def upload_load_test_script(ctx: OpContext, args: UploadScriptInput) -> Done:
+    payload = args.payload()
+    await ctx.send(
+        "PUT",
+        test_path(args.load_test, "/script"),
+        content=payload,
+        idempotent=True,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    return Done(message=f"Script of '{ctx.facts.get('load_test_name')}' replaced ({len(payload)} bytes).", id=int(args.load_test))
+
+
+@upload_load_test_script.preview
+async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
+    return Preview(facts={"size": len(args.payload())})
+
+
+# --------------------------------------------------------------------------- start
+
+
+@operation(
+    name="start_load_test",
+    title="Start a load test",
+    group="tests",
+    safety=Safety.RUN,
+    idempotent=False,
+    core=True,
+    endpoints=[Endpoint("POST", "/cloud/v6/load_tests/{id}/start")],
+    confirm="Start load test '{load_test_name}' (id {load_test_id}, project {project_id})?",
+    errors={
+        404: "Load test {load_test} no longer exists.",
+        400: "k6 Cloud refused to start '{load_test_name}': {api_message}",
+    },
+    description="""
+    Start a load test in Grafana Cloud k6: a new test run that sends real traffic to the systems in its
+    script and costs virtual-user hours (VUH). Name the test by id or by words ('orders soak test'); a
+    phrase that fits several tests is refused with the candidates. Returns the new run; follow it with
+    wait_for_test_run. Safe to retry: one start per confirmation.
+    """,
+)
+async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:
+    key = ctx.idempotency_key or str(uuid.uuid4())
+    response = await ctx.send(
+        "POST", test_path(args.load_test, "/start"), idempotent=False, idempotency_key=key
+    )
+    run = parse_model(StartedTestRun, response)
+    name = ctx.facts.get("load_test_name") or await test_name_quietly(ctx, run.test_id) or f"test {run.test_id}"
+    return StartedRun(
+        message=f"Started '{name}': test run {run.id}.",
+        test_run=RunSummary.from_run(run, name),
+        load_test_id=run.test_id,
+        load_test_name=name,
+        idempotency_key=key,
+    )
+
+
+@start_load_test.preview
+async def _preview_start(ctx: OpContext, args: LoadTestInput) -> Preview:
+    """What helps decide: the last run (duration, result, cost), a cost estimate, runs already going."""
+    notes: list[str] = []
+    facts: dict[str, Any] = {}
+    recent = await ctx.client.get_page(
+        TestRun, test_path(args.load_test, "/test_runs"), {"$orderby": "created desc", "$top": 20}
+    )
+    active = [r for r in recent.value if not r.is_finished]
+    finished = [r for r in recent.value if r.is_finished]
+    if active:
+        listed = ", ".join(f"#{r.id} {r.status.replace('_', ' ')}" for r in active[:3])
+        notes.append(f"Already in progress for this test: {listed}.")
+        facts["active_runs"] = len(active)
+    if finished:
+        last = finished[0]
+        summary = RunSummary.from_run(last)
+        facts.update(
+            last_run_id=last.id,
+            last_run_result=last.result,
+            last_run_status=last.status,
+            last_run_duration_seconds=summary.duration_seconds,
+            last_run_vuh=summary.vuh,
+        )
+        notes.append(
+            f"Last run #{last.id} ({human_time(last.created)}): {status_phrase(last.status, last.result)}, "
+            f"{human_duration(summary.duration_seconds)}, {vuh_text(summary.vuh)}."
+        )
+        estimate = await _estimate(ctx, last)
+        if estimate is not None:
+            facts["estimated_vuh"] = estimate
+            notes.append(f"Estimated cost of this run: about {vuh_text(estimate)}.")
+    else:
+        notes.append("This test has not run before, so there is no cost estimate yet.")
+    return Preview(facts=facts, notes=notes)
+
+
+async def _estimate(ctx: OpContext, last: TestRun) -> float | None:
+    """A VUH estimate from validate_options with the options the last run used; None when unavailable."""
+    if not last.options:
+        return last.vuh
+    try:
+        result = await ctx.send_model(
+            ValidateOptionsResult,
+            "POST",
+            "/cloud/v6/validate_options",
+            idempotent=True,
+            json={"project_id": last.project_id, "options": last.options},
+        )
+    except (ApiError, K6BotError):
+        return last.vuh
+    return result.vuh_usage
+
+
+# --------------------------------------------------------------------------- validate options
+
+
+class ValidateOptionsInput(InputModel):
+    options: dict[str, Any] = Field(
+        description="The k6 script options object, e.g. {'vus': 50, 'duration': '30m', 'cloud': {'projectID': 77}}."
+    )
+    project: MaybeProjectRef = None
+    k6_dependencies: dict[str, str] | None = Field(
+        default=None, description="k6 and extension version constraints, e.g. {'k6': '>=v0.52'}."
+    )
+    is_local_execution: bool = Field(default=False, description="True for `k6 cloud run --local-execution`.")
+
+
+@operation(
+    name="validate_options",
+    title="Check k6 options and estimate their cost",
+    group="tests",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("POST", "/cloud/v6/validate_options")],
+    errors={400: "k6 Cloud cannot run these options: {api_message}"},
+    description="""
+    Check that a k6 options object can run in Grafana Cloud (limits, zones, versions) and get the VUH it
+    would cost, without starting anything. Read-only and free.
+    """,
+)
+async def validate_options(ctx: OpContext, args: ValidateOptionsInput) -> ValidateOptionsResult:
+    body: dict[str, Any] = {"options": args.options, "is_local_execution": args.is_local_execution}
+    if args.project is not None:
+        body["project_id"] = args.project
+    if args.k6_dependencies is not None:
+        body["k6_dependencies"] = args.k6_dependencies
+    return await ctx.send_model(ValidateOptionsResult, "POST", "/cloud/v6/validate_options", idempotent=True, json=body)

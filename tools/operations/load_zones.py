@@ -1,0 +1,168 @@
+"""Load zone operations: where load comes from, and who may use private zones."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from tools.models import AllowedProject, LoadZone
+from tools.operations.common import ProjectInput, ProjectRef
+from tools.outputs import Output
+from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
+
+
+class LoadZoneList(Output):
+    items: list[LoadZone]
+
+    def text(self) -> str:
+        if not self.items:
+            return "No load zones."
+        rows = [
+            f"- {z.name} ({z.k6_load_zone_id}, id {z.id}){'' if z.public else ', private'}"
+            f"{'' if z.available else ', unavailable'}"
+            for z in self.items
+        ]
+        return "\n".join([f"{len(self.items)} load zone(s):", *rows])
+
+
+class AllowedProjectList(Output):
+    load_zone_id: int
+    items: list[AllowedProject]
+
+    def text(self) -> str:
+        names = ", ".join(f"{p.name} (id {p.id})" for p in self.items) or "no project"
+        return f"Load zone {self.load_zone_id} may be used by: {names}."
+
+
+class AllowedZoneList(Output):
+    project_id: int
+    items: list[LoadZone]
+
+    def text(self) -> str:
+        names = ", ".join(f"{z.name} ({z.k6_load_zone_id})" for z in self.items) or "no private zone"
+        return f"Project {self.project_id} may use: {names}."
+
+
+class _Envelope(BaseModel):
+    value: list[LoadZone]
+
+
+class _ProjectsEnvelope(BaseModel):
+    value: list[AllowedProject]
+
+
+class ListZonesInput(InputModel):
+    k6_load_zone_id: str | None = Field(default=None, max_length=200, description="Only the zone with this id, e.g. 'amazon:us:ashburn'.")
+
+
+@operation(
+    name="list_load_zones",
+    title="List load zones",
+    group="load_zones",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/load_zones")],
+    description="""
+    List the load zones tests can run from (public cloud regions and private zones). Read-only.
+    """,
+)
+async def list_load_zones(ctx: OpContext, args: ListZonesInput) -> LoadZoneList:
+    envelope = await ctx.get(_Envelope, "/cloud/v6/load_zones", params={"k6_load_zone_id": args.k6_load_zone_id})
+    return LoadZoneList(items=envelope.value)
+
+
+class ZoneInput(InputModel):
+    load_zone_id: int = Field(ge=1, description="Numeric id of the (private) load zone.")
+
+
+@operation(
+    name="get_load_zone_allowed_projects",
+    title="List projects allowed to use a private load zone",
+    group="load_zones",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/load_zones/{id}/allowed_projects")],
+    errors={404: "Load zone {load_zone_id} not found."},
+    description="""
+    List the projects allowed to run tests from a private load zone. Read-only.
+    """,
+)
+async def get_load_zone_allowed_projects(ctx: OpContext, args: ZoneInput) -> AllowedProjectList:
+    envelope = await ctx.get(_ProjectsEnvelope, f"/cloud/v6/load_zones/{args.load_zone_id}/allowed_projects")
+    return AllowedProjectList(load_zone_id=args.load_zone_id, items=envelope.value)
+
+
+class SetZoneProjectsInput(InputModel):
+    load_zone_id: int = Field(ge=1, description="Numeric id of the private load zone.")
+    project_ids: list[int] = Field(max_length=1000, description="The complete list of project ids allowed to use it.")
+
+
+@operation(
+    name="set_load_zone_allowed_projects",
+    title="Set the projects allowed to use a private load zone",
+    group="load_zones",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    destructive=True,
+    endpoints=[Endpoint("PUT", "/cloud/v6/load_zones/{id}/allowed_projects")],
+    confirm="Allow exactly projects {project_ids} to use load zone {load_zone_id} (replacing the current list)?",
+    errors={404: "Load zone {load_zone_id} or one of the projects not found."},
+    description="""
+    Replace the list of projects allowed to use a private load zone.
+    """,
+)
+async def set_load_zone_allowed_projects(ctx: OpContext, args: SetZoneProjectsInput) -> AllowedProjectList:
+    envelope = await ctx.send_model(
+        _ProjectsEnvelope,
+        "PUT",
+        f"/cloud/v6/load_zones/{args.load_zone_id}/allowed_projects",
+        idempotent=True,
+        json={"value": [{"id": pid} for pid in args.project_ids]},
+    )
+    return AllowedProjectList(load_zone_id=args.load_zone_id, items=envelope.value)
+
+
+@operation(
+    name="get_project_allowed_load_zones",
+    title="List private load zones a project may use",
+    group="load_zones",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/projects/{id}/allowed_load_zones")],
+    errors={404: "Project {project} not found."},
+    description="""
+    List the private load zones a project may run tests from. Read-only.
+    """,
+)
+async def get_project_allowed_load_zones(ctx: OpContext, args: ProjectInput) -> AllowedZoneList:
+    envelope = await ctx.get(_Envelope, f"/cloud/v6/projects/{args.project}/allowed_load_zones")
+    return AllowedZoneList(project_id=int(args.project), items=envelope.value)
+
+
+class SetProjectZonesInput(InputModel):
+    project: ProjectRef
+    load_zone_ids: list[int] = Field(max_length=1000, description="The complete list of private load zone ids it may use.")
+
+
+@operation(
+    name="set_project_allowed_load_zones",
+    title="Set the private load zones a project may use",
+    group="load_zones",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    destructive=True,
+    endpoints=[Endpoint("PUT", "/cloud/v6/projects/{id}/allowed_load_zones")],
+    confirm="Let project '{project_name}' (id {project_id}) use exactly load zones {load_zone_ids} (replacing the current list)?",
+    errors={404: "Project {project} or one of the load zones not found."},
+    description="""
+    Replace the list of private load zones a project may run tests from.
+    """,
+)
+async def set_project_allowed_load_zones(ctx: OpContext, args: SetProjectZonesInput) -> AllowedZoneList:
+    envelope = await ctx.send_model(
+        _Envelope,
+        "PUT",
+        f"/cloud/v6/projects/{args.project}/allowed_load_zones",
+        idempotent=True,
+        json={"value": [{"id": zid} for zid in args.load_zone_ids]},
+    )
+    return AllowedZoneList(project_id=int(args.project), items=envelope.value)

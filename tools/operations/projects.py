@@ -1,0 +1,218 @@
+"""Project operations: list, inspect, create, rename, delete, and per-project limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from tools.models import Project, ProjectLimits
+from tools.operations.common import Cursor, Limit, Listing, ProjectInput, ProjectRef, nonempty, page_of
+from tools.outputs import Done
+from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
+
+NOT_FOUND = "Project {project} not found."
+
+
+class ListProjectsInput(InputModel):
+    name_search: str | None = Field(default=None, max_length=255, description="Only projects whose name contains this.")
+    order_by: str = Field(default="name", pattern=r"^(created|name)( desc)?$", description="'name' or 'created', optionally with ' desc'.")
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+@operation(
+    name="list_projects",
+    title="List projects",
+    group="projects",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/projects")],
+    description="""
+    List the projects of the stack (id, name, whether it is the default project). Read-only.
+    """,
+)
+async def list_projects(ctx: OpContext, args: ListProjectsInput) -> Listing[Project]:
+    params = {"$orderby": args.order_by, "name_search": args.name_search}
+    return await page_of(ctx, Project, "/cloud/v6/projects", limit=args.limit, cursor=args.cursor, params=params)
+
+
+@operation(
+    name="get_project",
+    title="Get a project",
+    group="projects",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/projects/{id}")],
+    errors={404: NOT_FOUND},
+    description="""
+    Get a project by id or name. Read-only.
+    """,
+)
+async def get_project(ctx: OpContext, args: ProjectInput) -> Project:
+    return await ctx.get(Project, f"/cloud/v6/projects/{args.project}")
+
+
+class CreateProjectInput(InputModel):
+    name: str = Field(min_length=1, max_length=255, description="Name of the new project, unique in the stack.")
+
+
+@operation(
+    name="create_project",
+    title="Create a project",
+    group="projects",
+    safety=Safety.ADMIN,
+    idempotent=False,
+    endpoints=[Endpoint("POST", "/cloud/v6/projects")],
+    confirm="Create project '{name}'?",
+    errors={409: "A project named '{name}' already exists (or the limit of 1000 projects is reached)."},
+    description="""
+    Create a project to group load tests.
+    """,
+)
+async def create_project(ctx: OpContext, args: CreateProjectInput) -> Project:
+    return await ctx.send_model(Project, "POST", "/cloud/v6/projects", idempotent=False, json={"name": args.name})
+
+
+class UpdateProjectInput(InputModel):
+    project: ProjectRef
+    name: str = Field(min_length=1, max_length=255, description="The project's new name.")
+
+
+@operation(
+    name="update_project",
+    title="Rename a project",
+    group="projects",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    endpoints=[Endpoint("PATCH", "/cloud/v6/projects/{id}")],
+    confirm="Rename project '{project_name}' (id {project_id}) to '{name}'?",
+    errors={404: NOT_FOUND, 409: "A project named '{name}' already exists."},
+    description="""
+    Rename a project.
+    """,
+)
+async def update_project(ctx: OpContext, args: UpdateProjectInput) -> Project:
+    await ctx.send("PATCH", f"/cloud/v6/projects/{args.project}", json={"name": args.name}, idempotent=True)
+    return await ctx.get(Project, f"/cloud/v6/projects/{args.project}")
+
+
+@operation(
+    name="delete_project",
+    title="Delete a project",
+    group="projects",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    destructive=True,
+    endpoints=[Endpoint("DELETE", "/cloud/v6/projects/{id}")],
+    confirm="Delete project '{project_name}' (id {project_id}) with all its load tests, runs and results?",
+    errors={404: NOT_FOUND, 409: "Project '{project_name}' has a test running; abort it before deleting the project."},
+    description="""
+    Delete a project with all its load tests, runs and results, for good. Refused while a test runs in it.
+    """,
+)
+async def delete_project(ctx: OpContext, args: ProjectInput) -> Done:
+    await ctx.send("DELETE", f"/cloud/v6/projects/{args.project}", idempotent=True)
+    return Done(message=f"Project '{ctx.facts.get('project_name')}' (id {args.project}) deleted.", id=args.project)
+
+
+# --------------------------------------------------------------------------- limits
+
+
+@operation(
+    name="get_project_limits",
+    title="Get a project's limits",
+    group="projects",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/projects/{id}/limits")],
+    errors={404: NOT_FOUND},
+    description="""
+    Get a project's limits: VUH per month, VUs and browser VUs per test, duration per test. Read-only.
+    """,
+)
+async def get_project_limits(ctx: OpContext, args: ProjectInput) -> ProjectLimits:
+    return await ctx.get(ProjectLimits, f"/cloud/v6/projects/{args.project}/limits")
+
+
+class ListProjectLimitsInput(InputModel):
+    project_ids: list[int] | None = Field(default=None, max_length=30, description="Only these project ids (up to 30).")
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+@operation(
+    name="list_project_limits",
+    title="List the limits of all projects",
+    group="projects",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/project-limits")],
+    description="""
+    List the limits of every project (or of the given ones). Read-only.
+    """,
+)
+async def list_project_limits(ctx: OpContext, args: ListProjectLimitsInput) -> Listing[ProjectLimits]:
+    params = {"project_id_in": args.project_ids}
+    return await page_of(ctx, ProjectLimits, "/cloud/v6/project-limits", limit=args.limit, cursor=args.cursor, params=params)
+
+
+class UpdateLimitsInput(InputModel):
+    project: ProjectRef
+    vuh_max_per_month: int | None = Field(default=None, ge=1, description="Most VUH the project may use per month.")
+    vu_max_per_test: int | None = Field(default=None, ge=1, description="Most VUs one test may use.")
+    vu_browser_max_per_test: int | None = Field(default=None, ge=1, description="Most browser VUs one test may use.")
+    duration_max_per_test: int | None = Field(default=None, ge=1, description="Longest a test may run, in seconds.")
+    remove: list[str] = Field(
+        default_factory=list,
+        description="Names of limits to remove (e.g. ['vuh_max_per_month']).",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> UpdateLimitsInput:
+        names = {"vuh_max_per_month", "vu_max_per_test", "vu_browser_max_per_test", "duration_max_per_test"}
+        unknown = set(self.remove) - names
+        if unknown:
+            raise ValueError(f"unknown limit(s) to remove: {', '.join(sorted(unknown))}")
+        if not self.remove and all(getattr(self, n) is None for n in names):
+            raise ValueError("give at least one limit to set or remove")
+        return self
+
+    def body(self) -> dict[str, Any]:
+        body = nonempty(
+            {
+                "vuh_max_per_month": self.vuh_max_per_month,
+                "vu_max_per_test": self.vu_max_per_test,
+                "vu_browser_max_per_test": self.vu_browser_max_per_test,
+                "duration_max_per_test": self.duration_max_per_test,
+            }
+        )
+        body.update({name: None for name in self.remove})
+        return body
+
+
+def _limits_confirmation(values: dict[str, Any]) -> str:
+    changes = [
+        f"{name} = {values[name]}"
+        for name in ("vuh_max_per_month", "vu_max_per_test", "vu_browser_max_per_test", "duration_max_per_test")
+        if values.get(name) is not None
+    ] + [f"remove {name}" for name in values.get("remove", [])]
+    return f"Change the limits of project '{values.get('project_name')}' (id {values.get('project_id')}): {', '.join(changes)}?"
+
+
+@operation(
+    name="update_project_limits",
+    title="Change a project's limits",
+    group="projects",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    endpoints=[Endpoint("PATCH", "/cloud/v6/projects/{id}/limits")],
+    confirm=_limits_confirmation,
+    errors={404: NOT_FOUND},
+    description="""
+    Set or remove a project's limits (VUH per month, VUs, browser VUs and duration per test).
+    """,
+)
+async def update_project_limits(ctx: OpContext, args: UpdateLimitsInput) -> ProjectLimits:
+    await ctx.send("PATCH", f"/cloud/v6/projects/{args.project}/limits", json=args.body(), idempotent=True)
+    return await ctx.get(ProjectLimits, f"/cloud/v6/projects/{args.project}/limits")

@@ -1,0 +1,173 @@
+"""Schedule operations: when load tests run on their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from tools.models import ApiDateTime, RecurrenceRule, Schedule, ScheduleCron
+from tools.operations.common import Listing, LoadTestInput, LoadTestRef, PageInput, page_of
+from tools.outputs import Done, human_time
+from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
+
+SCHEDULE_NOT_FOUND = "Schedule {schedule_id} not found."
+
+
+class ScheduleInput(InputModel):
+    schedule_id: int = Field(ge=1, description="ID of the schedule.")
+
+
+@operation(
+    name="list_schedules",
+    title="List schedules",
+    group="schedules",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/schedules")],
+    description="""
+    List every schedule of the stack: which load test, when it starts, its recurrence, next run, and
+    whether it is deactivated. Read-only.
+    """,
+)
+async def list_schedules(ctx: OpContext, args: PageInput) -> Listing[Schedule]:
+    return await page_of(ctx, Schedule, "/cloud/v6/schedules", limit=args.limit, cursor=args.cursor)
+
+
+@operation(
+    name="get_schedule",
+    title="Get a schedule",
+    group="schedules",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/schedules/{id}")],
+    errors={404: SCHEDULE_NOT_FOUND},
+    description="""
+    Get one schedule by id. Read-only.
+    """,
+)
+async def get_schedule(ctx: OpContext, args: ScheduleInput) -> Schedule:
+    return await ctx.get(Schedule, f"/cloud/v6/schedules/{args.schedule_id}")
+
+
+@operation(
+    name="get_load_test_schedule",
+    title="Get a load test's schedule",
+    group="schedules",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/load_tests/{id}/schedule")],
+    errors={404: "Load test '{load_test_name}' has no schedule."},
+    description="""
+    Get the schedule of a load test (by id or name), if it has one. Read-only.
+    """,
+)
+async def get_load_test_schedule(ctx: OpContext, args: LoadTestInput) -> Schedule:
+    return await ctx.get(Schedule, f"/cloud/v6/load_tests/{args.load_test}/schedule")
+
+
+class SetScheduleInput(InputModel):
+    load_test: LoadTestRef
+    starts: ApiDateTime = Field(description="When the first run starts (ISO 8601 date-time).")
+    recurrence_rule: RecurrenceRule | None = Field(default=None, description="How it repeats (frequency, interval, days, end).")
+    cron: ScheduleCron | None = Field(default=None, description="Alternatively, a cron expression with a time zone.")
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> SetScheduleInput:
+        if self.recurrence_rule is not None and self.cron is not None:
+            raise ValueError("give recurrence_rule or cron, not both")
+        return self
+
+
+def _schedule_confirmation(values: dict[str, Any]) -> str:
+    rule = values.get("recurrence_rule")
+    cron = values.get("cron")
+    if rule:
+        how = f", repeating {str(rule.get('frequency', '')).lower()}"
+        if rule.get("interval", 1) != 1:
+            how += f" every {rule['interval']}"
+    elif cron:
+        how = f", cron '{cron.get('schedule')}' ({cron.get('time_zone')})"
+    else:
+        how = ", once"
+    starts = values.get("starts")
+    when = human_time(starts) if starts is not None and not isinstance(starts, str) else str(starts)
+    return (
+        f"Schedule load test '{values.get('load_test_name')}' (id {values.get('load_test_id')}) from {when}{how}? "
+        "Each scheduled run costs VUH; this replaces any existing schedule."
+    )
+
+
+@operation(
+    name="set_load_test_schedule",
+    title="Schedule a load test",
+    group="schedules",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    destructive=True,
+    endpoints=[Endpoint("POST", "/cloud/v6/load_tests/{id}/schedule")],
+    confirm=_schedule_confirmation,
+    errors={404: "Load test {load_test} not found.", 400: "k6 Cloud refused the schedule: {api_message}"},
+    description="""
+    Schedule a load test to start at a time, once or repeating (recurrence rule or cron). Replaces the
+    test's existing schedule. Every scheduled run costs VUH.
+    """,
+)
+async def set_load_test_schedule(ctx: OpContext, args: SetScheduleInput) -> Schedule:
+    body = args.model_dump(mode="json", include={"starts", "recurrence_rule", "cron"}, exclude_none=True)
+    return await ctx.send_model(Schedule, "POST", f"/cloud/v6/load_tests/{args.load_test}/schedule", idempotent=True, json=body)
+
+
+@operation(
+    name="delete_schedule",
+    title="Delete a schedule",
+    group="schedules",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    destructive=True,
+    endpoints=[Endpoint("DELETE", "/cloud/v6/schedules/{id}")],
+    confirm="Delete schedule {schedule_id}? Its load test stops running on its own.",
+    errors={404: SCHEDULE_NOT_FOUND},
+    description="""
+    Delete a schedule: its load test no longer starts on its own. The test and its runs stay.
+    """,
+)
+async def delete_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
+    await ctx.send("DELETE", f"/cloud/v6/schedules/{args.schedule_id}", idempotent=True)
+    return Done(message=f"Schedule {args.schedule_id} deleted.", id=args.schedule_id)
+
+
+@operation(
+    name="activate_schedule",
+    title="Re-activate a schedule",
+    group="schedules",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    endpoints=[Endpoint("POST", "/cloud/v6/schedules/{id}/activate")],
+    confirm="Re-activate schedule {schedule_id}? Its load test starts running on its own again (costs VUH).",
+    errors={404: SCHEDULE_NOT_FOUND, 409: "Schedule {schedule_id} has expired and cannot be re-activated."},
+    description="""
+    Re-activate a deactivated schedule (only while it still has a future run). Scheduled runs cost VUH.
+    """,
+)
+async def activate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
+    await ctx.send("POST", f"/cloud/v6/schedules/{args.schedule_id}/activate", idempotent=True)
+    return Done(message=f"Schedule {args.schedule_id} re-activated.", id=args.schedule_id)
+
+
+@operation(
+    name="deactivate_schedule",
+    title="Deactivate a schedule",
+    group="schedules",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    endpoints=[Endpoint("POST", "/cloud/v6/schedules/{id}/deactivate")],
+    confirm="Deactivate schedule {schedule_id}? Its load test stops starting on its own until re-activated.",
+    errors={404: SCHEDULE_NOT_FOUND},
+    description="""
+    Deactivate a schedule: no new scheduled runs until it is re-activated. The recurrence is kept.
+    """,
+)
+async def deactivate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
+    await ctx.send("POST", f"/cloud/v6/schedules/{args.schedule_id}/deactivate", idempotent=True)
+    return Done(message=f"Schedule {args.schedule_id} deactivated.", id=args.schedule_id)

@@ -1,0 +1,694 @@
+"""Test run operations: list, inspect, annotate, star, abort, delete, wait, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from tools.errors import ApiError, ApiUnavailable, NotAllowedNow, NotFound
+from tools.models import ABORTABLE_STATUSES, FINAL_STATUSES, MetricQueryResponse, TestRun, TestRunDistribution
+from tools.operations.common import (
+    TEST_RUN_ID,
+    Cursor,
+    Limit,
+    MaybeLoadTestRef,
+    TestRunInput,
+)
+from tools.outputs import (
+    CheckResult,
+    Done,
+    RunAction,
+    RunList,
+    RunMetrics,
+    RunReport,
+    RunSummary,
+    ScriptFile,
+    decode_cursor,
+    encode_cursor,
+    human_duration,
+    status_phrase,
+    vuh_text,
+)
+from tools.registry import Endpoint, InputModel, OpContext, Preview, Safety, operation
+
+RUNS = "/cloud/v6/test_runs"
+NOT_FOUND = "Test run {test_run_id} not found."
+MAX_SCAN = 2000
+"""How many runs one list call reads at most while filtering locally (the API cannot filter by status)."""
+
+
+def run_path(test_run_id: int, suffix: str = "") -> str:
+    return f"{RUNS}/{test_run_id}{suffix}"
+
+
+async def fetch_run(ctx: OpContext, test_run_id: int) -> TestRun:
+    return await ctx.get(TestRun, run_path(test_run_id))
+
+
+async def test_name_quietly(ctx: OpContext, test_id: int) -> str | None:
+    """The load test's name for display; never fails the operation that wanted it."""
+    try:
+        return await ctx.catalog.test_name(test_id)
+    except Exception:  # noqa: BLE001 - a name is decoration
+        return None
+
+
+async def summarize(ctx: OpContext, run: TestRun) -> RunSummary:
+    return RunSummary.from_run(run, await test_name_quietly(ctx, run.test_id))
+
+
+async def remember_run(ctx: OpContext, test_run_id: int) -> TestRun:
+    """Read the run and put what a confirmation or an error sentence needs into ``ctx.facts``."""
+    run = await fetch_run(ctx, test_run_id)
+    name = await test_name_quietly(ctx, run.test_id)
+    ctx.facts.update(
+        load_test_name=name or f"test {run.test_id}",
+        load_test_id=run.test_id,
+        project_id=run.project_id,
+        status=run.status,
+        status_text=status_phrase(run.status, run.result),
+    )
+    return run
+
+
+# --------------------------------------------------------------------------- list
+
+
+class StatusFilter(StrEnum):
+    ACTIVE = "active"
+    FINISHED = "finished"
+    CREATED = "created"
+    QUEUED = "queued"
+    INITIALIZING = "initializing"
+    RUNNING = "running"
+    PROCESSING_METRICS = "processing_metrics"
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+
+
+class ResultFilter(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+
+
+def _statuses(filters: list[StatusFilter] | None) -> set[str] | None:
+    if not filters:
+        return None
+    wanted: set[str] = set()
+    for item in filters:
+        if item is StatusFilter.ACTIVE:
+            wanted |= set(ABORTABLE_STATUSES) | {"processing_metrics"}
+        elif item is StatusFilter.FINISHED:
+            wanted |= set(FINAL_STATUSES)
+        else:
+            wanted.add(item.value)
+    return wanted
+
+
+class ListTestRunsInput(InputModel):
+    load_test: MaybeLoadTestRef = None
+    status: list[StatusFilter] | None = Field(
+        default=None,
+        description="Keep only runs in these states. 'active' = not finished yet (created … processing_metrics), "
+        "'finished' = completed or aborted.",
+    )
+    result: list[ResultFilter] | None = Field(default=None, description="Keep only runs with these results.")
+    created_after: datetime | None = Field(default=None, description="Only runs created at or after this time.")
+    created_before: datetime | None = Field(default=None, description="Only runs created before this time.")
+    starred: bool | None = Field(default=None, description="Only starred (true) or unstarred (false) runs.")
+    limit: Limit = 20
+    cursor: Cursor = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> ListTestRunsInput:
+        if self.created_after and self.created_before and self.created_after >= self.created_before:
+            raise ValueError("created_after must be earlier than created_before")
+        return self
+
+
+async def newest_first(ctx: OpContext, path: str, params: dict[str, Any], *, can_order: bool, window: int) -> AsyncIterator[TestRun]:
+    """Runs of ``path`` from the newest to the oldest.
+
+    The per-test list can order by ``created desc``; the stack-wide list cannot, so it is read backwards:
+    count the runs, then fetch windows from the end. Runs created meanwhile only shift windows forward,
+    so the caller de-duplicates by id and nothing is skipped.
+    """
+    if can_order:
+        async for run in ctx.client.paginate(TestRun, path, {**params, "$orderby": "created desc"}, page_size=window):
+            yield run
+        return
+    first = await ctx.client.get_page(TestRun, path, {**params, "$count": True, "$top": 1})
+    if first.count is None:
+        runs = await ctx.client.collect(TestRun, path, params, limit=MAX_SCAN)
+        for run in sorted(runs, key=lambda r: (r.created, r.id), reverse=True):
+            yield run
+        return
+    end = first.count
+    while end > 0:
+        start = max(0, end - window)
+        page = await ctx.client.get_page(TestRun, path, {**params, "$skip": start, "$top": end - start})
+        for run in sorted(page.value, key=lambda r: (r.created, r.id), reverse=True):
+            yield run
+        if not page.value:
+            return
+        end = start
+
+
+@operation(
+    name="list_test_runs",
+    title="List test runs",
+    group="runs",
+    safety=Safety.READ,
+    idempotent=True,
+    core=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/test_runs"), Endpoint("GET", "/cloud/v6/load_tests/{id}/test_runs")],
+    errors={404: "Load test {load_test} not found."},
+    description="""
+    List test runs, newest first: of one load test, or of the whole stack. Filter by state (e.g. 'active' for
+    what is running now), result, date and star.
+
+    Returns compact summaries (id, test, status, result, created, duration, cost) and a next_cursor for more.
+    Use get_test_run for every detail of one run. Read-only and free.
+    """,
+)
+async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
+    statuses = _statuses(args.status)
+    results = {r.value for r in args.result} if args.result else None
+    state = decode_cursor(args.cursor)
+    before = args.created_before
+    if state.get("before"):
+        boundary = datetime.fromisoformat(state["before"]) + timedelta(microseconds=1)
+        before = min(before, boundary) if before else boundary
+    seen = set(state.get("seen", []))
+    params: dict[str, Any] = {"created_after": args.created_after, "created_before": before}
+    if args.load_test is not None:
+        path = f"/cloud/v6/load_tests/{args.load_test}/test_runs"
+        if args.starred is not None:
+            params["is_starred"] = args.starred
+        can_order = True
+    else:
+        path = RUNS
+        can_order = False
+    names = {t.id: t.name for t in await ctx.catalog.load_tests()} if args.load_test is None else {}
+    now = datetime.now(UTC)
+    window = min(1000, max(100, args.limit * 2))
+    items: list[RunSummary] = []
+    scanned = 0
+    last: TestRun | None = None
+    boundary: set[int] = set()
+    more = False
+    async for run in newest_first(ctx, path, params, can_order=can_order, window=window):
+        if run.id in seen:
+            continue
+        keep = (
+            (statuses is None or run.status in statuses)
+            and (results is None or run.result in results)
+            and (args.starred is None or run.is_starred == args.starred)
+        )
+        if scanned >= MAX_SCAN or (keep and len(items) >= args.limit):
+            more = True
+            break
+        scanned += 1
+        seen.add(run.id)
+        boundary = boundary | {run.id} if last is not None and run.created == last.created else {run.id}
+        last = run
+        if keep:
+            name = ctx.facts.get("load_test_name") if args.load_test is not None else names.get(run.test_id)
+            items.append(RunSummary.from_run(run, name, now=now))
+    next_cursor = None
+    if more and last is not None:
+        if state.get("before") and datetime.fromisoformat(state["before"]) == last.created:
+            boundary |= set(state.get("seen", []))
+        next_cursor = encode_cursor({"before": last.created.isoformat(), "seen": sorted(boundary)})
+    return RunList(
+        items=items,
+        next_cursor=next_cursor,
+        load_test_id=args.load_test if isinstance(args.load_test, int) else None,
+        load_test_name=ctx.facts.get("load_test_name"),
+        scanned=scanned,
+    )
+
+
+# --------------------------------------------------------------------------- get / update
+
+
+@operation(
+    name="get_test_run",
+    title="Get a test run",
+    group="runs",
+    safety=Safety.READ,
+    idempotent=True,
+    core=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/test_runs/{id}")],
+    errors={404: NOT_FOUND},
+    description="""
+    Get every detail of one test run: status and its history, result, cost in VUH, load zones, options,
+    who started it and the link to its page in Grafana Cloud. Read-only and free.
+    """,
+)
+async def get_test_run(ctx: OpContext, args: TestRunInput) -> TestRun:
+    return await fetch_run(ctx, args.test_run_id)
+
+
+class UpdateTestRunInput(InputModel):
+    test_run_id: int = TEST_RUN_ID
+    note: str = Field(max_length=10_000, description="The note to set on the run (replaces the current one; '' clears it).")
+
+
+@operation(
+    name="update_test_run",
+    title="Set a test run's note",
+    group="runs",
+    safety=Safety.WRITE,
+    idempotent=True,
+    endpoints=[Endpoint("PATCH", "/cloud/v6/test_runs/{id}")],
+    errors={404: NOT_FOUND},
+    description="""
+    Set the note of a test run (e.g. "baseline after the cache fix"). Replaces the previous note.
+    """,
+)
+async def update_test_run(ctx: OpContext, args: UpdateTestRunInput) -> RunAction:
+    await ctx.send("PATCH", run_path(args.test_run_id), json={"note": args.note}, idempotent=True)
+    run = await fetch_run(ctx, args.test_run_id)
+    message = f"Note of run {run.id} set." if args.note else f"Note of run {run.id} cleared."
+    return RunAction(message=message, test_run=await summarize(ctx, run))
+
+
+# --------------------------------------------------------------------------- abort / delete
+
+
+def _abort_refusal(run: TestRun) -> NotAllowedNow:
+    return NotAllowedNow(
+        f"Run {run.id} is not running, so it cannot be aborted (it is {status_phrase(run.status, run.result)})."
+    )
+
+
+@operation(
+    name="abort_test_run",
+    title="Abort a test run",
+    group="runs",
+    safety=Safety.STOP,
+    idempotent=True,
+    destructive=True,
+    core=True,
+    endpoints=[Endpoint("POST", "/cloud/v6/test_runs/{id}/abort")],
+    confirm="Abort test run {test_run_id} of '{load_test_name}' ({status_text})?",
+    errors={
+        404: NOT_FOUND,
+        409: "Run {test_run_id} is not running, so it cannot be aborted.",
+    },
+    description="""
+    Abort a test run that has not finished yet (created, queued, initializing or running). The run ends
+    as 'aborted' by you; results collected so far are kept. Cannot be undone.
+    """,
+)
+async def abort_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
+    try:
+        await ctx.send("POST", run_path(args.test_run_id, "/abort"), idempotent=True)
+    except ApiError as exc:
+        # A retried abort whose first attempt went through meets 409: the run is aborted, which is what we wanted.
+        if exc.status != 409 or exc.attempts < 2:
+            raise
+        if (await fetch_run(ctx, args.test_run_id)).status != "aborted":
+            raise
+    run = await fetch_run(ctx, args.test_run_id)
+    name = ctx.facts.get("load_test_name") or await test_name_quietly(ctx, run.test_id)
+    return RunAction(message=f"Run {run.id} of '{name}' aborted.", test_run=RunSummary.from_run(run, name))
+
+
+@abort_test_run.preview
+async def _preview_abort(ctx: OpContext, args: TestRunInput) -> Preview:
+    run = await remember_run(ctx, args.test_run_id)
+    if not run.is_abortable:
+        raise _abort_refusal(run)
+    notes = [f"Status: {status_phrase(run.status, run.result)}"]
+    elapsed = run.duration_seconds()
+    if elapsed is not None:
+        expected = f" of ~{human_duration(run.estimated_duration)}" if run.estimated_duration else ""
+        notes.append(f"Running for {human_duration(elapsed)}{expected}")
+    if run.max_vus:
+        notes.append(f"{run.max_vus} VUs")
+    if run.started_by:
+        notes.append(f"Started by {run.started_by}")
+    return Preview(notes=notes)
+
+
+@abort_test_run.check
+async def _check_abort(ctx: OpContext, args: TestRunInput) -> None:
+    run = await remember_run(ctx, args.test_run_id)
+    if not run.is_abortable:
+        raise _abort_refusal(run)
+
+
+@operation(
+    name="delete_test_run",
+    title="Delete a test run",
+    group="runs",
+    safety=Safety.ADMIN,
+    idempotent=True,
+    destructive=True,
+    endpoints=[Endpoint("DELETE", "/cloud/v6/test_runs/{id}")],
+    confirm="Delete test run {test_run_id} of '{load_test_name}' ({status_text}) and all its results?",
+    errors={404: NOT_FOUND, 409: "Run {test_run_id} is still running; abort it before deleting it."},
+    description="""
+    Delete a finished test run with its results and metrics, for good. A run that is still going must
+    be aborted first.
+    """,
+)
+async def delete_test_run(ctx: OpContext, args: TestRunInput) -> Done:
+    await ctx.send("DELETE", run_path(args.test_run_id), idempotent=True)
+    return Done(message=f"Run {args.test_run_id} deleted.", id=args.test_run_id)
+
+
+@delete_test_run.preview
+async def _preview_delete_run(ctx: OpContext, args: TestRunInput) -> Preview:
+    run = await remember_run(ctx, args.test_run_id)
+    _refuse_unfinished(run)
+    notes = ["Its results and metrics are deleted for good."]
+    if run.is_starred or run.retention_expiry is None:
+        notes.append("This run is starred/saved.")
+    return Preview(notes=notes)
+
+
+@delete_test_run.check
+async def _check_delete_run(ctx: OpContext, args: TestRunInput) -> None:
+    _refuse_unfinished(await remember_run(ctx, args.test_run_id))
+
+
+def _refuse_unfinished(run: TestRun) -> None:
+    if not run.is_finished:
+        raise NotAllowedNow(f"Run {run.id} is still {run.status.replace('_', ' ')}; abort it before deleting it.")
+
+
+# --------------------------------------------------------------------------- distribution / script
+
+
+@operation(
+    name="get_test_run_distribution",
+    title="Get a test run's load generators",
+    group="runs",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/test_runs/{id}/distribution")],
+    errors={404: "Test run {test_run_id} not found, or it has no distribution data yet."},
+    description="""
+    Get how a test run's load is spread over load zones and load generator nodes (percentages, node sizes
+    and public IPs, e.g. to allow-list them). Read-only.
+    """,
+)
+async def get_test_run_distribution(ctx: OpContext, args: TestRunInput) -> TestRunDistribution:
+    return await ctx.get(TestRunDistribution, run_path(args.test_run_id, "/distribution"))
+
+
+def script_file(content: bytes, content_type: str, **owner: Any) -> ScriptFile:
+    import base64
+
+    is_archive = "tar" in content_type or content[257:262] == b"ustar"
+    if is_archive:
+        return ScriptFile(
+            content_type=content_type,
+            is_archive=True,
+            size_bytes=len(content),
+            archive_base64=base64.b64encode(content).decode(),
+            **owner,
+        )
+    return ScriptFile(
+        content_type=content_type,
+        is_archive=False,
+        size_bytes=len(content),
+        script=content.decode("utf-8", errors="replace"),
+        **owner,
+    )
+
+
+@operation(
+    name="get_test_run_script",
+    title="Get the script a test run ran",
+    group="runs",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/test_runs/{id}/script")],
+    errors={404: NOT_FOUND},
+    description="""
+    Get the exact script (JavaScript, or a k6 .tar archive as base64) a test run executed, which may differ
+    from the load test's current script. Read-only.
+    """,
+)
+async def get_test_run_script(ctx: OpContext, args: TestRunInput) -> ScriptFile:
+    response = await ctx.send(
+        "GET", run_path(args.test_run_id, "/script"), idempotent=True, accept="text/javascript, application/x-tar"
+    )
+    content_type = response.headers.get("content-type", "application/octet-stream").split(";")[0]
+    return script_file(response.content, content_type, test_run_id=args.test_run_id)
+
+
+# --------------------------------------------------------------------------- save / star
+
+
+async def _toggle(ctx: OpContext, args: TestRunInput, action: str, message: str) -> RunAction:
+    await ctx.send("POST", run_path(args.test_run_id, f"/{action}"), idempotent=True)
+    run = await fetch_run(ctx, args.test_run_id)
+    return RunAction(message=message.format(id=run.id), test_run=await summarize(ctx, run))
+
+
+@operation(
+    name="save_test_run",
+    title="Save a test run's results",
+    group="runs",
+    safety=Safety.WRITE,
+    idempotent=True,
+    endpoints=[Endpoint("POST", "/cloud/v6/test_runs/{id}/save")],
+    errors={
+        404: NOT_FOUND,
+        409: "Run {test_run_id} cannot be saved: its results were already deleted, or the limit of saved runs is reached.",
+    },
+    deprecated="k6 Cloud deprecates save in favour of star (scheduled for removal on 2026-09-01).",
+    description="""
+    Save a test run's results so they are kept past the retention period. Deprecated by k6 Cloud in favour
+    of starring (star_test_run), which marks a run but does not extend retention.
+    """,
+)
+async def save_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
+    try:
+        return await _toggle(ctx, args, "save", "Run {id} saved: its results are kept past retention.")
+    except NotFound:
+        await _endpoint_gone_if_run_exists(ctx, args.test_run_id, "save")
+        raise
+
+
+@operation(
+    name="unsave_test_run",
+    title="Unsave a test run's results",
+    group="runs",
+    safety=Safety.WRITE,
+    idempotent=True,
+    endpoints=[Endpoint("POST", "/cloud/v6/test_runs/{id}/unsave")],
+    errors={404: NOT_FOUND},
+    deprecated="k6 Cloud deprecates unsave in favour of unstar (scheduled for removal on 2026-09-01).",
+    description="""
+    Stop keeping a saved test run past retention: its results are deleted when the retention period ends.
+    Deprecated by k6 Cloud in favour of unstar_test_run.
+    """,
+)
+async def unsave_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
+    try:
+        return await _toggle(ctx, args, "unsave", "Run {id} unsaved: its results follow the normal retention again.")
+    except NotFound:
+        await _endpoint_gone_if_run_exists(ctx, args.test_run_id, "unsave")
+        raise
+
+
+async def _endpoint_gone_if_run_exists(ctx: OpContext, test_run_id: int, action: str) -> None:
+    """save/unsave were scheduled for removal: a 404 for a run that exists means the endpoint is gone."""
+    try:
+        await fetch_run(ctx, test_run_id)
+    except NotFound:
+        return
+    replacement = "star_test_run" if action == "save" else "unstar_test_run"
+    raise NotAllowedNow(
+        f"k6 Cloud no longer offers to {action} runs (the endpoint was removed); use {replacement} instead."
+    )
+
+
+@operation(
+    name="star_test_run",
+    title="Star a test run",
+    group="runs",
+    safety=Safety.WRITE,
+    idempotent=True,
+    endpoints=[Endpoint("POST", "/cloud/v6/test_runs/{id}/star")],
+    errors={404: NOT_FOUND},
+    description="""
+    Star a test run to find it quickly and compare against it. Starring does not extend retention.
+    """,
+)
+async def star_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
+    return await _toggle(ctx, args, "star", "Run {id} starred.")
+
+
+@operation(
+    name="unstar_test_run",
+    title="Unstar a test run",
+    group="runs",
+    safety=Safety.WRITE,
+    idempotent=True,
+    endpoints=[Endpoint("POST", "/cloud/v6/test_runs/{id}/unstar")],
+    errors={404: NOT_FOUND},
+    description="""
+    Remove the star from a test run.
+    """,
+)
+async def unstar_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
+    return await _toggle(ctx, args, "unstar", "Run {id} unstarred.")
+
+
+# --------------------------------------------------------------------------- wait
+
+
+class WaitInput(InputModel):
+    test_run_id: int = TEST_RUN_ID
+    timeout_seconds: float = Field(
+        default=1800, ge=1, le=24 * 3600, description="Give up waiting after this many seconds (the run goes on)."
+    )
+    poll_seconds: float = Field(default=5, ge=0.5, le=300, description="Seconds between status checks.")
+
+
+TRANSIENT_FAILURES_TOLERATED = 3
+
+
+@operation(
+    name="wait_for_test_run",
+    title="Wait for a test run to finish",
+    group="runs",
+    safety=Safety.READ,
+    idempotent=True,
+    core=True,
+    endpoints=[Endpoint("GET", "/cloud/v6/test_runs/{id}")],
+    errors={404: NOT_FOUND},
+    description="""
+    Wait until a test run is completed or aborted, reporting progress (status and elapsed time) while it
+    goes, then return the final summary: result, duration, cost in VUH, abort reason and link. If the
+    timeout passes first, returns where the run stands (the run itself continues). Read-only.
+    """,
+)
+async def wait_for_test_run(ctx: OpContext, args: WaitInput) -> RunReport:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    name: str | None = None
+    failures = 0
+    while True:
+        try:
+            run = await fetch_run(ctx, args.test_run_id)
+            failures = 0
+        except (ApiUnavailable, ApiError) as exc:
+            transient = isinstance(exc, ApiUnavailable) or exc.status in (429,) or exc.status >= 500
+            failures += 1
+            if not transient or failures > TRANSIENT_FAILURES_TOLERATED:
+                raise
+            await asyncio.sleep(args.poll_seconds)
+            continue
+        if name is None:
+            name = await test_name_quietly(ctx, run.test_id) or f"test {run.test_id}"
+        waited = loop.time() - started
+        summary = RunSummary.from_run(run, name)
+        so_far = human_duration(summary.duration_seconds) if summary.duration_seconds is not None else "not started"
+        await ctx.report(
+            min(waited, args.timeout_seconds),
+            args.timeout_seconds,
+            f"Run {run.id} ({name}): {status_phrase(run.status, run.result)}, {so_far} elapsed",
+        )
+        if run.is_finished:
+            return RunReport(
+                test_run=summary,
+                finished=True,
+                waited_seconds=round(waited, 3),
+                message=_finished_message(summary),
+            )
+        if waited >= args.timeout_seconds:
+            return RunReport(
+                test_run=summary,
+                finished=False,
+                timed_out=True,
+                waited_seconds=round(waited, 3),
+                message=(
+                    f"Stopped waiting after {human_duration(waited)}: run {run.id} is still "
+                    f"{run.status.replace('_', ' ')}. It goes on; wait again to follow it."
+                ),
+            )
+        await asyncio.sleep(min(args.poll_seconds, max(0.0, args.timeout_seconds - waited)))
+
+
+def _finished_message(summary: RunSummary) -> str:
+    parts = [f"Run {summary.id} of {summary.test_name} finished: {status_phrase(summary.status, summary.result)}"]
+    if summary.abort_reason:
+        parts.append(summary.abort_reason)
+    if summary.duration_seconds is not None:
+        parts.append(f"ran {human_duration(summary.duration_seconds)}")
+    if summary.vuh is not None:
+        parts.append(vuh_text(summary.vuh))
+    return ", ".join(parts) + "."
+
+
+# --------------------------------------------------------------------------- metrics (v5)
+
+METRIC_QUERIES: dict[str, tuple[str, str]] = {
+    "p95": ("histogram_quantile(0.95)", "http_req_duration"),
+    "p99": ("histogram_quantile(0.99)", "http_req_duration"),
+    "rate": ("rate", "http_reqs"),
+    "failed": ("ratio", "http_req_failed"),
+    "checks": ("ratio by (check)", "checks"),
+}
+
+
+def aggregate_path(test_run_id: int, query: str, metric: str) -> str:
+    return f"/cloud/v5/test_runs/{test_run_id}/query_aggregate_k6(query='{query}',metric='{metric}')"
+
+
+@operation(
+    name="get_test_run_metrics",
+    title="Get a test run's headline metrics",
+    group="runs",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[Endpoint("GET", "/cloud/v5/test_runs/{id}/query_aggregate_k6", api="v5")],
+    errors={404: NOT_FOUND},
+    description="""
+    Get the figures that matter of a test run: p95 and p99 http_req_duration, request rate, share of failed
+    requests and check pass rates, from the v5 metrics aggregate endpoint. Values are absent when the run
+    has no such data (e.g. not started, or no HTTP traffic). Read-only.
+    """,
+)
+async def get_test_run_metrics(ctx: OpContext, args: TestRunInput) -> RunMetrics:
+    async def query(key: str) -> MetricQueryResponse:
+        q, metric = METRIC_QUERIES[key]
+        return await ctx.get(MetricQueryResponse, aggregate_path(args.test_run_id, q, metric), api="v5")
+
+    keys = list(METRIC_QUERIES)
+    answers = dict(zip(keys, await asyncio.gather(*(query(k) for k in keys)), strict=True))
+
+    def single(key: str) -> float | None:
+        series = answers[key].data.result
+        return series[0].last_value if series else None
+
+    checks = [
+        CheckResult(name=s.metric.get("check", "check"), pass_rate=value)
+        for s in answers["checks"].data.result
+        if (value := s.last_value) is not None
+    ]
+    overall = round(sum(c.pass_rate for c in checks) / len(checks), 4) if checks else None
+    return RunMetrics(
+        test_run_id=args.test_run_id,
+        http_req_duration_p95_ms=single("p95"),
+        http_req_duration_p99_ms=single("p99"),
+        http_req_rate=single("rate"),
+        http_req_failed_rate=single("failed"),
+        checks=checks,
+        checks_pass_rate=overall,
+    )
+

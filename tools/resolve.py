@@ -1,0 +1,244 @@
+"""Turning what a person typed ("the orders soak test please", "#501") into exactly one load test.
+
+Order of preference: an id → an exact name (case-insensitive) → a fuzzy match over every page of tests.
+Filler words ("the", "please", "test", …) are dropped from both sides before fuzzy matching, so they
+never decide between two tests. One clear winner is returned; several close candidates raise
+:class:`AmbiguousLoadTest` (we never guess between "Orders API Soak Test" and "Orders API Smoke" for
+"orders"); nothing close raises :class:`NoMatchingLoadTest` with did-you-mean suggestions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from tools.client import K6CloudClient
+from tools.errors import AmbiguousLoadTest, Candidate, NoMatchingLoadTest, NotFound, ResolutionError
+from tools.models import LoadTest, Project
+
+FILLER_WORDS = frozenset(
+    """
+    a an the this that these those my our your their its of for in on at to with from by and or
+    please pls plz kindly can could would will you u me us we i just now again also
+    test tests load loadtest loadtests k6 run runs start starts kick kicks off launch launches
+    called named one ones thing script scenario
+    """.split()
+)
+
+MATCH_THRESHOLD = 72.0
+"""Lowest score that counts as a match at all."""
+
+AMBIGUITY_MARGIN = 8.0
+"""Candidates scoring within this many points of the best one make the answer ambiguous."""
+
+SUGGESTION_THRESHOLD = 45.0
+MAX_CANDIDATES = 5
+
+_ID_PATTERN = re.compile(r"^\s*(?:(?:load\s*)?test\s*)?(?:id\s*)?#?\s*(\d{1,12})\s*$", re.IGNORECASE)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case alphanumeric words of ``text``."""
+    return re.findall(r"[a-z0-9]+", text.casefold())
+
+
+def meaningful_words(text: str) -> list[str]:
+    """The words that can tell tests apart: ``words`` without filler (all words when only filler is left)."""
+    all_words = words(text)
+    kept = [w for w in all_words if w not in FILLER_WORDS]
+    return kept or all_words
+
+
+def parse_id(value: int | str) -> int | None:
+    """An explicit id: an int, or a string such as "501", "#501", "id 501" or "test 501"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 1 else None
+    match = _ID_PATTERN.match(value)
+    if match:
+        number = int(match.group(1))
+        return number if number >= 1 else None
+    return None
+
+
+def _word_similarity(query_word: str, name_word: str) -> float:
+    if query_word == name_word:
+        return 100.0
+    score = fuzz.ratio(query_word, name_word)
+    shorter, longer = sorted((query_word, name_word), key=len)
+    if len(shorter) >= 3 and longer.startswith(shorter):
+        # "auth" → "authentication", "checkout" → "checkouts": a prefix is a strong hint.
+        score = max(score, 88.0)
+    return float(score)
+
+
+def match_score(phrase_words: Sequence[str], name: str) -> float:
+    """How well ``phrase_words`` (already without filler) describe the test name, 0–100.
+
+    Mostly coverage (is every word of the phrase in the name?), a little precision (how much of the
+    name the phrase accounts for), so "orders soak" prefers "Orders API Soak Test" over "Orders API Smoke".
+    """
+    name_words = meaningful_words(name)
+    if not phrase_words or not name_words:
+        return 0.0
+    coverage = sum(max(_word_similarity(q, n) for n in name_words) for q in phrase_words) / len(phrase_words)
+    precision = sum(max(_word_similarity(q, n) for q in phrase_words) for n in name_words) / len(name_words)
+    return round(0.85 * coverage + 0.15 * precision, 2)
+
+
+@dataclass(frozen=True)
+class ScoredTest:
+    test: LoadTest
+    score: float
+
+
+def rank(phrase: str, tests: Sequence[LoadTest]) -> list[ScoredTest]:
+    """Every test scored against ``phrase``, best first (ties by name, then id)."""
+    phrase_words = meaningful_words(phrase)
+    scored = [ScoredTest(t, match_score(phrase_words, t.name)) for t in tests]
+    scored.sort(key=lambda s: (-s.score, s.test.name.casefold(), s.test.id))
+    return scored
+
+
+def choose(phrase: str, tests: Sequence[LoadTest], *, project_names: dict[int, str] | None = None) -> LoadTest:
+    """Pick exactly one test for ``phrase`` among ``tests`` or raise a :class:`ResolutionError`."""
+    names = project_names or {}
+
+    def candidate(test: LoadTest, score: float) -> Candidate:
+        return Candidate(test.id, test.name, test.project_id, score, names.get(test.project_id))
+
+    text = phrase.strip()
+    if not text:
+        raise NoMatchingLoadTest("Say which load test: its name or its id.", phrase=phrase)
+    exact = [t for t in tests if t.name.casefold() == text.casefold()]
+    if not exact:
+        wanted = meaningful_words(text)
+        exact = [t for t in tests if meaningful_words(t.name) == wanted]
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise AmbiguousLoadTest.for_phrase(text, [candidate(t, 100.0) for t in exact[:MAX_CANDIDATES]])
+
+    ranked = rank(text, tests)
+    matches = [s for s in ranked if s.score >= MATCH_THRESHOLD]
+    if not matches:
+        suggestions = [candidate(s.test, s.score) for s in ranked[:3] if s.score >= SUGGESTION_THRESHOLD]
+        raise NoMatchingLoadTest.for_phrase(text, suggestions)
+    best = matches[0].score
+    close = [s for s in matches if best - s.score < AMBIGUITY_MARGIN]
+    if len(close) == 1:
+        return close[0].test
+    raise AmbiguousLoadTest.for_phrase(text, [candidate(s.test, s.score) for s in close[:MAX_CANDIDATES]])
+
+
+class LoadTestCatalog:
+    """All load tests and projects of the stack, read through every page and cached for a short while.
+
+    Shared by name resolution and by anything that shows test names next to runs, so one paged read
+    serves both. Writes that change names call :meth:`invalidate`.
+    """
+
+    def __init__(self, client: K6CloudClient, *, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        self.client = client
+        self.ttl = ttl
+        self._clock = clock
+        self._tests: list[LoadTest] | None = None
+        self._projects: list[Project] | None = None
+        self._tests_at = self._projects_at = 0.0
+        self._lock = asyncio.Lock()
+
+    def invalidate(self) -> None:
+        self._tests = None
+        self._projects = None
+
+    def _fresh(self, at: float) -> bool:
+        return self._clock() - at < self.ttl
+
+    async def load_tests(self) -> list[LoadTest]:
+        async with self._lock:
+            if self._tests is None or not self._fresh(self._tests_at):
+                self._tests = await self.client.collect(LoadTest, "/cloud/v6/load_tests")
+                self._tests_at = self._clock()
+            return self._tests
+
+    async def projects(self) -> list[Project]:
+        async with self._lock:
+            if self._projects is None or not self._fresh(self._projects_at):
+                self._projects = await self.client.collect(Project, "/cloud/v6/projects")
+                self._projects_at = self._clock()
+            return self._projects
+
+    async def project_names(self) -> dict[int, str]:
+        return {p.id: p.name for p in await self.projects()}
+
+    async def test_name(self, test_id: int) -> str | None:
+        for test in await self.load_tests():
+            if test.id == test_id:
+                return test.name
+        return None
+
+    async def resolve(self, ref: int | str, *, project_id: int | None = None) -> LoadTest:
+        """The one load test ``ref`` names: an id, an exact name, or a phrase close to one name."""
+        test_id = parse_id(ref)
+        if test_id is not None:
+            try:
+                return await self.client.get_model(LoadTest, f"/cloud/v6/load_tests/{test_id}")
+            except NotFound:
+                raise NoMatchingLoadTest(f"No load test with id {test_id}.", phrase=str(ref)) from None
+        assert isinstance(ref, str)
+        tests = await self.load_tests()
+        if project_id is not None:
+            tests = [t for t in tests if t.project_id == project_id]
+        return choose(ref, tests, project_names=await self._project_names_quietly())
+
+    async def find(self, phrase: str, *, project_id: int | None = None, limit: int = 10) -> list[Candidate]:
+        """Tests ranked against ``phrase`` (for search-style answers), best first, above the suggestion bar."""
+        tests = await self.load_tests()
+        if project_id is not None:
+            tests = [t for t in tests if t.project_id == project_id]
+        names = await self._project_names_quietly()
+        return [
+            Candidate(s.test.id, s.test.name, s.test.project_id, s.score, names.get(s.test.project_id))
+            for s in rank(phrase, tests)[:limit]
+            if s.score >= SUGGESTION_THRESHOLD
+        ]
+
+    async def resolve_project(self, ref: int | str) -> Project:
+        """A project by id, exact name (case-insensitive) or a unique fuzzy match of its name."""
+        project_id = parse_id(ref)
+        if project_id is not None:
+            try:
+                return await self.client.get_model(Project, f"/cloud/v6/projects/{project_id}")
+            except NotFound:
+                raise ResolutionError(f"No project with id {project_id}.", phrase=str(ref)) from None
+        assert isinstance(ref, str)
+        projects = await self.projects()
+        exact = [p for p in projects if p.name.casefold() == ref.strip().casefold()]
+        if len(exact) == 1:
+            return exact[0]
+        wanted = [w for w in meaningful_words(ref) if w != "project"] or meaningful_words(ref)
+        scored = sorted(
+            ((match_score(wanted, p.name), p) for p in projects), key=lambda sp: (-sp[0], sp[1].name)
+        )
+        good = [(s, p) for s, p in scored if s >= MATCH_THRESHOLD]
+        if good and (len(good) == 1 or good[0][0] - good[1][0] >= AMBIGUITY_MARGIN):
+            return good[0][1]
+        names = ", ".join(f"'{p.name}' (id {p.id})" for _, p in (good or scored)[:4])
+        if good:
+            raise ResolutionError(f"'{ref}' matches several projects: {names}. Which one?", phrase=ref)
+        raise ResolutionError(
+            f"No project matches '{ref}'." + (f" Projects: {names}." if names else ""), phrase=ref
+        )
+
+    async def _project_names_quietly(self) -> dict[int, str]:
+        """Project names for nicer candidate labels; a failure here must not fail the resolution."""
+        try:
+            return await self.project_names()
+        except Exception:  # noqa: BLE001 - names are decoration only
+            return {}
