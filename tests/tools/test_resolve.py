@@ -29,7 +29,17 @@ TESTS = [
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(501, 501), ("501", 501), ("#501", 501), ("id 501", 501), ("test 501", 501), (" #7 ", 7), ("orders", None), (0, None), (True, None)],
+    [
+        (501, 501),
+        ("501", 501),
+        ("#501", 501),
+        ("id 501", 501),
+        ("test 501", 501),
+        (" #7 ", 7),
+        ("orders", None),
+        (0, None),
+        (True, None),
+    ],
 )
 def test_ids_are_recognised(value: int | str, expected: int | None) -> None:
     assert parse_id(value) == expected
