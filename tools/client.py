@@ -177,15 +177,20 @@ class K6CloudClient:
                 )
             except httpx.TransportError as exc:
                 may_retry = retry_safe or isinstance(exc, _NOT_SENT_ERRORS)
-                log.warning(
-                    "%s %s: %s on attempt %d/%d", method, path, type(exc).__name__, attempt, max_attempts
-                )
+                log.warning("%s %s: %s on attempt %d/%d", method, path, type(exc).__name__, attempt, max_attempts)
                 if may_retry and attempt < max_attempts:
                     await self._sleep(self._backoff(attempt))
                     continue
                 raise ApiUnavailable(_transport_sentence(exc, self.settings.api_url), attempts=attempt) from None
             elapsed = time.monotonic() - started
-            log.debug("%s %s -> %d in %.0f ms (attempt %d)", method, path, response.status_code, elapsed * 1000, attempt)
+            log.debug(
+                "%s %s -> %d in %.0f ms (attempt %d)",
+                method,
+                path,
+                response.status_code,
+                elapsed * 1000,
+                attempt,
+            )
             if response.is_success:
                 return response
             retry_after = _retry_after(response)
@@ -215,7 +220,9 @@ class K6CloudClient:
         ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
         return random.uniform(ceiling / 2, ceiling)
 
-    async def get_model(self, model: type[M], path: str, *, api: ApiFlavour = "v6", params: Mapping[str, Any] | None = None) -> M:
+    async def get_model(
+        self, model: type[M], path: str, *, api: ApiFlavour = "v6", params: Mapping[str, Any] | None = None
+    ) -> M:
         response = await self.request("GET", path, api=api, params=params, idempotent=True)
         return parse_model(model, response)
 

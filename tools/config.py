@@ -36,7 +36,8 @@ class K6CloudSettings(BaseSettings):
         "GET /cloud/v6/auth when K6_CLOUD_STACK_ID is not set (K6_CLOUD_STACK_URL).",
     )
     api_url: str = Field(
-        default=DEFAULT_API_URL, description="Base URL of the k6 Cloud API, for proxies and tests (K6_CLOUD_API_URL)."
+        default=DEFAULT_API_URL,
+        description="Base URL of the k6 Cloud API, for proxies and tests (K6_CLOUD_API_URL).",
     )
     timeout: float = Field(default=60.0, gt=0, le=600, description="Per-request timeout in seconds (K6_CLOUD_TIMEOUT).")
     max_retries: int = Field(

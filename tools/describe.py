@@ -78,7 +78,8 @@ def _(schedule: Schedule) -> str:
 @describe.register
 def _(distribution: TestRunDistribution) -> str:
     rows = [
-        f"- {zone}: {data.percentage:g}% on {len(data.nodes)} node(s)" for zone, data in distribution.distribution.items()
+        f"- {zone}: {data.percentage:g}% on {len(data.nodes)} node(s)"
+        for zone, data in distribution.distribution.items()
     ]
     return "\n".join(["Load distribution:", *rows]) if rows else "No distribution data."
 

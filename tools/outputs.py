@@ -164,7 +164,9 @@ class RunSummary(Output):
         return " · ".join(bits)
 
     def text(self) -> str:
-        lines = [f"Test run {self.id} of {self.test_name or f'test {self.test_id}'}: {status_phrase(self.status, self.result)}"]
+        lines = [
+            f"Test run {self.id} of {self.test_name or f'test {self.test_id}'}: {status_phrase(self.status, self.result)}"
+        ]
         if self.abort_reason:
             lines.append(f"Stopped: {self.abort_reason}")
         lines.append(f"Started {human_time(self.created)}" + (f" by {self.started_by}" if self.started_by else ""))
@@ -267,7 +269,10 @@ class FoundTests(Output):
             if self.ambiguous
             else f"Load tests like '{self.phrase}':"
         )
-        rows = [f"- {m.name} (id {m.id}, {m.project_name or f'project {m.project_id}'}) score {m.score:g}" for m in self.matches]
+        rows = [
+            f"- {m.name} (id {m.id}, {m.project_name or f'project {m.project_id}'}) score {m.score:g}"
+            for m in self.matches
+        ]
         return "\n".join([head, *rows])
 
 

@@ -155,7 +155,9 @@ class OpContext:
         if self.progress is not None:
             await self.progress(progress, total, message)
 
-    async def get(self, model: type[M], path: str, *, params: Mapping[str, Any] | None = None, api: ApiFlavour = "v6") -> M:
+    async def get(
+        self, model: type[M], path: str, *, params: Mapping[str, Any] | None = None, api: ApiFlavour = "v6"
+    ) -> M:
         return await self.client.get_model(model, path, api=api, params=params)
 
     async def send(
@@ -412,9 +414,7 @@ class Registry:
             raise InvalidInput(
                 f"Unknown toolset(s): {', '.join(sorted(unknown))}. Known: all, core, {', '.join(sorted(self.groups()))}."
             )
-        chosen = [
-            op for op in self if "all" in wanted or op.group in wanted or ("core" in wanted and op.core)
-        ]
+        chosen = [op for op in self if "all" in wanted or op.group in wanted or ("core" in wanted and op.core)]
         if read_only:
             chosen = [op for op in chosen if op.safety is Safety.READ]
         return chosen
@@ -434,7 +434,13 @@ def get_registry() -> Registry:
 class Toolbox:
     """Runs registry operations against one k6 Cloud client, the same way for every front-end."""
 
-    def __init__(self, client: K6CloudClient, *, registry: Registry | None = None, catalog: LoadTestCatalog | None = None):
+    def __init__(
+        self,
+        client: K6CloudClient,
+        *,
+        registry: Registry | None = None,
+        catalog: LoadTestCatalog | None = None,
+    ):
         self.client = client
         self.registry = registry or get_registry()
         self.catalog = catalog or LoadTestCatalog(client)
@@ -470,9 +476,7 @@ class Toolbox:
             scope = project_scope if isinstance(project_scope, int) else None
             test = await self.catalog.resolve(value, project_id=scope)
             updates[field_name] = test.id
-            ctx.facts.update(
-                load_test_id=test.id, load_test_name=test.name, project_id=test.project_id, load_test=test
-            )
+            ctx.facts.update(load_test_id=test.id, load_test_name=test.name, project_id=test.project_id, load_test=test)
         return args.model_copy(update=updates) if updates else args
 
     async def prepare(self, name: str, arguments: Mapping[str, Any] | BaseModel | None = None) -> Prepared:

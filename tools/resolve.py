@@ -22,12 +22,71 @@ from tools.errors import AmbiguousLoadTest, Candidate, NoMatchingLoadTest, NotFo
 from tools.models import LoadTest, Project
 
 FILLER_WORDS = frozenset(
-    """
-    a an the this that these those my our your their its of for in on at to with from by and or
-    please pls plz kindly can could would will you u me us we i just now again also
-    test tests load loadtest loadtests k6 run runs start starts kick kicks off launch launches
-    called named one ones thing script scenario
-    """.split()
+    {
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "my",
+        "our",
+        "your",
+        "their",
+        "its",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "to",
+        "with",
+        "from",
+        "by",
+        "and",
+        "or",
+        "please",
+        "pls",
+        "plz",
+        "kindly",
+        "can",
+        "could",
+        "would",
+        "will",
+        "you",
+        "u",
+        "me",
+        "us",
+        "we",
+        "i",
+        "just",
+        "now",
+        "again",
+        "also",
+        "test",
+        "tests",
+        "load",
+        "loadtest",
+        "loadtests",
+        "k6",
+        "run",
+        "runs",
+        "start",
+        "starts",
+        "kick",
+        "kicks",
+        "off",
+        "launch",
+        "launches",
+        "called",
+        "named",
+        "one",
+        "ones",
+        "thing",
+        "script",
+        "scenario",
+    }
 )
 
 MATCH_THRESHOLD = 72.0
@@ -223,22 +282,18 @@ class LoadTestCatalog:
         if len(exact) == 1:
             return exact[0]
         wanted = [w for w in meaningful_words(ref) if w != "project"] or meaningful_words(ref)
-        scored = sorted(
-            ((match_score(wanted, p.name), p) for p in projects), key=lambda sp: (-sp[0], sp[1].name)
-        )
+        scored = sorted(((match_score(wanted, p.name), p) for p in projects), key=lambda sp: (-sp[0], sp[1].name))
         good = [(s, p) for s, p in scored if s >= MATCH_THRESHOLD]
         if good and (len(good) == 1 or good[0][0] - good[1][0] >= AMBIGUITY_MARGIN):
             return good[0][1]
         names = ", ".join(f"'{p.name}' (id {p.id})" for _, p in (good or scored)[:4])
         if good:
             raise ResolutionError(f"'{ref}' matches several projects: {names}. Which one?", phrase=ref)
-        raise ResolutionError(
-            f"No project matches '{ref}'." + (f" Projects: {names}." if names else ""), phrase=ref
-        )
+        raise ResolutionError(f"No project matches '{ref}'." + (f" Projects: {names}." if names else ""), phrase=ref)
 
     async def _project_names_quietly(self) -> dict[int, str]:
         """Project names for nicer candidate labels; a failure here must not fail the resolution."""
         try:
             return await self.project_names()
-        except Exception:  # noqa: BLE001 - names are decoration only
+        except Exception:
             return {}

@@ -91,19 +91,26 @@ class CreateLabelKeysInput(InputModel):
     idempotent=False,
     endpoints=[Endpoint("POST", "/cloud/v6/labels")],
     confirm=lambda v: "Create label key(s) " + ", ".join(f"'{k['key']}'" for k in v.get("keys", [])) + "?",
-    errors={400: "Duplicate label keys in the request.", 409: "The organization would exceed 100 label keys."},
+    errors={
+        400: "Duplicate label keys in the request.",
+        409: "The organization would exceed 100 label keys.",
+    },
     description="""
     Add label keys to the organization (existing keys stay).
     """,
 )
 async def create_label_keys(ctx: OpContext, args: CreateLabelKeysInput) -> LabelKeyList:
     body = {"value": [k.model_dump(exclude_none=True) for k in args.keys]}
-    return LabelKeyList(items=(await ctx.send_model(_Keys, "POST", "/cloud/v6/labels", idempotent=False, json=body)).value)
+    return LabelKeyList(
+        items=(await ctx.send_model(_Keys, "POST", "/cloud/v6/labels", idempotent=False, json=body)).value
+    )
 
 
 class UpdateLabelKeyInput(InputModel):
     label_key_id: int = Field(ge=1, description="ID of the label key.")
-    key: str | None = Field(default=None, min_length=1, max_length=64, pattern=LABEL_PATTERN, description="New key name.")
+    key: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=LABEL_PATTERN, description="New key name."
+    )
     description: str | None = Field(default=None, min_length=1, max_length=255, description="New description.")
 
     @model_validator(mode="after")
@@ -205,7 +212,9 @@ class SetProjectLabelsInput(InputModel):
 )
 async def set_project_labels(ctx: OpContext, args: SetProjectLabelsInput) -> ProjectLabelSetList:
     body = {"value": [label.model_dump() for label in args.labels]}
-    result = await ctx.send_model(_LabelSets, "PUT", f"/cloud/v6/projects/{args.project}/labels", idempotent=True, json=body)
+    result = await ctx.send_model(
+        _LabelSets, "PUT", f"/cloud/v6/projects/{args.project}/labels", idempotent=True, json=body
+    )
     return ProjectLabelSetList(project_id=int(args.project), items=result.value)
 
 

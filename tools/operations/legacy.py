@@ -20,7 +20,11 @@ class LegacyRunResult(Output):
 
     def text(self) -> str:
         r = self.run
-        result = {0: "passed", 1: "failed"}.get(r.result_status or -1, "") if r.run_status == LegacyRunStatus.FINISHED else ""
+        result = (
+            {0: "passed", 1: "failed"}.get(r.result_status or -1, "")
+            if r.run_status == LegacyRunStatus.FINISHED
+            else ""
+        )
         return f"{self.message}\nRun {r.id} (test {r.test_id}): {r.run_status_name}{', ' + result if result else ''}."
 
 

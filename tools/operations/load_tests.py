@@ -10,7 +10,6 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from tools.client import parse_model
-
 from tools.errors import AmbiguousLoadTest, ApiError, InvalidInput, K6BotError, NoMatchingLoadTest
 from tools.models import LoadTest, StartedTestRun, TestRun, ValidateOptionsResult
 from tools.operations.common import (
@@ -111,7 +110,10 @@ class ListLoadTestsInput(InputModel):
     safety=Safety.READ,
     idempotent=True,
     core=True,
-    endpoints=[Endpoint("GET", "/cloud/v6/load_tests"), Endpoint("GET", "/cloud/v6/projects/{id}/load_tests")],
+    endpoints=[
+        Endpoint("GET", "/cloud/v6/load_tests"),
+        Endpoint("GET", "/cloud/v6/projects/{id}/load_tests"),
+    ],
     errors={404: "Project {project} not found."},
     description="""
     List load tests, in one project or in the whole stack, sorted by name. Returns compact summaries (id,
@@ -206,7 +208,12 @@ class UpdateLoadTestInput(InputModel):
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateLoadTestInput:
-        if self.name is None and self.baseline_test_run_id is None and not self.clear_baseline and self.k6_version is None:
+        if (
+            self.name is None
+            and self.baseline_test_run_id is None
+            and not self.clear_baseline
+            and self.k6_version is None
+        ):
             raise ValueError("give at least one of name, baseline_test_run_id, clear_baseline, k6_version")
         if self.clear_baseline and self.baseline_test_run_id is not None:
             raise ValueError("baseline_test_run_id and clear_baseline contradict each other")
@@ -289,7 +296,10 @@ async def move_load_test(ctx: OpContext, args: MoveLoadTestInput) -> LoadTest:
     destructive=True,
     endpoints=[Endpoint("DELETE", "/cloud/v6/load_tests/{id}")],
     confirm="Delete load test '{load_test_name}' (id {load_test_id}) with all its runs and results?",
-    errors={404: NOT_FOUND, 409: "'{load_test_name}' has a run in progress; abort it before deleting the test."},
+    errors={
+        404: NOT_FOUND,
+        409: "'{load_test_name}' has a run in progress; abort it before deleting the test.",
+    },
     description="""
     Delete a load test with its script, all its runs and their results, for good. Refused while one of
     its runs is in progress.
@@ -297,7 +307,10 @@ async def move_load_test(ctx: OpContext, args: MoveLoadTestInput) -> LoadTest:
 )
 async def delete_load_test(ctx: OpContext, args: LoadTestInput) -> Done:
     await ctx.send("DELETE", test_path(args.load_test), idempotent=True)
-    return Done(message=f"Load test '{ctx.facts.get('load_test_name')}' (id {args.load_test}) deleted.", id=args.load_test)
+    return Done(
+        message=f"Load test '{ctx.facts.get('load_test_name')}' (id {args.load_test}) deleted.",
+        id=args.load_test,
+    )
 
 
 @delete_load_test.preview
@@ -319,7 +332,11 @@ class GetScriptInput(InputModel):
     )
 
 
-_ACCEPT = {"any": "text/javascript, application/x-tar", "javascript": "text/javascript", "archive": "application/x-tar"}
+_ACCEPT = {
+    "any": "text/javascript, application/x-tar",
+    "javascript": "text/javascript",
+    "archive": "application/x-tar",
+}
 
 
 @operation(
@@ -346,7 +363,9 @@ async def get_load_test_script(ctx: OpContext, args: GetScriptInput) -> ScriptFi
 class UploadScriptInput(InputModel):
     load_test: LoadTestRef
     script: str | None = Field(default=None, max_length=5_000_000, description="New k6 JavaScript source.")
-    archive_base64: str | None = Field(default=None, max_length=70_000_000, description="A k6 .tar archive, base64-encoded.")
+    archive_base64: str | None = Field(
+        default=None, max_length=70_000_000, description="A k6 .tar archive, base64-encoded."
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> UploadScriptInput:
@@ -387,7 +406,10 @@ async def upload_load_test_script(ctx: OpContext, args: UploadScriptInput) -> Do
         idempotent=True,
         headers={"Content-Type": "application/octet-stream"},
     )
-    return Done(message=f"Script of '{ctx.facts.get('load_test_name')}' replaced ({len(payload)} bytes).", id=int(args.load_test))
+    return Done(
+        message=f"Script of '{ctx.facts.get('load_test_name')}' replaced ({len(payload)} bytes).",
+        id=int(args.load_test),
+    )
 
 
 @upload_load_test_script.preview
@@ -420,9 +442,7 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
 )
 async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:
     key = ctx.idempotency_key or str(uuid.uuid4())
-    response = await ctx.send(
-        "POST", test_path(args.load_test, "/start"), idempotent=False, idempotency_key=key
-    )
+    response = await ctx.send("POST", test_path(args.load_test, "/start"), idempotent=False, idempotency_key=key)
     run = parse_model(StartedTestRun, response)
     name = ctx.facts.get("load_test_name") or await test_name_quietly(ctx, run.test_id) or f"test {run.test_id}"
     return StartedRun(

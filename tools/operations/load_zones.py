@@ -51,7 +51,9 @@ class _ProjectsEnvelope(BaseModel):
 
 
 class ListZonesInput(InputModel):
-    k6_load_zone_id: str | None = Field(default=None, max_length=200, description="Only the zone with this id, e.g. 'amazon:us:ashburn'.")
+    k6_load_zone_id: str | None = Field(
+        default=None, max_length=200, description="Only the zone with this id, e.g. 'amazon:us:ashburn'."
+    )
 
 
 @operation(
@@ -140,7 +142,9 @@ async def get_project_allowed_load_zones(ctx: OpContext, args: ProjectInput) -> 
 
 class SetProjectZonesInput(InputModel):
     project: ProjectRef
-    load_zone_ids: list[int] = Field(max_length=1000, description="The complete list of private load zone ids it may use.")
+    load_zone_ids: list[int] = Field(
+        max_length=1000, description="The complete list of private load zone ids it may use."
+    )
 
 
 @operation(

@@ -16,7 +16,11 @@ NOT_FOUND = "Project {project} not found."
 
 class ListProjectsInput(InputModel):
     name_search: str | None = Field(default=None, max_length=255, description="Only projects whose name contains this.")
-    order_by: str = Field(default="name", pattern=r"^(created|name)( desc)?$", description="'name' or 'created', optionally with ' desc'.")
+    order_by: str = Field(
+        default="name",
+        pattern=r"^(created|name)( desc)?$",
+        description="'name' or 'created', optionally with ' desc'.",
+    )
     limit: Limit = 50
     cursor: Cursor = None
 
@@ -89,7 +93,7 @@ class UpdateProjectInput(InputModel):
     confirm="Rename project '{project_name}' (id {project_id}) to '{name}'?",
     errors={404: NOT_FOUND, 409: "A project named '{name}' already exists."},
     description="""
-    Rename a project.
+    Rename a project (its load tests and runs stay in it).
     """,
 )
 async def update_project(ctx: OpContext, args: UpdateProjectInput) -> Project:
@@ -106,7 +110,10 @@ async def update_project(ctx: OpContext, args: UpdateProjectInput) -> Project:
     destructive=True,
     endpoints=[Endpoint("DELETE", "/cloud/v6/projects/{id}")],
     confirm="Delete project '{project_name}' (id {project_id}) with all its load tests, runs and results?",
-    errors={404: NOT_FOUND, 409: "Project '{project_name}' has a test running; abort it before deleting the project."},
+    errors={
+        404: NOT_FOUND,
+        409: "Project '{project_name}' has a test running; abort it before deleting the project.",
+    },
     description="""
     Delete a project with all its load tests, runs and results, for good. Refused while a test runs in it.
     """,
@@ -154,7 +161,9 @@ class ListProjectLimitsInput(InputModel):
 )
 async def list_project_limits(ctx: OpContext, args: ListProjectLimitsInput) -> Listing[ProjectLimits]:
     params = {"project_id_in": args.project_ids}
-    return await page_of(ctx, ProjectLimits, "/cloud/v6/project-limits", limit=args.limit, cursor=args.cursor, params=params)
+    return await page_of(
+        ctx, ProjectLimits, "/cloud/v6/project-limits", limit=args.limit, cursor=args.cursor, params=params
+    )
 
 
 class UpdateLimitsInput(InputModel):
@@ -194,7 +203,12 @@ class UpdateLimitsInput(InputModel):
 def _limits_confirmation(values: dict[str, Any]) -> str:
     changes = [
         f"{name} = {values[name]}"
-        for name in ("vuh_max_per_month", "vu_max_per_test", "vu_browser_max_per_test", "duration_max_per_test")
+        for name in (
+            "vuh_max_per_month",
+            "vu_max_per_test",
+            "vu_browser_max_per_test",
+            "duration_max_per_test",
+        )
         if values.get(name) is not None
     ] + [f"remove {name}" for name in values.get("remove", [])]
     return f"Change the limits of project '{values.get('project_name')}' (id {values.get('project_id')}): {', '.join(changes)}?"

@@ -69,7 +69,9 @@ async def get_load_test_schedule(ctx: OpContext, args: LoadTestInput) -> Schedul
 class SetScheduleInput(InputModel):
     load_test: LoadTestRef
     starts: ApiDateTime = Field(description="When the first run starts (ISO 8601 date-time).")
-    recurrence_rule: RecurrenceRule | None = Field(default=None, description="How it repeats (frequency, interval, days, end).")
+    recurrence_rule: RecurrenceRule | None = Field(
+        default=None, description="How it repeats (frequency, interval, days, end)."
+    )
     cron: ScheduleCron | None = Field(default=None, description="Alternatively, a cron expression with a time zone.")
 
     @model_validator(mode="after")
@@ -115,7 +117,9 @@ def _schedule_confirmation(values: dict[str, Any]) -> str:
 )
 async def set_load_test_schedule(ctx: OpContext, args: SetScheduleInput) -> Schedule:
     body = args.model_dump(mode="json", include={"starts", "recurrence_rule", "cron"}, exclude_none=True)
-    return await ctx.send_model(Schedule, "POST", f"/cloud/v6/load_tests/{args.load_test}/schedule", idempotent=True, json=body)
+    return await ctx.send_model(
+        Schedule, "POST", f"/cloud/v6/load_tests/{args.load_test}/schedule", idempotent=True, json=body
+    )
 
 
 @operation(

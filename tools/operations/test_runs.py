@@ -54,7 +54,7 @@ async def test_name_quietly(ctx: OpContext, test_id: int) -> str | None:
     """The load test's name for display; never fails the operation that wanted it."""
     try:
         return await ctx.catalog.test_name(test_id)
-    except Exception:  # noqa: BLE001 - a name is decoration
+    except Exception:
         return None
 
 
@@ -132,7 +132,9 @@ class ListTestRunsInput(InputModel):
         return self
 
 
-async def newest_first(ctx: OpContext, path: str, params: dict[str, Any], *, can_order: bool, window: int) -> AsyncIterator[TestRun]:
+async def newest_first(
+    ctx: OpContext, path: str, params: dict[str, Any], *, can_order: bool, window: int
+) -> AsyncIterator[TestRun]:
     """Runs of ``path`` from the newest to the oldest.
 
     The per-test list can order by ``created desc``; the stack-wide list cannot, so it is read backwards:
@@ -167,7 +169,10 @@ async def newest_first(ctx: OpContext, path: str, params: dict[str, Any], *, can
     safety=Safety.READ,
     idempotent=True,
     core=True,
-    endpoints=[Endpoint("GET", "/cloud/v6/test_runs"), Endpoint("GET", "/cloud/v6/load_tests/{id}/test_runs")],
+    endpoints=[
+        Endpoint("GET", "/cloud/v6/test_runs"),
+        Endpoint("GET", "/cloud/v6/load_tests/{id}/test_runs"),
+    ],
     errors={404: "Load test {load_test} not found."},
     description="""
     List test runs, newest first: of one load test, or of the whole stack. Filter by state (e.g. 'active' for
@@ -258,7 +263,9 @@ async def get_test_run(ctx: OpContext, args: TestRunInput) -> TestRun:
 
 class UpdateTestRunInput(InputModel):
     test_run_id: int = TEST_RUN_ID
-    note: str = Field(max_length=10_000, description="The note to set on the run (replaces the current one; '' clears it).")
+    note: str = Field(
+        max_length=10_000, description="The note to set on the run (replaces the current one; '' clears it)."
+    )
 
 
 @operation(
@@ -442,7 +449,10 @@ def script_file(content: bytes, content_type: str, **owner: Any) -> ScriptFile:
 )
 async def get_test_run_script(ctx: OpContext, args: TestRunInput) -> ScriptFile:
     response = await ctx.send(
-        "GET", run_path(args.test_run_id, "/script"), idempotent=True, accept="text/javascript, application/x-tar"
+        "GET",
+        run_path(args.test_run_id, "/script"),
+        idempotent=True,
+        accept="text/javascript, application/x-tar",
     )
     content_type = response.headers.get("content-type", "application/octet-stream").split(";")[0]
     return script_file(response.content, content_type, test_run_id=args.test_run_id)
@@ -554,7 +564,10 @@ async def unstar_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
 class WaitInput(InputModel):
     test_run_id: int = TEST_RUN_ID
     timeout_seconds: float = Field(
-        default=1800, ge=1, le=24 * 3600, description="Give up waiting after this many seconds (the run goes on)."
+        default=1800,
+        ge=1,
+        le=24 * 3600,
+        description="Give up waiting after this many seconds (the run goes on).",
     )
     poll_seconds: float = Field(default=5, ge=0.5, le=300, description="Seconds between status checks.")
 
@@ -691,4 +704,3 @@ async def get_test_run_metrics(ctx: OpContext, args: TestRunInput) -> RunMetrics
         checks=checks,
         checks_pass_rate=overall,
     )
-
