@@ -1,0 +1,308 @@
+"""One path for every request, whatever the front-end.
+
+``request`` → policy check → reads run at once; run / stop / admin operations are prepared and stored as a
+pending confirmation (the preview a person confirms); an ambiguous test name comes back as a choice.
+``confirm`` → claimed exactly once by the requester, not expired → policy checked again → the operation
+runs with the confirmation id as its idempotency key → the audit log records the decision and the result.
+``cancel`` → recorded, nothing sent. Front-ends only translate text or clicks into these calls and render
+the :class:`Outcome`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.audit import AuditDecision, AuditLog, describe_target
+from bot.confirm import ClaimStatus, Confirmations, prepared_of
+from bot.policy import Actor, Policy
+from bot.store import Confirmation
+from tools.errors import AmbiguousLoadTest, Candidate, InvalidInput, K6BotError
+from tools.registry import Operation, Prepared, Safety, Toolbox
+
+log = logging.getLogger("k6bot.actions")
+
+
+class OutcomeKind(StrEnum):
+    RESULT = "result"
+    """The operation ran; ``result`` holds its output."""
+    CONFIRM = "confirm"
+    """A person must confirm ``prepared`` (stored as ``confirmation_id``)."""
+    CHOOSE = "choose"
+    """The test name was ambiguous: pick one of ``candidates``."""
+    DENIED = "denied"
+    """The policy does not allow it; nothing changed."""
+    ERROR = "error"
+    """Bad input or an API error; nothing changed (or the API refused)."""
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REFUSED = "refused"
+    """Someone other than the requester clicked; nothing changed."""
+    ALREADY = "already"
+    """The confirmation was already decided (double click, retry); nothing changed this time."""
+
+
+@dataclass
+class Outcome:
+    kind: OutcomeKind
+    message: str
+    operation: Operation | None = None
+    arguments: dict[str, Any] = field(default_factory=dict)
+    result: BaseModel | None = None
+    prepared: Prepared | None = None
+    confirmation: Confirmation | None = None
+    candidates: list[Candidate] = field(default_factory=list)
+    error: K6BotError | None = None
+
+    @property
+    def confirmation_id(self) -> str | None:
+        return self.confirmation.id if self.confirmation is not None else None
+
+    @property
+    def ok(self) -> bool:
+        return self.kind in (OutcomeKind.RESULT, OutcomeKind.CONFIRM, OutcomeKind.CHOOSE)
+
+
+class Actions:
+    """Runs requests for every front-end under one policy, one confirmation store and one audit log."""
+
+    def __init__(self, toolbox: Toolbox, *, policy: Policy, confirmations: Confirmations, audit: AuditLog) -> None:
+        self.toolbox = toolbox
+        self.policy = policy
+        self.confirmations = confirmations
+        self.audit = audit
+
+    @property
+    def registry(self):
+        return self.toolbox.registry
+
+    # ------------------------------------------------------------------ request
+
+    async def request(
+        self,
+        actor: Actor,
+        operation: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        context: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """Ask for an operation: run it (reads, small writes) or prepare it for confirmation."""
+        arguments = dict(arguments or {})
+        try:
+            op = self.registry[operation]
+        except InvalidInput as exc:
+            return Outcome(OutcomeKind.ERROR, str(exc), error=exc, arguments=arguments)
+        decision = self.policy.decide(actor, op.safety)
+        if not decision:
+            if op.safety is not Safety.READ:
+                await self._audit(actor, op, arguments, {}, "denied", detail=decision.reason)
+            return Outcome(OutcomeKind.DENIED, decision.reason, op, arguments)
+        if not op.needs_confirmation:
+            return await self._run(actor, op, arguments, confirmed=False)
+        try:
+            prepared = await self.toolbox.prepare(op.name, arguments)
+        except AmbiguousLoadTest as exc:
+            return Outcome(OutcomeKind.CHOOSE, str(exc), op, arguments, candidates=exc.candidates, error=exc)
+        except K6BotError as exc:
+            return Outcome(OutcomeKind.ERROR, str(exc), op, arguments, error=exc)
+        confirmation = await self.confirmations.create(prepared, actor, context=context)
+        await self._audit(actor, op, prepared.arguments, prepared.facts, "requested", confirmation_id=confirmation.id)
+        return Outcome(
+            OutcomeKind.CONFIRM,
+            prepared.text(),
+            op,
+            prepared.arguments,
+            prepared=prepared,
+            confirmation=confirmation,
+        )
+
+    # ------------------------------------------------------------------ confirm / cancel
+
+    async def confirm(self, actor: Actor, confirmation_id: str) -> Outcome:
+        """The requester said yes: run the prepared operation once, after checking again."""
+        claim = await self.confirmations.claim(confirmation_id, actor)
+        row = claim.confirmation
+        if not claim.ok:
+            return await self._not_claimed(actor, claim.status, row)
+        assert row is not None
+        op = self.registry[row.operation]
+        prepared = prepared_of(row)
+        decision = self.policy.decide(actor, op.safety)
+        if not decision:
+            await self.confirmations.mark(row.id, "denied")
+            await self._audit(
+                actor,
+                op,
+                row.arguments,
+                prepared.facts,
+                "denied",
+                detail=decision.reason,
+                confirmation_id=row.id,
+            )
+            return Outcome(OutcomeKind.DENIED, decision.reason, op, row.arguments, prepared=prepared, confirmation=row)
+        return await self._run(actor, op, row.arguments, confirmed=True, confirmation=row, prepared=prepared)
+
+    async def cancel(self, actor: Actor, confirmation_id: str) -> Outcome:
+        claim = await self.confirmations.cancel(confirmation_id, actor)
+        row = claim.confirmation
+        if not claim.ok:
+            return await self._not_claimed(actor, claim.status, row)
+        assert row is not None
+        op = self.registry[row.operation]
+        prepared = prepared_of(row)
+        await self._audit(actor, op, row.arguments, prepared.facts, "cancelled", confirmation_id=row.id)
+        return Outcome(
+            OutcomeKind.CANCELLED,
+            f"Cancelled: {prepared.confirmation}",
+            op,
+            row.arguments,
+            prepared=prepared,
+            confirmation=row,
+        )
+
+    async def _not_claimed(self, actor: Actor, status: ClaimStatus, row: Confirmation | None) -> Outcome:
+        if status is ClaimStatus.NOT_FOUND or row is None:
+            return Outcome(OutcomeKind.ERROR, "That confirmation does not exist (any more). Ask again.")
+        op = self.registry[row.operation]
+        prepared = prepared_of(row)
+        if status is ClaimStatus.NOT_YOURS:
+            who = row.actor_name or row.actor_id
+            return Outcome(
+                OutcomeKind.REFUSED,
+                f"Only {who}, who asked for it, can confirm or cancel this.",
+                op,
+                row.arguments,
+                prepared=prepared,
+                confirmation=row,
+            )
+        if status is ClaimStatus.EXPIRED:
+            await self._audit(actor, op, row.arguments, prepared.facts, "expired", confirmation_id=row.id)
+            return Outcome(
+                OutcomeKind.EXPIRED,
+                "This confirmation expired, so nothing was done. Ask again to get a fresh one.",
+                op,
+                row.arguments,
+                prepared=prepared,
+                confirmation=row,
+            )
+        state = row.state
+        message = {
+            "confirmed": "Already confirmed; it is being done.",
+            "done": "Already done.",
+            "failed": "Already tried; it failed (see above). Ask again to retry.",
+            "cancelled": "Already cancelled; nothing was done.",
+            "expired": "This confirmation expired, so nothing was done. Ask again to get a fresh one.",
+            "denied": "This was refused; nothing was done.",
+        }.get(state, f"Already {state}.")
+        return Outcome(OutcomeKind.ALREADY, message, op, row.arguments, prepared=prepared, confirmation=row)
+
+    # ------------------------------------------------------------------ running
+
+    async def _run(
+        self,
+        actor: Actor,
+        op: Operation,
+        arguments: Mapping[str, Any],
+        *,
+        confirmed: bool,
+        confirmation: Confirmation | None = None,
+        prepared: Prepared | None = None,
+    ) -> Outcome:
+        facts = prepared.facts if prepared else {}
+        decision: AuditDecision = "confirmed" if confirmed else "direct"
+        try:
+            result = await self.toolbox.execute(
+                op.name,
+                arguments,
+                confirmed=confirmed,
+                idempotency_key=confirmation.id if confirmation is not None else None,
+            )
+        except AmbiguousLoadTest as exc:
+            return Outcome(OutcomeKind.CHOOSE, str(exc), op, dict(arguments), candidates=exc.candidates, error=exc)
+        except K6BotError as exc:
+            if confirmation is not None:
+                await self.confirmations.finish(confirmation.id, ok=False, result={"error": str(exc)})
+            if op.safety is not Safety.READ:
+                await self._audit(
+                    actor,
+                    op,
+                    arguments,
+                    facts,
+                    decision,
+                    result="error",
+                    detail=str(exc),
+                    confirmation_id=confirmation.id if confirmation else None,
+                )
+            return Outcome(
+                OutcomeKind.ERROR,
+                str(exc),
+                op,
+                dict(arguments),
+                prepared=prepared,
+                confirmation=confirmation,
+                error=exc,
+            )
+        text = _text_of(result)
+        if confirmation is not None:
+            await self.confirmations.finish(confirmation.id, ok=True, result=result.model_dump(mode="json"))
+        if op.safety is not Safety.READ:
+            await self._audit(
+                actor,
+                op,
+                arguments,
+                facts,
+                decision,
+                result="ok",
+                detail=text.splitlines()[0] if text else "",
+                confirmation_id=confirmation.id if confirmation else None,
+            )
+        return Outcome(
+            OutcomeKind.RESULT,
+            text,
+            op,
+            dict(arguments),
+            result=result,
+            prepared=prepared,
+            confirmation=confirmation,
+        )
+
+    async def _audit(
+        self,
+        actor: Actor,
+        op: Operation,
+        arguments: Mapping[str, Any],
+        facts: Mapping[str, Any],
+        decision: AuditDecision,
+        *,
+        result: str = "",
+        detail: str = "",
+        confirmation_id: str | None = None,
+    ) -> None:
+        try:
+            await self.audit.record(
+                actor,
+                operation=op.name,
+                safety=op.safety.value,
+                decision=decision,
+                result=result,
+                detail=detail,
+                target=describe_target(arguments, facts),
+                arguments=arguments,
+                confirmation_id=confirmation_id,
+            )
+        except Exception:  # the audit must never turn a done action into a reported failure
+            log.exception("Could not write the audit entry for %s (%s)", op.name, decision)
+
+
+def _text_of(result: BaseModel) -> str:
+    text = getattr(result, "text", None)
+    if callable(text):
+        return str(text())
+    from tools.describe import describe
+
+    return describe(result)

@@ -1,0 +1,1 @@
+"""Run-finished notifications: subscriptions, the watcher that follows runs, the outbox that delivers to Slack."""

@@ -1,0 +1,65 @@
+"""The runs k6bot follows until they finish, and where to report each one."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy import select
+
+from bot.store import Store, WatchedRun
+
+Origin = Literal["slack", "mcp", "terminal", "subscription", "webhook"]
+
+
+class Watchlist:
+    """Add runs to follow (e.g. a run started from Slack, with the thread to answer in) and read them back."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def watch(
+        self,
+        run_id: int,
+        *,
+        load_test_id: int,
+        load_test_name: str | None = None,
+        origin: Origin = "subscription",
+        channel_id: str | None = None,
+        thread_ts: str | None = None,
+        message_ts: str | None = None,
+        starter_id: str | None = None,
+        status: str = "created",
+        estimated_duration: float | None = None,
+    ) -> WatchedRun:
+        """Follow ``run_id``. Calling it again for the same run keeps the first report target unless it had none."""
+        async with self.store.session() as session:
+            row = await session.get(WatchedRun, run_id)
+            if row is None:
+                row = WatchedRun(
+                    run_id=run_id,
+                    load_test_id=load_test_id,
+                    load_test_name=load_test_name,
+                    origin=origin,
+                    channel_id=channel_id,
+                    thread_ts=thread_ts,
+                    message_ts=message_ts,
+                    starter_id=starter_id,
+                    status=status,
+                    estimated_duration=estimated_duration,
+                )
+                session.add(row)
+            elif row.channel_id is None and channel_id is not None:
+                row.origin, row.channel_id, row.thread_ts = origin, channel_id, thread_ts
+                row.message_ts, row.starter_id = message_ts, starter_id
+            return row
+
+    async def get(self, run_id: int) -> WatchedRun | None:
+        async with self.store.session() as session:
+            return await session.get(WatchedRun, run_id)
+
+    async def unfinished(self) -> list[WatchedRun]:
+        async with self.store.session() as session:
+            rows = await session.execute(
+                select(WatchedRun).where(WatchedRun.notified.is_(False)).order_by(WatchedRun.run_id)
+            )
+            return list(rows.scalars())

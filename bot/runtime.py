@@ -1,0 +1,85 @@
+"""Connecting a front-end to k6 Cloud — or, in demo mode, to the built-in simulator.
+
+With no ``K6_CLOUD_TOKEN``, every front-end runs against the k6 Cloud simulator in-process (real HTTP on a
+loopback port, sample data) and says so once, plainly, at start. The announcement goes to stderr, never
+stdout (stdout is the MCP stdio channel).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from tools.client import K6CloudClient
+from tools.config import K6CloudSettings
+from tools.registry import Toolbox
+
+log = logging.getLogger("k6bot")
+
+DEMO_STACK_ID = 1000
+DEMO_ANNOUNCEMENT = (
+    "k6bot is in demo mode: K6_CLOUD_TOKEN is not set, so it runs on its built-in k6 Cloud simulator with "
+    "sample data. Nothing here reaches Grafana Cloud. Set K6_CLOUD_TOKEN and K6_CLOUD_STACK_ID to use your stack."
+)
+
+
+def announce_to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Backend:
+    """The k6 Cloud side of a running front-end."""
+
+    toolbox: Toolbox
+    client: K6CloudClient
+    demo: bool
+    api_url: str
+    simulator: object | None = None  # tools.simulator.Simulator in demo mode
+
+    @property
+    def description(self) -> str:
+        return "the built-in k6 Cloud simulator (demo mode)" if self.demo else f"k6 Cloud at {self.api_url}"
+
+
+@asynccontextmanager
+async def open_backend(
+    settings: K6CloudSettings | None = None,
+    *,
+    demo_speed: float = 30.0,
+    announce: Callable[[str], None] | None = announce_to_stderr,
+) -> AsyncIterator[Backend]:
+    """Yield a :class:`Backend` for the configured stack, or for an in-process simulator in demo mode."""
+    settings = settings or K6CloudSettings()
+    if settings.token is not None:
+        client = K6CloudClient(settings)
+        try:
+            yield Backend(toolbox=Toolbox(client), client=client, demo=False, api_url=settings.api_url)
+        finally:
+            await client.aclose()
+        return
+
+    from tools.simulator import Simulator, SimulatorServer
+
+    simulator = Simulator(speed=demo_speed, demo=True)
+    server = SimulatorServer(simulator)
+    url = server.start()
+    if announce is not None:
+        announce(DEMO_ANNOUNCEMENT)
+    demo_settings = K6CloudSettings(
+        token="k6bot-demo",  # noqa: S106 - the simulator's stand-in token, not a secret
+        stack_id=DEMO_STACK_ID,
+        stack_url=None,
+        api_url=url,
+        timeout=settings.timeout,
+        max_retries=settings.max_retries,
+    )
+    client = K6CloudClient(demo_settings)
+    try:
+        yield Backend(toolbox=Toolbox(client), client=client, demo=True, api_url=url, simulator=simulator)
+    finally:
+        await client.aclose()
+        server.stop()
