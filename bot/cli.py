@@ -128,9 +128,14 @@ def simulator(
 ) -> None:
     """Serve the k6 Cloud API simulator over HTTP."""
     _setup()
-    from tools.simulator.__main__ import serve_forever
+    if speed < 0:
+        raise _fail(ValueError("--speed must be 0 or more"))
+    import contextlib
 
-    serve_forever(host=host, port=port, token=token, stack_id=stack_id, speed=speed, demo=demo)
+    from tools.simulator.cli import serve as serve_simulator
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_simulator(host, port, token, stack_id, speed, demo))
 
 
 @app.command()
