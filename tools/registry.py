@@ -150,6 +150,9 @@ class OpContext:
     idempotency_key: str | None = None
     progress: ProgressReporter | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    """Plain values for sentences: resolved names and ids, preview facts."""
+    resolved: dict[str, BaseModel] = field(default_factory=dict)
+    """The objects reference fields resolved to (the LoadTest for ``load_test``, the Project for ``project``)."""
 
     async def report(self, progress: float, total: float | None, message: str) -> None:
         if self.progress is not None:
@@ -464,6 +467,7 @@ class Toolbox:
                 continue
             if kind is RefKind.PROJECT:
                 project = await self.catalog.resolve_project(value)
+                ctx.resolved[field_name] = project
                 updates[field_name] = project.id
                 ctx.facts[f"{field_name}_id"] = project.id
                 ctx.facts[f"{field_name}_name"] = project.name
@@ -476,7 +480,8 @@ class Toolbox:
             scope = project_scope if isinstance(project_scope, int) else None
             test = await self.catalog.resolve(value, project_id=scope)
             updates[field_name] = test.id
-            ctx.facts.update(load_test_id=test.id, load_test_name=test.name, project_id=test.project_id, load_test=test)
+            ctx.resolved[field_name] = test
+            ctx.facts.update(load_test_id=test.id, load_test_name=test.name, project_id=test.project_id)
         return args.model_copy(update=updates) if updates else args
 
     async def prepare(self, name: str, arguments: Mapping[str, Any] | BaseModel | None = None) -> Prepared:

@@ -150,13 +150,13 @@ async def _project_names_quietly(ctx: OpContext) -> dict[int, str]:
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/load_tests/{id}")],
-    errors={404: NOT_FOUND},
     description="""
     Get a load test (id, name, project, baseline run, dates) by id or by name. Read-only.
     """,
 )
 async def get_load_test(ctx: OpContext, args: LoadTestInput) -> LoadTest:
-    return ctx.facts.get("load_test") or await ctx.get(LoadTest, test_path(args.load_test))
+    resolved = ctx.resolved.get("load_test")
+    return resolved if isinstance(resolved, LoadTest) else await ctx.get(LoadTest, test_path(args.load_test))
 
 
 # --------------------------------------------------------------------------- create / update / move / delete

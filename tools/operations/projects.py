@@ -48,13 +48,13 @@ async def list_projects(ctx: OpContext, args: ListProjectsInput) -> Listing[Proj
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/projects/{id}")],
-    errors={404: NOT_FOUND},
     description="""
     Get a project by id or name. Read-only.
     """,
 )
 async def get_project(ctx: OpContext, args: ProjectInput) -> Project:
-    return await ctx.get(Project, f"/cloud/v6/projects/{args.project}")
+    resolved = ctx.resolved.get("project")
+    return resolved if isinstance(resolved, Project) else await ctx.get(Project, f"/cloud/v6/projects/{args.project}")
 
 
 class CreateProjectInput(InputModel):

@@ -133,33 +133,65 @@ class ListTestRunsInput(InputModel):
 
 
 async def newest_first(
-    ctx: OpContext, path: str, params: dict[str, Any], *, can_order: bool, window: int
-) -> AsyncIterator[TestRun]:
-    """Runs of ``path`` from the newest to the oldest.
+    ctx: OpContext, path: str, params: dict[str, Any], *, can_order: bool, window: int, state: dict[str, Any]
+) -> AsyncIterator[tuple[TestRun, dict[str, Any]]]:
+    """Runs of ``path`` from the newest to the oldest, each with the cursor state that resumes right after it.
 
-    The per-test list can order by ``created desc``; the stack-wide list cannot, so it is read backwards:
-    count the runs, then fetch windows from the end. Runs created meanwhile only shift windows forward,
-    so the caller de-duplicates by id and nothing is skipped.
+    The per-test list can order by ``created desc``: a page is cut at a creation time (plus the ids already
+    returned at exactly that time). The stack-wide list cannot be ordered, and its default order is not
+    documented, so the first call looks at both ends once: oldest-first lists are read backwards from the
+    end (runs created meanwhile are appended after it, positions hold); newest-first lists are read
+    forwards and the position moves by the number of runs created meanwhile. Either way no run is skipped
+    or repeated when runs start between two calls (a deletion in between can shift a page by one).
     """
     if can_order:
-        async for run in ctx.client.paginate(TestRun, path, {**params, "$orderby": "created desc"}, page_size=window):
-            yield run
+        before = params.get("created_before")
+        seen: set[int] = set(state.get("seen", []))
+        if state.get("before"):
+            boundary = datetime.fromisoformat(state["before"]) + timedelta(microseconds=1)
+            before = min(before, boundary) if before else boundary
+        ordered = {**params, "created_before": before, "$orderby": "created desc"}
+        last_created: datetime | None = datetime.fromisoformat(state["before"]) if state.get("before") else None
+        async for run in ctx.client.paginate(TestRun, path, ordered, page_size=window):
+            if run.id in seen:
+                continue
+            seen = seen | {run.id} if run.created == last_created else {run.id}
+            last_created = run.created
+            yield run, {"before": run.created.isoformat(), "seen": sorted(seen)}
         return
     first = await ctx.client.get_page(TestRun, path, {**params, "$count": True, "$top": 1})
-    if first.count is None:
-        runs = await ctx.client.collect(TestRun, path, params, limit=MAX_SCAN)
-        for run in sorted(runs, key=lambda r: (r.created, r.id), reverse=True):
-            yield run
+    total = first.count if first.count is not None else len(first.value)
+    if total == 0 or not first.value:
         return
-    end = first.count
-    while end > 0:
-        start = max(0, end - window)
-        page = await ctx.client.get_page(TestRun, path, {**params, "$skip": start, "$top": end - start})
-        for run in sorted(page.value, key=lambda r: (r.created, r.id), reverse=True):
-            yield run
+    if "asc" in state:
+        ascending = bool(state["asc"])
+    else:
+        last = await ctx.client.get_page(TestRun, path, {**params, "$skip": total - 1, "$top": 1})
+        ascending = not last.value or (first.value[0].created, first.value[0].id) <= (
+            last.value[0].created,
+            last.value[0].id,
+        )
+    if ascending:
+        # Oldest first: read backwards from the end. New runs are appended after it, so positions hold.
+        end = min(total, int(state.get("end", total)))
+        while end > 0:
+            start = max(0, end - window)
+            page = await ctx.client.get_page(TestRun, path, {**params, "$skip": start, "$top": end - start})
+            if not page.value:
+                return
+            for offset, run in reversed(list(enumerate(page.value))):
+                yield run, {"asc": True, "end": start + offset}
+            end = start
+        return
+    # Newest first: read forwards. New runs are inserted before us, so shift by how many arrived.
+    skip = int(state.get("skip", 0)) + max(0, total - int(state.get("total", total)))
+    while skip < total:
+        page = await ctx.client.get_page(TestRun, path, {**params, "$skip": skip, "$top": window})
         if not page.value:
             return
-        end = start
+        for offset, run in enumerate(page.value):
+            yield run, {"asc": False, "skip": skip + offset + 1, "total": total}
+        skip += len(page.value)
 
 
 @operation(
@@ -185,13 +217,7 @@ async def newest_first(
 async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
     statuses = _statuses(args.status)
     results = {r.value for r in args.result} if args.result else None
-    state = decode_cursor(args.cursor)
-    before = args.created_before
-    if state.get("before"):
-        boundary = datetime.fromisoformat(state["before"]) + timedelta(microseconds=1)
-        before = min(before, boundary) if before else boundary
-    seen = set(state.get("seen", []))
-    params: dict[str, Any] = {"created_after": args.created_after, "created_before": before}
+    params: dict[str, Any] = {"created_after": args.created_after, "created_before": args.created_before}
     if args.load_test is not None:
         path = f"/cloud/v6/load_tests/{args.load_test}/test_runs"
         if args.starred is not None:
@@ -205,12 +231,10 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
     window = min(1000, max(100, args.limit * 2))
     items: list[RunSummary] = []
     scanned = 0
-    last: TestRun | None = None
-    boundary: set[int] = set()
+    resume: dict[str, Any] | None = None
     more = False
-    async for run in newest_first(ctx, path, params, can_order=can_order, window=window):
-        if run.id in seen:
-            continue
+    runs = newest_first(ctx, path, params, can_order=can_order, window=window, state=decode_cursor(args.cursor))
+    async for run, after in runs:
         keep = (
             (statuses is None or run.status in statuses)
             and (results is None or run.result in results)
@@ -220,20 +244,14 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
             more = True
             break
         scanned += 1
-        seen.add(run.id)
-        boundary = boundary | {run.id} if last is not None and run.created == last.created else {run.id}
-        last = run
+        resume = after
         if keep:
             name = ctx.facts.get("load_test_name") if args.load_test is not None else names.get(run.test_id)
             items.append(RunSummary.from_run(run, name, now=now))
-    next_cursor = None
-    if more and last is not None:
-        if state.get("before") and datetime.fromisoformat(state["before"]) == last.created:
-            boundary |= set(state.get("seen", []))
-        next_cursor = encode_cursor({"before": last.created.isoformat(), "seen": sorted(boundary)})
+    await runs.aclose()
     return RunList(
         items=items,
-        next_cursor=next_cursor,
+        next_cursor=encode_cursor(resume) if more and resume is not None else None,
         load_test_id=args.load_test if isinstance(args.load_test, int) else None,
         load_test_name=ctx.facts.get("load_test_name"),
         scanned=scanned,

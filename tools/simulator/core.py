@@ -88,6 +88,9 @@ class SimulatorCore:
         self.stack_id = stack_id
         self.user_email = user_email
         self.max_saved_runs = max_saved_runs
+        # The API does not document the default order of GET /cloud/v6/test_runs; oldest first is served by
+        # default, and tests flip this to check that clients cope with newest first too.
+        self.runs_newest_first = False
         self.stack_url = stack_url.rstrip("/")
         self.clock = SimClock(start, speed)
         self.faults = FaultList()

@@ -20,6 +20,8 @@ async def list_test_runs(request: Request) -> Response:
     before = query_datetime(request, "created_before")
     with sim.lock:
         runs = sim.find_runs(created_after=after, created_before=before)
+        if sim.runs_newest_first:
+            runs.reverse()
         return ok(paged_body(request, runs, params, sim.render_run))
 
 
