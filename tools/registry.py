@@ -21,6 +21,7 @@ terminal) derive their tools, commands, help and confirmations from it and never
 from __future__ import annotations
 
 import inspect
+import re
 import string
 import typing
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -249,8 +250,10 @@ class Operation:
 
     @property
     def summary(self) -> str:
-        """The one-line description."""
-        return self.description.strip().splitlines()[0].strip()
+        """The one-line description: the first sentence of the first paragraph."""
+        paragraph = " ".join(self.description.strip().split("\n\n")[0].split())
+        sentences = _SENTENCE_END.split(paragraph, maxsplit=1)
+        return sentences[0].strip()
 
     @property
     def needs_confirmation(self) -> bool:
@@ -289,6 +292,9 @@ class Operation:
         if self.confirm is None:
             return f"{self.title}?"
         return render(self.confirm, values)
+
+
+_SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)(?<=[.!?])\s+(?=[A-Z(])")
 
 
 class _Blank(dict[str, Any]):
