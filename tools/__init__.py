@@ -1,16 +1,12 @@
 """The shared tool layer of k6bot: one typed client for the Grafana Cloud k6 API and every operation on it.
 
-    import asyncio
-    from tools import connect
+Example (K6_CLOUD_TOKEN, K6_CLOUD_STACK_ID and K6_CLOUD_API_URL come from the environment)::
 
-    async def main():
-        async with connect() as toolbox:  # K6_CLOUD_TOKEN, K6_CLOUD_STACK_ID, K6_CLOUD_API_URL from the env
-            print((await toolbox.execute("list_load_tests", {})).text())
-            preview = await toolbox.prepare("start_load_test", {"load_test": "orders soak test"})
-            print(preview.text())  # what a person confirms
-            started = await toolbox.execute("start_load_test", preview.arguments, confirmed=True)
-
-    asyncio.run(main())
+    async with connect() as toolbox:
+        print((await toolbox.execute("list_load_tests", {})).text())
+        preview = await toolbox.prepare("start_load_test", {"load_test": "orders soak test"})
+        print(preview.text())  # what a person confirms
+        started = await toolbox.execute("start_load_test", preview.arguments, confirmed=True)
 """
 
 from __future__ import annotations
