@@ -66,7 +66,7 @@ def mcp(
 ) -> None:
     """Serve the MCP server (stdio by default, or streamable HTTP)."""
     cloud, bot = _setup("WARNING" if transport == "stdio" else None)
-    from bot.mcp_server import run_mcp
+    from bot.mcp import run_mcp
 
     try:
         run_mcp(

@@ -1,0 +1,84 @@
+"""What a tool call returns: structured content that fits the declared output schema, and a short text."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from mcp_types import CallToolResult, TextContent
+from pydantic import BaseModel, Field
+
+from tools.describe import describe
+from tools.errors import Candidate
+from tools.registry import Operation, Prepared
+
+from .schemas import output_schema
+
+Outcome = Literal["done", "declined", "cancelled", "needs_confirmation", "ambiguous"]
+
+
+class PreviewOut(BaseModel):
+    confirmation: str
+    notes: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, prepared: Prepared) -> PreviewOut:
+        return cls(confirmation=prepared.confirmation, notes=list(prepared.notes))
+
+
+class CandidateOut(BaseModel):
+    id: int
+    name: str
+    project_id: int
+    project_name: str | None = None
+
+    @classmethod
+    def of(cls, candidate: Candidate) -> CandidateOut:
+        return cls(
+            id=candidate.id,
+            name=candidate.name,
+            project_id=candidate.project_id,
+            project_name=candidate.project_name,
+        )
+
+    def label(self) -> str:
+        return f"{self.name} (id {self.id}, {self.project_name or f'project {self.project_id}'})"
+
+
+class ConfirmOutcome(BaseModel):
+    """The structured content of every run / stop / admin tool."""
+
+    outcome: Outcome
+    message: str
+    preview: PreviewOut | None = None
+    candidates: list[CandidateOut] = Field(default_factory=list)
+    result: dict[str, Any] | None = None
+
+
+def confirm_output_schema(op: Operation) -> dict[str, Any]:
+    """The wrapper schema, with ``result`` declared as the operation's own output (or null)."""
+    schema = output_schema(ConfirmOutcome)
+    result = output_schema(op.output)
+    if result.get("type") == "object":
+        result["type"] = ["object", "null"]
+    else:  # pragma: no cover - every operation returns a model
+        result = {"anyOf": [result, {"type": "null"}]}
+    schema["properties"]["result"] = result
+    return schema
+
+
+def text_result(text: str, structured: dict[str, Any]) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+
+
+def model_result(result: BaseModel) -> CallToolResult:
+    """A read or write operation's result: its JSON as structured content, its text for people."""
+    return text_result(describe(result), result.model_dump(mode="json"))
+
+
+def outcome_result(outcome: ConfirmOutcome, text: str | None = None) -> CallToolResult:
+    return text_result(text or outcome.message, outcome.model_dump(mode="json"))
+
+
+def error_result(sentence: str) -> CallToolResult:
+    """A tool error the model reads: exactly the sentence, no prefix, no traceback."""
+    return CallToolResult(content=[TextContent(type="text", text=sentence)], is_error=True)

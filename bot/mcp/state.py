@@ -1,0 +1,70 @@
+"""What every tool call of one MCP server shares: the toolbox, the audit log, the chosen tool surface."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp.server.mcpserver import Context
+
+from bot.audit import AuditDecision, AuditLog, describe_target
+from bot.policy import Actor
+from tools.registry import Operation, Toolbox
+
+log = logging.getLogger("k6bot.mcp")
+
+DEFAULT_CLIENT_ID = "mcp-client"
+
+
+@dataclass
+class ServerState:
+    toolbox: Toolbox
+    audit: AuditLog | None = None
+    toolsets: list[str] = field(default_factory=lambda: ["core"])
+    read_only: bool = False
+    demo: bool = False
+    visible: frozenset[str] = frozenset()
+    """Names of the tools ``tools/list`` shows (the selected toolsets, reads only in read-only mode)."""
+
+    def actor(self, ctx: Context) -> Actor:
+        """The MCP client as the audit log names it: its ``clientInfo.name``."""
+        name = None
+        try:
+            params = ctx.session.client_params
+            if params is not None and params.client_info is not None:
+                name = params.client_info.name
+        except (AttributeError, ValueError):
+            name = None
+        return Actor(frontend="mcp", id=(name or DEFAULT_CLIENT_ID)[:200])
+
+    async def record(
+        self,
+        actor: Actor,
+        op: Operation,
+        decision: AuditDecision,
+        *,
+        arguments: Mapping[str, Any],
+        facts: Mapping[str, Any] | None = None,
+        result: str = "",
+        detail: str = "",
+        confirmation_id: str | None = None,
+    ) -> None:
+        """Write one audit entry; a failing audit store is logged and never fails the call."""
+        if self.audit is None:
+            return
+        try:
+            await self.audit.record(
+                actor,
+                operation=op.name,
+                safety=op.safety.value,
+                decision=decision,
+                result=result,
+                detail=detail,
+                target=describe_target(arguments, facts or {}),
+                arguments=dict(arguments),
+                confirmation_id=confirmation_id,
+            )
+        except Exception:
+            log.warning("Could not write the audit entry for %s (%s)", op.name, decision, exc_info=True)
