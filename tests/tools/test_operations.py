@@ -226,6 +226,13 @@ async def test_start_load_test(toolbox: Toolbox, sim: Simulator) -> None:
     await fails(toolbox, "start_load_test", K6BotError, "Load test 502 no longer exists", load_test=502)
 
 
+async def test_a_failed_preview_read_does_not_block_the_start(toolbox: Toolbox, sim: Simulator) -> None:
+    sim.faults.add(Fault(method="GET", path=r"/cloud/v6/load_tests/502/test_runs", kind="status", status=503, times=None))
+    prepared = await toolbox.prepare("start_load_test", {"load_test": 502})
+    assert prepared.confirmation.startswith("Start load test 'Orders API Smoke'")
+    assert "could not be read" in prepared.notes[0]
+
+
 async def test_start_preview_of_a_test_that_never_ran(toolbox: Toolbox) -> None:
     created = await run(toolbox, "create_load_test", project=77, name="Fresh Test", script="export default function () {}")
     prepared = await toolbox.prepare("start_load_test", {"load_test": created.id})

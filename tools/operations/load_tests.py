@@ -459,9 +459,12 @@ async def _preview_start(ctx: OpContext, args: LoadTestInput) -> Preview:
     """What helps decide: the last run (duration, result, cost), a cost estimate, runs already going."""
     notes: list[str] = []
     facts: dict[str, Any] = {}
-    recent = await ctx.client.get_page(
-        TestRun, test_path(args.load_test, "/test_runs"), {"$orderby": "created desc", "$top": 20}
-    )
+    try:
+        recent = await ctx.client.get_page(
+            TestRun, test_path(args.load_test, "/test_runs"), {"$orderby": "created desc", "$top": 20}
+        )
+    except K6BotError as exc:  # decision facts are a help, never a reason to refuse the start
+        return Preview(facts=facts, notes=[f"The previous runs could not be read ({exc}); no cost estimate."])
     active = [r for r in recent.value if not r.is_finished]
     finished = [r for r in recent.value if r.is_finished]
     if active:
