@@ -159,7 +159,9 @@ class FakeSlack:
                 if isinstance(args.get(key), str):
                     with contextlib.suppress(ValueError):
                         args[key] = json.loads(args[key])
-        path = request.path.split("?")[0]
+        path, _, query = request.path.partition("?")
+        for key, value in parse_qsl(query):  # GET methods (e.g. usergroups.users.list in the SDK) send a query
+            args.setdefault(key, value)
         if path.startswith("/response/"):
             method = "response_url"
             authorized = True

@@ -1,0 +1,274 @@
+"""Carrying a routed command out, the same way for every chat front-end (Slack, terminal).
+
+Operations go through :class:`bot.actions.Actions` (policy, confirmation, audit); k6bot's own commands
+(``help``, ``subscribe``, ``unsubscribe``, ``subscriptions``, ``audit``) are handled here under the same
+policy. The answer is a :class:`Reply` in plain data; each front-end renders it (Block Kit, rich).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.actions import Actions, Outcome, OutcomeKind
+from bot.audit import AuditLog, format_entry
+from bot.notify.subscriptions import Subscriptions
+from bot.policy import Actor
+from bot.router.grammar import BOT_SAFETY, BotCommand, Command, CommandKind, route
+from bot.router.help import Help, help_entries
+from tools.errors import AmbiguousLoadTest, Candidate, K6BotError
+from tools.models import TestRun
+from tools.outputs import RunSummary
+
+log = logging.getLogger("k6bot.router")
+
+
+class ReplyKind(StrEnum):
+    RESULT = "result"
+    CONFIRM = "confirm"
+    CHOOSE = "choose"
+    DENIED = "denied"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REFUSED = "refused"
+    ALREADY = "already"
+    HELP = "help"
+    NOT_UNDERSTOOD = "not_understood"
+    INFO = "info"
+
+
+_SUCCESS = {ReplyKind.RESULT, ReplyKind.CONFIRM, ReplyKind.CHOOSE, ReplyKind.HELP, ReplyKind.INFO}
+
+
+@dataclass
+class Reply:
+    """What to show for one request. ``text`` is plain (front-ends escape it for their medium)."""
+
+    kind: ReplyKind
+    text: str
+    command: Command | None = None
+    outcome: Outcome | None = None
+    help: Help | None = None
+    lines: list[str] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    suggestions: tuple[str, ...] = ()
+    summary: RunSummary | None = None
+    """For a single run: its summary with the test's name (``get_test_run`` returns the bare API object)."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the request went as asked (a preview or a choice is fine; a denial or an error is not)."""
+        return self.kind in _SUCCESS
+
+    @classmethod
+    def of(cls, outcome: Outcome, command: Command | None = None) -> Reply:
+        return cls(
+            ReplyKind(outcome.kind.value),
+            outcome.message,
+            command=command,
+            outcome=outcome,
+            candidates=list(outcome.candidates),
+        )
+
+
+class Dispatcher:
+    """Runs routed commands for one front-end's actors."""
+
+    def __init__(
+        self,
+        actions: Actions,
+        *,
+        subscriptions: Subscriptions | None = None,
+        audit: AuditLog | None = None,
+    ) -> None:
+        self.actions = actions
+        self.subscriptions = subscriptions
+        self.audit = audit or actions.audit
+
+    @property
+    def policy(self):
+        return self.actions.policy
+
+    async def handle_text(self, actor: Actor, text: str, *, context: Mapping[str, Any] | None = None) -> Reply:
+        return await self.handle(actor, route(text), context=context)
+
+    async def handle(self, actor: Actor, command: Command, *, context: Mapping[str, Any] | None = None) -> Reply:
+        """Carry out ``command`` for ``actor``; never raises for bad input or API errors."""
+        if command.kind is CommandKind.UNKNOWN:
+            return Reply(
+                ReplyKind.NOT_UNDERSTOOD,
+                command.message or "I didn't understand that.",
+                command=command,
+                suggestions=command.suggestions,
+            )
+        if command.kind is CommandKind.OPERATION:
+            outcome = await self.actions.request(actor, command.name, command.arguments, context=context)
+            reply = Reply.of(outcome, command)
+            if isinstance(outcome.result, TestRun):
+                reply.summary = await self._summary(outcome.result)
+                reply.text = reply.summary.text()
+            return reply
+        handler = {
+            BotCommand.HELP: self._help,
+            BotCommand.SUBSCRIPTIONS: self._subscriptions,
+            BotCommand.SUBSCRIBE: self._subscribe,
+            BotCommand.UNSUBSCRIBE: self._unsubscribe,
+            BotCommand.AUDIT: self._audit,
+        }.get(BotCommand(command.name))
+        assert handler is not None
+        denied = await self._check(actor, command)
+        if denied is not None:
+            return denied
+        try:
+            return await handler(actor, command)
+        except K6BotError as exc:
+            return Reply(ReplyKind.ERROR, str(exc), command=command)
+
+    async def confirm(self, actor: Actor, confirmation_id: str) -> Reply:
+        return Reply.of(await self.actions.confirm(actor, confirmation_id))
+
+    async def cancel(self, actor: Actor, confirmation_id: str) -> Reply:
+        return Reply.of(await self.actions.cancel(actor, confirmation_id))
+
+    async def _summary(self, run: TestRun) -> RunSummary:
+        try:
+            name = await self.actions.toolbox.catalog.test_name(run.test_id)
+        except Exception:  # a name is a nicety; the run's own facts are the answer
+            name = None
+        return RunSummary.from_run(run, name)
+
+    # ------------------------------------------------------------------ bot commands
+
+    async def _check(self, actor: Actor, command: Command) -> Reply | None:
+        safety = BOT_SAFETY[command.name]
+        decision = self.policy.decide(actor, safety)
+        if decision:
+            return None
+        if safety.value != "read":
+            await self._record(actor, command, "denied", detail=decision.reason)
+        return Reply(ReplyKind.DENIED, decision.reason, command=command)
+
+    async def _help(self, actor: Actor, command: Command) -> Reply:
+        allowed = self.policy.allowed_classes(actor)
+        found = help_entries(allowed, command.arguments.get("topic"))
+        return Reply(ReplyKind.HELP, found.text(), command=command, help=found)
+
+    def _no_channel(self, command: Command) -> Reply:
+        return Reply(
+            ReplyKind.ERROR,
+            "Subscriptions belong to a Slack channel: use this command in Slack, in the channel that should hear "
+            "about finished runs.",
+            command=command,
+        )
+
+    async def _subscriptions(self, actor: Actor, command: Command) -> Reply:
+        channel = actor.channel
+        if channel is None or self.subscriptions is None:
+            return self._no_channel(command)
+        rows = await self.subscriptions.of_channel(channel)
+        if not rows:
+            return Reply(
+                ReplyKind.INFO,
+                "This channel has no subscriptions. `subscribe` posts every finished run here.",
+                command=command,
+            )
+        lines = []
+        for row in rows:
+            what = (
+                f"runs of '{row.load_test_name or row.load_test_id}' (id {row.load_test_id})"
+                if row.load_test_id is not None
+                else "every run"
+            )
+            lines.append(what + (", failures only" if row.failures_only else ""))
+        return Reply(ReplyKind.INFO, "This channel hears about:", command=command, lines=lines)
+
+    async def _resolve(self, actor: Actor, command: Command) -> tuple[int | None, str | None, Reply | None]:
+        ref = command.arguments.get("load_test")
+        if ref is None:
+            return None, None, None
+        try:
+            test = await self.actions.toolbox.catalog.resolve(ref)
+        except AmbiguousLoadTest as exc:
+            return None, None, Reply(ReplyKind.CHOOSE, str(exc), command=command, candidates=list(exc.candidates))
+        return test.id, test.name, None
+
+    async def _subscribe(self, actor: Actor, command: Command) -> Reply:
+        channel = actor.channel
+        if channel is None or self.subscriptions is None:
+            return self._no_channel(command)
+        test_id, test_name, choice = await self._resolve(actor, command)
+        if choice is not None:
+            return choice
+        failures = bool(command.arguments.get("failures_only"))
+        _row, new = await self.subscriptions.subscribe(
+            channel, load_test_id=test_id, load_test_name=test_name, failures_only=failures, created_by=actor.id
+        )
+        what = f"runs of '{test_name}'" if test_id is not None else "every run"
+        which = "failed " if failures else "finished "
+        text = (
+            f"Subscribed: this channel hears about {which}{what}."
+            if new
+            else f"Updated: this channel now hears about {which}{what}."
+        )
+        await self._record(actor, command, "direct", result="ok", detail=text, target=_target(test_id, test_name))
+        return Reply(ReplyKind.INFO, text, command=command)
+
+    async def _unsubscribe(self, actor: Actor, command: Command) -> Reply:
+        channel = actor.channel
+        if channel is None or self.subscriptions is None:
+            return self._no_channel(command)
+        everything = bool(command.arguments.get("everything"))
+        test_id, test_name, choice = (None, None, None) if everything else await self._resolve(actor, command)
+        if choice is not None:
+            return choice
+        removed = await self.subscriptions.unsubscribe(channel, load_test_id=test_id, everything=everything)
+        if everything:
+            text = f"Removed all {removed} subscription(s) of this channel." if removed else "There were none."
+        elif removed:
+            text = f"Unsubscribed from runs of '{test_name}'." if test_id else "Unsubscribed from every run."
+        else:
+            what = f"runs of '{test_name}'" if test_id else "every run"
+            text = f"This channel was not subscribed to {what}. `subscriptions` lists what it is subscribed to."
+        if removed:
+            await self._record(actor, command, "direct", result="ok", detail=text, target=_target(test_id, test_name))
+        return Reply(ReplyKind.INFO, text, command=command)
+
+    async def _audit(self, actor: Actor, command: Command) -> Reply:
+        limit = int(command.arguments.get("limit") or 10)
+        entries = await self.audit.recent(limit)
+        if not entries:
+            return Reply(ReplyKind.INFO, "The audit log is empty.", command=command)
+        return Reply(
+            ReplyKind.INFO,
+            f"The latest {len(entries)} audit entries, newest first:",
+            command=command,
+            lines=[format_entry(e) for e in entries],
+        )
+
+    async def _record(
+        self, actor: Actor, command: Command, decision: Any, *, result: str = "", detail: str = "", target: str = ""
+    ) -> None:
+        try:
+            await self.audit.record(
+                actor,
+                operation=command.name,
+                safety=BOT_SAFETY[command.name].value,
+                decision=decision,
+                result=result,
+                detail=detail,
+                target=target,
+                arguments={k: v for k, v in command.arguments.items() if v is not None},
+            )
+        except Exception:  # the audit must never turn a done action into a reported failure
+            log.exception("Could not write the audit entry for %s", command.name)
+
+
+def _target(test_id: int | None, test_name: str | None) -> str:
+    return f"load test '{test_name}' ({test_id})" if test_id is not None else "every run"
+
+
+__all__ = ["Dispatcher", "OutcomeKind", "Reply", "ReplyKind"]

@@ -1,0 +1,137 @@
+"""Cleaning what a person typed before the grammar sees it.
+
+Everything here is total: any string in, a string out, never an exception. The cleaned text keeps the
+person's case and wording (a note is stored as typed); only the decoration around a command goes: the
+``/k6`` prefix, a bot mention, polite words ("please", "can you"), trailing punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_TEXT = 4000
+"""Longer input is cut here (Slack caps slash-command text at about this length anyway)."""
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u00a0": " ",
+        "\u2007": " ",
+        "\u202f": " ",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\uff03": "#",
+    }
+)
+
+_PREFIX = re.compile(
+    r"^\s*(?:/k6bot\b|/k6\b|<@[A-Z0-9]+(?:\|[^>]*)?>|@k6bot\b|@k6\b|k6bot\b|hey\s+k6bot\b)[\s,:;]*",
+    re.IGNORECASE,
+)
+
+_LEADING_FILLER = re.compile(
+    r"^(?:please|pls|plz|plse|kindly|hey|hi|hello|yo|ok|okay|alright|so|and|then|now|just|quickly|also|"
+    r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+u|could\s+u|would\s+u|"
+    r"i\s+want\s+to|i\s+wanna|i\s+would\s+like\s+to|i'd\s+like\s+to|id\s+like\s+to|i\s+need\s+to|"
+    r"i\s+need\s+you\s+to|let's|lets|let\s+us|go\s+ahead\s+and|try\s+to|tell\s+me|do\s+you\s+know|"
+    r"i\s+wonder)\b[\s,!.:;]*",
+    re.IGNORECASE,
+)
+
+_TRAILING_FILLER = re.compile(
+    r"(?:[\s,;:]+|^)(?:please|pls|plz|plse|thanks|thank\s+you|thx|ty|for\s+me|right\s+now|now|asap|kthx)$",
+    re.IGNORECASE,
+)
+_TRAILING_PUNCT = re.compile(r"[\s?!.…;,:]+$")
+
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+def clean(text: object) -> str:
+    """Printable, NFKC-normalised text with plain quotes and single spaces, at most :data:`MAX_TEXT` long."""
+    try:
+        value = text if isinstance(text, str) else ("" if text is None else str(text))
+    except Exception:
+        return ""
+    value = value[: MAX_TEXT * 2]
+    value = unicodedata.normalize("NFKC", value).translate(_QUOTES)
+    value = "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in value)
+    value = _SPACES.sub(" ", value)
+    return value.strip()[:MAX_TEXT]
+
+
+def strip_prefix(text: str) -> str:
+    """Remove ``/k6``, ``@k6bot`` or a ``<@U…>`` mention at the start (repeatedly)."""
+    for _ in range(5):
+        stripped = _PREFIX.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    return text.strip()
+
+
+def strip_leading_filler(text: str) -> str:
+    """Drop "please", "can you", "hey"… at the start."""
+    for _ in range(8):
+        stripped = _LEADING_FILLER.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    return text.strip()
+
+
+def strip_trailing_filler(text: str) -> str:
+    """Drop "please", "thanks", "?" and "!" at the end."""
+    for _ in range(8):
+        stripped = _TRAILING_PUNCT.sub("", text)
+        stripped = _TRAILING_FILLER.sub("", stripped)
+        if stripped == text:
+            break
+        text = stripped
+    return text.strip()
+
+
+def unquote(text: str) -> str:
+    """``"Orders API"`` / ``'x'`` / `` `x` `` → the text inside; anything else unchanged."""
+    value = text.strip()
+    for _ in range(3):
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"`":
+            value = value[1:-1].strip()
+        else:
+            break
+    return value
+
+
+_ID_REF = re.compile(r"^(?:(?:load\s*)?test\s*)?(?:id\s*)?(?:#\s*)?(\d{1,12})$", re.IGNORECASE)
+
+
+def test_ref(phrase: str) -> int | str:
+    """A load test reference for the registry: an id when the phrase is one ("501", "#501", "test 501")."""
+    value = unquote(phrase)
+    match = _ID_REF.match(value)
+    if match:
+        number = int(match.group(1))
+        if number >= 1:
+            return number
+    return value
+
+
+def project_ref(phrase: str) -> int | str:
+    """A project reference: an id ("78", "project 78") or the name without a trailing "project"."""
+    value = unquote(phrase)
+    value = re.sub(r"^(?:the\s+)?(?:project\s+)?", "", value, flags=re.IGNORECASE)
+    value = re.sub(r"\s+project$", "", value, flags=re.IGNORECASE).strip()
+    match = re.fullmatch(r"(?:id\s*)?#?\s*(\d{1,12})", value)
+    if match and int(match.group(1)) >= 1:
+        return int(match.group(1))
+    return unquote(value) or unquote(phrase)

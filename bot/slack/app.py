@@ -1,0 +1,191 @@
+"""The Slack front-end, built once and served over HTTP (``POST /slack/events``) or Socket Mode.
+
+``build_slack(backend, bot_settings, slack_settings, store)`` returns a :class:`SlackFrontend`: its
+``bolt`` is the slack-bolt ``AsyncApp``; ``routes()`` are the Starlette routes to mount in any ASGI app
+(``k6bot serve`` mounts them next to MCP); ``asgi_app()`` is a complete app with ``GET /healthz`` too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.actions import Actions
+from bot.audit import AuditLog
+from bot.config import BotSettings, SlackSettings
+from bot.confirm import Confirmations
+from bot.notify.subscriptions import Subscriptions
+from bot.notify.watchlist import Watchlist
+from bot.policy import Policy
+from bot.router.dispatch import Dispatcher
+from bot.runtime import Backend
+from bot.slack.dedupe import RecentRequests
+from bot.slack.handlers import SlackHandlers
+from bot.slack.identity import Identity
+from bot.store import Store
+from tools.errors import ConfigurationError
+
+log = logging.getLogger("k6bot.slack")
+
+Mode = Literal["http", "socket"]
+EVENTS_PATH = "/slack/events"
+
+
+@dataclass
+class SlackFrontend:
+    """Everything the Slack app is made of, for serving and for tests."""
+
+    bolt: AsyncApp
+    client: AsyncWebClient
+    actions: Actions
+    dispatcher: Dispatcher
+    identity: Identity
+    handlers: SlackHandlers
+    backend: Backend
+    store: Store
+    bot_token: str
+    bot_user_id: str | None = None
+    bot_id: str | None = None
+    team_id: str | None = None
+    _request_handler: AsyncSlackRequestHandler | None = field(default=None, repr=False)
+
+    async def start(self) -> None:
+        """Learn the bot's own ids from ``auth.test`` (best effort: the app works without them)."""
+        try:
+            answer = await self.client.auth_test()
+        except Exception as exc:
+            log.warning("auth.test failed (%s); continuing without the bot's user id", type(exc).__name__)
+            return
+        self.bot_user_id = answer.get("user_id")
+        self.bot_id = answer.get("bot_id")
+        self.team_id = answer.get("team_id")
+        log.info("Slack: signed in as %s in team %s", answer.get("user"), answer.get("team"))
+
+    def authorize_result(
+        self, enterprise_id: str | None = None, team_id: str | None = None, user_id: str | None = None
+    ) -> AuthorizeResult:
+        """One workspace, one bot token; no ``auth.test`` per request."""
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id or self.team_id,
+            bot_token=self.bot_token,
+            bot_user_id=self.bot_user_id,
+            bot_id=self.bot_id,
+            user_id=user_id,
+        )
+
+    @property
+    def request_handler(self) -> AsyncSlackRequestHandler:
+        if self._request_handler is None:
+            self._request_handler = AsyncSlackRequestHandler(self.bolt)
+        return self._request_handler
+
+    async def events(self, request: Request) -> Response:
+        """``POST /slack/events``: slash commands, interactivity and events, signature checked by bolt."""
+        return await self.request_handler.handle(request)
+
+    def routes(self, path: str = EVENTS_PATH) -> list[BaseRoute]:
+        """The Slack endpoint, to mount in any Starlette app."""
+        return [Route(path, self.events, methods=["POST"])]
+
+    def asgi_app(self) -> Starlette:
+        """``POST /slack/events`` and ``GET /healthz``."""
+
+        async def healthz(_request: Request) -> Response:
+            return JSONResponse({"status": "ok", "k6": "demo" if self.backend.demo else "cloud"})
+
+        return Starlette(routes=[*self.routes(), Route("/healthz", healthz, methods=["GET"])])
+
+
+def _web_client(api_url: str, token: str | None) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=token,
+        base_url=api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+        logger=logging.getLogger("k6bot.slack.web"),
+    )
+
+
+def _authorize_with(frontend: SlackFrontend) -> Callable[..., Awaitable[AuthorizeResult]]:
+    # bolt passes arguments by parameter name, so this is a plain function, not a bound method
+    async def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        return frontend.authorize_result(enterprise_id, team_id, user_id)
+
+    return authorize
+
+
+def build_slack(
+    backend: Backend,
+    bot_settings: BotSettings,
+    slack_settings: SlackSettings,
+    store: Store,
+    *,
+    mode: Mode = "http",
+    actions: Actions | None = None,
+    policy: Policy | None = None,
+    confirmations: Confirmations | None = None,
+) -> SlackFrontend:
+    """The Slack app on ``backend`` with the policy, confirmations and audit log in ``store``.
+
+    Pass ``actions`` to share one :class:`Actions` with other front-ends of the same process.
+    """
+    if slack_settings.bot_token is None:
+        raise ConfigurationError("SLACK_BOT_TOKEN is not set: copy the app's Bot User OAuth Token (xoxb-…).")
+    if mode == "http" and slack_settings.signing_secret is None:
+        raise ConfigurationError("SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page.")
+    bot_token = slack_settings.bot_token.get_secret_value()
+    if actions is None:
+        policy = policy or Policy.load(bot_settings.policy_file, read_only=bot_settings.read_only)
+        confirmations = confirmations or Confirmations(store, ttl_seconds=bot_settings.confirm_ttl_seconds)
+        actions = Actions(backend.toolbox, policy=policy, confirmations=confirmations, audit=AuditLog(store))
+    client = _web_client(slack_settings.api_url, bot_token)
+    dispatcher = Dispatcher(actions, subscriptions=Subscriptions(store), audit=actions.audit)
+    identity = Identity(client, actions.policy)
+    handlers = SlackHandlers(
+        dispatcher=dispatcher,
+        identity=identity,
+        watchlist=Watchlist(store),
+        confirmations=actions.confirmations,
+        recent=RecentRequests(),
+    )
+    frontend = SlackFrontend(
+        bolt=None,  # type: ignore[arg-type] # set below: bolt needs the frontend's authorize
+        client=client,
+        actions=actions,
+        dispatcher=dispatcher,
+        identity=identity,
+        handlers=handlers,
+        backend=backend,
+        store=store,
+        bot_token=bot_token,
+    )
+    secret = slack_settings.signing_secret.get_secret_value() if slack_settings.signing_secret else None
+    frontend.bolt = AsyncApp(
+        client=_web_client(slack_settings.api_url, None),  # each request's client gets the token from authorize
+        signing_secret=secret,
+        authorize=_authorize_with(frontend),
+        process_before_response=False,
+        request_verification_enabled=mode == "http",
+        ignoring_self_events_enabled=True,
+        logger=logging.getLogger("k6bot.slack.bolt"),
+    )
+    handlers.register(frontend.bolt)
+    return frontend

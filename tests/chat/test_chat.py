@@ -1,0 +1,190 @@
+"""`k6bot chat`: one command (-c), --yes, the y/N prompt, exit codes, demo mode."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.chat import run_chat
+from bot.config import BotSettings
+from tests.conftest import TEST_STACK, TEST_TOKEN, make_settings
+from tools.config import K6CloudSettings
+from tools.simulator import Simulator
+
+START = r"/cloud/v6/load_tests/\d+/start"
+DEMO_TESTS = [
+    "Orders API Soak Test",
+    "Orders API Smoke",
+    "Checkout Spike",
+    "Payments Gateway Load",
+    "Login Auth Flow",
+    "Search Stress Test",
+    "Storefront Browser Journey",
+    "Inventory Service Baseline",
+    "Refunds API Load",
+    "Notifications Webhook Test",
+]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("K6_CLOUD_", "K6BOT_", "SLACK_"))}
+    env.update({"K6BOT_DATABASE_URL": str(tmp_path / "k6bot.db"), "XDG_STATE_HOME": str(tmp_path)})
+    env.update(extra)
+    return env
+
+
+def _k6bot(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", *args],
+        env=_env(tmp_path, **env),
+        cwd=tmp_path,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_list_tests_with_no_token_runs_on_the_demo_simulator(tmp_path: Path) -> None:
+    result = _k6bot(tmp_path, "-c", "list tests")
+    assert result.returncode == 0, result.stderr
+    for name in DEMO_TESTS:
+        assert name in result.stdout
+    assert "demo mode" in result.stderr
+    assert "demo mode" not in result.stdout
+
+
+def test_start_with_yes_starts_once_against_the_api(tmp_path: Path, sim: Simulator, sim_url: str) -> None:
+    env = {"K6_CLOUD_TOKEN": TEST_TOKEN, "K6_CLOUD_STACK_ID": str(TEST_STACK), "K6_CLOUD_API_URL": sim_url}
+    result = _k6bot(tmp_path, "-c", "start orders soak test", "--yes", **env)
+    assert result.returncode == 0, result.stderr
+    assert sim.count("POST", START) == 1
+    assert sim.count("POST", r"/cloud/v6/load_tests/501/start") == 1
+    assert "Start load test 'Orders API Soak Test'" in result.stdout
+    assert "test run" in result.stdout and "demo mode" not in result.stderr
+    # and the audit log has it
+    audit = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "audit"], env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True
+    )
+    assert "terminal:" in audit.stdout and "start_load_test" in audit.stdout
+
+
+def test_without_yes_and_without_a_terminal_nothing_starts(tmp_path: Path, sim: Simulator, sim_url: str) -> None:
+    env = {"K6_CLOUD_TOKEN": TEST_TOKEN, "K6_CLOUD_STACK_ID": str(TEST_STACK), "K6_CLOUD_API_URL": sim_url}
+    result = _k6bot(tmp_path, "-c", "start orders soak test", stdin="y\n", **env)
+    assert result.returncode != 0
+    assert sim.count("POST", START) == 0
+    assert "--yes" in result.stderr
+
+
+def test_garbage_gets_suggestions_and_fails(tmp_path: Path) -> None:
+    result = _k6bot(tmp_path, "-c", "strat orders soak test")
+    assert result.returncode == 1
+    assert "start orders soak test" in result.stderr
+    assert "help" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- in-process (faster)
+
+
+def _run(cloud: K6CloudSettings, command: str | None, stdin: str = "", yes: bool = False, **bot: object):
+    out, err = io.StringIO(), io.StringIO()
+    settings = BotSettings(_env_file=None, **bot)  # type: ignore[call-arg]
+    code = run_chat(cloud, settings, command, yes, stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def cloud(sim_url: str) -> K6CloudSettings:
+    return make_settings(sim_url)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return str(tmp_path / "k6bot.db")
+
+
+def test_interactive_yes_starts(cloud: K6CloudSettings, sim: Simulator, db: str) -> None:
+    code, out, _ = _run(cloud, None, "start orders soak test\ny\nquit\n", database_url=db)
+    assert code == 0
+    assert sim.count("POST", START) == 1
+    assert "Go ahead? [y/N] y" in out
+    assert "Started 'Orders API Soak Test'" in out
+
+
+@pytest.mark.parametrize("answer", ["n", "", "maybe", None])
+def test_interactive_anything_but_yes_starts_nothing(cloud, sim, db, answer: str | None) -> None:
+    script = "start orders soak test\n" + ("" if answer is None else answer + "\n")
+    code, _out, err = _run(cloud, None, script, database_url=db)
+    assert sim.count("POST", START) == 0
+    assert "nothing was done" in err
+    assert code == 1
+
+
+def test_interactive_choice_then_confirmation(cloud, sim, db) -> None:
+    code, out, _ = _run(cloud, None, "start orders\n2\ny\nexit\n", database_url=db)
+    assert code == 0
+    assert "1. Orders API Smoke" in out and "2. Orders API Soak Test" in out
+    assert sim.count("POST", r"/cloud/v6/load_tests/501/start") == 1
+
+
+def test_an_ambiguous_name_in_one_command_fails_with_the_candidates(cloud, sim, db) -> None:
+    code, out, err = _run(cloud, "start orders", yes=True, database_url=db)
+    assert code == 1
+    assert "Orders API Smoke" in out and "Orders API Soak Test" in out
+    assert "id" in err
+    assert sim.count("POST", START) == 0
+
+
+def test_help_and_quit(cloud, db) -> None:
+    code, out, _ = _run(cloud, None, "help\nquit\n", database_url=db)
+    assert code == 0
+    assert "start <test>" in out and "abort run <id>" in out and "list tests" in out
+
+
+def test_read_only_mode_refuses_with_a_reason(cloud, sim, db) -> None:
+    code, _, err = _run(cloud, "abort run 1234", yes=True, database_url=db, read_only=True)
+    assert code == 1
+    assert "read-only" in err
+    assert sim.count("POST", r".*") == 0
+
+
+def test_an_api_error_is_a_sentence_and_exit_1(cloud, db) -> None:
+    code, _, err = _run(cloud, "status of run 999999", database_url=db)
+    assert code == 1
+    assert "not found" in err.lower()
+
+
+def test_abort_with_yes(cloud, sim, db) -> None:
+    code, out, _ = _run(cloud, "abort run #1234", yes=True, database_url=db)
+    assert code == 0
+    assert sim.count("POST", r"/cloud/v6/test_runs/1234/abort") == 1
+    assert "aborted" in out
+
+
+def test_reads_print_tables_and_plain_text(cloud, db) -> None:
+    code, out, _ = _run(cloud, "runs of orders soak test", database_url=db)
+    assert code == 0
+    assert "1234" in out and "Orders API Soak Test" in out
+    code, out, _ = _run(cloud, "show script of orders soak test", database_url=db)
+    assert code == 0
+    assert "export default function" in out or "export const options" in out
+
+
+def test_rich_markup_in_names_is_printed_as_is(cloud, sim, db) -> None:
+    sim.add_load_test(77, "[bold red]not markup[/] <!channel>")
+    code, out, _ = _run(cloud, "list tests", database_url=db)
+    assert code == 0
+    assert "[bold red]not markup[/] <!channel>" in out
+
+
+def test_subscribe_is_for_slack(cloud, db) -> None:
+    code, _, err = _run(cloud, "subscribe", database_url=db)
+    assert code == 1
+    assert "Slack" in err
