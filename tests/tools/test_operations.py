@@ -103,21 +103,45 @@ async def test_create_load_test(toolbox: Toolbox, sim: Simulator) -> None:
         await toolbox.execute("create_load_test", {"project": 77, "name": "New API Test"})
     assert asked.value.prepared.confirmation == "Create load test 'New API Test' in project 'Default project' (id 77)?"
     assert posts(sim, r"/cloud/v6/projects/\d+/load_tests") == 0
-    created = await run(toolbox, "create_load_test", project="Default project", name="New API Test", script="export default function () {}")
+    created = await run(
+        toolbox,
+        "create_load_test",
+        project="Default project",
+        name="New API Test",
+        script="export default function () {}",
+    )
     assert created.name == "New API Test" and created.project_id == 77
     await fails(
-        toolbox, "create_load_test", K6BotError, "Project 'Default project' already has a load test named 'Orders API Soak Test'",
-        project=77, name="Orders API Soak Test",
+        toolbox,
+        "create_load_test",
+        K6BotError,
+        "Project 'Default project' already has a load test named 'Orders API Soak Test'",
+        project=77,
+        name="Orders API Soak Test",
     )
     with pytest.raises(InvalidInput, match="name"):
         await run(toolbox, "create_load_test", project=77, name="x" * 301)
     sim.faults.add(Fault(method="POST", path=r"/cloud/v6/projects/77/load_tests", kind="status", status=404))
     await fails(toolbox, "create_load_test", K6BotError, "Project 77 not found", project=77, name="Another")
     sim.faults.add(
-        Fault(method="POST", path=r"/cloud/v6/projects/77/load_tests", kind="status", status=400,
-              body={"error": {"code": "validation_error", "message": "script is not valid JavaScript", "target": "script"}})
+        Fault(
+            method="POST",
+            path=r"/cloud/v6/projects/77/load_tests",
+            kind="status",
+            status=400,
+            body={
+                "error": {"code": "validation_error", "message": "script is not valid JavaScript", "target": "script"}
+            },
+        )
     )
-    await fails(toolbox, "create_load_test", K6BotError, "refused the new test 'Another': script is not valid JavaScript", project=77, name="Another")
+    await fails(
+        toolbox,
+        "create_load_test",
+        K6BotError,
+        "refused the new test 'Another': script is not valid JavaScript",
+        project=77,
+        name="Another",
+    )
 
 
 @covers("update_load_test", errors=(("update_load_test", 404), ("update_load_test", 409)))
@@ -128,7 +152,14 @@ async def test_update_load_test(toolbox: Toolbox, sim: Simulator) -> None:
     assert updated.name == "Checkout Spike v2" and updated.baseline_test_run_id == 1204
     cleared = await run(toolbox, "update_load_test", load_test=503, clear_baseline=True)
     assert cleared.baseline_test_run_id is None
-    await fails(toolbox, "update_load_test", K6BotError, "already named 'Refunds API Load'", load_test=503, name="Refunds API Load")
+    await fails(
+        toolbox,
+        "update_load_test",
+        K6BotError,
+        "already named 'Refunds API Load'",
+        load_test=503,
+        name="Refunds API Load",
+    )
     with pytest.raises(InvalidInput, match="at least one"):
         await run(toolbox, "update_load_test", load_test=503)
     sim.faults.add(Fault(method="PATCH", path=r"/cloud/v6/load_tests/503", kind="status", status=404))
@@ -138,14 +169,23 @@ async def test_update_load_test(toolbox: Toolbox, sim: Simulator) -> None:
 @covers("move_load_test", errors=(("move_load_test", 404), ("move_load_test", 409)))
 async def test_move_load_test(toolbox: Toolbox, sim: Simulator) -> None:
     prepared = await toolbox.prepare("move_load_test", {"load_test": "checkout spike", "to_project": "platform"})
-    assert prepared.confirmation == "Move load test 'Checkout Spike' (id 503) and all its runs to project 'Platform' (id 79)?"
+    assert (
+        prepared.confirmation
+        == "Move load test 'Checkout Spike' (id 503) and all its runs to project 'Platform' (id 79)?"
+    )
     moved = await run(toolbox, "move_load_test", load_test=503, to_project=79)
     assert moved.project_id == 79
     await run(toolbox, "create_load_test", project=77, name="Search Stress Test")
     # Two tests are now named "Search Stress Test" (one per project): pick the new one by id.
     twin = next(t for t in sim.find_load_tests() if t.name == "Search Stress Test" and t.project_id == 77)
-    await fails(toolbox, "move_load_test", K6BotError, "Project 'Platform' already has a load test named 'Search Stress Test'",
-                load_test=twin.id, to_project=79)
+    await fails(
+        toolbox,
+        "move_load_test",
+        K6BotError,
+        "Project 'Platform' already has a load test named 'Search Stress Test'",
+        load_test=twin.id,
+        to_project=79,
+    )
     sim.faults.add(Fault(method="PUT", path=r"/cloud/v6/load_tests/503/move", kind="status", status=404))
     await fails(toolbox, "move_load_test", K6BotError, "not found", load_test=503, to_project=77)
 
@@ -153,12 +193,25 @@ async def test_move_load_test(toolbox: Toolbox, sim: Simulator) -> None:
 @covers("delete_load_test", errors=(("delete_load_test", 404), ("delete_load_test", 409)))
 async def test_delete_load_test(toolbox: Toolbox, sim: Simulator) -> None:
     prepared = await toolbox.prepare("delete_load_test", {"load_test": 507})
-    assert prepared.confirmation == "Delete load test 'Storefront Browser Journey' (id 507) with all its runs and results?"
+    assert (
+        prepared.confirmation == "Delete load test 'Storefront Browser Journey' (id 507) with all its runs and results?"
+    )
     assert any("run(s)" in note for note in prepared.notes)
     done = await run(toolbox, "delete_load_test", load_test=507)
     assert "deleted" in done.message
     await fails(toolbox, "get_load_test", NoMatchingLoadTest, "No load test with id 507", load_test=507)
-    await fails(toolbox, "delete_load_test", K6BotError, "has a run in progress; abort it before deleting the test", load_test=501)
+    with pytest.raises(NotAllowedNow, match=r"'Orders API Soak Test' has a run in progress \(#1234 running\)"):
+        await toolbox.prepare("delete_load_test", {"load_test": 501})
+    await fails(toolbox, "delete_load_test", NotAllowedNow, "has a run in progress (#1234 running)", load_test=501)
+    assert sim.count("DELETE", ".*") == 1
+    sim.faults.add(Fault(method="DELETE", path=r"/cloud/v6/load_tests/503", kind="status", status=409))
+    await fails(
+        toolbox,
+        "delete_load_test",
+        K6BotError,
+        "'Checkout Spike' has a run in progress; abort it before deleting the test.",
+        load_test=503,
+    )
     sim.faults.add(Fault(method="DELETE", path=r"/cloud/v6/load_tests/503", kind="status", status=404))
     await fails(toolbox, "delete_load_test", K6BotError, "Load test 503 not found", load_test=503)
 
@@ -167,7 +220,9 @@ async def test_delete_load_test(toolbox: Toolbox, sim: Simulator) -> None:
 async def test_get_load_test_script(toolbox: Toolbox, sim: Simulator) -> None:
     script = await run(toolbox, "get_load_test_script", load_test="orders soak")
     assert not script.is_archive and "export" in (script.script or "") and script.content_type == "text/javascript"
-    await fails(toolbox, "get_load_test_script", K6BotError, "is not stored as archive", load_test=501, format="archive")
+    await fails(
+        toolbox, "get_load_test_script", K6BotError, "is not stored as archive", load_test=501, format="archive"
+    )
     sim.faults.add(Fault(method="GET", path=r"/cloud/v6/load_tests/501/script", kind="status", status=404))
     await fails(toolbox, "get_load_test_script", K6BotError, "Load test 501 not found", load_test=501)
 
@@ -193,10 +248,22 @@ async def test_upload_load_test_script(toolbox: Toolbox, sim: Simulator) -> None
     sim.faults.add(Fault(method="PUT", path=r"/cloud/v6/load_tests/503/script", kind="status", status=404))
     await fails(toolbox, "upload_load_test_script", K6BotError, "Load test 503 not found", load_test=503, script="x")
     sim.faults.add(
-        Fault(method="PUT", path=r"/cloud/v6/load_tests/503/script", kind="status", status=400,
-              body={"error": {"code": "validation_error", "message": "archive is corrupt"}})
+        Fault(
+            method="PUT",
+            path=r"/cloud/v6/load_tests/503/script",
+            kind="status",
+            status=400,
+            body={"error": {"code": "validation_error", "message": "archive is corrupt"}},
+        )
     )
-    await fails(toolbox, "upload_load_test_script", K6BotError, "refused the script for 'Checkout Spike': archive is corrupt", load_test=503, script="x")
+    await fails(
+        toolbox,
+        "upload_load_test_script",
+        K6BotError,
+        "refused the script for 'Checkout Spike': archive is corrupt",
+        load_test=503,
+        script="x",
+    )
 
 
 @covers("start_load_test", errors=(("start_load_test", 404), ("start_load_test", 400)))
@@ -221,20 +288,26 @@ async def test_start_load_test(toolbox: Toolbox, sim: Simulator) -> None:
     with pytest.raises(NoMatchingLoadTest, match="No load test matches 'payroll export'"):
         await run(toolbox, "start_load_test", load_test="payroll export")
     assert posts(sim, r".*/start") == 1
-    await fails(toolbox, "start_load_test", K6BotError, "k6 Cloud refused to start 'Notifications Webhook Test'", load_test=510)
+    await fails(
+        toolbox, "start_load_test", K6BotError, "k6 Cloud refused to start 'Notifications Webhook Test'", load_test=510
+    )
     sim.faults.add(Fault(method="POST", path=r"/cloud/v6/load_tests/502/start", kind="status", status=404))
     await fails(toolbox, "start_load_test", K6BotError, "Load test 502 no longer exists", load_test=502)
 
 
 async def test_a_failed_preview_read_does_not_block_the_start(toolbox: Toolbox, sim: Simulator) -> None:
-    sim.faults.add(Fault(method="GET", path=r"/cloud/v6/load_tests/502/test_runs", kind="status", status=503, times=None))
+    sim.faults.add(
+        Fault(method="GET", path=r"/cloud/v6/load_tests/502/test_runs", kind="status", status=503, times=None)
+    )
     prepared = await toolbox.prepare("start_load_test", {"load_test": 502})
     assert prepared.confirmation.startswith("Start load test 'Orders API Smoke'")
     assert "could not be read" in prepared.notes[0]
 
 
 async def test_start_preview_of_a_test_that_never_ran(toolbox: Toolbox) -> None:
-    created = await run(toolbox, "create_load_test", project=77, name="Fresh Test", script="export default function () {}")
+    created = await run(
+        toolbox, "create_load_test", project=77, name="Fresh Test", script="export default function () {}"
+    )
     prepared = await toolbox.prepare("start_load_test", {"load_test": created.id})
     assert prepared.notes == ["This test has not run before, so there is no cost estimate yet."]
 
@@ -244,10 +317,27 @@ async def test_validate_options(toolbox: Toolbox, sim: Simulator) -> None:
     result = await run(toolbox, "validate_options", options={"vus": 10, "duration": "30m"}, project=77)
     assert result.vuh_usage == pytest.approx(5.0, rel=0.2)
     sim.faults.add(
-        Fault(method="POST", path=r"/cloud/v6/validate_options", kind="status", status=400,
-              body={"error": {"code": "validation_error", "message": "vus exceeds the project limit", "target": "options.vus"}})
+        Fault(
+            method="POST",
+            path=r"/cloud/v6/validate_options",
+            kind="status",
+            status=400,
+            body={
+                "error": {
+                    "code": "validation_error",
+                    "message": "vus exceeds the project limit",
+                    "target": "options.vus",
+                }
+            },
+        )
     )
-    await fails(toolbox, "validate_options", K6BotError, "cannot run these options: vus exceeds the project limit", options={"vus": 99999})
+    await fails(
+        toolbox,
+        "validate_options",
+        K6BotError,
+        "cannot run these options: vus exceeds the project limit",
+        options={"vus": 99999},
+    )
 
 
 # --------------------------------------------------------------------------- test runs
@@ -270,13 +360,17 @@ async def test_list_test_runs_newest_first_with_filters_and_cursor(toolbox: Tool
     starred = await run(toolbox, "list_test_runs", load_test=501, starred=True)
     assert {r.id for r in starred.items} == {1211, 1223}
     with pytest.raises(InvalidInput, match="created_after must be earlier"):
-        await run(toolbox, "list_test_runs", created_after="2026-01-02T00:00:00Z", created_before="2026-01-01T00:00:00Z")
+        await run(
+            toolbox, "list_test_runs", created_after="2026-01-02T00:00:00Z", created_before="2026-01-01T00:00:00Z"
+        )
     sim.faults.add(Fault(method="GET", path=r"/cloud/v6/load_tests/502/test_runs", kind="status", status=404))
     await fails(toolbox, "list_test_runs", K6BotError, "Load test 502 not found", load_test=502)
 
 
 @pytest.mark.parametrize("newest_first", [False, True], ids=["api-oldest-first", "api-newest-first"])
-async def test_list_test_runs_cursor_walks_everything_exactly_once(toolbox: Toolbox, sim: Simulator, newest_first: bool) -> None:
+async def test_list_test_runs_cursor_walks_everything_exactly_once(
+    toolbox: Toolbox, sim: Simulator, newest_first: bool
+) -> None:
     sim.runs_newest_first = newest_first
     sim.add_runs(509, 120)
     seen: list[int] = []
@@ -355,7 +449,9 @@ async def test_abort_test_run(toolbox: Toolbox, sim: Simulator) -> None:
     assert result.test_run.abort_reason == "aborted by you@example.com"
     assert posts(sim, r"/cloud/v6/test_runs/1234/abort") == 1
     # Asked again: the state is re-checked and nothing is sent.
-    await fails(toolbox, "abort_test_run", NotAllowedNow, "Run 1234 is not running, so it cannot be aborted", test_run_id=1234)
+    await fails(
+        toolbox, "abort_test_run", NotAllowedNow, "Run 1234 is not running, so it cannot be aborted", test_run_id=1234
+    )
     with pytest.raises(NotAllowedNow):
         await toolbox.prepare("abort_test_run", {"test_run_id": 1233})
     assert posts(sim, r".*/abort") == 1
@@ -365,7 +461,9 @@ async def test_abort_test_run(toolbox: Toolbox, sim: Simulator) -> None:
 async def test_abort_409_from_the_api_gets_the_sentence(toolbox: Toolbox, sim: Simulator) -> None:
     """The run ended between the re-check and the abort: the API's 409 reads as a sentence too."""
     sim.faults.add(Fault(method="POST", path=r"/cloud/v6/test_runs/1236/abort", kind="status", status=409))
-    await fails(toolbox, "abort_test_run", K6BotError, "Run 1236 is not running, so it cannot be aborted.", test_run_id=1236)
+    await fails(
+        toolbox, "abort_test_run", K6BotError, "Run 1236 is not running, so it cannot be aborted.", test_run_id=1236
+    )
 
 
 async def test_a_retried_abort_that_went_through_is_a_success(toolbox: Toolbox, sim: Simulator) -> None:
@@ -378,14 +476,28 @@ async def test_a_retried_abort_that_went_through_is_a_success(toolbox: Toolbox, 
 @covers("delete_test_run", errors=(("delete_test_run", 404), ("delete_test_run", 409)))
 async def test_delete_test_run(toolbox: Toolbox, sim: Simulator) -> None:
     prepared = await toolbox.prepare("delete_test_run", {"test_run_id": 1233})
-    assert prepared.confirmation == "Delete test run 1233 of 'Orders API Smoke' (completed, passed) and all its results?"
+    assert (
+        prepared.confirmation == "Delete test run 1233 of 'Orders API Smoke' (completed, passed) and all its results?"
+    )
     assert "deleted" in (await run(toolbox, "delete_test_run", test_run_id=1233)).message
     await fails(toolbox, "get_test_run", K6BotError, "Test run 1233 not found.", test_run_id=1233)
-    await fails(toolbox, "delete_test_run", NotAllowedNow, "Run 1234 is still running; abort it before deleting it", test_run_id=1234)
+    await fails(
+        toolbox,
+        "delete_test_run",
+        NotAllowedNow,
+        "Run 1234 is still running; abort it before deleting it",
+        test_run_id=1234,
+    )
     assert sim.count("DELETE", r".*") == 1
     await fails(toolbox, "delete_test_run", K6BotError, "Test run 987654 not found.", test_run_id=987654)
     sim.faults.add(Fault(method="DELETE", path=r"/cloud/v6/test_runs/1229", kind="status", status=409))
-    await fails(toolbox, "delete_test_run", K6BotError, "Run 1229 is still running; abort it before deleting it.", test_run_id=1229)
+    await fails(
+        toolbox,
+        "delete_test_run",
+        K6BotError,
+        "Run 1229 is still running; abort it before deleting it.",
+        test_run_id=1229,
+    )
 
 
 @covers("get_test_run_distribution", errors=(("get_test_run_distribution", 404),))
@@ -404,7 +516,8 @@ async def test_get_test_run_script(toolbox: Toolbox) -> None:
 
 
 @covers(
-    "save_test_run", "unsave_test_run",
+    "save_test_run",
+    "unsave_test_run",
     errors=(("save_test_run", 404), ("save_test_run", 409), ("unsave_test_run", 404)),
 )
 async def test_save_and_unsave(toolbox: Toolbox, sim: Simulator) -> None:
@@ -420,7 +533,9 @@ async def test_save_and_unsave(toolbox: Toolbox, sim: Simulator) -> None:
 
 async def test_save_after_the_endpoint_was_removed(toolbox: Toolbox, sim: Simulator) -> None:
     """save/unsave were scheduled for removal: a 404 for a run that exists points to star instead."""
-    sim.faults.add(Fault(method="POST", path=r"/cloud/v6/test_runs/\d+/(un)?save", kind="status", status=404, times=None))
+    sim.faults.add(
+        Fault(method="POST", path=r"/cloud/v6/test_runs/\d+/(un)?save", kind="status", status=404, times=None)
+    )
     await fails(toolbox, "save_test_run", NotAllowedNow, "use star_test_run instead", test_run_id=1233)
     await fails(toolbox, "unsave_test_run", NotAllowedNow, "use unstar_test_run instead", test_run_id=1233)
 
@@ -443,7 +558,9 @@ async def test_wait_for_a_finished_run_returns_at_once(toolbox: Toolbox) -> None
 
 async def test_wait_times_out_but_the_run_goes_on(toolbox: Toolbox, sim: Simulator) -> None:
     sim.clock.speed = 0
-    report = await toolbox.execute("wait_for_test_run", {"test_run_id": 1234, "timeout_seconds": 1, "poll_seconds": 0.5})
+    report = await toolbox.execute(
+        "wait_for_test_run", {"test_run_id": 1234, "timeout_seconds": 1, "poll_seconds": 0.5}
+    )
     assert report.timed_out and not report.finished and report.test_run.status == "running"
     assert sim.count("POST", ".*") == 0
 
@@ -457,7 +574,9 @@ async def test_wait_reports_progress_until_the_run_finishes(toolbox: Toolbox, si
         updates.append((done, total, message))
 
     report = await toolbox.execute(
-        "wait_for_test_run", {"test_run_id": started.test_run.id, "poll_seconds": 0.5, "timeout_seconds": 120}, progress=progress
+        "wait_for_test_run",
+        {"test_run_id": started.test_run.id, "poll_seconds": 0.5, "timeout_seconds": 120},
+        progress=progress,
     )
     assert report.finished and report.test_run.result == "passed" and report.test_run.url
     assert len(updates) >= 2
@@ -482,9 +601,18 @@ async def test_get_test_run_metrics(toolbox: Toolbox) -> None:
 
 
 @covers(
-    "list_projects", "get_project", "create_project", "update_project", "delete_project",
-    errors=(("create_project", 409), ("update_project", 404), ("update_project", 409),
-            ("delete_project", 404), ("delete_project", 409)),
+    "list_projects",
+    "get_project",
+    "create_project",
+    "update_project",
+    "delete_project",
+    errors=(
+        ("create_project", 409),
+        ("update_project", 404),
+        ("update_project", 409),
+        ("delete_project", 404),
+        ("delete_project", 409),
+    ),
 )
 async def test_projects(toolbox: Toolbox, sim: Simulator) -> None:
     listing = await run(toolbox, "list_projects")
@@ -496,7 +624,14 @@ async def test_projects(toolbox: Toolbox, sim: Simulator) -> None:
     await fails(toolbox, "create_project", K6BotError, "A project named 'Search' already exists", name="Search")
     renamed = await run(toolbox, "update_project", project=created.id, name="Search & Discovery")
     assert renamed.name == "Search & Discovery"
-    await fails(toolbox, "update_project", K6BotError, "A project named 'Payments' already exists", project=created.id, name="Payments")
+    await fails(
+        toolbox,
+        "update_project",
+        K6BotError,
+        "A project named 'Payments' already exists",
+        project=created.id,
+        name="Payments",
+    )
     prepared = await toolbox.prepare("delete_project", {"project": "Search & Discovery"})
     assert prepared.confirmation.startswith("Delete project 'Search & Discovery'")
     await run(toolbox, "delete_project", project=created.id)
@@ -510,13 +645,17 @@ async def test_projects(toolbox: Toolbox, sim: Simulator) -> None:
 
 
 @covers(
-    "get_project_limits", "list_project_limits", "update_project_limits",
+    "get_project_limits",
+    "list_project_limits",
+    "update_project_limits",
     errors=(("get_project_limits", 404), ("update_project_limits", 404)),
 )
 async def test_project_limits(toolbox: Toolbox, sim: Simulator) -> None:
     limits = await run(toolbox, "get_project_limits", project="Payments")
     assert limits.vuh_max_per_month == 500
-    updated = await run(toolbox, "update_project_limits", project=78, vu_max_per_test=2000, remove=["vuh_max_per_month"])
+    updated = await run(
+        toolbox, "update_project_limits", project=78, vu_max_per_test=2000, remove=["vuh_max_per_month"]
+    )
     assert updated.vu_max_per_test == 2000 and updated.vuh_max_per_month is None
     prepared = await toolbox.prepare("update_project_limits", {"project": 78, "duration_max_per_test": 3600})
     assert prepared.confirmation == "Change the limits of project 'Payments' (id 78): duration_max_per_test = 3600?"
@@ -534,50 +673,101 @@ async def test_project_limits(toolbox: Toolbox, sim: Simulator) -> None:
 
 
 @covers(
-    "list_schedules", "get_schedule", "get_load_test_schedule", "set_load_test_schedule",
-    "activate_schedule", "deactivate_schedule", "delete_schedule",
-    errors=(("get_schedule", 404), ("get_load_test_schedule", 404), ("set_load_test_schedule", 404),
-            ("set_load_test_schedule", 400), ("activate_schedule", 404), ("activate_schedule", 409),
-            ("deactivate_schedule", 404), ("delete_schedule", 404)),
+    "list_schedules",
+    "get_schedule",
+    "get_load_test_schedule",
+    "set_load_test_schedule",
+    "activate_schedule",
+    "deactivate_schedule",
+    "delete_schedule",
+    errors=(
+        ("get_schedule", 404),
+        ("get_load_test_schedule", 404),
+        ("set_load_test_schedule", 404),
+        ("set_load_test_schedule", 400),
+        ("activate_schedule", 404),
+        ("activate_schedule", 409),
+        ("deactivate_schedule", 404),
+        ("delete_schedule", 404),
+    ),
 )
 async def test_schedules(toolbox: Toolbox, sim: Simulator) -> None:
     listing = await run(toolbox, "list_schedules")
     assert {s.id for s in listing.items} == {1, 2, 3, 4}
     assert (await run(toolbox, "get_schedule", schedule_id=2)).deactivated
     assert (await run(toolbox, "get_load_test_schedule", load_test="orders smoke")).id == 1
-    await fails(toolbox, "get_load_test_schedule", K6BotError, "Load test 'Checkout Spike' has no schedule.", load_test=503)
+    await fails(
+        toolbox, "get_load_test_schedule", K6BotError, "Load test 'Checkout Spike' has no schedule.", load_test=503
+    )
     starts = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
     prepared = await toolbox.prepare(
-        "set_load_test_schedule", {"load_test": 503, "starts": starts.isoformat(), "recurrence_rule": {"frequency": "WEEKLY", "byday": ["MO"]}}
+        "set_load_test_schedule",
+        {"load_test": 503, "starts": starts.isoformat(), "recurrence_rule": {"frequency": "WEEKLY", "byday": ["MO"]}},
     )
-    assert prepared.confirmation.startswith("Schedule load test 'Checkout Spike' (id 503) from ") and "weekly" in prepared.confirmation
+    assert (
+        prepared.confirmation.startswith("Schedule load test 'Checkout Spike' (id 503) from ")
+        and "weekly" in prepared.confirmation
+    )
     schedule = await run(
-        toolbox, "set_load_test_schedule", load_test=503, starts=starts.isoformat(), recurrence_rule={"frequency": "WEEKLY", "byday": ["MO"]}
+        toolbox,
+        "set_load_test_schedule",
+        load_test=503,
+        starts=starts.isoformat(),
+        recurrence_rule={"frequency": "WEEKLY", "byday": ["MO"]},
     )
     assert schedule.load_test_id == 503 and schedule.next_run is not None
     with pytest.raises(InvalidInput, match="not both"):
-        await run(toolbox, "set_load_test_schedule", load_test=503, starts=starts.isoformat(),
-                  recurrence_rule={"frequency": "DAILY"}, cron={"schedule": "0 3 * * *", "time_zone": "UTC"})
-    await fails(toolbox, "set_load_test_schedule", K6BotError, "refused the schedule", load_test=503, starts=starts.isoformat(),
-                cron={"schedule": "not a cron", "time_zone": "UTC"})
+        await run(
+            toolbox,
+            "set_load_test_schedule",
+            load_test=503,
+            starts=starts.isoformat(),
+            recurrence_rule={"frequency": "DAILY"},
+            cron={"schedule": "0 3 * * *", "time_zone": "UTC"},
+        )
+    await fails(
+        toolbox,
+        "set_load_test_schedule",
+        K6BotError,
+        "refused the schedule",
+        load_test=503,
+        starts=starts.isoformat(),
+        cron={"schedule": "not a cron", "time_zone": "UTC"},
+    )
     assert "re-activated" in (await run(toolbox, "activate_schedule", schedule_id=2)).message
-    await fails(toolbox, "activate_schedule", K6BotError, "Schedule 3 has expired and cannot be re-activated.", schedule_id=3)
+    await fails(
+        toolbox, "activate_schedule", K6BotError, "Schedule 3 has expired and cannot be re-activated.", schedule_id=3
+    )
     assert "deactivated" in (await run(toolbox, "deactivate_schedule", schedule_id=1)).message
     assert "deleted" in (await run(toolbox, "delete_schedule", schedule_id=4)).message
     for op in ("get_schedule", "activate_schedule", "deactivate_schedule", "delete_schedule"):
         await fails(toolbox, op, K6BotError, "Schedule 4 not found.", schedule_id=4)
     sim.faults.add(Fault(method="POST", path=r"/cloud/v6/load_tests/503/schedule", kind="status", status=404))
-    await fails(toolbox, "set_load_test_schedule", K6BotError, "Load test 503 not found", load_test=503, starts=starts.isoformat())
+    await fails(
+        toolbox,
+        "set_load_test_schedule",
+        K6BotError,
+        "Load test 503 not found",
+        load_test=503,
+        starts=starts.isoformat(),
+    )
 
 
 # --------------------------------------------------------------------------- load zones
 
 
 @covers(
-    "list_load_zones", "get_load_zone_allowed_projects", "set_load_zone_allowed_projects",
-    "get_project_allowed_load_zones", "set_project_allowed_load_zones",
-    errors=(("get_load_zone_allowed_projects", 404), ("set_load_zone_allowed_projects", 404),
-            ("get_project_allowed_load_zones", 404), ("set_project_allowed_load_zones", 404)),
+    "list_load_zones",
+    "get_load_zone_allowed_projects",
+    "set_load_zone_allowed_projects",
+    "get_project_allowed_load_zones",
+    "set_project_allowed_load_zones",
+    errors=(
+        ("get_load_zone_allowed_projects", 404),
+        ("set_load_zone_allowed_projects", 404),
+        ("get_project_allowed_load_zones", 404),
+        ("set_project_allowed_load_zones", 404),
+    ),
 )
 async def test_load_zones(toolbox: Toolbox, sim: Simulator) -> None:
     zones = await run(toolbox, "list_load_zones")
@@ -594,10 +784,26 @@ async def test_load_zones(toolbox: Toolbox, sim: Simulator) -> None:
     cleared = await run(toolbox, "set_project_allowed_load_zones", project=78, load_zone_ids=[])
     assert cleared.items == []
     await fails(toolbox, "get_load_zone_allowed_projects", K6BotError, "Load zone 99999 not found.", load_zone_id=99999)
-    await fails(toolbox, "set_load_zone_allowed_projects", K6BotError, "not found", load_zone_id=99999, project_ids=[78])
-    await fails(toolbox, "set_project_allowed_load_zones", K6BotError, "99999 is not a private load zone", project=78, load_zone_ids=[99999])
+    await fails(
+        toolbox, "set_load_zone_allowed_projects", K6BotError, "not found", load_zone_id=99999, project_ids=[78]
+    )
+    await fails(
+        toolbox,
+        "set_project_allowed_load_zones",
+        K6BotError,
+        "99999 is not a private load zone",
+        project=78,
+        load_zone_ids=[99999],
+    )
     sim.faults.add(Fault(method="PUT", path=r"/cloud/v6/projects/78/allowed_load_zones", kind="status", status=404))
-    await fails(toolbox, "set_project_allowed_load_zones", K6BotError, "Project 78 or one of the load zones not found", project=78, load_zone_ids=[])
+    await fails(
+        toolbox,
+        "set_project_allowed_load_zones",
+        K6BotError,
+        "Project 78 or one of the load zones not found",
+        project=78,
+        load_zone_ids=[],
+    )
     sim.faults.add(Fault(method="GET", path=r"/cloud/v6/projects/78/allowed_load_zones", kind="status", status=404))
     await fails(toolbox, "get_project_allowed_load_zones", K6BotError, "Project 78 not found", project=78)
 
@@ -606,11 +812,25 @@ async def test_load_zones(toolbox: Toolbox, sim: Simulator) -> None:
 
 
 @covers(
-    "list_label_keys", "create_label_keys", "update_label_key", "delete_label_key",
-    "list_project_labels", "set_project_labels", "delete_project_label",
-    errors=(("create_label_keys", 400), ("create_label_keys", 409), ("update_label_key", 404), ("update_label_key", 409),
-            ("delete_label_key", 404), ("list_project_labels", 404), ("set_project_labels", 400),
-            ("set_project_labels", 404), ("set_project_labels", 409), ("delete_project_label", 404)),
+    "list_label_keys",
+    "create_label_keys",
+    "update_label_key",
+    "delete_label_key",
+    "list_project_labels",
+    "set_project_labels",
+    "delete_project_label",
+    errors=(
+        ("create_label_keys", 400),
+        ("create_label_keys", 409),
+        ("update_label_key", 404),
+        ("update_label_key", 409),
+        ("delete_label_key", 404),
+        ("list_project_labels", 404),
+        ("set_project_labels", 400),
+        ("set_project_labels", 404),
+        ("set_project_labels", 409),
+        ("delete_project_label", 404),
+    ),
 )
 async def test_labels(toolbox: Toolbox, sim: Simulator) -> None:
     keys = await run(toolbox, "list_label_keys")
@@ -620,15 +840,35 @@ async def test_labels(toolbox: Toolbox, sim: Simulator) -> None:
     await fails(toolbox, "create_label_keys", K6BotError, "Duplicate label keys", keys=[{"key": "a"}, {"key": "a"}])
     renamed = await run(toolbox, "update_label_key", label_key_id=tier.id, key="service_tier")
     assert renamed.key == "service_tier"
-    await fails(toolbox, "update_label_key", K6BotError, "A label key named 'team' already exists.", label_key_id=tier.id, key="team")
+    await fails(
+        toolbox,
+        "update_label_key",
+        K6BotError,
+        "A label key named 'team' already exists.",
+        label_key_id=tier.id,
+        key="team",
+    )
     await fails(toolbox, "update_label_key", K6BotError, "Label key 999 not found.", label_key_id=999, key="x")
     labels = await run(toolbox, "list_project_labels", project="Payments")
     assert {(label.key, label.value) for label in labels.items} >= {("team", "payments")}
     replaced = await run(toolbox, "set_project_labels", project=78, labels=[{"key": "team", "value": "checkout"}])
     assert [(label.key, label.value) for label in replaced.items] == [("team", "checkout")]
-    await fails(toolbox, "set_project_labels", K6BotError, "Invalid label key or duplicate keys", project=78,
-                labels=[{"key": "team", "value": "a"}, {"key": "team", "value": "b"}])
-    await fails(toolbox, "delete_project_label", K6BotError, "Project 'Payments' has no label 'environment'.", project=78, key="environment")
+    await fails(
+        toolbox,
+        "set_project_labels",
+        K6BotError,
+        "Invalid label key or duplicate keys",
+        project=78,
+        labels=[{"key": "team", "value": "a"}, {"key": "team", "value": "b"}],
+    )
+    await fails(
+        toolbox,
+        "delete_project_label",
+        K6BotError,
+        "Project 'Payments' has no label 'environment'.",
+        project=78,
+        key="environment",
+    )
     assert "removed" in (await run(toolbox, "delete_project_label", project=78, key="team")).message
     assert "deleted" in (await run(toolbox, "delete_label_key", label_key_id=tier.id)).message
     await fails(toolbox, "delete_label_key", K6BotError, f"Label key {tier.id} not found.", label_key_id=tier.id)
@@ -637,8 +877,13 @@ async def test_labels(toolbox: Toolbox, sim: Simulator) -> None:
     sim.faults.add(Fault(method="POST", path=r"/cloud/v6/labels", kind="status", status=409))
     await fails(toolbox, "create_label_keys", K6BotError, "would exceed 100 label keys", keys=[{"key": "x"}])
     sim.faults.add(Fault(method="PUT", path=r"/cloud/v6/projects/79/labels", kind="status", status=409))
-    await fails(toolbox, "set_project_labels", K6BotError, "Too many labels", project=79, labels=[{"key": "team", "value": "x"}])
-    for method, op, args in [("GET", "list_project_labels", {"project": 79}), ("PUT", "set_project_labels", {"project": 79, "labels": []})]:
+    await fails(
+        toolbox, "set_project_labels", K6BotError, "Too many labels", project=79, labels=[{"key": "team", "value": "x"}]
+    )
+    for method, op, args in [
+        ("GET", "list_project_labels", {"project": 79}),
+        ("PUT", "set_project_labels", {"project": 79, "labels": []}),
+    ]:
         sim.faults.add(Fault(method=method, path=r"/cloud/v6/projects/79/labels", kind="status", status=404))
         await fails(toolbox, op, K6BotError, "Project 79 not found", **args)
 
@@ -655,13 +900,23 @@ async def test_check_auth(toolbox: Toolbox, sim: Simulator) -> None:
     sim.faults.add(Fault(method="GET", path=r"/cloud/v6/auth", kind="status", status=403))
     await fails(toolbox, "check_auth", K6BotError, "no access to that stack", stack_url="https://other.grafana.net")
     sim.faults.add(Fault(method="GET", path=r"/cloud/v6/auth", kind="status", status=401))
-    await fails(toolbox, "check_auth", K6BotError, "did not accept the API token", stack_url="https://mystack.grafana.net")
+    await fails(
+        toolbox, "check_auth", K6BotError, "did not accept the API token", stack_url="https://mystack.grafana.net"
+    )
 
 
 @covers(
-    "legacy_get_test_run", "legacy_list_test_runs", "legacy_stop_test_run", "legacy_start_load_test",
-    errors=(("legacy_get_test_run", 404), ("legacy_list_test_runs", 404), ("legacy_stop_test_run", 404),
-            ("legacy_stop_test_run", 409), ("legacy_start_load_test", 404)),
+    "legacy_get_test_run",
+    "legacy_list_test_runs",
+    "legacy_stop_test_run",
+    "legacy_start_load_test",
+    errors=(
+        ("legacy_get_test_run", 404),
+        ("legacy_list_test_runs", 404),
+        ("legacy_stop_test_run", 404),
+        ("legacy_stop_test_run", 409),
+        ("legacy_start_load_test", 404),
+    ),
 )
 async def test_legacy_runs_api(toolbox: Toolbox, sim: Simulator) -> None:
     running = await run(toolbox, "legacy_get_test_run", test_run_id=1234)
@@ -674,11 +929,21 @@ async def test_legacy_runs_api(toolbox: Toolbox, sim: Simulator) -> None:
     assert prepared.confirmation == "Stop test run 1234 through the legacy v2 API?"
     stopped = await run(toolbox, "legacy_stop_test_run", test_run_id=1234)
     assert stopped.run.run_status == 5
-    await fails(toolbox, "legacy_stop_test_run", K6BotError, "Run 1234 is not running, so it cannot be stopped.", test_run_id=1234)
+    await fails(
+        toolbox,
+        "legacy_stop_test_run",
+        K6BotError,
+        "Run 1234 is not running, so it cannot be stopped.",
+        test_run_id=1234,
+    )
     started = await run(toolbox, "legacy_start_load_test", load_test=502)
     assert started.run.test_id == 502 and posts(sim, r"/loadtests/v2/tests/502/start-testrun") == 1
-    await fails(toolbox, "legacy_get_test_run", K6BotError, "Test run 987654 not found (legacy API).", test_run_id=987654)
-    await fails(toolbox, "legacy_stop_test_run", K6BotError, "Test run 987654 not found (legacy API).", test_run_id=987654)
+    await fails(
+        toolbox, "legacy_get_test_run", K6BotError, "Test run 987654 not found (legacy API).", test_run_id=987654
+    )
+    await fails(
+        toolbox, "legacy_stop_test_run", K6BotError, "Test run 987654 not found (legacy API).", test_run_id=987654
+    )
     sim.faults.add(Fault(method="POST", path=r"/loadtests/v2/tests/502/start-testrun", kind="status", status=404))
     await fails(toolbox, "legacy_start_load_test", K6BotError, "Load test 502 not found.", load_test=502)
     sim.faults.add(Fault(method="GET", path=r"/loadtests/v2/runs", kind="status", status=404))

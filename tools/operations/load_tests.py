@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from tools.client import parse_model
-from tools.errors import AmbiguousLoadTest, ApiError, InvalidInput, K6BotError, NoMatchingLoadTest
+from tools.errors import AmbiguousLoadTest, ApiError, InvalidInput, K6BotError, NoMatchingLoadTest, NotAllowedNow
 from tools.models import LoadTest, StartedTestRun, TestRun, ValidateOptionsResult
 from tools.operations.common import (
     Cursor,
@@ -315,9 +315,29 @@ async def delete_load_test(ctx: OpContext, args: LoadTestInput) -> Done:
 
 @delete_load_test.preview
 async def _preview_delete_test(ctx: OpContext, args: LoadTestInput) -> Preview:
-    page = await ctx.client.get_page(TestRun, test_path(args.load_test, "/test_runs"), {"$count": True, "$top": 1})
+    page = await ctx.client.get_page(
+        TestRun, test_path(args.load_test, "/test_runs"), {"$count": True, "$top": 50, "$orderby": "created desc"}
+    )
+    _refuse_when_running(ctx, page.value)
     count = page.count if page.count is not None else len(page.value)
     return Preview(facts={"run_count": count}, notes=[f"It has {count} run(s); their results go with it."])
+
+
+@delete_load_test.check
+async def _check_delete_test(ctx: OpContext, args: LoadTestInput) -> None:
+    page = await ctx.client.get_page(
+        TestRun, test_path(args.load_test, "/test_runs"), {"$top": 50, "$orderby": "created desc"}
+    )
+    _refuse_when_running(ctx, page.value)
+
+
+def _refuse_when_running(ctx: OpContext, runs: list[TestRun]) -> None:
+    active = [r for r in runs if not r.is_finished]
+    if active:
+        listed = ", ".join(f"#{r.id} {r.status.replace('_', ' ')}" for r in active[:3])
+        raise NotAllowedNow(
+            f"'{ctx.facts.get('load_test_name')}' has a run in progress ({listed}); abort it before deleting the test."
+        )
 
 
 # --------------------------------------------------------------------------- scripts
