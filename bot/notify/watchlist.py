@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from bot.store import Store, WatchedRun
 
-Origin = Literal["slack", "mcp", "terminal", "subscription", "webhook"]
+Origin = Literal["slack", "mcp", "terminal", "subscription", "webhook", "seen"]
+"""``seen``: a run the watcher noticed in its list walk that nobody asked about (yet); it keeps a row for
+every run it has seen so it can tell a run that finished while k6bot was down from an old one."""
 
 
 class Watchlist:
@@ -31,7 +33,13 @@ class Watchlist:
         status: str = "created",
         estimated_duration: float | None = None,
     ) -> WatchedRun:
-        """Follow ``run_id``. Calling it again for the same run keeps the first report target unless it had none."""
+        """Follow ``run_id``. Calling it again for the same run keeps the first report target unless it had none.
+
+        For a run started from Slack pass ``channel_id``, ``message_ts`` (the start message, which the
+        watcher updates in place with the run's progress) and ``thread_ts`` when that message is itself
+        in a thread; the run-finished reply goes to ``thread_ts or message_ts`` and mentions
+        ``starter_id``. The watcher picks the row up at its next poll (or at once via a webhook).
+        """
         async with self.store.session() as session:
             row = await session.get(WatchedRun, run_id)
             if row is None:
@@ -58,8 +66,11 @@ class Watchlist:
             return await session.get(WatchedRun, run_id)
 
     async def unfinished(self) -> list[WatchedRun]:
+        """Runs someone asked about that have not been reported yet (rows the watcher only saw are left out)."""
         async with self.store.session() as session:
             rows = await session.execute(
-                select(WatchedRun).where(WatchedRun.notified.is_(False)).order_by(WatchedRun.run_id)
+                select(WatchedRun)
+                .where(WatchedRun.notified.is_(False), WatchedRun.origin != "seen")
+                .order_by(WatchedRun.run_id)
             )
             return list(rows.scalars())

@@ -1,0 +1,292 @@
+"""``k6bot serve``: the deployable unit — one process, one port.
+
+* ``POST /slack/events`` — the Slack app over HTTP (slash commands, button clicks, events);
+* ``/mcp`` — MCP over streamable HTTP (needs ``K6BOT_MCP_TOKEN`` unless bound to loopback);
+* ``POST /k6/webhook`` — Grafana Cloud k6 custom-webhook notifications (needs ``K6BOT_WEBHOOK_SECRET``);
+* ``GET /healthz`` — database reachable and the watcher polling (or another replica holding the lease);
+* ``GET /metrics`` — Prometheus metrics (polls, transitions, notifications sent / failed / retried,
+  outbox backlog, lease);
+* the notifier — the watcher under its lease and the outbox sender (needs ``SLACK_BOT_TOKEN``).
+
+Without ``K6_CLOUD_TOKEN`` everything runs against the built-in simulator (demo mode). Parts whose
+settings are missing are switched off with one log line each, so the rest still serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.config import BotSettings, SlackSettings
+from bot.notify.notifier import Notifier
+from bot.notify.webhook import WEBHOOK_PATH, WebhookEndpoint
+from bot.store import Store, open_store
+from tools.config import K6CloudSettings
+from tools.errors import ConfigurationError
+
+log = logging.getLogger("k6bot.service")
+
+MCP_PREFIX = "/mcp"
+SLACK_EVENTS_PATH = "/slack/events"
+
+
+@dataclass
+class ServiceState:
+    """What the lifespan opened, for the request handlers."""
+
+    backend: Any = None
+    store: Store | None = None
+    notifier: Notifier | None = None
+    mcp_app: ASGIApp | None = None
+    slack_handler: Callable[[Request], Awaitable[Response]] | None = None
+    parts: dict[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- child lifespans
+
+
+@asynccontextmanager
+async def asgi_lifespan(app: ASGIApp) -> AsyncIterator[None]:
+    """Run another ASGI app's lifespan (startup before the block, shutdown after), e.g. the MCP app's."""
+    to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def receive() -> dict[str, Any]:
+        return await to_app.get()
+
+    async def send(message: dict[str, Any]) -> None:
+        await from_app.put(message)
+
+    scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
+    task: asyncio.Task[None] = asyncio.create_task(app(scope, receive, send))  # type: ignore[arg-type]
+    await to_app.put({"type": "lifespan.startup"})
+    started = await from_app.get()
+    if started["type"] != "lifespan.startup.complete":
+        task.cancel()
+        raise RuntimeError(f"a mounted app failed to start: {started.get('message', started['type'])}")
+    try:
+        yield
+    finally:
+        await to_app.put({"type": "lifespan.shutdown"})
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(from_app.get(), 10)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+# --------------------------------------------------------------------------- integration points
+
+
+def _mcp_app(backend: Any, store: Store, bot: BotSettings, host: str) -> ASGIApp | None:
+    """MCP over streamable HTTP from the MCP front-end (``bot.mcp``), or None with the reason logged."""
+    try:
+        from bot.audit import AuditLog
+        from bot.mcp import build_http_app, build_server
+        from bot.mcp.http import check_http_exposure
+    except ImportError as exc:  # pragma: no cover - the MCP front-end ships with k6bot
+        log.warning("MCP at /mcp is off: the MCP front-end is not available (%s)", exc)
+        return None
+    token = bot.mcp_token.get_secret_value() if bot.mcp_token is not None else None
+    try:
+        check_http_exposure(host, token)
+    except ConfigurationError as exc:
+        log.warning("MCP at /mcp is off: %s", exc)
+        return None
+    allowed = [h.strip() for h in os.environ.get("K6BOT_MCP_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    server = build_server(
+        backend.toolbox,
+        audit=AuditLog(store),
+        toolsets=bot.toolsets,
+        read_only=bot.read_only,
+        demo=backend.demo,
+    )
+    return build_http_app(server, token=token, host=host, allowed_hosts=allowed)
+
+
+async def _slack_handler(
+    backend: Any, store: Store, bot: BotSettings, slack: SlackSettings
+) -> Callable[[Request], Awaitable[Response]] | None:
+    """``POST /slack/events`` from the Slack front-end (``bot.slack.app.build_slack``), or None, said why.
+
+    The Slack front-end only records runs it starts in the watchlist; the :class:`Notifier` this service
+    runs does the following and the notifying (the Slack front-end never starts one of its own here).
+    """
+    if slack.bot_token is None or slack.signing_secret is None:
+        log.warning("Slack at %s is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET", SLACK_EVENTS_PATH)
+        return None
+    from bot.slack.app import build_slack
+
+    frontend = build_slack(backend, bot, slack, store, mode="http")
+    await frontend.start()
+    return frontend.events
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def build_service_app(
+    cloud: K6CloudSettings,
+    bot: BotSettings,
+    slack: SlackSettings,
+    *,
+    host: str = "127.0.0.1",
+    notifier_options: dict[str, Any] | None = None,
+) -> ASGIApp:
+    """The whole service as one ASGI app; its lifespan opens the backend, the database and the notifier."""
+    from bot.runtime import open_backend
+
+    state = ServiceState()
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            try:
+                state.store = await open_store(bot.sqlalchemy_url)
+            except Exception as exc:
+                scheme = bot.sqlalchemy_url.split("://", 1)[0]
+                log.error("Cannot open k6bot's database (%s; K6BOT_DATABASE_URL): %s", scheme, exc)
+                raise
+            stack.push_async_callback(state.store.close)
+            state.backend = await stack.enter_async_context(open_backend(cloud, demo_speed=bot.demo_speed))
+            state.parts["k6"] = state.backend.description
+            if slack.bot_token is not None:
+                state.notifier = Notifier(state.backend, state.store, bot=bot, slack=slack, **(notifier_options or {}))
+                await state.notifier.start()
+                stack.push_async_callback(state.notifier.stop)
+                state.parts["notifications"] = "on"
+            else:
+                log.warning("Run-finished notifications are off: set SLACK_BOT_TOKEN")
+                state.parts["notifications"] = "off (no SLACK_BOT_TOKEN)"
+            state.parts["webhook"] = "on" if bot.webhook_secret else "off (no K6BOT_WEBHOOK_SECRET)"
+            state.mcp_app = _mcp_app(state.backend, state.store, bot, host)
+            if state.mcp_app is not None:
+                await stack.enter_async_context(asgi_lifespan(state.mcp_app))
+            state.parts["mcp"] = "on" if state.mcp_app is not None else "off"
+            state.slack_handler = await _slack_handler(state.backend, state.store, bot, slack)
+            state.parts["slack"] = "on" if state.slack_handler is not None else "off"
+            log.info("k6bot serve is up: %s", ", ".join(f"{k}: {v}" for k, v in state.parts.items()))
+            yield
+            log.info("k6bot serve is stopping")
+
+    webhook = WebhookEndpoint(lambda: state.notifier, bot.webhook_secret)
+
+    async def healthz(_request: Request) -> Response:
+        return await _healthz(state)
+
+    async def metrics_endpoint(_request: Request) -> Response:
+        if state.notifier is not None:
+            with contextlib.suppress(Exception):
+                await state.notifier.status()  # refreshes the backlog gauge
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    async def slack_events(request: Request) -> Response:
+        if state.slack_handler is None:
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "error": "Slack is not configured in this k6bot (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).",
+                },
+                status_code=404,
+            )
+        return await state.slack_handler(request)
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route(WEBHOOK_PATH, webhook.handle, methods=["POST"]),
+        Route(SLACK_EVENTS_PATH, slack_events, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.service = state
+    app.state.webhook = webhook
+    return _Dispatch(app, state)
+
+
+class _Dispatch:
+    """Sends ``/mcp`` to the MCP app (it serves that path itself) and everything else to the service routes."""
+
+    def __init__(self, app: Starlette, state: ServiceState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] in ("http", "websocket") and (path == MCP_PREFIX or path.startswith(MCP_PREFIX + "/")):
+            if self.state.mcp_app is not None:
+                await self.state.mcp_app(scope, receive, send)
+                return
+            response = JSONResponse(
+                {"error": "MCP is not served here: set K6BOT_MCP_TOKEN (needed beyond 127.0.0.1)."}, status_code=404
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _healthz(state: ServiceState) -> Response:
+    checks: dict[str, Any] = {}
+    healthy = True
+    if state.store is None:
+        return JSONResponse({"status": "starting"}, status_code=503)
+    try:
+        async with state.store.session() as session:
+            await asyncio.wait_for(session.execute(text("SELECT 1")), 5)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+        healthy = False
+    if state.notifier is not None:
+        try:
+            status = await state.notifier.status()
+            checks["watcher"] = status
+            if not state.notifier.healthy(status):
+                healthy = False
+        except Exception as exc:
+            checks["watcher"] = f"error: {type(exc).__name__}"
+            healthy = False
+    checks["parts"] = state.parts
+    return JSONResponse({"status": "ok" if healthy else "unhealthy", **checks}, status_code=200 if healthy else 503)
+
+
+def run_service(
+    cloud: K6CloudSettings,
+    bot: BotSettings,
+    slack: SlackSettings,
+    *,
+    host: str = "0.0.0.0",  # noqa: S104 - a server
+    port: int = 8080,
+) -> None:
+    """Serve everything on ``host:port`` until interrupted (SIGINT / SIGTERM stop it cleanly)."""
+    import uvicorn
+
+    app = build_service_app(cloud, bot, slack, host=host)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    )
+    log.info("k6bot serve listening on http://%s:%d", host, port)
+    server = uvicorn.Server(config)
+    asyncio.run(server.serve())
+    if not server.started:
+        raise ConfigurationError("k6bot serve could not start (see the log above).")
