@@ -77,7 +77,8 @@ def mcp(
             port=port,
             toolsets=toolsets,
             read_only=read_only or bot.read_only,
-            allowed_hosts=[h.strip() for h in (allowed_hosts or "").split(",") if h.strip()],
+            allowed_hosts=[h.strip() for h in (allowed_hosts or "").split(",") if h.strip()]
+            + bot.mcp_allowed_host_list,
         )
     except K6BotError as exc:
         raise _fail(exc) from None

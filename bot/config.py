@@ -44,6 +44,9 @@ class BotSettings(BaseSettings):
         description="MCP toolsets, comma-separated: core (default), tests, runs, projects, …, all.",
     )
     mcp_token: SecretStr | None = Field(default=None, description="Bearer token required by MCP over HTTP.")
+    mcp_allowed_hosts: str | None = Field(
+        default=None, description="Extra Host/Origin names MCP over HTTP accepts, comma-separated."
+    )
     policy_file: Path | None = Field(default=None, description="YAML file saying who may do what (Slack).")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL or a SQLite file path.")
     notify_channel: str | None = Field(default=None, description="Slack channel that hears about every run.")
@@ -60,7 +63,7 @@ class BotSettings(BaseSettings):
     def _blank_secret(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("policy_file", "database_url", "notify_channel", "toolsets", mode="before")
+    @field_validator("policy_file", "database_url", "notify_channel", "toolsets", "mcp_allowed_hosts", mode="before")
     @classmethod
     def _blank(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -70,6 +73,10 @@ class BotSettings(BaseSettings):
         if not self.toolsets:
             return None
         return [t.strip() for t in self.toolsets.split(",") if t.strip()]
+
+    @property
+    def mcp_allowed_host_list(self) -> list[str]:
+        return [h.strip() for h in (self.mcp_allowed_hosts or "").split(",") if h.strip()]
 
     @property
     def sqlalchemy_url(self) -> str:

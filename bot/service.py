@@ -107,7 +107,7 @@ def _mcp_app(backend: Any, store: Store, bot: BotSettings, host: str) -> ASGIApp
     except ConfigurationError as exc:
         log.warning("MCP at /mcp is off: %s", exc)
         return None
-    allowed = [h.strip() for h in os.environ.get("K6BOT_MCP_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    allowed = bot.mcp_allowed_host_list
     server = build_server(
         backend.toolbox,
         audit=AuditLog(store),

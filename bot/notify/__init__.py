@@ -1,7 +1,7 @@
 """Run-finished notifications: subscriptions, the watcher that follows runs, the outbox that delivers to Slack.
 
 Start a :class:`~bot.notify.notifier.Notifier` in any long-running front-end (``k6bot serve``,
-``k6bot slack``); see ``docs/notifications.md``.
+``k6bot slack``); see the README's notifications section.
 """
 
 from __future__ import annotations

@@ -1,0 +1,47 @@
+"""The project's promises to a newcomer: the README's commands are the ones CI runs, every setting is documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.config import BotSettings, SlackSettings
+from tools.config import K6CloudSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def test_the_quick_start_is_exactly_two_commands() -> None:
+    commands = quick_start_commands()
+    assert len(commands) == 2, commands
+    assert "k6bot chat" in commands[0]
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert quick_start_commands()[1] in ci.splitlines()
+
+
+def test_every_setting_is_documented() -> None:
+    for settings, prefix in ((K6CloudSettings, "K6_CLOUD_"), (BotSettings, "K6BOT_"), (SlackSettings, "SLACK_")):
+        for name in settings.model_fields:
+            variable = prefix + name.upper()
+            assert f"`{variable}`" in README, f"{variable} is not in the README's settings table"
+
+
+def test_the_cli_offers_what_the_readme_promises() -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("mcp", "slack", "chat", "simulator", "serve", "audit", "doctor"):
+        assert command in result.output
