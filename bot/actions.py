@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.audit import AuditDecision, AuditLog, describe_target
+from bot.audit import AuditDecision, AuditLog
 from bot.confirm import ClaimStatus, Confirmations, prepared_of
 from bot.policy import Actor, Policy
 from bot.store import Confirmation
@@ -283,20 +283,16 @@ class Actions:
         detail: str = "",
         confirmation_id: str | None = None,
     ) -> None:
-        try:
-            await self.audit.record(
-                actor,
-                operation=op.name,
-                safety=op.safety.value,
-                decision=decision,
-                result=result,
-                detail=detail,
-                target=describe_target(arguments, facts),
-                arguments=arguments,
-                confirmation_id=confirmation_id,
-            )
-        except Exception:  # the audit must never turn a done action into a reported failure
-            log.exception("Could not write the audit entry for %s (%s)", op.name, decision)
+        await self.audit.decision(
+            actor,
+            op,
+            decision,
+            arguments=arguments,
+            facts=facts,
+            result=result,
+            detail=detail,
+            confirmation_id=confirmation_id,
+        )
 
 
 def _text_of(result: BaseModel) -> str:

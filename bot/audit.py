@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -11,6 +12,9 @@ from sqlalchemy import select
 from bot.policy import Actor
 from bot.store import AuditEntry, Store
 from tools.outputs import human_time
+from tools.registry import Operation
+
+log = logging.getLogger("k6bot.audit")
 
 AuditDecision = Literal["requested", "confirmed", "cancelled", "denied", "expired", "direct"]
 """``direct``: a write that needs no confirmation (a note, a star) and was simply done."""
@@ -53,6 +57,34 @@ class AuditLog:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    async def decision(
+        self,
+        actor: Actor,
+        operation: Operation,
+        decision: AuditDecision,
+        *,
+        arguments: Mapping[str, Any],
+        facts: Mapping[str, Any] | None = None,
+        result: str = "",
+        detail: str = "",
+        confirmation_id: str | None = None,
+    ) -> None:
+        """Record a decision about ``operation``; a failing store is logged and never fails the action itself."""
+        try:
+            await self.record(
+                actor,
+                operation=operation.name,
+                safety=operation.safety.value,
+                decision=decision,
+                result=result,
+                detail=detail,
+                target=describe_target(arguments, facts or {}),
+                arguments=arguments,
+                confirmation_id=confirmation_id,
+            )
+        except Exception:
+            log.warning("Could not write the audit entry for %s (%s)", operation.name, decision, exc_info=True)
 
     async def record(
         self,

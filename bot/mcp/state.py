@@ -9,7 +9,7 @@ from typing import Any
 
 from mcp.server.mcpserver import Context
 
-from bot.audit import AuditDecision, AuditLog, describe_target
+from bot.audit import AuditDecision, AuditLog
 from bot.policy import Actor
 from tools.registry import Operation, Toolbox
 
@@ -51,20 +51,15 @@ class ServerState:
         detail: str = "",
         confirmation_id: str | None = None,
     ) -> None:
-        """Write one audit entry; a failing audit store is logged and never fails the call."""
-        if self.audit is None:
-            return
-        try:
-            await self.audit.record(
+        """Write one audit entry (never fails the call); nothing when the server runs without an audit log."""
+        if self.audit is not None:
+            await self.audit.decision(
                 actor,
-                operation=op.name,
-                safety=op.safety.value,
-                decision=decision,
+                op,
+                decision,
+                arguments=arguments,
+                facts=facts,
                 result=result,
                 detail=detail,
-                target=describe_target(arguments, facts or {}),
-                arguments=dict(arguments),
                 confirmation_id=confirmation_id,
             )
-        except Exception:
-            log.warning("Could not write the audit entry for %s (%s)", op.name, decision, exc_info=True)
