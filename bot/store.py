@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -184,6 +185,8 @@ class Lease(Base):
 
 # --------------------------------------------------------------------------- migrations
 
+META_TABLE = cast(Table, Meta.__table__)
+
 Migration = Callable[[Connection], None]
 
 
@@ -231,7 +234,7 @@ class Store:
         async with self.engine.begin() as conn:
             if self.is_postgres:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
-            await conn.run_sync(lambda c: Meta.__table__.create(c, checkfirst=True))
+            await conn.run_sync(lambda c: META_TABLE.create(c, checkfirst=True))
             row = (await conn.execute(select(Meta.value).where(Meta.key == "schema_version"))).scalar_one_or_none()
             current = int(row) if row is not None else 0
             for number, description, step in MIGRATIONS:
@@ -241,11 +244,9 @@ class Store:
                 await conn.run_sync(step)
                 current = number
             if row is None:
-                await conn.execute(Meta.__table__.insert().values(key="schema_version", value=str(current)))
+                await conn.execute(META_TABLE.insert().values(key="schema_version", value=str(current)))
             else:
-                await conn.execute(
-                    Meta.__table__.update().where(Meta.key == "schema_version").values(value=str(current))
-                )
+                await conn.execute(META_TABLE.update().where(Meta.key == "schema_version").values(value=str(current)))
         return current
 
     @asynccontextmanager

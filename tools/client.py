@@ -278,7 +278,7 @@ def parse_model(model: type[M], response: httpx.Response) -> M:
     try:
         return model.model_validate_json(response.content)
     except ValidationError as exc:
-        first = exc.errors()[0] if exc.errors() else {}
+        first: dict[str, Any] = dict(exc.errors()[0]) if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise ApiError(
             response.status_code,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -220,7 +221,7 @@ class UpdateLoadTestInput(InputModel):
         return self
 
 
-def _update_confirmation(values: dict[str, Any]) -> str:
+def _update_confirmation(values: Mapping[str, Any]) -> str:
     changes = []
     if values.get("name"):
         changes.append(f"rename it to '{values['name']}'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -200,7 +201,7 @@ class UpdateLimitsInput(InputModel):
         return body
 
 
-def _limits_confirmation(values: dict[str, Any]) -> str:
+def _limits_confirmation(values: Mapping[str, Any]) -> str:
     changes = [
         f"{name} = {values[name]}"
         for name in (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -81,7 +82,7 @@ class SetScheduleInput(InputModel):
         return self
 
 
-def _schedule_confirmation(values: dict[str, Any]) -> str:
+def _schedule_confirmation(values: Mapping[str, Any]) -> str:
     rule = values.get("recurrence_rule")
     cron = values.get("cron")
     if rule:

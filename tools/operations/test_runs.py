@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -134,7 +134,7 @@ class ListTestRunsInput(InputModel):
 
 async def newest_first(
     ctx: OpContext, path: str, params: dict[str, Any], *, can_order: bool, window: int, state: dict[str, Any]
-) -> AsyncIterator[tuple[TestRun, dict[str, Any]]]:
+) -> AsyncGenerator[tuple[TestRun, dict[str, Any]], None]:
     """Runs of ``path`` from the newest to the oldest, each with the cursor state that resumes right after it.
 
     The per-test list can order by ``created desc``: a page is cut at a creation time (plus the ids already
