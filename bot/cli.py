@@ -124,6 +124,9 @@ def simulator(
         str | None, typer.Option(help="Only accept this API token (default: any non-empty token).")
     ] = None,
     stack_id: Annotated[int | None, typer.Option(help="Only accept this X-Stack-Id (default: any).")] = None,
+    stack_url: Annotated[
+        str | None, typer.Option(help="The simulated stack's URL (run links; /auth accepts only it with --stack-id).")
+    ] = None,
     speed: Annotated[float, typer.Option(help="Clock speed: 600 makes a 30-minute run finish in seconds.")] = 1.0,
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Start with sample projects, tests and runs.")] = True,
 ) -> None:
@@ -136,7 +139,8 @@ def simulator(
     from tools.simulator.cli import serve as serve_simulator
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_simulator(host, port, token, stack_id, speed, demo))
+        extra = {"stack_url": stack_url} if stack_url else {}
+        asyncio.run(serve_simulator(host, port, token, stack_id, speed, demo, **extra))
 
 
 @app.command()

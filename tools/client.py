@@ -30,7 +30,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from tools.config import K6CloudSettings
 from tools.errors import ApiError, ApiUnavailable, ConfigurationError, error_class_for
-from tools.models import AuthenticationResponse, Page
+from tools.models import AuthenticationResponse, Page, TestRun
 
 log = logging.getLogger("k6bot.client")
 
@@ -63,6 +63,7 @@ class K6CloudClient:
             raise ConfigurationError("K6_CLOUD_TOKEN is not set: k6bot needs a Grafana Cloud k6 API token.")
         self._token: SecretStr = self.settings.token
         self._stack_id: int | None = self.settings.stack_id
+        self._page_base: str | None = None
         self._stack_lock = asyncio.Lock()
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -213,6 +214,11 @@ class K6CloudClient:
                 await response.aclose()
                 await self._sleep(delay)
                 continue
+            if method == "DELETE" and response.status_code == 404 and attempt > 1:
+                # An earlier attempt went through but its answer was lost: the thing is gone, as asked.
+                log.info("%s %s -> 404 on attempt %d: deleted by an earlier attempt", method, path, attempt)
+                await response.aclose()
+                return httpx.Response(204, request=response.request)
             raise api_error_from_response(response, method=method, path=path, attempts=attempt)
 
     def _backoff(self, attempt: int) -> float:
@@ -224,13 +230,42 @@ class K6CloudClient:
         self, model: type[M], path: str, *, api: ApiFlavour = "v6", params: Mapping[str, Any] | None = None
     ) -> M:
         response = await self.request("GET", path, api=api, params=params, idempotent=True)
-        return parse_model(model, response)
+        return self.with_links(parse_model(model, response))
+
+    # ------------------------------------------------------------------ run page links
+
+    def with_links(self, obj: M) -> M:
+        """Fill a run's ``test_run_details_page_url`` when the API left it out (and learn it when present).
+
+        The v6 spec puts the link only on the start response, so runs read later may lack it. The link is
+        ``<stack URL>/a/k6-app/runs/<id>``: the stack URL comes from K6_CLOUD_STACK_URL or from a link the
+        API sent earlier.
+        """
+        runs = obj.value if isinstance(obj, Page) else [obj]
+        for run in runs:
+            if not isinstance(run, TestRun):
+                continue
+            if run.test_run_details_page_url:
+                suffix = f"/{run.id}"
+                if run.test_run_details_page_url.endswith(suffix):
+                    self._page_base = run.test_run_details_page_url[: -len(suffix)]
+            else:
+                run.test_run_details_page_url = self.run_page_url(run.id)
+        return obj
+
+    def run_page_url(self, run_id: int) -> str | None:
+        """The Grafana Cloud page of a run, when the stack's URL is known."""
+        if self._page_base:
+            return f"{self._page_base}/{run_id}"
+        if self.settings.stack_url:
+            return f"{self.settings.stack_url.rstrip('/')}/a/k6-app/runs/{run_id}"
+        return None
 
     # ------------------------------------------------------------------ paging
 
     async def get_page(self, model: type[M], path: str, params: Mapping[str, Any] | None = None) -> Page[M]:
         response = await self.request("GET", path, params=params, idempotent=True)
-        return parse_model(Page[model], response)  # type: ignore[valid-type]
+        return self.with_links(parse_model(Page[model], response))  # type: ignore[valid-type]
 
     async def paginate(
         self,
@@ -252,17 +287,23 @@ class K6CloudClient:
         yielded = 0
         offset = skip
         base = dict(params or {})
+        previous: list[Any] | None = None
         while True:
             top = page_size if limit is None else max(1, min(page_size, limit - yielded))
             page = await self.get_page(model, path, {**base, "$top": top, "$skip": offset})
+            identity = [getattr(item, "id", None) for item in page.value]
+            if previous is not None and identity == previous and None not in identity:
+                log.warning("%s answered the same page for $skip=%d: the API ignores $skip; stopping", path, offset)
+                return
+            previous = identity
             for item in page.value:
                 yield item
                 yielded += 1
                 if limit is not None and yielded >= limit:
                     return
-            if not page.next_link or not page.value:
-                return
             offset += len(page.value)
+            if not page.next_link or not page.value or (page.count is not None and offset >= page.count):
+                return
 
     async def collect(
         self, model: type[M], path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None

@@ -7,11 +7,12 @@ without a zone (the API sends both forms) are read as UTC.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 # --------------------------------------------------------------------------- basics
 
@@ -22,6 +23,16 @@ def _as_utc(value: datetime) -> datetime:
 
 ApiDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 """A date-time from the API, always timezone-aware (UTC when the API omits the zone)."""
+
+
+def _null_as(default: Callable[[], Any]) -> BeforeValidator:
+    return BeforeValidator(lambda value: default() if value is None else value)
+
+
+# Display-only fields: a null from the API must not make a whole list unreadable.
+Text = Annotated[str, _null_as(str)]
+Mapping_ = Annotated[dict[str, Any], _null_as(dict)]
+Flag = Annotated[bool, _null_as(bool)]
 
 
 class ApiModel(BaseModel):
@@ -149,7 +160,7 @@ class CostBreakdown(ApiModel):
 
 
 class TestCost(ApiModel):
-    total_vuh: float
+    total_vuh: float | None = None
     breakdown: CostBreakdown | None = None
 
 
@@ -173,24 +184,30 @@ class TestRun(ApiModel):
     started_by: str | None = None
     created: ApiDateTime
     ended: ApiDateTime | None = None
-    note: str = ""
+    note: Text = ""
     retention_expiry: ApiDateTime | None = None
     cost: TestCost | None = None
     status: str
     status_details: RunStatusEntry | None = None
-    status_history: list[RunStatusEntry] = Field(default_factory=list)
+    status_history: Annotated[list[RunStatusEntry], _null_as(list)] = Field(default_factory=list)
     distribution: list[DistributionZone] | None = None
     result: str | None = None
     result_details: dict[str, Any] | None = None
     options: dict[str, Any] | None = None
-    k6_dependencies: dict[str, Any] = Field(default_factory=dict)
-    k6_versions: dict[str, Any] = Field(default_factory=dict)
+    k6_dependencies: Mapping_ = Field(default_factory=dict)
+    k6_versions: Mapping_ = Field(default_factory=dict)
     max_vus: int | None = None
     max_browser_vus: int | None = None
-    estimated_duration: int | None = None
-    execution_duration: int | None = None
-    is_starred: bool = False
+    estimated_duration: float | None = None
+    execution_duration: float | None = None
+    is_starred: Flag = False
     test_run_details_page_url: str | None = None
+
+    @field_validator("result")
+    @classmethod
+    def _result_words(cls, value: str | None) -> str | None:
+        # The API's own example says "success" where the field's description says "passed".
+        return "passed" if value == "success" else value
 
     @property
     def is_finished(self) -> bool:

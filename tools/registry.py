@@ -552,7 +552,8 @@ class Toolbox:
     def _explain(op: Operation, exc: ApiError, args: InputModel, ctx: OpContext) -> ApiError:
         template = op.errors.get(exc.status)
         if template is not None:
-            exc.sentence = render(template, {**args.model_dump(), **ctx.facts, "api_message": exc.api_message or ""})
+            reason = (exc.api_message or "").strip().rstrip(".")  # templates end their own sentence
+            exc.sentence = render(template, {**args.model_dump(), **ctx.facts, "api_message": reason})
         return exc
 
 

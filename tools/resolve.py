@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -99,12 +100,24 @@ AMBIGUITY_MARGIN = 8.0
 SUGGESTION_THRESHOLD = 45.0
 MAX_CANDIDATES = 5
 
-_ID_PATTERN = re.compile(r"^\s*(?:(?:load\s*)?test\s*)?(?:id\s*)?#?\s*(\d{1,12})\s*$", re.IGNORECASE)
+_ID_PATTERN = re.compile(
+    r"^\s*(?:(?:(?:load\s*)?test\s*)?(?:id\s*#?|#)\s*)?(\d{1,12})\s*$",
+    re.IGNORECASE,
+)
+"""An explicit id: "501", "#501", "id 501", "test #501", "test id 501" — but not "test 2", which may be a name."""
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive text: "Café Übersicht" → "cafe ubersicht"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def words(text: str) -> list[str]:
-    """Lower-case alphanumeric words of ``text``."""
-    return re.findall(r"[a-z0-9]+", text.casefold())
+    """The words of ``text``, folded (case and accents), in any script: letters and digits, nothing else."""
+    return _WORD.findall(_fold(text))
 
 
 def meaningful_words(text: str) -> list[str]:
@@ -115,7 +128,7 @@ def meaningful_words(text: str) -> list[str]:
 
 
 def parse_id(value: int | str) -> int | None:
-    """An explicit id: an int, or a string such as "501", "#501", "id 501" or "test 501"."""
+    """An explicit id: an int, or a string such as "501", "#501", "id 501" or "test #501"."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -127,9 +140,16 @@ def parse_id(value: int | str) -> int | None:
     return None
 
 
+def _has_digit(word: str) -> bool:
+    return any(ch.isdigit() for ch in word)
+
+
 def _word_similarity(query_word: str, name_word: str) -> float:
     if query_word == name_word:
         return 100.0
+    if _has_digit(query_word) or _has_digit(name_word):
+        # Numbers and versions must match exactly: "v2" is not "v1", "2024" is not "2023", "1" is not "10".
+        return 0.0
     score = fuzz.ratio(query_word, name_word)
     shorter, longer = sorted((query_word, name_word), key=len)
     if len(shorter) >= 3 and longer.startswith(shorter):
@@ -180,14 +200,16 @@ def rank(phrase: str, tests: Sequence[LoadTest]) -> list[ScoredTest]:
     vocabulary = list({w for words_ in names for w in words_})
     rows: list[dict[str, float]] = []
     for q in phrase_words:
-        row = {
-            choice: float(score) for choice, score, _ in process.extract(q, vocabulary, scorer=fuzz.ratio, limit=None)
-        }
-        for w in vocabulary:
-            if w == q:
-                row[w] = 100.0
-            elif len(q) >= 3 and len(w) >= 3 and (w.startswith(q) or q.startswith(w)):
-                row[w] = max(row[w], 88.0)
+        if _has_digit(q):
+            row = {w: 100.0 if w == q else 0.0 for w in vocabulary}
+        else:
+            matches = process.extract(q, vocabulary, scorer=fuzz.ratio, limit=None)
+            row = {choice: (0.0 if _has_digit(choice) else float(score)) for choice, score, _ in matches}
+            for w in vocabulary:
+                if w == q:
+                    row[w] = 100.0
+                elif len(q) >= 3 and len(w) >= 3 and not _has_digit(w) and (w.startswith(q) or q.startswith(w)):
+                    row[w] = max(row[w], 88.0)
         rows.append(row)
     scored = [ScoredTest(t, _score(rows, words_)) for t, words_ in zip(tests, names, strict=True)]
     scored.sort(key=lambda s: (-s.score, s.test.name.casefold(), s.test.id))
@@ -202,12 +224,12 @@ def choose(phrase: str, tests: Sequence[LoadTest], *, project_names: dict[int, s
         return Candidate(test.id, test.name, test.project_id, score, names.get(test.project_id))
 
     text = phrase.strip()
-    if not text:
+    if not words(text):
         raise NoMatchingLoadTest("Say which load test: its name or its id.", phrase=phrase)
-    exact = [t for t in tests if t.name.casefold() == text.casefold()]
+    exact = [t for t in tests if _fold(t.name.strip()) == _fold(text)]
     if not exact:
         wanted = meaningful_words(text)
-        exact = [t for t in tests if meaningful_words(t.name) == wanted]
+        exact = [t for t in tests if wanted and meaningful_words(t.name) == wanted]
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
@@ -278,6 +300,12 @@ class LoadTestCatalog:
             try:
                 return await self.client.get_model(LoadTest, f"/cloud/v6/load_tests/{test_id}")
             except NotFound:
+                if isinstance(ref, str):  # a test may be named "2024": an exact name still counts
+                    named = [t for t in await self.load_tests() if _fold(t.name.strip()) == _fold(ref.strip())]
+                    if project_id is not None:
+                        named = [t for t in named if t.project_id == project_id]
+                    if len(named) == 1:
+                        return named[0]
                 raise NoMatchingLoadTest(f"No load test with id {test_id}.", phrase=str(ref)) from None
         assert isinstance(ref, str)
         tests = await self.load_tests()

@@ -41,7 +41,6 @@ def test_create_validation(client: httpx.Client) -> None:
     assert error_of(create(client, 77, "x" * 301), 400)["target"] == "name"
     assert create(client, 77, "x" * 300).status_code == 201
     error_of(create(client, 999, "Nowhere"), 404)
-    error_of(client.post(f"{V6}/projects/77/load_tests", json={"name": "json"}), 415)
     no_name = client.post(f"{V6}/projects/77/load_tests", files={"script": ("s.js", SCRIPT, None)})
     assert error_of(no_name, 400)["target"] == "name"
 
@@ -124,3 +123,27 @@ def test_script_of_a_test_without_one_is_404_and_empty_upload_400(client: httpx.
 def test_created_without_a_script(client: httpx.Client) -> None:
     test = create(client, 79, "Later", script=None).json()
     error_of(client.get(f"{V6}/load_tests/{test['id']}/script"), 404)
+
+
+def test_create_accepts_only_multipart_form_data(sim: Simulator, client: httpx.Client) -> None:
+    url = f"{V6}/projects/77/load_tests"
+    attempts = [
+        client.post(url, json={"name": "json"}),
+        client.post(url, data={"name": "urlencoded", "script": SCRIPT.decode()}),
+        client.post(url, content=SCRIPT, headers={"Content-Type": "text/javascript"}),
+        client.post(url, content=b"name=bare"),
+    ]
+    for response in attempts:
+        error = error_of(response, 400)
+        assert error["code"] == "validation_error"
+        assert "multipart/form-data" in error["message"]
+    assert "application/x-www-form-urlencoded" in error_of(attempts[1], 400)["message"]
+    assert not [test for test in sim.find_load_tests(77) if test.name in ("json", "urlencoded", "bare")]
+    created = create(client, 77, "Multipart")
+    assert created.status_code == 201 and created.json()["name"] == "Multipart"
+    upper = client.post(
+        url,
+        content=b'--XyZ\r\nContent-Disposition: form-data; name="name"\r\n\r\nUpper\r\n--XyZ--\r\n',
+        headers={"Content-Type": "Multipart/Form-Data; boundary=XyZ"},
+    )
+    assert upper.status_code == 201, upper.text

@@ -115,6 +115,43 @@ def test_project_labels(client: httpx.Client) -> None:
     error_of(client.put(f"{V6}/projects/5/labels", json={"value": []}), 404)
 
 
+def _labels_of(client: httpx.Client, project_id: int) -> dict[str, str]:
+    return {item["key"]: item["value"] for item in client.get(f"{V6}/projects/{project_id}/labels").json()["value"]}
+
+
+def test_delete_project_label_with_percent_encoded_key(client: httpx.Client) -> None:
+    keys = ["squad", "squad#old", "team/a", "what?", "a/b?c#d"]
+    assert client.post(f"{V6}/labels", json={"value": [{"key": key} for key in keys]}).status_code == 201
+    body = {"value": [{"key": key, "value": f"v{n}"} for n, key in enumerate(keys)]}
+    assert client.put(f"{V6}/projects/79/labels", json=body).status_code == 200
+
+    assert client.delete(f"{V6}/projects/79/labels/squad%23old").status_code == 204
+    assert _labels_of(client, 79) == {"squad": "v0", "team/a": "v2", "what?": "v3", "a/b?c#d": "v4"}
+    error_of(client.delete(f"{V6}/projects/79/labels/squad%23old"), 404)
+
+    assert client.delete(f"{V6}/projects/79/labels/team%2Fa").status_code == 204
+    assert client.delete(f"{V6}/projects/79/labels/what%3F").status_code == 204
+    assert client.delete(f"{V6}/projects/79/labels/a%2fb%3Fc%23d").status_code == 204  # lower-case escapes too
+    assert _labels_of(client, 79) == {"squad": "v0"}
+    assert client.delete(f"{V6}/projects/79/labels/squad").status_code == 204
+    assert _labels_of(client, 79) == {}
+
+
+def test_delete_project_label_needs_the_key_encoded(client: httpx.Client) -> None:
+    client.post(f"{V6}/labels", json={"value": [{"key": "team/a"}, {"key": "squad"}, {"key": "squad#old"}]})
+    body = {
+        "value": [{"key": "team/a", "value": "x"}, {"key": "squad", "value": "y"}, {"key": "squad#old", "value": "z"}]
+    }
+    client.put(f"{V6}/projects/79/labels", json=body)
+    unencoded_slash = error_of(client.delete(f"{V6}/projects/79/labels/team/a"), 404)
+    assert unencoded_slash["code"] == "unknown_endpoint"
+    # An unencoded '#' starts the URL fragment, so the client sends (and deletes) 'squad', not 'squad#old'.
+    assert client.delete(f"{V6}/projects/79/labels/squad#old").status_code == 204
+    assert _labels_of(client, 79) == {"team/a": "x", "squad#old": "z"}
+    assert error_of(client.delete(f"{V6}/projects/79/labels/"), 404)["code"] == "unknown_endpoint"
+    error_of(client.get(f"{V6}/projects/79/labels/squad%23old"), 405)
+
+
 def test_project_label_limit(client: httpx.Client) -> None:
     client.post(f"{V6}/labels", json={"value": [{"key": f"k{n}"} for n in range(31)]})
     body = {"value": [{"key": f"k{n}", "value": "v"} for n in range(31)]}

@@ -65,11 +65,18 @@ async def test_serve_in_the_current_loop_until_cancelled() -> None:
 def test_cli_arguments() -> None:
     args = build_parser().parse_args(["--port", "0", "--token", "t", "--stack-id", "5", "--speed", "60", "--no-demo"])
     assert (args.port, args.token, args.stack_id, args.speed, args.no_demo) == (0, "t", 5, 60.0, True)
+    assert args.stack_url == "https://k6bot-demo.grafana.net"
+    assert (
+        build_parser().parse_args(["--stack-url", "https://acme.grafana.net"]).stack_url == "https://acme.grafana.net"
+    )
+
+
+CLI_ARGS = ["--port", "0", "--token", "t", "--stack-id", "9", "--stack-url", "https://acme.grafana.net"]
 
 
 def test_python_dash_m_serves_and_prints_the_url() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tools.simulator", "--port", "0", "--token", "t", "--stack-id", "9"],
+        [sys.executable, "-m", "tools.simulator", *CLI_ARGS],
         cwd=REPO,
         stderr=subprocess.PIPE,
         text=True,
@@ -81,6 +88,10 @@ def test_python_dash_m_serves_and_prints_the_url() -> None:
         url = line.split(" on ")[1].split()[0]
         headers = {"Authorization": "Bearer t", "X-Stack-Id": "9"}
         assert httpx.get(f"{url}/cloud/v6/test_runs/1234", headers=headers, timeout=10).json()["status"] == "running"
+        run = httpx.get(f"{url}/cloud/v6/test_runs/1234", headers=headers, timeout=10).json()
+        assert run["test_run_details_page_url"] == "https://acme.grafana.net/a/k6-app/runs/1234"
+        auth = {"Authorization": "Bearer t", "X-Stack-Url": "https://acme.grafana.net/"}
+        assert httpx.get(f"{url}/cloud/v6/auth", headers=auth, timeout=10).json()["stack_id"] == 9
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0

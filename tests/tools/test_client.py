@@ -70,13 +70,13 @@ async def test_another_stack_is_403(sim_url: str) -> None:
 
 
 async def test_stack_url_is_turned_into_a_stack_id_once(sim_url: str, sim: Simulator) -> None:
-    settings = make_settings(sim_url, stack_id=None, stack_url="https://mystack.grafana.net")
+    settings = make_settings(sim_url, stack_id=None, stack_url="https://k6bot-demo.grafana.net")
     async with K6CloudClient(settings) as client:
         await client.get_model(LoadTest, "/cloud/v6/load_tests/501")
         await client.get_model(LoadTest, "/cloud/v6/load_tests/502")
         assert await client.stack_id() == TEST_STACK
     assert sim.count("GET", "/cloud/v6/auth") == 1
-    assert sim.requests[0].headers["x-stack-url"] == "https://mystack.grafana.net"
+    assert sim.requests[0].headers["x-stack-url"] == "https://k6bot-demo.grafana.net"
 
 
 def test_missing_token_or_stack_is_a_configuration_error(sim_url: str) -> None:

@@ -6,6 +6,7 @@ operation, or an error an operation documents, has no test.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -565,6 +566,27 @@ async def test_wait_times_out_but_the_run_goes_on(toolbox: Toolbox, sim: Simulat
     assert sim.count("POST", ".*") == 0
 
 
+async def test_wait_keeps_to_its_timeout_when_the_api_fails(toolbox: Toolbox, sim: Simulator) -> None:
+    sim.clock.speed = 0
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    report = await toolbox.execute(
+        "wait_for_test_run", {"test_run_id": 1234, "timeout_seconds": 2, "poll_seconds": 0.5}
+    )
+    assert report.timed_out
+    sim.faults.add(Fault(method="GET", path=r"/cloud/v6/test_runs/1234", kind="status", status=503, times=None))
+    started = loop.time()
+    with pytest.raises(K6BotError):
+        await toolbox.execute("wait_for_test_run", {"test_run_id": 1234, "timeout_seconds": 1, "poll_seconds": 0.5})
+    assert loop.time() - started < 4, "the wait must not run far past its timeout during an outage"
+    sim.faults.clear()
+    sim.faults.add(Fault(method="GET", path=r"/cloud/v6/test_runs/1234", kind="latency", delay=5, times=None))
+    started = loop.time()
+    with pytest.raises(K6BotError, match="did not answer within"):
+        await toolbox.execute("wait_for_test_run", {"test_run_id": 1234, "timeout_seconds": 1, "poll_seconds": 0.5})
+    assert loop.time() - started < 3
+
+
 async def test_wait_reports_progress_until_the_run_finishes(toolbox: Toolbox, sim: Simulator) -> None:
     sim.clock.speed = 600
     started = await run(toolbox, "start_load_test", load_test=502)
@@ -621,7 +643,7 @@ async def test_projects(toolbox: Toolbox, sim: Simulator) -> None:
     with pytest.raises(ResolutionError, match="No project with id 4242"):
         await run(toolbox, "get_project", project=4242)
     created = await run(toolbox, "create_project", name="Search")
-    await fails(toolbox, "create_project", K6BotError, "A project named 'Search' already exists", name="Search")
+    await fails(toolbox, "create_project", K6BotError, "Cannot create project 'Search': ", name="Search")
     renamed = await run(toolbox, "update_project", project=created.id, name="Search & Discovery")
     assert renamed.name == "Search & Discovery"
     await fails(
@@ -635,7 +657,21 @@ async def test_projects(toolbox: Toolbox, sim: Simulator) -> None:
     prepared = await toolbox.prepare("delete_project", {"project": "Search & Discovery"})
     assert prepared.confirmation.startswith("Delete project 'Search & Discovery'")
     await run(toolbox, "delete_project", project=created.id)
-    await fails(toolbox, "delete_project", K6BotError, "Project 'Default project' has a test running", project=77)
+    await fails(
+        toolbox,
+        "delete_project",
+        K6BotError,
+        "Project 'Default project' cannot be deleted: The default project cannot be deleted.",
+        project=77,
+    )
+    sim.faults.add(Fault(method="DELETE", path=r"/cloud/v6/projects/78", kind="status", status=409))
+    await fails(
+        toolbox,
+        "delete_project",
+        K6BotError,
+        "Project 'Payments' cannot be deleted: Injected fault: HTTP 409.",
+        project=78,
+    )
     for method, path, op, args in [
         ("PATCH", r"/cloud/v6/projects/79", "update_project", {"project": 79, "name": "P"}),
         ("DELETE", r"/cloud/v6/projects/79", "delete_project", {"project": 79}),
@@ -837,7 +873,10 @@ async def test_labels(toolbox: Toolbox, sim: Simulator) -> None:
     assert {k.key for k in keys.items} == {"environment", "team", "cost_center"}
     created = await run(toolbox, "create_label_keys", keys=[{"key": "tier", "description": "Service tier"}])
     tier = next(k for k in created.items if k.key == "tier")
-    await fails(toolbox, "create_label_keys", K6BotError, "Duplicate label keys", keys=[{"key": "a"}, {"key": "a"}])
+    await fails(
+        toolbox, "create_label_keys", K6BotError, "k6 Cloud refused the label keys: ", keys=[{"key": "a"}, {"key": "a"}]
+    )
+    await fails(toolbox, "create_label_keys", K6BotError, "already exists", keys=[{"key": "team"}])
     renamed = await run(toolbox, "update_label_key", label_key_id=tier.id, key="service_tier")
     assert renamed.key == "service_tier"
     await fails(
@@ -875,7 +914,9 @@ async def test_labels(toolbox: Toolbox, sim: Simulator) -> None:
     with pytest.raises(InvalidInput, match="key"):
         await run(toolbox, "create_label_keys", keys=[{"key": "has space"}])
     sim.faults.add(Fault(method="POST", path=r"/cloud/v6/labels", kind="status", status=409))
-    await fails(toolbox, "create_label_keys", K6BotError, "would exceed 100 label keys", keys=[{"key": "x"}])
+    await fails(
+        toolbox, "create_label_keys", K6BotError, "k6 Cloud refused the label keys: Injected fault", keys=[{"key": "x"}]
+    )
     sim.faults.add(Fault(method="PUT", path=r"/cloud/v6/projects/79/labels", kind="status", status=409))
     await fails(
         toolbox, "set_project_labels", K6BotError, "Too many labels", project=79, labels=[{"key": "team", "value": "x"}]
@@ -895,13 +936,13 @@ async def test_labels(toolbox: Toolbox, sim: Simulator) -> None:
 async def test_check_auth(toolbox: Toolbox, sim: Simulator) -> None:
     plain = await run(toolbox, "check_auth")
     assert plain.stack_id == 1000 and plain.default_project_id == 77
-    with_url = await run(toolbox, "check_auth", stack_url="https://mystack.grafana.net")
+    with_url = await run(toolbox, "check_auth", stack_url="https://k6bot-demo.grafana.net")
     assert with_url.stack_id == 1000 and sim.count("GET", "/cloud/v6/auth") == 1
     sim.faults.add(Fault(method="GET", path=r"/cloud/v6/auth", kind="status", status=403))
     await fails(toolbox, "check_auth", K6BotError, "no access to that stack", stack_url="https://other.grafana.net")
     sim.faults.add(Fault(method="GET", path=r"/cloud/v6/auth", kind="status", status=401))
     await fails(
-        toolbox, "check_auth", K6BotError, "did not accept the API token", stack_url="https://mystack.grafana.net"
+        toolbox, "check_auth", K6BotError, "did not accept the API token", stack_url="https://k6bot-demo.grafana.net"
     )
 
 

@@ -34,8 +34,11 @@ TESTS = [
         ("501", 501),
         ("#501", 501),
         ("id 501", 501),
-        ("test 501", 501),
+        ("test #501", 501),
+        ("test id 501", 501),
         (" #7 ", 7),
+        ("test 501", None),
+        ("v2", None),
         ("orders", None),
         (0, None),
         (True, None),
@@ -95,6 +98,38 @@ def test_no_match_suggests_what_is_close() -> None:
     with pytest.raises(NoMatchingLoadTest) as caught:
         choose("orders soak xyzzy quux", TESTS)
     assert "Did you mean" in str(caught.value) and "Orders API Soak Test" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "names", "expected"),
+    [
+        ("orders v2", ["Orders v1", "Orders v2"], "Orders v2"),
+        ("checkout 2024", ["Checkout 2023", "Checkout 2024"], "Checkout 2024"),
+        ("api v10", ["API v1", "API v10"], "API v10"),
+        ("orders 100 vus", ["Orders 1000 vus", "Orders 100 vus"], "Orders 100 vus"),
+        ("cafe soak", ["Café Soak", "Cart Smoke"], "Café Soak"),
+        ("注文 ソーク", ["注文 ソーク", "決済 スパイク"], "注文 ソーク"),
+    ],
+)
+def test_numbers_versions_and_other_scripts_match_exactly(phrase: str, names: list[str], expected: str) -> None:
+    tests = [load_test(600 + i, name) for i, name in enumerate(names)]
+    assert choose(phrase, tests).name == expected
+
+
+@pytest.mark.parametrize(
+    ("phrase", "names"),
+    [
+        ("orders v2", ["Orders v1"]),
+        ("checkout 2024", ["Checkout 2023"]),
+        ("search 1", ["Search 10"]),
+        ("負荷テスト", ["注文 ソーク"]),
+        ("?!", ["注文 ソーク"]),
+    ],
+)
+def test_a_different_number_or_no_words_is_no_match(phrase: str, names: list[str]) -> None:
+    tests = [load_test(600 + i, name) for i, name in enumerate(names)]
+    with pytest.raises(NoMatchingLoadTest):
+        choose(phrase, tests)
 
 
 def test_filler_only_phrase_does_not_pick_a_test() -> None:

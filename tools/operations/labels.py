@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
 from pydantic import BaseModel, Field, model_validator
 
 from tools.models import LabelKey, ProjectLabel, ProjectLabelSet
@@ -92,8 +96,12 @@ class CreateLabelKeysInput(InputModel):
     endpoints=[Endpoint("POST", "/cloud/v6/labels")],
     confirm=lambda v: "Create label key(s) " + ", ".join(f"'{k['key']}'" for k in v.get("keys", [])) + "?",
     errors={
-        400: "Duplicate label keys in the request.",
-        409: "The organization would exceed 100 label keys.",
+        400: lambda v: f"k6 Cloud refused the label keys: {v['api_message'] or 'duplicate keys in the request'}.",
+        409: lambda v: (
+            "k6 Cloud refused the label keys: "
+            + (v["api_message"] or "a key exists already, or the limit of 100 keys is reached")
+            + "."
+        ),
     },
     description="""
     Add label keys to the organization (existing keys stay).
@@ -120,6 +128,15 @@ class UpdateLabelKeyInput(InputModel):
         return self
 
 
+def _label_key_confirmation(values: Mapping[str, Any]) -> str:
+    changes = []
+    if values.get("key"):
+        changes.append(f"rename it to '{values['key']}'")
+    if values.get("description"):
+        changes.append(f"describe it as '{values['description']}'")
+    return f"Change label key {values.get('label_key_id')}: {' and '.join(changes)}?"
+
+
 @operation(
     name="update_label_key",
     title="Change a label key",
@@ -127,7 +144,7 @@ class UpdateLabelKeyInput(InputModel):
     safety=Safety.ADMIN,
     idempotent=True,
     endpoints=[Endpoint("PATCH", "/cloud/v6/labels/{id}")],
-    confirm="Change label key {label_key_id}" + " (key → '{key}', description → '{description}')?",
+    confirm=_label_key_confirmation,
     errors={404: KEY_NOT_FOUND, 409: "A label key named '{key}' already exists."},
     description="""
     Rename a label key or change its description (admins only).
@@ -202,7 +219,7 @@ class SetProjectLabelsInput(InputModel):
         + "?"
     ),
     errors={
-        400: "Invalid label key or duplicate keys: {api_message}",
+        400: "Invalid label key or duplicate keys: {api_message}.",
         404: "Project {project} not found.",
         409: "Too many labels (30 per project, 500 pairs per organization).",
     },
@@ -238,5 +255,6 @@ class RemoveProjectLabelInput(InputModel):
     """,
 )
 async def delete_project_label(ctx: OpContext, args: RemoveProjectLabelInput) -> Done:
-    await ctx.send("DELETE", f"/cloud/v6/projects/{args.project}/labels/{args.key}", idempotent=True)
+    key = quote(args.key, safe="")  # the key pattern allows "/", "?" and "#": never let them reshape the URL
+    await ctx.send("DELETE", f"/cloud/v6/projects/{args.project}/labels/{key}", idempotent=True)
     return Done(message=f"Label '{args.key}' removed from project {args.project}.", id=int(args.project))

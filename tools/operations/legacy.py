@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from tools.client import parse_model
+from tools.errors import ApiError
 from tools.models import LegacyRun, LegacyRunEnvelope, LegacyRunList, LegacyRunStatus
 from tools.operations.common import TEST_RUN_ID, LoadTestInput, MaybeLoadTestRef
 from tools.outputs import Output
@@ -21,7 +22,7 @@ class LegacyRunResult(Output):
     def text(self) -> str:
         r = self.run
         result = (
-            {0: "passed", 1: "failed"}.get(r.result_status or -1, "")
+            {0: "passed", 1: "failed"}.get(-1 if r.result_status is None else r.result_status, "")
             if r.run_status == LegacyRunStatus.FINISHED
             else ""
         )
@@ -126,6 +127,14 @@ async def legacy_list_test_runs(ctx: OpContext, args: LegacyListInput) -> Legacy
     """,
 )
 async def legacy_stop_test_run(ctx: OpContext, args: LegacyRunInput) -> LegacyRunResult:
-    await ctx.send("POST", f"/loadtests/v2/runs/{args.test_run_id}/stop", api="v2", idempotent=True)
+    try:
+        await ctx.send("POST", f"/loadtests/v2/runs/{args.test_run_id}/stop", api="v2", idempotent=True)
+    except ApiError as exc:
+        # A retried stop whose first attempt went through meets 409: the run is stopped, as asked.
+        if exc.status != 409 or exc.attempts < 2:
+            raise
+        stopped = await ctx.get(LegacyRunEnvelope, f"/loadtests/v2/runs/{args.test_run_id}", api="v2")
+        if stopped.run.run_status != LegacyRunStatus.ABORTED_BY_USER:
+            raise
     envelope = await ctx.get(LegacyRunEnvelope, f"/loadtests/v2/runs/{args.test_run_id}", api="v2")
     return LegacyRunResult(message=f"Run {args.test_run_id} stopped.", run=envelope.run)

@@ -183,7 +183,7 @@ class CreateLoadTestInput(InputModel):
     errors={
         404: "Project {project} not found.",
         409: "Project '{project_name}' already has a load test named '{name}'.",
-        400: "k6 Cloud refused the new test '{name}': {api_message}",
+        400: "k6 Cloud refused the new test '{name}': {api_message}.",
     },
     description="""
     Create a load test in a project from a k6 script. The name must be unique within the project.
@@ -412,7 +412,7 @@ class UploadScriptInput(InputModel):
     destructive=True,
     endpoints=[Endpoint("PUT", "/cloud/v6/load_tests/{id}/script")],
     confirm="Replace the script of load test '{load_test_name}' (id {load_test_id}) with the new one ({size} bytes)?",
-    errors={404: NOT_FOUND, 400: "k6 Cloud refused the script for '{load_test_name}': {api_message}"},
+    errors={404: NOT_FOUND, 400: "k6 Cloud refused the script for '{load_test_name}': {api_message}."},
     description="""
     Replace a load test's script with new k6 JavaScript (or a k6 .tar archive). The next run uses it; the
     previous script is not kept (past runs keep their own copy).
@@ -452,7 +452,7 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
     confirm="Start load test '{load_test_name}' (id {load_test_id}, project {project_id})?",
     errors={
         404: "Load test {load_test} no longer exists.",
-        400: "k6 Cloud refused to start '{load_test_name}': {api_message}",
+        400: "k6 Cloud refused to start '{load_test_name}': {api_message}.",
     },
     description="""
     Start a load test in Grafana Cloud k6: a new test run that sends real traffic to the systems in its
@@ -464,7 +464,7 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
 async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:
     key = ctx.idempotency_key or str(uuid.uuid4())
     response = await ctx.send("POST", test_path(args.load_test, "/start"), idempotent=False, idempotency_key=key)
-    run = parse_model(StartedTestRun, response)
+    run = ctx.client.with_links(parse_model(StartedTestRun, response))
     name = ctx.facts.get("load_test_name") or await test_name_quietly(ctx, run.test_id) or f"test {run.test_id}"
     return StartedRun(
         message=f"Started '{name}': test run {run.id}.",
@@ -553,7 +553,7 @@ class ValidateOptionsInput(InputModel):
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("POST", "/cloud/v6/validate_options")],
-    errors={400: "k6 Cloud cannot run these options: {api_message}"},
+    errors={400: "k6 Cloud cannot run these options: {api_message}."},
     description="""
     Check that a k6 options object can run in Grafana Cloud (limits, zones, versions) and get the VUH it
     would cost, without starting anything. Read-only and free.

@@ -70,7 +70,13 @@ class CreateProjectInput(InputModel):
     idempotent=False,
     endpoints=[Endpoint("POST", "/cloud/v6/projects")],
     confirm="Create project '{name}'?",
-    errors={409: "A project named '{name}' already exists (or the limit of 1000 projects is reached)."},
+    errors={
+        409: lambda v: (
+            f"Cannot create project '{v['name']}': "
+            + (v["api_message"] or "the name is taken, or the limit of 1000 projects is reached")
+            + "."
+        )
+    },
     description="""
     Create a project to group load tests.
     """,
@@ -113,7 +119,11 @@ async def update_project(ctx: OpContext, args: UpdateProjectInput) -> Project:
     confirm="Delete project '{project_name}' (id {project_id}) with all its load tests, runs and results?",
     errors={
         404: NOT_FOUND,
-        409: "Project '{project_name}' has a test running; abort it before deleting the project.",
+        409: lambda v: (
+            f"Project '{v.get('project_name')}' cannot be deleted: "
+            + (v["api_message"] or "a test is running in it (abort it first)")
+            + "."
+        ),
     },
     description="""
     Delete a project with all its load tests, runs and results, for good. Refused while a test runs in it.

@@ -110,7 +110,7 @@ def _schedule_confirmation(values: Mapping[str, Any]) -> str:
     destructive=True,
     endpoints=[Endpoint("POST", "/cloud/v6/load_tests/{id}/schedule")],
     confirm=_schedule_confirmation,
-    errors={404: "Load test {load_test} not found.", 400: "k6 Cloud refused the schedule: {api_message}"},
+    errors={404: "Load test {load_test} not found.", 400: "k6 Cloud refused the schedule: {api_message}."},
     description="""
     Schedule a load test to start at a time, once or repeating (recurrence rule or cron). Replaces the
     test's existing schedule. Every scheduled run costs VUH.

@@ -10,8 +10,15 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from tools.errors import ApiError, ApiUnavailable, NotAllowedNow, NotFound
-from tools.models import ABORTABLE_STATUSES, FINAL_STATUSES, MetricQueryResponse, TestRun, TestRunDistribution
+from tools.errors import ApiError, ApiUnavailable, InvalidInput, NotAllowedNow, NotFound
+from tools.models import (
+    ABORTABLE_STATUSES,
+    FINAL_STATUSES,
+    ApiDateTime,
+    MetricQueryResponse,
+    TestRun,
+    TestRunDistribution,
+)
 from tools.operations.common import (
     TEST_RUN_ID,
     Cursor,
@@ -119,8 +126,12 @@ class ListTestRunsInput(InputModel):
         "'finished' = completed or aborted.",
     )
     result: list[ResultFilter] | None = Field(default=None, description="Keep only runs with these results.")
-    created_after: datetime | None = Field(default=None, description="Only runs created at or after this time.")
-    created_before: datetime | None = Field(default=None, description="Only runs created before this time.")
+    created_after: ApiDateTime | None = Field(
+        default=None, description="Only runs created at or after this time (UTC unless a zone is given)."
+    )
+    created_before: ApiDateTime | None = Field(
+        default=None, description="Only runs created before this time (UTC unless a zone is given)."
+    )
     starred: bool | None = Field(default=None, description="Only starred (true) or unstarred (false) runs.")
     limit: Limit = 20
     cursor: Cursor = None
@@ -132,37 +143,48 @@ class ListTestRunsInput(InputModel):
         return self
 
 
+FALLBACK_SCAN = 20_000
+"""Without ``@count`` the stack-wide list is read whole (up to this many runs) and sorted here."""
+
+
 async def newest_first(
     ctx: OpContext, path: str, params: dict[str, Any], *, can_order: bool, window: int, state: dict[str, Any]
 ) -> AsyncGenerator[tuple[TestRun, dict[str, Any]], None]:
     """Runs of ``path`` from the newest to the oldest, each with the cursor state that resumes right after it.
 
-    The per-test list can order by ``created desc``: a page is cut at a creation time (plus the ids already
-    returned at exactly that time). The stack-wide list cannot be ordered, and its default order is not
-    documented, so the first call looks at both ends once: oldest-first lists are read backwards from the
-    end (runs created meanwhile are appended after it, positions hold); newest-first lists are read
-    forwards and the position moves by the number of runs created meanwhile. Either way no run is skipped
-    or repeated when runs start between two calls (a deletion in between can shift a page by one).
+    The per-test list can order by ``created desc``. Its first call pins an anchor — the newest run's
+    creation second, rounded up — and later pages ask for ``created_before=<anchor>`` at an offset, so runs
+    started meanwhile never shift the pages and a server that shows or compares whole seconds loses
+    nothing. The stack-wide list cannot be ordered, and its default order is not documented: the first
+    call looks at both ends once; oldest-first lists are read backwards from the end (runs created
+    meanwhile are appended after it, positions hold), newest-first lists forwards (the offset moves by the
+    number of runs created meanwhile). An API that does not count (no ``@count``) gets the list read whole
+    and sorted here. No run is skipped when runs start between two calls.
     """
+    for key in ("skip", "end", "total"):  # a cursor that was not made here is refused before anything is read
+        if key in state:
+            _cursor_int(state, key)
     if can_order:
-        before = params.get("created_before")
-        seen: set[int] = set(state.get("seen", []))
-        if state.get("before"):
-            boundary = datetime.fromisoformat(state["before"]) + timedelta(microseconds=1)
-            before = min(before, boundary) if before else boundary
-        ordered = {**params, "created_before": before, "$orderby": "created desc"}
-        last_created: datetime | None = datetime.fromisoformat(state["before"]) if state.get("before") else None
-        async for run in ctx.client.paginate(TestRun, path, ordered, page_size=window):
-            if run.id in seen:
-                continue
-            seen = seen | {run.id} if run.created == last_created else {run.id}
-            last_created = run.created
-            yield run, {"before": run.created.isoformat(), "seen": sorted(seen)}
+        anchor = _cursor_time(state, "anchor")
+        skip = _cursor_int(state, "skip")
+        ordered = {**params, "$orderby": "created desc"}
+        if anchor is not None:
+            user_before = params.get("created_before")
+            ordered["created_before"] = min(user_before, anchor) if user_before else anchor
+        async for run in ctx.client.paginate(TestRun, path, ordered, page_size=window, skip=skip):
+            if anchor is None:
+                anchor = run.created.replace(microsecond=0) + timedelta(seconds=1)
+            skip += 1
+            yield run, {"anchor": anchor.isoformat(), "skip": skip}
         return
     first = await ctx.client.get_page(TestRun, path, {**params, "$count": True, "$top": 1})
-    total = first.count if first.count is not None else len(first.value)
-    if total == 0 or not first.value:
+    if not first.value:
         return
+    if first.count is None:
+        async for item in _sorted_fallback(ctx, path, params, state):
+            yield item
+        return
+    total = first.count
     if "asc" in state:
         ascending = bool(state["asc"])
     else:
@@ -173,7 +195,7 @@ async def newest_first(
         )
     if ascending:
         # Oldest first: read backwards from the end. New runs are appended after it, so positions hold.
-        end = min(total, int(state.get("end", total)))
+        end = min(total, _cursor_int(state, "end", total))
         while end > 0:
             start = max(0, end - window)
             page = await ctx.client.get_page(TestRun, path, {**params, "$skip": start, "$top": end - start})
@@ -184,7 +206,7 @@ async def newest_first(
             end = start
         return
     # Newest first: read forwards. New runs are inserted before us, so shift by how many arrived.
-    skip = int(state.get("skip", 0)) + max(0, total - int(state.get("total", total)))
+    skip = _cursor_int(state, "skip") + max(0, total - _cursor_int(state, "total", total))
     while skip < total:
         page = await ctx.client.get_page(TestRun, path, {**params, "$skip": skip, "$top": window})
         if not page.value:
@@ -192,6 +214,35 @@ async def newest_first(
         for offset, run in enumerate(page.value):
             yield run, {"asc": False, "skip": skip + offset + 1, "total": total}
         skip += len(page.value)
+
+
+async def _sorted_fallback(
+    ctx: OpContext, path: str, params: dict[str, Any], state: dict[str, Any]
+) -> AsyncGenerator[tuple[TestRun, dict[str, Any]], None]:
+    runs = await ctx.client.collect(TestRun, path, params, limit=FALLBACK_SCAN)
+    runs.sort(key=lambda r: (r.created, r.id), reverse=True)
+    total = len(runs)
+    skip = _cursor_int(state, "skip") + max(0, total - _cursor_int(state, "total", total))
+    for position in range(skip, total):
+        yield runs[position], {"sorted": True, "skip": position + 1, "total": total}
+
+
+def _cursor_int(state: dict[str, Any], key: str, default: int = 0) -> int:
+    value = state.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput("That cursor is not valid: pass the next_cursor of a previous answer unchanged.")
+    return value
+
+
+def _cursor_time(state: dict[str, Any], key: str) -> datetime | None:
+    value = state.get(key)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput("That cursor is not valid: pass the next_cursor of a previous answer unchanged.") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @operation(
@@ -611,23 +662,32 @@ TRANSIENT_FAILURES_TOLERATED = 3
 async def wait_for_test_run(ctx: OpContext, args: WaitInput) -> RunReport:
     loop = asyncio.get_running_loop()
     started = loop.time()
+    deadline = started + args.timeout_seconds
     name: str | None = None
+    last: RunSummary | None = None
     failures = 0
     while True:
         try:
-            run = await fetch_run(ctx, args.test_run_id)
+            async with asyncio.timeout_at(deadline + DEADLINE_GRACE):  # no API call outlives the wait
+                run = await fetch_run(ctx, args.test_run_id)
             failures = 0
+        except TimeoutError:
+            return _still_going(last, loop.time() - started, args, trouble=True)
         except (ApiUnavailable, ApiError) as exc:
-            transient = isinstance(exc, ApiUnavailable) or exc.status in (429,) or exc.status >= 500
+            transient = isinstance(exc, ApiUnavailable) or exc.status == 429 or exc.status >= 500
             failures += 1
             if not transient or failures > TRANSIENT_FAILURES_TOLERATED:
                 raise
-            await asyncio.sleep(args.poll_seconds)
+            if loop.time() >= deadline:
+                if last is None:
+                    raise
+                return _still_going(last, loop.time() - started, args, trouble=True)
+            await asyncio.sleep(min(args.poll_seconds, max(0.0, deadline - loop.time())))
             continue
         if name is None:
             name = await test_name_quietly(ctx, run.test_id) or f"test {run.test_id}"
         waited = loop.time() - started
-        summary = RunSummary.from_run(run, name)
+        last = summary = RunSummary.from_run(run, name)
         so_far = human_duration(summary.duration_seconds) if summary.duration_seconds is not None else "not started"
         await ctx.report(
             min(waited, args.timeout_seconds),
@@ -642,17 +702,28 @@ async def wait_for_test_run(ctx: OpContext, args: WaitInput) -> RunReport:
                 message=_finished_message(summary),
             )
         if waited >= args.timeout_seconds:
-            return RunReport(
-                test_run=summary,
-                finished=False,
-                timed_out=True,
-                waited_seconds=round(waited, 3),
-                message=(
-                    f"Stopped waiting after {human_duration(waited)}: run {run.id} is still "
-                    f"{run.status.replace('_', ' ')}. It goes on; wait again to follow it."
-                ),
-            )
-        await asyncio.sleep(min(args.poll_seconds, max(0.0, args.timeout_seconds - waited)))
+            return _still_going(summary, waited, args)
+        await asyncio.sleep(min(args.poll_seconds, max(0.0, deadline - loop.time())))
+
+
+DEADLINE_GRACE = 1.0
+"""Seconds an API call may run past the wait's timeout before the wait gives up on it."""
+
+
+def _still_going(last: RunSummary | None, waited: float, args: WaitInput, *, trouble: bool = False) -> RunReport:
+    if last is None:
+        raise ApiUnavailable(f"k6 Cloud did not answer within the {human_duration(args.timeout_seconds)} wait.")
+    why = " (k6 Cloud was not answering at the end)" if trouble else ""
+    return RunReport(
+        test_run=last,
+        finished=False,
+        timed_out=True,
+        waited_seconds=round(waited, 3),
+        message=(
+            f"Stopped waiting after {human_duration(waited)}{why}: run {last.id} was last seen "
+            f"{last.status.replace('_', ' ')}. It goes on; wait again to follow it."
+        ),
+    )
 
 
 def _finished_message(summary: RunSummary) -> str:

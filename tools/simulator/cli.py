@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sys
 
+from .core import DEFAULT_STACK_URL
 from .server import SimulatorServer
 from .state import Simulator
 
@@ -18,9 +19,10 @@ async def serve(
     stack_id: int | None = None,
     speed: float = 1.0,
     demo: bool = True,
+    stack_url: str = DEFAULT_STACK_URL,
 ) -> None:
     """Serve a fresh simulator until cancelled; prints the URL on stderr once listening."""
-    sim = Simulator(token=token, stack_id=stack_id, speed=speed, demo=demo)
+    sim = Simulator(token=token, stack_id=stack_id, speed=speed, demo=demo, stack_url=stack_url)
     server = SimulatorServer(sim, host=host, port=port, log_level="warning")
     url = server.bind()
     mode = "demo data" if demo else "empty"
@@ -41,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8080, help="port (0 picks a free one; default 8080)")
     parser.add_argument("--token", help="accept only this API token (default: any non-empty token)")
     parser.add_argument("--stack-id", type=int, help="accept only this X-Stack-Id (default: any)")
+    parser.add_argument(
+        "--stack-url",
+        default=DEFAULT_STACK_URL,
+        help=f"the stack's URL: base of run page links and, with --stack-id, the only X-Stack-Url "
+        f"GET /cloud/v6/auth accepts (default {DEFAULT_STACK_URL})",
+    )
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)")
     parser.add_argument("--no-demo", action="store_true", help="start empty instead of with demo data")
     return parser
@@ -53,5 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         print("--speed must be >= 0", file=sys.stderr)
         return 2
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port, args.token, args.stack_id, args.speed, not args.no_demo))
+        asyncio.run(
+            serve(args.host, args.port, args.token, args.stack_id, args.speed, not args.no_demo, args.stack_url)
+        )
     return 0

@@ -91,6 +91,10 @@ class SimulatorCore:
         # The API does not document the default order of GET /cloud/v6/test_runs; oldest first is served by
         # default, and tests flip this to check that clients cope with newest first too.
         self.runs_newest_first = False
+        # Strictness switches (documented on Simulator); the defaults keep the simulator's historic behaviour.
+        self.timestamps_in_whole_seconds = False
+        self.count_supported = True
+        self.page_url_on_start_only = False
         self.stack_url = stack_url.rstrip("/")
         self.clock = SimClock(start, speed)
         self.faults = FaultList()

@@ -38,7 +38,9 @@ def processing_status(state: RunView) -> int:
     return PROCESSING_NOT_STARTED
 
 
-def legacy_run_json(run: TestRun, now: datetime, organization_id: int) -> dict[str, Any]:
+def legacy_run_json(
+    run: TestRun, now: datetime, organization_id: int, *, whole_seconds: bool = False
+) -> dict[str, Any]:
     """One run in the legacy v2 shape."""
     state = view(run, now)
     aborted = state.status == "aborted"
@@ -46,9 +48,9 @@ def legacy_run_json(run: TestRun, now: datetime, organization_id: int) -> dict[s
     avg = aggregate(run, state, "avg", "http_req_duration")
     return {
         "config": run_options(run) if state.validated else {},
-        "created": iso(run.created),
+        "created": iso(run.created, whole_seconds=whole_seconds),
         "duration": run.info.duration_s,
-        "ended": iso(state.ended),
+        "ended": iso(state.ended, whole_seconds=whole_seconds),
         "error_code": reason.code if reason and run.ending.reason != "user" else None,
         "error_detail": reason.message if reason and run.ending.reason != "user" else None,
         "export": None,
@@ -66,7 +68,7 @@ def legacy_run_json(run: TestRun, now: datetime, organization_id: int) -> dict[s
         "run_process": "k6 to Cloud",
         "run_status": run_status(run, state),
         "script": "" if run.info.is_tar else run.script.decode("utf-8", errors="replace"),
-        "started": iso(state.entered("running")),
+        "started": iso(state.entered("running"), whole_seconds=whole_seconds),
         "stopped_by_id": LEGACY_USER_ID if aborted and run.ending.reason == "user" else None,
         "test_id": run.test_id,
         "user_id": LEGACY_USER_ID if run.started_by else None,

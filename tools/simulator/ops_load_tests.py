@@ -36,6 +36,10 @@ export default function () {
 class LoadTestOps(SimulatorCore):
     """Load test operations of the simulator."""
 
+    def render_load_test(self, test: LoadTest) -> dict[str, Any]:
+        """LoadTestApiModel JSON."""
+        return load_test_json(test, whole_seconds=self.timestamps_in_whole_seconds)
+
     @locked
     def add_load_test(
         self,
@@ -49,7 +53,7 @@ class LoadTestOps(SimulatorCore):
         if outcome not in OUTCOMES:
             raise invalid(f"outcome must be one of {', '.join(OUTCOMES)}.", "outcome")
         data = script.encode() if isinstance(script, str) else script
-        return load_test_json(self.create_test_record(project_id, name, data, outcome=outcome))
+        return self.render_load_test(self.create_test_record(project_id, name, data, outcome=outcome))
 
     def create_test_record(
         self,
@@ -75,12 +79,12 @@ class LoadTestOps(SimulatorCore):
         self, project_id: int, name: str, script: bytes | None, k6_version: int | None
     ) -> dict[str, Any]:
         """``POST /projects/{id}/load_tests``."""
-        return load_test_json(self.create_test_record(project_id, name, script, k6_version=k6_version))
+        return self.render_load_test(self.create_test_record(project_id, name, script, k6_version=k6_version))
 
     @locked
     def load_test(self, load_test_id: int) -> dict[str, Any]:
         """The load test's API JSON."""
-        return load_test_json(self.test_record(load_test_id))
+        return self.render_load_test(self.test_record(load_test_id))
 
     @locked
     def find_load_tests(self, project_id: int | None = None, name: str | None = None) -> list[LoadTest]:

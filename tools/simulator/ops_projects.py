@@ -43,7 +43,7 @@ class ProjectOps(SimulatorCore):
     def project_json(self, project: Project) -> dict[str, Any]:
         labels = self.store.project_labels.get(project.id, {})
         by_key = {self.store.labels[key_id].key: value for key_id, value in labels.items()}
-        return project_json(project, by_key)
+        return project_json(project, by_key, whole_seconds=self.timestamps_in_whole_seconds)
 
     @locked
     def get_project(self, project_id: int) -> dict[str, Any]:

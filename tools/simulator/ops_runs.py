@@ -35,8 +35,10 @@ LOCAL_RUN_REDUCTION = 25.0
 class RunOps(SimulatorCore):
     """Test run operations of the simulator."""
 
-    def render_run(self, run: TestRun) -> dict[str, Any]:
-        return run_json(run, self.clock.now(), self.page_url(run.id))
+    def render_run(self, run: TestRun, *, start: bool = False) -> dict[str, Any]:
+        """TestRunApiModel JSON; ``start`` renders the StartLoadTestResponse of ``POST .../start``."""
+        page_url = self.page_url(run.id) if start or not self.page_url_on_start_only else None
+        return run_json(run, self.clock.now(), page_url, whole_seconds=self.timestamps_in_whole_seconds)
 
     @locked
     def run(self, run_id: int) -> dict[str, Any]:
@@ -58,7 +60,7 @@ class RunOps(SimulatorCore):
         self, load_test_id: int, *, started_by: str | None = None, idempotency_key: str | None = None
     ) -> dict[str, Any]:
         """Start a load test exactly like ``POST /load_tests/{id}/start``; returns the run JSON."""
-        return self.render_run(self.start_run_record(load_test_id, started_by, idempotency_key))
+        return self.render_run(self.start_run_record(load_test_id, started_by, idempotency_key), start=True)
 
     def start_run_record(self, load_test_id: int, started_by: str | None, idempotency_key: str | None) -> TestRun:
         test = self.test_record(load_test_id)

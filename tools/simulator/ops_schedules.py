@@ -16,7 +16,7 @@ class ScheduleOps(SimulatorCore):
     """Schedule operations of the simulator."""
 
     def schedule_json(self, schedule: Schedule) -> dict[str, Any]:
-        return schedule_json(schedule, self.next_run_of(schedule))
+        return schedule_json(schedule, self.next_run_of(schedule), whole_seconds=self.timestamps_in_whole_seconds)
 
     def next_run_of(self, schedule: Schedule) -> datetime | None:
         return next_run(schedule.starts, schedule.recurrence_rule, schedule.cron, self.clock.now())

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.requests import Request
 
 from .errors import invalid
+from .http_util import sim_of
 from .validation import parse_bool_text
 
 MAX_TOP = 1000
@@ -47,14 +48,17 @@ def paged_body(
     render: Callable[[T], dict[str, Any]],
     sort_keys: SortKeys | None = None,
 ) -> dict[str, Any]:
-    """``{value, @count?, @nextLink?}`` for one page of ``items`` (already in default order)."""
+    """``{value, @count?, @nextLink?}`` for one page of ``items`` (already in default order).
+
+    ``@count`` only when ``$count=true`` was asked for and the simulator's ``count_supported`` is on.
+    """
     ordered = list(items)
     for field, descending in reversed(params.orderby):
         key = (sort_keys or {})[field]
         ordered.sort(key=key, reverse=descending)
     page = ordered[params.skip : params.skip + params.top]
     body: dict[str, Any] = {"value": [render(item) for item in page]}
-    if params.count:
+    if params.count and sim_of(request).count_supported:
         body["@count"] = len(ordered)
     if params.skip + params.top < len(ordered):
         body["@nextLink"] = next_link(request, params.skip + params.top, params.top)

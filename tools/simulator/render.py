@@ -8,20 +8,20 @@ from typing import Any
 
 from .lifecycle import ABORT_REASONS, RunView, view
 from .models import LabelKey, LoadTest, LoadZone, Phase, Project, ProjectLimits, Schedule, TestRun
-from .timeutil import iso
+from .timeutil import iso, parse_iso
 
 RETENTION = timedelta(days=30)
 K6_VERSION = "v1.3.0"
 
 
-def project_json(project: Project, labels: dict[str, str]) -> dict[str, Any]:
+def project_json(project: Project, labels: dict[str, str], *, whole_seconds: bool = False) -> dict[str, Any]:
     return {
         "id": project.id,
         "name": project.name,
         "is_default": project.is_default,
         "grafana_folder_uid": project.grafana_folder_uid,
-        "created": iso(project.created),
-        "updated": iso(project.updated),
+        "created": iso(project.created, whole_seconds=whole_seconds),
+        "updated": iso(project.updated, whole_seconds=whole_seconds),
         "labels": labels,
     }
 
@@ -41,15 +41,15 @@ def limits_json(limits: ProjectLimits) -> dict[str, Any]:
     }
 
 
-def load_test_json(test: LoadTest) -> dict[str, Any]:
+def load_test_json(test: LoadTest, *, whole_seconds: bool = False) -> dict[str, Any]:
     return {
         "id": test.id,
         "project_id": test.project_id,
         "name": test.name,
         "baseline_test_run_id": test.baseline_test_run_id,
         "k6_version": test.k6_version,
-        "created": iso(test.created),
-        "updated": iso(test.updated),
+        "created": iso(test.created, whole_seconds=whole_seconds),
+        "updated": iso(test.updated, whole_seconds=whole_seconds),
     }
 
 
@@ -84,8 +84,8 @@ def run_cost(run: TestRun, state: RunView) -> dict[str, Any] | None:
     return vuh_cost((run.info.max_vus - browser) * hours, browser * hours)
 
 
-def phase_json(phase: Phase) -> dict[str, Any]:
-    data: dict[str, Any] = {"type": phase.status, "entered": iso(phase.at)}
+def phase_json(phase: Phase, *, whole_seconds: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {"type": phase.status, "entered": iso(phase.at, whole_seconds=whole_seconds)}
     if phase.extra is not None:
         data["extra"] = dict(phase.extra)
     return data
@@ -113,24 +113,24 @@ def result_details(run: TestRun) -> dict[str, Any]:
     return {"type": ending.result, "message": reason.message, "code": reason.code}
 
 
-def run_json(run: TestRun, now: datetime, page_url: str) -> dict[str, Any]:
-    """A TestRunApiModel (plus ``test_run_details_page_url``) for ``run`` as of ``now``."""
+def run_json(run: TestRun, now: datetime, page_url: str | None, *, whole_seconds: bool = False) -> dict[str, Any]:
+    """A TestRunApiModel for ``run`` as of ``now``, plus ``test_run_details_page_url`` unless it is None."""
     state = view(run, now)
     validated = state.validated
     end_or_start = state.ended or run.created
-    return {
+    data: dict[str, Any] = {
         "id": run.id,
         "test_id": run.test_id,
         "project_id": run.project_id,
         "started_by": run.started_by,
-        "created": iso(run.created),
-        "ended": iso(state.ended),
+        "created": iso(run.created, whole_seconds=whole_seconds),
+        "ended": iso(state.ended, whole_seconds=whole_seconds),
         "note": run.note,
-        "retention_expiry": None if run.saved else iso(end_or_start + RETENTION),
+        "retention_expiry": None if run.saved else iso(end_or_start + RETENTION, whole_seconds=whole_seconds),
         "cost": run_cost(run, state),
         "status": state.status,
-        "status_details": phase_json(state.current),
-        "status_history": [phase_json(phase) for phase in state.history],
+        "status_details": phase_json(state.current, whole_seconds=whole_seconds),
+        "status_history": [phase_json(phase, whole_seconds=whole_seconds) for phase in state.history],
         "distribution": _distribution(run) if validated else None,
         "result": run.ending.result if state.finished else None,
         "result_details": result_details(run) if state.finished else None,
@@ -142,8 +142,10 @@ def run_json(run: TestRun, now: datetime, page_url: str) -> dict[str, Any]:
         "estimated_duration": run.info.duration_s if validated else None,
         "execution_duration": state.execution_s,
         "is_starred": run.is_starred,
-        "test_run_details_page_url": page_url,
     }
+    if page_url is not None:
+        data["test_run_details_page_url"] = page_url
+    return data
 
 
 def retention_expiry(run: TestRun, now: datetime) -> datetime | None:
@@ -164,15 +166,18 @@ def node_distribution(run: TestRun) -> dict[str, Any]:
     return {"distribution": zones}
 
 
-def schedule_json(schedule: Schedule, next_run: datetime | None) -> dict[str, Any]:
+def schedule_json(schedule: Schedule, next_run: datetime | None, *, whole_seconds: bool = False) -> dict[str, Any]:
+    rule = schedule.recurrence_rule
+    if whole_seconds and rule is not None and rule.get("until") is not None:
+        rule = {**rule, "until": iso(parse_iso(rule["until"]), whole_seconds=True)}
     return {
         "id": schedule.id,
         "load_test_id": schedule.load_test_id,
-        "starts": iso(schedule.starts),
-        "recurrence_rule": schedule.recurrence_rule,
+        "starts": iso(schedule.starts, whole_seconds=whole_seconds),
+        "recurrence_rule": rule,
         "cron": schedule.cron,
         "deactivated": schedule.deactivated,
-        "next_run": iso(next_run),
+        "next_run": iso(next_run, whole_seconds=whole_seconds),
         "created_by": schedule.created_by,
     }
 

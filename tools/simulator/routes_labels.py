@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .errors import invalid
+from .errors import ApiError, invalid
 from .http_util import body_object, no_content, ok, path_id, sim_of
 from .ops_labels import LABEL_PATTERN
 from .validation import get_int, get_list, get_str, reject_unknown, require_object
@@ -74,8 +76,27 @@ async def put_project_labels(request: Request) -> Response:
 
 
 async def delete_project_label(request: Request) -> Response:
-    sim_of(request).delete_project_label(path_id(request, "project_id"), request.path_params["key"])
+    sim_of(request).delete_project_label(path_id(request, "project_id"), _key_segment(request))
     return no_content()
+
+
+def _key_segment(request: Request) -> str:
+    """The ``{key}`` path segment, percent-decoded only after splitting the raw path.
+
+    ASGI servers decode ``%2F`` before routing, so the route takes ``{key:path}`` and the key is re-read
+    from ``raw_path``: ``.../labels/a%2Fb`` is the key ``a/b``, while an unencoded ``.../labels/a/b`` is
+    no endpoint at all (a client that forgets to encode the key gets 404, as from a path-routing server).
+    """
+    raw_path: bytes | None = request.scope.get("raw_path")
+    if not raw_path:
+        key: str = request.path_params["key"]
+        return key
+    raw = raw_path.split(b"?", 1)[0]
+    _, found, raw_key = raw.partition(b"/labels/")
+    if not found or not raw_key or b"/" in raw_key:
+        where = f"{request.method} {request.url.path}"
+        raise ApiError(404, f"No API endpoint matches {where}.", code="unknown_endpoint")
+    return unquote_to_bytes(raw_key).decode("utf-8", errors="replace")
 
 
 def _label_key(entry: dict[str, object], target: str, *, required: bool) -> str | None:
@@ -106,5 +127,5 @@ routes = [
     Route(f"{V6}/labels/{{id:int}}", delete_label, methods=["DELETE"]),
     Route(f"{V6}/projects/{{project_id:int}}/labels", get_project_labels, methods=["GET"]),
     Route(f"{V6}/projects/{{project_id:int}}/labels", put_project_labels, methods=["PUT"]),
-    Route(f"{V6}/projects/{{project_id:int}}/labels/{{key}}", delete_project_label, methods=["DELETE"]),
+    Route(f"{V6}/projects/{{project_id:int}}/labels/{{key:path}}", delete_project_label, methods=["DELETE"]),
 ]

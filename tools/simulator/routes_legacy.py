@@ -21,7 +21,7 @@ V2 = "/loadtests/v2"
 
 
 def _legacy(sim: Simulator, run: TestRun, select: str | None = None) -> dict[str, object]:
-    data = legacy_run_json(run, sim.clock.now(), sim.effective_stack_id)
+    data = legacy_run_json(run, sim.clock.now(), sim.effective_stack_id, whole_seconds=sim.timestamps_in_whole_seconds)
     return select_fields(data, select)
 
 

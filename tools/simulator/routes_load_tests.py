@@ -23,7 +23,6 @@ from .http_util import (
 from .ops_load_tests import LOAD_TEST_NAME_MAX
 from .ops_runs import IDEMPOTENCY_HEADER
 from .paging import SortKeys, list_params, paged_body
-from .render import load_test_json
 from .validation import get_int, get_str, reject_unknown, require_object
 
 V6 = "/cloud/v6"
@@ -35,7 +34,7 @@ LOAD_TEST_SORT_KEYS: SortKeys = {
     "updated": lambda t: t.updated,
 }
 RUN_SORT_KEYS: SortKeys = {"created": lambda r: r.created}
-FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+MULTIPART = "multipart/form-data"
 
 
 async def list_load_tests(request: Request) -> Response:
@@ -51,7 +50,7 @@ def _load_test_page(request: Request, project_id: int | None) -> Response:
     params = list_params(request, LOAD_TEST_SORT_KEYS)
     with sim.lock:
         tests = sim.find_load_tests(project_id, request.query_params.get("name"))
-        return ok(paged_body(request, tests, params, load_test_json, LOAD_TEST_SORT_KEYS))
+        return ok(paged_body(request, tests, params, sim.render_load_test, LOAD_TEST_SORT_KEYS))
 
 
 async def create_load_test(request: Request) -> Response:
@@ -65,8 +64,15 @@ async def create_load_test(request: Request) -> Response:
 async def _create_form(request: Request) -> tuple[str, bytes | None, int | None]:
     """``name``, ``script`` and ``k6_version`` of a CreateLoadTestApiModel form."""
     content_type = request.headers.get("content-type", "")
-    if not content_type.startswith(FORM_TYPES):
-        raise ApiError(415, "Send multipart/form-data with the fields 'name', 'script' and optionally 'k6_version'.")
+    if content_type.split(";", 1)[0].strip().lower() != MULTIPART:
+        sent = f"'{content_type}'" if content_type.strip() else "no Content-Type"
+        raise ApiError(
+            400,
+            f"The request body must be {MULTIPART} (CreateLoadTestApiModel) with the fields 'name', 'script' "
+            f"and optionally 'k6_version'; got {sent}.",
+            code="validation_error",
+            target="Content-Type",
+        )
     async with request.form() as form:
         fields: dict[str, Any] = {"name": form.get("name")} if "name" in form else {}
         script = form.get("script")

@@ -23,7 +23,22 @@ class Simulator(ProjectOps, LabelOps, ZoneOps, LoadTestOps, ScheduleOps, RunOps)
     (0 freezes time; drive it with ``clock.advance``). ``demo``: load the deterministic demo data.
     ``user_email``: the user the token belongs to (``started_by``, ``by_user`` of aborts).
     ``max_saved_runs``: the saved-runs limit. ``start``: the clock origin (default now).
-    ``stack_url``: base of ``test_run_details_page_url``.
+    ``stack_url``: base of ``test_run_details_page_url``, and (when ``stack_id`` is set) the only
+    ``X-Stack-Url`` that ``GET /cloud/v6/auth`` accepts (others get 403).
+
+    Switches, plain attributes that tests may set at any time (the defaults keep the lenient behaviour):
+
+    ``runs_newest_first`` (False): serve ``GET /cloud/v6/test_runs`` newest first (its order is undocumented).
+    ``timestamps_in_whole_seconds`` (False): every date-time the API returns (``created``, ``updated``,
+    ``ended``, ``entered``, ``retention_expiry``, ``starts``, ``next_run``, legacy ``started``, ...) is
+    truncated to whole seconds (``2024-06-01T19:00:00Z``, as in the docs' examples). Records keep their
+    exact times, so several runs may share one displayed second, and the ``created_after``/``created_before``
+    filters and ``$orderby`` still use the exact times.
+    ``count_supported`` (True): when False, list responses never carry ``@count``, even with ``$count=true``
+    (paging and ``@nextLink`` are unchanged).
+    ``page_url_on_start_only`` (False): when True, ``test_run_details_page_url`` appears only in the
+    ``POST /cloud/v6/load_tests/{id}/start`` response (StartLoadTestResponse; :meth:`start_run` too), not in
+    run objects from GET or lists (TestRunApiModel has no such field).
 
     Operations raise :class:`~tools.simulator.errors.ApiError` (with the HTTP status the API would answer).
     """

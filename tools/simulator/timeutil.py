@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
-def iso(moment: datetime | None) -> str | None:
-    """Format an aware datetime as ``2024-06-01T19:00:00Z`` (milliseconds when non-zero)."""
+def iso(moment: datetime | None, *, whole_seconds: bool = False) -> str | None:
+    """Format an aware datetime as ``2024-06-01T19:00:00Z`` (milliseconds when non-zero).
+
+    ``whole_seconds`` truncates (never rounds) to the second, as the API documentation's examples show.
+    """
     if moment is None:
         return None
     moment = moment.astimezone(UTC)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     millis = moment.microsecond // 1000
-    if millis:
+    if millis and not whole_seconds:
         text += f".{millis:03d}"
     return text + "Z"
 
