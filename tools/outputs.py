@@ -53,6 +53,9 @@ def abort_reason(run: TestRun) -> str | None:
         return f"aborted by {extra.by_user}"
     message = (extra.message if extra else None) or (run.result_details or {}).get("message")
     code = extra.code if extra else None
+    if message and message.strip().lower().startswith("aborted"):
+        # The API already says it in words ("aborted by script error: TypeError …"): don't say it twice.
+        return message.strip() + (f" (code {code})" if code is not None else "")
     detail = ""
     if message:
         detail = f": {message}"

@@ -98,6 +98,8 @@ AMBIGUITY_MARGIN = 8.0
 """Candidates scoring within this many points of the best one make the answer ambiguous."""
 
 SUGGESTION_THRESHOLD = 45.0
+STALE_AFTER_MISS = 2.0
+"""A cached test list older than this is read again before a name is declared unknown or ambiguous."""
 MAX_CANDIDATES = 5
 
 _ID_PATTERN = re.compile(
@@ -308,6 +310,16 @@ class LoadTestCatalog:
                         return named[0]
                 raise NoMatchingLoadTest(f"No load test with id {test_id}.", phrase=str(ref)) from None
         assert isinstance(ref, str)
+        try:
+            return await self._choose(ref, project_id)
+        except ResolutionError:
+            if self._tests is not None and self._clock() - self._tests_at < STALE_AFTER_MISS:
+                raise
+            # The list may predate a test created a moment ago: read it again once before saying no.
+            self.invalidate()
+            return await self._choose(ref, project_id)
+
+    async def _choose(self, ref: str, project_id: int | None) -> LoadTest:
         tests = await self.load_tests()
         if project_id is not None:
             tests = [t for t in tests if t.project_id == project_id]

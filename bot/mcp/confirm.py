@@ -173,7 +173,7 @@ class ConfirmFlow:
         said = "declined" if declined else "dismissed the question"
         outcome = ConfirmOutcome(
             outcome="declined" if declined else "cancelled",
-            message=f"The person {said}: “{prepared.confirmation}” — nothing was done and nothing was sent to k6 Cloud.",
+            message=f"The person {said}: “{prepared.confirmation}” — nothing was changed in k6 Cloud.",
             preview=PreviewOut.of(prepared),
         )
         return outcome_result(outcome)

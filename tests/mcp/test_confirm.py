@@ -54,7 +54,8 @@ async def test_declined_start_sends_nothing_after_the_question(
     assert len(sim.requests) == person.requests_when_asked[0], "an API call was made after the person declined"
     assert result.structured_content["outcome"] == "declined"
     assert result.structured_content["result"] is None
-    assert "nothing was done" in text_of(result)
+    assert "nothing was changed" in text_of(result)
+    assert {r.method for r in sim.requests} == {"GET"}, "the preview only reads"
     assert [(e.decision, e.detail) for e in await audit_entries(audit)] == [("cancelled", "declined")]
 
 

@@ -117,7 +117,7 @@ def test_aborted_runs_say_by_whom_or_by_what_with_the_api_code() -> None:
         },
     )
     text = all_text(run_finished_message(by_system, test_name="Login"))
-    assert "aborted by the system" in text and "code 6" in text
+    assert "aborted by system: a load generator stopped responding" in text and "code 6" in text
 
 
 def test_every_api_and_user_string_is_escaped() -> None:

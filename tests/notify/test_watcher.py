@@ -213,7 +213,7 @@ async def test_run_started_from_slack_is_answered_in_its_thread_with_a_mention(
     assert post.args["thread_ts"] == "1700000000.000200"
     assert "<@U0MARIA>" in post.args["text"]
     assert "reply_broadcast" not in post.args
-    assert "aborted by a threshold" in post.text and "code 8" in post.text
+    assert "aborted by threshold" in post.text and "code 8" in post.text
     # The start message itself says how it ended.
     updates = [c for c in slack.successful("chat.update") if c.args.get("ts") == "1700000000.000200"]
     assert len(updates) == 1 and "finished" in updates[0].args["text"]

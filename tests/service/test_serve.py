@@ -51,7 +51,7 @@ def test_serve_health_metrics_webhook_and_mounts(
     assert post(server.url + "/k6/webhook?secret=hook-s3cret-value", body, {"X-k6cloud-Event": "test.finished"}) == 202
     slack.wait_for("chat.postMessage", 1, timeout=15)
     assert len(finished_posts(slack, run_id, "C0LOADTEST")) == 1
-    assert "aborted by the system" in finished_posts(slack, run_id)[0].text
+    assert "aborted by system" in finished_posts(slack, run_id)[0].text
 
     with urllib.request.urlopen(server.url + "/metrics", timeout=5) as response:
         metrics = response.read().decode()

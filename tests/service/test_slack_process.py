@@ -115,5 +115,5 @@ def test_slack_http_subscribe_kill_restart_outage_unsubscribe(
         assert len(finished_posts(slack, run_id, CHANNEL)) == 1, run_id
     assert finished_posts(slack, fifth) == []
     assert len(slack.successful("chat.postMessage")) == 4
-    assert "aborted by the system" in finished_posts(slack, third)[0].text
+    assert "aborted by system" in finished_posts(slack, third)[0].text
     assert "failed" in finished_posts(slack, second)[0].text

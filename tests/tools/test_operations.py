@@ -554,6 +554,11 @@ async def test_wait_for_a_finished_run_returns_at_once(toolbox: Toolbox) -> None
     report = await run(toolbox, "wait_for_test_run", test_run_id=1217)
     assert report.finished and not report.timed_out
     assert "aborted by devops@example.com" in report.message
+    script_error = await run(toolbox, "get_test_run", test_run_id=1209)
+    from tools.outputs import abort_reason
+
+    assert abort_reason(script_error).startswith("aborted by script error: TypeError")
+    assert abort_reason(script_error).endswith("(code 7)") and abort_reason(script_error).count("aborted") == 1
     await fails(toolbox, "wait_for_test_run", K6BotError, "Test run 987654 not found.", test_run_id=987654)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import make_settings
 from tools.client import K6CloudClient
-from tools.errors import NotFound
+from tools.errors import NoMatchingLoadTest, NotFound
 from tools.models import TestRun
 from tools.registry import Toolbox
 from tools.simulator import Fault, Simulator
@@ -174,3 +174,18 @@ async def test_paging_stops_when_the_api_ignores_skip(sim_url: str, sim: Simulat
     async with K6CloudClient(settings, transport=httpx.MockTransport(same_page)) as client:
         runs = await client.collect(TestRun, "/cloud/v6/test_runs")
     assert [r.id for r in runs] == [1201, 1202]
+
+
+async def test_a_test_created_a_moment_ago_is_found_by_name(client: K6CloudClient, sim: Simulator) -> None:
+    from tools.resolve import LoadTestCatalog
+
+    now = [1000.0]
+    toolbox = Toolbox(client, catalog=LoadTestCatalog(client, clock=lambda: now[0]))
+    await toolbox.execute("find_load_tests", {"phrase": "orders"})  # the catalog is now cached
+    sim.add_load_test(77, "Brand New Gamma Test")
+    now[0] += 1  # a second later the cache is trusted: the new name is not known yet
+    with pytest.raises(NoMatchingLoadTest):
+        await toolbox.prepare("start_load_test", {"load_test": "brand new gamma test"})
+    now[0] += 5  # older than the refresh threshold: read again once before saying no
+    found = await toolbox.prepare("start_load_test", {"load_test": "brand new gamma test"})
+    assert found.facts["load_test_name"] == "Brand New Gamma Test"

@@ -15,8 +15,7 @@ LoadTestRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=300)],
     RefKind.LOAD_TEST,
     Field(
-        description="The load test: its numeric id (e.g. 501), its exact name, or words naming it "
-        "(e.g. 'orders soak test'). A phrase that fits several tests is refused with the candidates.",
+        description="The load test: its id (e.g. 501) or its name or words naming it (e.g. 'orders soak test').",
         examples=[501, "orders soak test"],
     ),
 ]

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from tools.client import parse_model
-from tools.errors import AmbiguousLoadTest, ApiError, InvalidInput, K6BotError, NoMatchingLoadTest, NotAllowedNow
+from tools.errors import AmbiguousLoadTest, InvalidInput, K6BotError, NoMatchingLoadTest, NotAllowedNow
 from tools.models import LoadTest, StartedTestRun, TestRun, ValidateOptionsResult
 from tools.operations.common import (
     Cursor,
@@ -455,10 +455,9 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
         400: "k6 Cloud refused to start '{load_test_name}': {api_message}.",
     },
     description="""
-    Start a load test in Grafana Cloud k6: a new test run that sends real traffic to the systems in its
-    script and costs virtual-user hours (VUH). Name the test by id or by words ('orders soak test'); a
-    phrase that fits several tests is refused with the candidates. Returns the new run; follow it with
-    wait_for_test_run. Safe to retry: one start per confirmation.
+    Start a load test in Grafana Cloud k6: a new run that sends real traffic and costs virtual-user hours
+    (VUH). Name the test by id or words ('orders soak test'); a phrase fitting several tests is refused with
+    the candidates. Follow the new run with wait_for_test_run.
     """,
 )
 async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:
@@ -506,30 +505,14 @@ async def _preview_start(ctx: OpContext, args: LoadTestInput) -> Preview:
             f"Last run #{last.id} ({human_time(last.created)}): {status_phrase(last.status, last.result)}, "
             f"{human_duration(summary.duration_seconds)}, {vuh_text(summary.vuh)}."
         )
-        estimate = await _estimate(ctx, last)
-        if estimate is not None:
-            facts["estimated_vuh"] = estimate
-            notes.append(f"Estimated cost of this run: about {vuh_text(estimate)}.")
+        completed = next((r for r in finished if r.status == "completed" and r.vuh is not None), None)
+        if completed is not None:
+            facts["estimated_vuh"] = completed.vuh
+            basis = "the last run" if completed is last else f"run #{completed.id}, the last one that completed"
+            notes.append(f"Estimated cost of this run: about {vuh_text(completed.vuh)} (as {basis}).")
     else:
         notes.append("This test has not run before, so there is no cost estimate yet.")
     return Preview(facts=facts, notes=notes)
-
-
-async def _estimate(ctx: OpContext, last: TestRun) -> float | None:
-    """A VUH estimate from validate_options with the options the last run used; None when unavailable."""
-    if not last.options:
-        return last.vuh
-    try:
-        result = await ctx.send_model(
-            ValidateOptionsResult,
-            "POST",
-            "/cloud/v6/validate_options",
-            idempotent=True,
-            json={"project_id": last.project_id, "options": last.options},
-        )
-    except (ApiError, K6BotError):
-        return last.vuh
-    return result.vuh_usage
 
 
 # --------------------------------------------------------------------------- validate options

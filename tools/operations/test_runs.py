@@ -122,15 +122,14 @@ class ListTestRunsInput(InputModel):
     load_test: MaybeLoadTestRef = None
     status: list[StatusFilter] | None = Field(
         default=None,
-        description="Keep only runs in these states. 'active' = not finished yet (created … processing_metrics), "
-        "'finished' = completed or aborted.",
+        description="Only runs in these states; 'active' = not finished yet, 'finished' = completed or aborted.",
     )
     result: list[ResultFilter] | None = Field(default=None, description="Keep only runs with these results.")
     created_after: ApiDateTime | None = Field(
-        default=None, description="Only runs created at or after this time (UTC unless a zone is given)."
+        default=None, description="Only runs created at/after this (UTC if no zone)."
     )
     created_before: ApiDateTime | None = Field(
-        default=None, description="Only runs created before this time (UTC unless a zone is given)."
+        default=None, description="Only runs created before this (UTC if no zone)."
     )
     starred: bool | None = Field(default=None, description="Only starred (true) or unstarred (false) runs.")
     limit: Limit = 20
@@ -258,11 +257,9 @@ def _cursor_time(state: dict[str, Any], key: str) -> datetime | None:
     ],
     errors={404: "Load test {load_test} not found."},
     description="""
-    List test runs, newest first: of one load test, or of the whole stack. Filter by state (e.g. 'active' for
-    what is running now), result, date and star.
-
-    Returns compact summaries (id, test, status, result, created, duration, cost) and a next_cursor for more.
-    Use get_test_run for every detail of one run. Read-only and free.
+    List test runs, newest first, of one load test or the whole stack, filtered by state ('active' = running
+    now), result, date or star. Returns compact summaries (id, test, status, result, duration, cost) and a
+    next_cursor; get_test_run has every detail. Read-only.
     """,
 )
 async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
@@ -688,11 +685,15 @@ async def wait_for_test_run(ctx: OpContext, args: WaitInput) -> RunReport:
             name = await test_name_quietly(ctx, run.test_id) or f"test {run.test_id}"
         waited = loop.time() - started
         last = summary = RunSummary.from_run(run, name)
-        so_far = human_duration(summary.duration_seconds) if summary.duration_seconds is not None else "not started"
+        so_far = (
+            f"{human_duration(summary.duration_seconds)} elapsed"
+            if summary.duration_seconds is not None
+            else "not started yet"
+        )
         await ctx.report(
             min(waited, args.timeout_seconds),
             args.timeout_seconds,
-            f"Run {run.id} ({name}): {status_phrase(run.status, run.result)}, {so_far} elapsed",
+            f"Run {run.id} ({name}): {status_phrase(run.status, run.result)}, {so_far}",
         )
         if run.is_finished:
             return RunReport(
