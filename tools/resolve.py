@@ -169,8 +169,8 @@ def _score(coverage_rows: Sequence[dict[str, float]], name_words: Sequence[str])
     """0.85 × coverage (every phrase word found in the name) + 0.15 × precision (the name explained)."""
     if not coverage_rows or not name_words:
         return 0.0
-    coverage = sum(max(row[w] for w in name_words) for row in coverage_rows) / len(coverage_rows)
-    precision = sum(max(row[w] for row in coverage_rows) for w in name_words) / len(name_words)
+    coverage = sum(max(row.get(w, 0.0) for w in name_words) for row in coverage_rows) / len(coverage_rows)
+    precision = sum(max(row.get(w, 0.0) for row in coverage_rows) for w in name_words) / len(name_words)
     return round(0.85 * coverage + 0.15 * precision, 2)
 
 
@@ -200,18 +200,22 @@ def rank(phrase: str, tests: Sequence[LoadTest]) -> list[ScoredTest]:
     phrase_words = meaningful_words(phrase)
     names = [_name_words(t.name) for t in tests]
     vocabulary = list({w for words_ in names for w in words_})
+    plain = [w for w in vocabulary if not _has_digit(w)]  # numbers only ever match exactly
+    known = set(vocabulary)
     rows: list[dict[str, float]] = []
     for q in phrase_words:
         if _has_digit(q):
-            row = {w: 100.0 if w == q else 0.0 for w in vocabulary}
+            row = {q: 100.0} if q in known else {}
         else:
-            matches = process.extract(q, vocabulary, scorer=fuzz.ratio, limit=None)
-            row = {choice: (0.0 if _has_digit(choice) else float(score)) for choice, score, _ in matches}
-            for w in vocabulary:
-                if w == q:
-                    row[w] = 100.0
-                elif len(q) >= 3 and len(w) >= 3 and not _has_digit(w) and (w.startswith(q) or q.startswith(w)):
-                    row[w] = max(row[w], 88.0)
+            row = {
+                choice: float(score) for choice, score, _ in process.extract(q, plain, scorer=fuzz.ratio, limit=None)
+            }
+            if len(q) >= 3:
+                for w in plain:
+                    if len(w) >= 3 and (w.startswith(q) or q.startswith(w)):
+                        row[w] = max(row[w], 88.0)
+            if q in known:
+                row[q] = 100.0
         rows.append(row)
     scored = [ScoredTest(t, _score(rows, words_)) for t, words_ in zip(tests, names, strict=True)]
     scored.sort(key=lambda s: (-s.score, s.test.name.casefold(), s.test.id))
