@@ -31,7 +31,7 @@ from bot.confirm import Confirmations
 from bot.notify.watchlist import Watchlist
 from bot.policy import Actor, Policy
 from bot.router.dispatch import Dispatcher, Reply, ReplyKind
-from bot.router.grammar import CommandKind
+from bot.router.grammar import Command, CommandKind, with_test_id
 from bot.runtime import DEMO_ANNOUNCEMENT, open_backend
 from bot.store import open_store
 from tools.config import K6CloudSettings
@@ -117,6 +117,14 @@ async def _chat(
             return await session.repl()
         finally:
             await store.close()
+
+
+def _say_again(command: Command | None, reply: Reply) -> str:
+    """After an ambiguous name: the same command with a test id, e.g. ``runs of 502``."""
+    example = with_test_id(command, reply.candidates[0].id) if command is not None and reply.candidates else None
+    if example is None:
+        return "Say it again with the test's id."
+    return f"Say it again with the test's id, e.g. {example}"
 
 
 def _os_user() -> str:
@@ -306,11 +314,9 @@ class TerminalChat:
             self.out.print(Text(f"  {index}. {candidate.name} (id {candidate.id}{project})"))
         command = reply.command
         if command is None and reply.outcome is not None and reply.outcome.operation is not None:
-            from bot.router.grammar import Command
-
             command = Command(CommandKind.OPERATION, reply.outcome.operation.name, dict(reply.outcome.arguments))
         if not self.can_ask or command is None:
-            self.err.print(Text("Say it again with the test's id, e.g. start 501.", style="yellow"))
+            self.err.print(Text(_say_again(command, reply), style="yellow"))
             return EXIT_FAILED
         answer = await self._read(f"Which one? [1-{len(reply.candidates)}, Enter for none] ", echo=True)
         try:
@@ -326,7 +332,7 @@ class TerminalChat:
         from bot.router.help import SAFETY_HEADINGS
 
         for safety, entries in reply.help.grouped():
-            table = Table(title=SAFETY_HEADINGS[safety], title_justify="left", show_header=False, box=None)
+            table = Table(title=Text(SAFETY_HEADINGS[safety]), title_justify="left", show_header=False, box=None)
             table.add_column("command", style="bold cyan", no_wrap=True)
             table.add_column("what")
             for entry in entries:
@@ -353,12 +359,12 @@ class TerminalChat:
             self.out.print(Text(result.text()))
             return
         scope = f" in {result.project_name}" if result.project_name else ""
-        table = Table(title=f"Load tests{scope}", title_justify="left")
+        table = Table(title=Text(f"Load tests{scope}"), title_justify="left")
         table.add_column("ID", justify="right")
         table.add_column("Name", style="bold")
         table.add_column("Project")
         for item in result.items:
-            table.add_row(str(item.id), Text(item.name), Text(item.project_name or str(item.project_id)))
+            table.add_row(Text(str(item.id)), Text(item.name), Text(item.project_name or str(item.project_id)))
         self.out.print(table)
         if result.next_cursor:
             self.out.print(Text("(more exist: name a project to narrow the list)"))
@@ -368,16 +374,16 @@ class TerminalChat:
             self.out.print(Text(result.text()))
             return
         scope = f" of {result.load_test_name}" if result.load_test_name else ""
-        table = Table(title=f"Test runs{scope}, newest first", title_justify="left")
+        table = Table(title=Text(f"Test runs{scope}, newest first"), title_justify="left")
         for column in ("Run", "Test", "Status", "Duration", "Cost", "Created"):
             table.add_column(column, justify="right" if column in ("Run", "Duration", "Cost") else "left")
         for item in result.items:
             table.add_row(
-                str(item.id),
+                Text(str(item.id)),
                 Text(item.test_name or f"test {item.test_id}"),
                 Text(status_phrase(item.status, item.result)),
-                human_duration(item.duration_seconds),
-                vuh_text(item.vuh),
-                human_time(item.created),
+                Text(human_duration(item.duration_seconds)),
+                Text(vuh_text(item.vuh)),
+                Text(human_time(item.created)),
             )
         self.out.print(table)

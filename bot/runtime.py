@@ -8,10 +8,12 @@ stdout (stdout is the MCP stdio channel).
 from __future__ import annotations
 
 import logging
+import signal
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from types import FrameType
 
 from tools.client import K6CloudClient
 from tools.config import K6CloudSettings
@@ -83,3 +85,26 @@ async def open_backend(
     finally:
         await client.aclose()
         server.stop()
+
+
+@contextmanager
+def terminate_like_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt, as SIGINT does, while the block runs (main thread only).
+
+    uvicorn shuts down gracefully on either signal, runs the lifespan's shutdown, then raises the signal
+    again for whoever runs it; with this handler that ends in the caller's ``except KeyboardInterrupt``
+    (exit code 0) instead of the process dying from the signal.
+    """
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bot.config import BotSettings, SlackSettings
 from bot.notify.notifier import Notifier
 from bot.notify.webhook import WEBHOOK_PATH, WebhookEndpoint
+from bot.runtime import terminate_like_interrupt
 from bot.store import Store, open_store
 from tools.config import K6CloudSettings
 from tools.errors import ConfigurationError
@@ -287,6 +288,7 @@ def run_service(
     )
     log.info("k6bot serve listening on http://%s:%d", host, port)
     server = uvicorn.Server(config)
-    asyncio.run(server.serve())
+    with terminate_like_interrupt(), contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(server.serve())
     if not server.started:
         raise ConfigurationError("k6bot serve could not start (see the log above).")

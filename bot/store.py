@@ -116,7 +116,12 @@ class AuditEntry(Base):
 
 
 class Subscription(Base):
-    """A Slack channel that wants to hear about finished runs (of one test, or of all)."""
+    """A Slack channel that wants to hear about finished runs (of one test, or of all).
+
+    Besides ``uq_subscription_channel_test``, migration 2 adds the partial unique index
+    ``uq_subscription_channel_all_runs`` on ``channel_id WHERE load_test_id IS NULL``: one every-run
+    subscription per channel.
+    """
 
     __tablename__ = "subscriptions"
     __table_args__ = (UniqueConstraint("channel_id", "load_test_id", name="uq_subscription_channel_test"),)
@@ -194,8 +199,26 @@ def _v1_initial(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[t for name, t in Base.metadata.tables.items() if name != Meta.__tablename__])
 
 
+def _v2_one_all_runs_subscription_per_channel(conn: Connection) -> None:
+    """At most one every-run subscription per channel.
+
+    ``uq_subscription_channel_test`` cannot cover them: its ``load_test_id`` is NULL, and NULLs are never
+    equal. Two ``/k6 subscribe`` at the same moment could each add one; keep the newest, then let a partial
+    unique index (SQLite and PostgreSQL alike) refuse another.
+    """
+    conn.exec_driver_sql(
+        "DELETE FROM subscriptions WHERE load_test_id IS NULL AND id NOT IN "
+        "(SELECT MAX(id) FROM subscriptions WHERE load_test_id IS NULL GROUP BY channel_id)"
+    )
+    conn.exec_driver_sql(
+        "CREATE UNIQUE INDEX IF NOT EXISTS uq_subscription_channel_all_runs "
+        "ON subscriptions (channel_id) WHERE load_test_id IS NULL"
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial schema", _v1_initial),
+    (2, "one every-run subscription per channel", _v2_one_all_runs_subscription_per_channel),
 ]
 """Append new steps here (number, description, function); never edit a released one."""
 

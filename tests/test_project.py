@@ -45,3 +45,27 @@ def test_the_cli_offers_what_the_readme_promises() -> None:
     assert result.exit_code == 0
     for command in ("mcp", "slack", "chat", "simulator", "serve", "audit", "doctor"):
         assert command in result.output
+
+
+def test_every_file_the_readme_and_the_manifest_point_to_exists() -> None:
+    manifest = (ROOT / "manifest.yaml").read_text(encoding="utf-8")
+    for text in (README, manifest):
+        linked = re.findall(r"\]\(([^)#:\s]+)\)", text)  # [label](relative/path)
+        named = re.findall(r"\b((?:docs|bench|\.ci)/[\w./-]*\w|[\w-]+\.md)\b", text)  # docs/x.md, README.md
+        for path in [*linked, *named]:
+            assert (ROOT / path).exists(), f"{path} does not exist"
+    assert "README.md" in manifest and "## Slack" in README
+
+
+def test_the_docker_example_names_the_mcp_allowed_hosts() -> None:
+    docker = README.split("### Docker", 1)[1].split("\n### ", 1)[0]
+    assert "K6BOT_MCP_ALLOWED_HOSTS" in docker
+
+
+def test_the_readme_says_what_unsubscribe_does() -> None:
+    from bot.router import help_entries
+
+    usages = {entry.usage for entry in help_entries(None).entries}
+    assert "unsubscribe [<test>]" in usages
+    assert "`unsubscribe [<test>]`" in README and "unsubscribe [<test>\\|all]" not in README
+    assert "| `/k6 unsubscribe [test]` | stop (all of this channel's subscriptions, or only that test's) |" in README

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,3 +39,7 @@ async def meta_set(session: AsyncSession, key: str, value: str) -> None:
     if not result.rowcount:  # type: ignore[attr-defined]
         await insert_ignore(session, Meta, {"key": key, "value": value}, ["key"])
         await session.execute(update(Meta).where(Meta.key == key).values(value=value))
+
+
+async def meta_delete(session: AsyncSession, key: str) -> None:
+    await session.execute(delete(Meta).where(Meta.key == key))

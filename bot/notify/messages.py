@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.slack.mrkdwn import escape, escape_all, link, mention
+from bot.slack.mrkdwn import escape, escape_all, link, mention, plain
 from tools.models import TestRun
 from tools.outputs import RunMetrics, abort_reason, human_duration, vuh_text
 
@@ -72,8 +72,24 @@ def _run_link(run: TestRun) -> str:
     return link(run.test_run_details_page_url, label) if run.test_run_details_page_url else escape(label)
 
 
-def _pct(value: float | None) -> str | None:
-    return None if value is None else f"{value * 100:.2f}%"
+RATE_EPSILON = 1e-9
+"""Rates this close to 0 or 1 are float noise: 0 % or 100 %."""
+
+
+def _pct(value: float | None, digits: int = 2) -> str | None:
+    """A share as a percentage, with as many decimals as it takes never to round a miss to 0 % or 100 %.
+
+    0.99996 is "99.996%", not "100.00%", and 0.00001 "0.001%", not "0.00%".
+    """
+    if value is None:
+        return None
+    text = f"{value * 100:.{digits}f}"
+    for places in range(digits, 10):
+        text = f"{value * 100:.{places}f}"
+        shown = float(text)
+        if (shown >= 100) == (value >= 1 - RATE_EPSILON) and (shown <= 0) == (value <= RATE_EPSILON):
+            break
+    return text + "%"
 
 
 def _metric_fields(metrics: RunMetrics | None) -> list[str]:
@@ -96,10 +112,10 @@ def _metric_fields(metrics: RunMetrics | None) -> list[str]:
 def _failing_checks(metrics: RunMetrics | None, limit: int = 3) -> str | None:
     if metrics is None:
         return None
-    failing = sorted((c for c in metrics.checks if c.pass_rate < 1.0), key=lambda c: c.pass_rate)[:limit]
+    failing = sorted((c for c in metrics.checks if c.pass_rate < 1 - RATE_EPSILON), key=lambda c: c.pass_rate)[:limit]
     if not failing:
         return None
-    parts = [f"{escape_all(c.name)} {c.pass_rate * 100:.1f}%" for c in failing]
+    parts = [f"{escape_all(c.name)} {_pct(c.pass_rate, 1)}" for c in failing]
     return "Checks below 100%: " + " · ".join(parts)
 
 
@@ -118,10 +134,7 @@ def run_finished_message(
     greeting = f"{mention(starter_id)} " if starter_id else ""
 
     blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": _clip(f"{emoji} {name}: {word}", HEADER_MAX), "emoji": False},
-        }
+        {"type": "header", "text": plain(f"{emoji} {name}: {word}", HEADER_MAX, emoji=False)},
     ]
     summary = f"{greeting}Run {_run_link(run)} of *{escape_all(name)}* finished: *{escape(word)}*."
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _clip(summary, 2900)}})
@@ -165,13 +178,13 @@ def run_finished_message(
                 {
                     "type": "button",
                     "action_id": RERUN_ACTION,
-                    "text": {"type": "plain_text", "text": "Re-run"},
+                    "text": plain("Re-run"),
                     "value": str(run.test_id),
                 },
                 {
                     "type": "button",
                     "action_id": SAVE_ACTION,
-                    "text": {"type": "plain_text", "text": "Save results"},
+                    "text": plain("Save results"),
                     "value": str(run.id),
                 },
             ],

@@ -129,6 +129,9 @@ class Notifier:
         released = await self.outbox.release_dead_claims()
         if released:
             log.info("Released %d outbox message(s) claimed by a process that is gone", released)
+        # Before the front-end takes requests: state left by another k6 API (demo mode started again, another
+        # stack) is dropped now, not at the first poll, after a run started from Slack was already recorded.
+        await self.watcher.adopt_scope()
         self._tasks = [
             asyncio.create_task(self._poll_loop(), name="k6bot-watcher"),
             asyncio.create_task(self._send_loop(), name="k6bot-outbox"),

@@ -31,7 +31,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import String, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.notify import metrics
@@ -91,6 +91,21 @@ class Outbox:
             update(OutboxMessage)
             .where(OutboxMessage.state == "pending", OutboxMessage.dedupe_key.startswith(key_prefix, autoescape=True))
             .values(state="superseded", claimed_until=None)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    @staticmethod
+    async def retire_keys(session: AsyncSession, tag: str) -> int:
+        """Free every recorded key (``finished:<run>:…``) for reuse, e.g. by a new k6 API that reuses run ids.
+
+        Each key gets ``|retired@<tag>`` appended; nothing else changes: messages not yet sent are still
+        sent, sent ones keep their history. Returns how many keys were retired.
+        """
+        marker = "|retired@"
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.dedupe_key.notlike(f"%{marker}%"))
+            .values(dedupe_key=func.substr(OutboxMessage.dedupe_key, 1, 250, type_=String).concat(f"{marker}{tag}"))
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -5,9 +5,10 @@ One poll (:meth:`Watcher.poll_once`):
 1. One list walk, ``GET /cloud/v6/test_runs?created_after=<cursor>`` page by page until no ``@nextLink``
    — not one request per run. The cursor lives in ``k6bot_meta`` (``watcher.cursor``) so a restart
    resumes where the last poll was: a run that finished while k6bot was down is still in the walk.
-   At the very first poll it is 24 h before the newest run (in the API's clock, not ours); after each
-   poll it becomes the ``created`` of the oldest run still going, or the newest run's ``created`` minus a
-   5-minute margin (for runs that show up in the list late), and it never moves back.
+   It stays at least 24 h (of the API's clock, not ours) behind the newest run — at the ``created`` of the
+   oldest run still going when that is earlier — and it never moves back. The day of look-back catches
+   runs that show up in the list late, or already finished with a ``created`` in the past (paging through
+   a day of runs is cheap; every run already seen is a row lookup).
 2. Every run in the walk has a ``watched_runs`` row (``origin="seen"`` unless someone asked for it), so
    the watcher knows which runs it has seen and in which status. A run seen for the first time already
    finished is *new* — created and finished since the last poll, e.g. while k6bot was down — and is
@@ -20,6 +21,13 @@ One poll (:meth:`Watcher.poll_once`):
    every 30 s while they go on, through the outbox as lossy ``chat.update`` messages.
 
 Unfinished rows that the walk did not contain (deleted runs, clock skew) are fetched one by one.
+
+The state belongs to one k6 API: its URL and stack (``watcher.scope`` in ``k6bot_meta``). Another API —
+demo mode started again (a new simulator on a new port, the same run ids), a test double restarted — has
+other runs under the same ids and another clock, so the watcher starts afresh, as at its very first poll:
+no cursor, no ``watched_runs`` rows, and the outbox keys retired (messages not yet sent still go out). The
+same happens when the API turns out to be another one behind the same address: a run k6bot notified comes
+back with another ``created``, or the cursor is ahead of the API's newest run.
 
 Destinations of a finished run, each at most once per channel:
 
@@ -44,7 +52,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from bot.notify import metrics
-from bot.notify.db import insert_ignore, meta_get, meta_set
+from bot.notify.db import insert_ignore, meta_delete, meta_get, meta_set
 from bot.notify.messages import is_failure, progress_message, run_finished_message, start_message_finished
 from bot.notify.outbox import Outbox
 from bot.notify.subscriptions import Subscriptions
@@ -58,16 +66,26 @@ log = logging.getLogger("k6bot.notify.watcher")
 
 RUNS_PATH = "/cloud/v6/test_runs"
 CURSOR_KEY = "watcher.cursor"
-INITIAL_WINDOW = timedelta(hours=24)
+SCOPE_KEY = "watcher.scope"
+LOOKBACK = timedelta(hours=24)
+"""How far (in the API's clock) behind the newest run the cursor stays, from the very first poll on."""
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 PAGE_SIZE = 1000
 MAX_PAGES = 1000
-CURSOR_MARGIN = timedelta(minutes=5)
+SAME_MOMENT = timedelta(milliseconds=1)
+"""Two ``created`` values of one run closer than this are the same (storage may round)."""
 MAX_FOLLOW = timedelta(days=3)
 """A run still unfinished this long after newer runs were created is given up on (stuck in the API)."""
 PROGRESS_EVERY = timedelta(seconds=30)
 KEEP_ROWS = timedelta(days=2)
 ACTIVE_STATUSES = frozenset({"queued", "initializing", "running", "processing_metrics"})
+
+
+def api_scope(client: Any) -> str:
+    """Which k6 API (and stack) the watcher's state belongs to: the API URL and the configured stack."""
+    settings = client.settings
+    stack = settings.stack_id if settings.stack_id is not None else (settings.stack_url or "-")
+    return f"{str(settings.api_url).rstrip('/')} stack {stack}"
 
 
 @dataclass
@@ -158,6 +176,19 @@ class Watcher:
             text = await meta_get(session, CURSOR_KEY)
         return datetime.fromisoformat(text) if text else None
 
+    @property
+    def scope(self) -> str:
+        """The k6 API and stack this watcher polls (see :func:`api_scope`)."""
+        return api_scope(self.client)
+
+    async def adopt_scope(self) -> bool:
+        """Make the stored state this API's: start afresh if it belongs to another one. True when it did.
+
+        The notifier calls it at start, before the front-end takes requests; every poll checks it again.
+        """
+        async with self._lock:
+            return await self._adopt_scope()
+
     async def poll_once(self) -> PollReport:
         """One pass: list walk, transitions, notifications, progress. Safe to run on several replicas."""
         async with self._lock:
@@ -176,6 +207,7 @@ class Watcher:
     async def check_run(self, run_id: int) -> PollReport:
         """Look at one run now (a webhook said something happened) with the same logic as a poll."""
         async with self._lock:
+            await self._adopt_scope()
             cursor = await self.cursor()
             if cursor is None:  # no baseline yet: a full first poll is the check
                 return await self._poll()
@@ -203,13 +235,20 @@ class Watcher:
     # ------------------------------------------------------------------ the poll
 
     async def _poll(self) -> PollReport:
+        await self._adopt_scope()
         now = self.clock()
         cursor = await self.cursor()
-        first = cursor is None
         list_from = cursor if cursor is not None else await self._initial_cursor(now)
         listed = await self._walk(list_from)
-        report = PollReport(listed=len(listed))
         rows = await self._rows(listed)
+        if cursor is not None and (foreign := await self._foreign(list_from, listed, rows)) is not None:
+            await self._reset(foreign)
+            cursor = None
+            list_from = await self._initial_cursor(now)
+            listed = await self._walk(list_from)
+            rows = await self._rows(listed)
+        first = cursor is None
+        report = PollReport(listed=len(listed))
         newest = max((r.created for r in listed.values()), default=None)
         extra: dict[int, TestRun] = {}
         for row in await self._open_rows():
@@ -264,18 +303,70 @@ class Watcher:
     async def _initial_cursor(self, now: datetime) -> datetime:
         """Where the very first walk starts: a day before the newest run, in the API's own clock.
 
-        Reading the first and the last run of the list (two small requests) keeps a k6 Cloud (or a test
-        double) whose clock differs from ours from putting every new run before the cursor. An empty stack
-        starts from the beginning of time: every run that appears later is new.
+        Following the API's clock keeps a k6 Cloud (or a test double) whose clock differs from ours from
+        putting every new run before the cursor. An empty stack starts from the beginning of time: every
+        run that appears later is new.
         """
+        newest = await self._newest_created()
+        if newest is None:
+            return EPOCH
+        return min(now, newest) - LOOKBACK
+
+    async def _newest_created(self) -> datetime | None:
+        """The ``created`` of the API's newest run (None for an empty stack): the first and the last run of
+        the list, two small requests."""
         first = await self.client.get_page(TestRun, RUNS_PATH, {"$count": True, "$top": 1})
         seen = [run.created for run in first.value]
         if first.count is not None and first.count > 1:
             last = await self.client.get_page(TestRun, RUNS_PATH, {"$skip": first.count - 1, "$top": 1})
             seen += [run.created for run in last.value]
-        if not seen:
-            return EPOCH
-        return min(now, max(seen)) - INITIAL_WINDOW
+        return max(seen, default=None)
+
+    # ------------------------------------------------------------------ whose state
+
+    async def _adopt_scope(self) -> bool:
+        scope = self.scope
+        async with self.store.session() as session:
+            recorded = await meta_get(session, SCOPE_KEY)
+            if recorded is None:  # a new database, or one from before scopes were recorded: ours
+                await meta_set(session, SCOPE_KEY, scope)
+        if recorded is None or recorded == scope:
+            return False
+        await self._reset(f"the k6 API changed from {recorded} to {scope}")
+        return True
+
+    async def _foreign(
+        self, list_from: datetime, listed: dict[int, TestRun], rows: dict[int, WatchedRun]
+    ) -> str | None:
+        """Why the stored state cannot be this API's, when the API at the same address is another one."""
+        for run in listed.values():
+            row = rows.get(run.id)
+            if row is not None and row.notified and abs(row.created_at - run.created) > SAME_MOMENT:
+                return (
+                    f"run {run.id} of this API was created {run.created.isoformat()}, the run {run.id} "
+                    f"k6bot knew {row.created_at.isoformat()}"
+                )
+        if not listed and list_from > EPOCH:
+            newest = await self._newest_created()
+            if newest is None or newest < list_from:
+                where = f"its newest run is from {newest.isoformat()}" if newest else "it has no runs"
+                return f"the cursor ({list_from.isoformat()}) is ahead of this API: {where}"
+        return None
+
+    async def _reset(self, reason: str) -> None:
+        """Start afresh for this API (see the module docstring), in one transaction."""
+        async with self.store.session() as session:
+            forgotten = await session.execute(delete(WatchedRun))
+            await meta_delete(session, CURSOR_KEY)
+            retired = await Outbox.retire_keys(session, f"{self.clock():%Y%m%dT%H%M%S%f}")
+            await meta_set(session, SCOPE_KEY, self.scope)
+        log.warning(
+            "The watcher's state belonged to another k6 API (%s): starting afresh, as at a first start "
+            "(forgot %d run(s), retired %d outbox key(s); runs already finished stay quiet)",
+            reason,
+            int(forgotten.rowcount or 0),  # type: ignore[attr-defined]
+            retired,
+        )
 
     @staticmethod
     def _next_cursor(list_from: datetime, runs: Iterable[TestRun]) -> datetime:
@@ -283,7 +374,7 @@ class Watcher:
         if not runs:
             return list_from
         newest = max(r.created for r in runs)
-        candidate = newest - CURSOR_MARGIN
+        candidate = newest - LOOKBACK
         still_going = [r.created for r in runs if not r.is_finished and r.created >= newest - MAX_FOLLOW]
         if still_going:
             candidate = min(candidate, min(still_going))

@@ -4,7 +4,17 @@
 command through :class:`bot.actions.Actions` (and the bot's own commands) for any front-end.
 """
 
-from bot.router.grammar import BOT_SAFETY, RULES, BotCommand, Command, CommandKind, Rule, route, suggest
+from bot.router.grammar import (
+    BOT_SAFETY,
+    RULES,
+    BotCommand,
+    Command,
+    CommandKind,
+    Rule,
+    route,
+    suggest,
+    with_test_id,
+)
 from bot.router.help import HelpEntry, help_entries
 
 __all__ = [
@@ -18,4 +28,5 @@ __all__ = [
     "help_entries",
     "route",
     "suggest",
+    "with_test_id",
 ]

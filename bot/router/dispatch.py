@@ -19,6 +19,7 @@ from bot.notify.subscriptions import Subscriptions
 from bot.policy import Actor
 from bot.router.grammar import BOT_SAFETY, BotCommand, Command, CommandKind, route
 from bot.router.help import Help, help_entries
+from bot.store import Subscription
 from tools.errors import AmbiguousLoadTest, Candidate, K6BotError
 from tools.models import TestRun
 from tools.outputs import RunSummary
@@ -176,14 +177,7 @@ class Dispatcher:
                 "This channel has no subscriptions. `subscribe` posts every finished run here.",
                 command=command,
             )
-        lines = []
-        for row in rows:
-            what = (
-                f"runs of '{row.load_test_name or row.load_test_id}' (id {row.load_test_id})"
-                if row.load_test_id is not None
-                else "every run"
-            )
-            lines.append(what + (", failures only" if row.failures_only else ""))
+        lines = [_subscription_line(row) for row in rows]
         return Reply(ReplyKind.INFO, "This channel hears about:", command=command, lines=lines)
 
     async def _resolve(self, actor: Actor, command: Command) -> tuple[int | None, str | None, Reply | None]:
@@ -207,35 +201,43 @@ class Dispatcher:
         _row, new = await self.subscriptions.subscribe(
             channel, load_test_id=test_id, load_test_name=test_name, failures_only=failures, created_by=actor.id
         )
-        what = f"runs of '{test_name}'" if test_id is not None else "every run"
-        which = "failed " if failures else "finished "
+        if test_id is not None:
+            what = f"failed runs of '{test_name}'" if failures else f"runs of '{test_name}' when they finish"
+        else:
+            what = "every failed run" if failures else "every run when it finishes"
         text = (
-            f"Subscribed: this channel hears about {which}{what}."
-            if new
-            else f"Updated: this channel now hears about {which}{what}."
+            f"Subscribed: this channel hears about {what}." if new else f"Updated: this channel now hears about {what}."
         )
         await self._record(actor, command, "direct", result="ok", detail=text, target=_target(test_id, test_name))
         return Reply(ReplyKind.INFO, text, command=command)
 
     async def _unsubscribe(self, actor: Actor, command: Command) -> Reply:
+        """``unsubscribe <test>`` removes that test's subscription; plain ``unsubscribe`` removes them all."""
         channel = actor.channel
         if channel is None or self.subscriptions is None:
             return self._no_channel(command)
-        everything = bool(command.arguments.get("everything"))
-        test_id, test_name, choice = (None, None, None) if everything else await self._resolve(actor, command)
+        test_id, test_name, choice = await self._resolve(actor, command)
         if choice is not None:
             return choice
-        removed = await self.subscriptions.unsubscribe(channel, load_test_id=test_id, everything=everything)
-        if everything:
-            text = f"Removed all {removed} subscription(s) of this channel." if removed else "There were none."
+        removed = await self.subscriptions.remove(channel, load_test_id=test_id)
+        lines = [_subscription_line(row) for row in removed]
+        if test_id is not None:
+            text = (
+                f"Unsubscribed from runs of '{test_name}'."
+                if removed
+                else f"This channel was not subscribed to runs of '{test_name}'. "
+                "`subscriptions` lists what it is subscribed to."
+            )
+            lines = []
         elif removed:
-            text = f"Unsubscribed from runs of '{test_name}'." if test_id else "Unsubscribed from every run."
+            text = f"Unsubscribed: this channel no longer hears about finished runs. Removed {len(removed)}:"
         else:
-            what = f"runs of '{test_name}'" if test_id else "every run"
-            text = f"This channel was not subscribed to {what}. `subscriptions` lists what it is subscribed to."
+            text = "This channel had no subscriptions; nothing was removed."
         if removed:
-            await self._record(actor, command, "direct", result="ok", detail=text, target=_target(test_id, test_name))
-        return Reply(ReplyKind.INFO, text, command=command)
+            detail = text if not lines else f"{text} {'; '.join(lines)}"
+            target = _target(test_id, test_name) if test_id is not None else "every subscription of the channel"
+            await self._record(actor, command, "direct", result="ok", detail=detail, target=target)
+        return Reply(ReplyKind.INFO, text, command=command, lines=lines)
 
     async def _audit(self, actor: Actor, command: Command) -> Reply:
         limit = int(command.arguments.get("limit") or 10)
@@ -269,6 +271,15 @@ class Dispatcher:
 
 def _target(test_id: int | None, test_name: str | None) -> str:
     return f"load test '{test_name}' ({test_id})" if test_id is not None else "every run"
+
+
+def _subscription_line(row: Subscription) -> str:
+    what = (
+        f"runs of '{row.load_test_name or row.load_test_id}' (id {row.load_test_id})"
+        if row.load_test_id is not None
+        else "every run"
+    )
+    return what + (", failures only" if row.failures_only else "")
 
 
 __all__ = ["Dispatcher", "OutcomeKind", "Reply", "ReplyKind"]

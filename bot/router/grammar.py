@@ -270,8 +270,9 @@ def _subscribe(groups: Groups) -> tuple[str, dict[str, Any]]:
 
 
 def _unsubscribe(groups: Groups) -> tuple[str, dict[str, Any]]:
-    test, _, everything = _subscription_target(groups.get("what", ""))
-    return BotCommand.UNSUBSCRIBE, {"load_test": test, "everything": everything}
+    """``unsubscribe <test>``: that test's subscription; anything else ("", "all", "failures"): every one."""
+    test, _, _ = _subscription_target(groups.get("what", ""))
+    return BotCommand.UNSUBSCRIBE, {"load_test": test, "everything": test is None}
 
 
 def _help(groups: Groups) -> tuple[str, dict[str, Any]]:
@@ -329,15 +330,15 @@ RULES: tuple[Rule, ...] = (
         "unsubscribe",
         _BOT,
         (BotCommand.UNSUBSCRIBE,),
-        "unsubscribe [<test>|all]",
-        "stop posting finished runs here (all runs, one test's, or every subscription)",
+        "unsubscribe [<test>]",
+        "stop posting finished runs here (every subscription of this channel, or that test's)",
         (
             r"(?:unsubscribe|unsub|unfollow|mute|stop\s+(?:notifying|notifications|following|posting))"
             r"(?:\s+(?P<what>.+))?",
         ),
         _unsubscribe,
         verbs=("unsubscribe", "unsub", "unfollow", "mute"),
-        examples=("unsubscribe", "unsubscribe all", "unsubscribe orders soak test"),
+        examples=("unsubscribe", "unsubscribe orders soak test"),
     ),
     Rule(
         "subscribe",
@@ -765,3 +766,37 @@ def suggest(core: str, limit: int = 3) -> tuple[str, ...]:
 
 def rules() -> tuple[Rule, ...]:
     return RULES
+
+
+def _usage_with(usage: str, test_id: int) -> str:
+    """A rule's usage with ``<test>`` filled in and the other optional parts left out."""
+
+    def optional(match: re.Match[str]) -> str:
+        return next((choice for choice in match.group(1).split("|") if "<test>" in choice), "")
+
+    return " ".join(re.sub(r"\[([^\]]*)\]", optional, usage).replace("<test>", str(test_id)).split())
+
+
+def with_test_id(command: Command, test_id: int) -> str | None:
+    """``command`` as text that names its load test by ``test_id``: what to type after an ambiguous name.
+
+    "runs of orders" → "runs of 502", "start orders" → "start 501". The words as typed are kept where the
+    test's phrase can be found in them, else the rule's usage is filled in; either way the text is routed
+    again and only returned when it means exactly ``command`` with that test. None when no text does.
+    """
+    wanted = command.with_arguments(load_test=test_id)
+    texts: list[str] = []
+    phrase = command.arguments.get("load_test")
+    if isinstance(phrase, str) and phrase and command.text:
+        found = list(re.finditer(r"([\"'`]?)" + re.escape(phrase) + r"\1", command.text, re.IGNORECASE))
+        if found:
+            last = found[-1]
+            texts.append(command.text[: last.start()] + str(test_id) + command.text[last.end() :])
+    named = [rule for rule in RULES if rule.name == command.rule]
+    named += [rule for rule in RULES if command.name in rule.targets and "<test>" in rule.usage]
+    texts += [_usage_with(rule.usage, test_id) for rule in named if "<test>" in rule.usage]
+    for text in dict.fromkeys(texts):
+        routed = route(text)
+        if routed.kind is wanted.kind and routed.name == wanted.name and routed.arguments == wanted.arguments:
+            return text
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -52,8 +53,74 @@ class Help:
         return "\n".join(lines)
 
 
+# fmt: off
+FILLER_WORDS = frozenset({
+    "a", "about", "all", "an", "and", "any", "are", "can", "command", "commands", "could", "do", "does",
+    "for", "from", "help", "how", "i", "in", "is", "it", "k6", "k6bot", "me", "my", "of", "on", "or", "our",
+    "please", "pls", "some", "that", "the", "this", "to", "topic", "us", "use", "using", "want", "what",
+    "which", "with", "work", "works", "would", "you",
+})
+# fmt: on
+"""Words that say nothing about which command is meant ("help me with …", "how do I use …")."""
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_PLACEHOLDER = re.compile(r"<[^>]*>")
+_SHARED_STEM = 6
+"""Two words of at least this many letters that begin alike are one topic (subscribe, subscriptions)."""
+
+
+def _forms(word: str) -> set[str]:
+    """The word, its singular, without -ing / -ed, and without an "un" prefix: the forms a topic can match."""
+    forms = {word}
+    if len(word) > 4 and word.endswith("ies"):
+        forms.add(word[:-3] + "y")
+    elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        forms.add(word[:-1])
+    for ending in ("ing", "ed"):
+        if len(word) > len(ending) + 2 and word.endswith(ending):
+            stem = word[: -len(ending)]
+            forms.add(stem)
+            if len(stem) > 2 and stem[-1] == stem[-2]:  # running → run, stopped → stop
+                forms.add(stem[:-1])
+    forms |= {form[2:] for form in list(forms) if form.startswith("un") and len(form) > 5}
+    return forms
+
+
+def _words(text: str) -> set[str]:
+    return {word for word in _WORD.findall(text.casefold()) if word not in FILLER_WORDS}
+
+
+def _same_word(asked: str, known: str) -> bool:
+    for a in _forms(asked):
+        for k in _forms(known):
+            if a == k:
+                return True
+            shared = 0
+            for x, y in zip(a, k, strict=False):
+                if x != y:
+                    break
+                shared += 1
+            if shared >= _SHARED_STEM:
+                return True
+    return False
+
+
+def _mentions(entry_words: set[str], asked: set[str]) -> bool:
+    return any(_same_word(a, k) for a in asked for k in entry_words)
+
+
+def topic_words(topic: str | None) -> set[str]:
+    """The words of a help topic that can name a command (filler such as "me", "with", "how" left out)."""
+    return _words(topic or "")
+
+
 def help_entries(allowed: Collection[Safety] | None = None, topic: str | None = None) -> Help:
-    """The commands of the grammar, only those whose safety class is in ``allowed`` (all when None)."""
+    """The commands of the grammar, only those whose safety class is in ``allowed`` (all when None).
+
+    A ``topic`` narrows the list to the commands that match most of its words, whole words (singular or
+    plural, subscribe ~ subscriptions) in the usage or the description, the usage breaking ties. Filler
+    words ("me", "with", "how") are ignored, and a topic that names no command gives the whole list.
+    """
     entries: list[HelpEntry] = []
     hidden = 0
     seen: set[str] = set()
@@ -66,10 +133,19 @@ def help_entries(allowed: Collection[Safety] | None = None, topic: str | None = 
             hidden += 1
             continue
         entries.append(HelpEntry(rule.usage, rule.summary, safety, rule.examples))
-    if topic:
-        words = [w for w in topic.casefold().split() if len(w) > 1]
-        by_usage = [e for e in entries if any(w in e.usage.casefold() for w in words)]
-        by_text = [e for e in entries if any(w in e.summary.casefold() or w in " ".join(e.examples) for w in words)]
-        if by_usage or by_text:
-            entries = by_usage or by_text
+    asked = topic_words(topic)
+    if asked:
+        scores = {id(e): _score(e, asked) for e in entries}
+        best = max(scores.values(), default=(0, 0))
+        if best[0]:
+            entries = [e for e in entries if scores[id(e)] == best]
     return Help(entries, hidden)
+
+
+def _score(entry: HelpEntry, asked: set[str]) -> tuple[int, int]:
+    """(how many of the asked words the entry matches anywhere, how many in its usage)."""
+    usage = _words(_PLACEHOLDER.sub(" ", entry.usage))
+    text = usage | _words(" ".join([entry.summary, *entry.examples]))
+    in_usage = sum(1 for word in asked if _mentions(usage, {word}))
+    anywhere = sum(1 for word in asked if _mentions(text, {word}))
+    return anywhere, in_usage

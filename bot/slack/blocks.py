@@ -16,9 +16,9 @@ from pydantic import BaseModel
 
 from bot.actions import Outcome
 from bot.router.dispatch import Reply, ReplyKind
-from bot.router.grammar import Command, CommandKind
+from bot.router.grammar import Command, CommandKind, with_test_id
 from bot.router.help import SAFETY_HEADINGS
-from bot.slack.mrkdwn import code, escape, link, mention
+from bot.slack.mrkdwn import code, escape, link, mention, plain
 from tools.outputs import (
     LoadTestList,
     RunAction,
@@ -77,13 +77,6 @@ def context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000] or " "}]}
 
 
-def plain(text: str, limit: int = BUTTON_TEXT_LIMIT) -> dict[str, Any]:
-    value = escape(text)
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return {"type": "plain_text", "text": value or " ", "emoji": True}
-
-
 def sections(text: str) -> list[dict[str, Any]]:
     """Mrkdwn text (already escaped) cut into section blocks at line boundaries."""
     blocks: list[dict[str, Any]] = []
@@ -118,7 +111,12 @@ def button(
     style: str | None = None,
     confirm: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": plain(text, BUTTON_TEXT_LIMIT),
+        "action_id": action_id,
+        "value": value,
+    }
     if style:
         element["style"] = style
     if confirm:
@@ -243,7 +241,7 @@ def render(reply: Reply, *, requester: str, command: str = "/k6") -> SlackMessag
     if kind is ReplyKind.CONFIRM and reply.outcome is not None:
         return preview(reply.outcome, requester)
     if kind is ReplyKind.CHOOSE:
-        return choice(reply, requester)
+        return choice(reply, requester, command)
     if kind is ReplyKind.RESULT:
         body = result_text(reply)
         return SlackMessage(fallback(reply.text), sections(body))
@@ -328,13 +326,21 @@ def _confirm_word(op: Operation) -> str:
     return "Yes, do it"
 
 
-def choice(reply: Reply, requester: str) -> SlackMessage:
+def say_again(command: Command | None, reply: Reply, slash: str = "/k6") -> str:
+    """After an ambiguous name, when no buttons can be offered: the same command with a test id."""
+    example = with_test_id(command, reply.candidates[0].id) if command is not None and reply.candidates else None
+    if example is None:
+        return "Say it again with the test's id."
+    return f"Say it again with the test's id, e.g. {code(f'{slash} {example}')}."
+
+
+def choice(reply: Reply, requester: str, command_name: str = "/k6") -> SlackMessage:
     """One button per candidate test; the pick continues the same command with the test's id.
 
     A button's ``value`` is the load test id; its ``action_id`` carries who asked and what (the command
     without the test), so a pick needs nothing stored and any replica can handle it.
     """
-    command = reply.command or (reply.outcome and _command_of(reply.outcome))
+    command = reply.command or (_command_of(reply.outcome) if reply.outcome is not None else None)
     lines = [f":twisted_rightwards_arrows: {escape(reply.text)}"]
     candidates = reply.candidates[:5]
     names = [c.name.casefold() for c in candidates]
@@ -352,7 +358,7 @@ def choice(reply: Reply, requester: str) -> SlackMessage:
         elements.append(button("Never mind", DISMISS_ACTION, "dismiss"))
         blocks.append({"type": "actions", "block_id": "k6bot_choice", "elements": elements})
     else:
-        blocks.append(context("Say it again with the test's id, e.g. `start 501`."))
+        blocks.append(context(say_again(command, reply, command_name)))
     return SlackMessage(fallback(reply.text), blocks)
 
 

@@ -25,7 +25,7 @@ from bot.slack import blocks
 from bot.slack.blocks import SlackMessage, section
 from bot.slack.dedupe import RecentRequests
 from bot.slack.identity import Identity
-from bot.slack.mrkdwn import mention
+from bot.slack.mrkdwn import incoming_text, mention
 from bot.slack.respond import Responder
 from tools.outputs import StartedRun
 
@@ -48,6 +48,14 @@ def _click_parts(body: Mapping[str, Any]) -> tuple[str, str | None, str | None, 
     channel_id = _str(channel.get("id")) or _str(container.get("channel_id"))
     name = _str(user.get("username")) or _str(user.get("name"))
     return str(user.get("id") or ""), name, channel_id, actions[0] if isinstance(actions[0], dict) else {}
+
+
+_LEADING_MENTIONS = re.compile(r"^\s*(?:<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,:;]*)+")
+
+
+def mention_command(text: object) -> str:
+    """The command in an ``@k6bot …`` message: the leading mention(s) of the bot dropped, then as typed."""
+    return incoming_text(_LEADING_MENTIONS.sub("", "" if text is None else str(text)))
 
 
 class SlackHandlers:
@@ -123,7 +131,7 @@ class SlackHandlers:
         actor = await self.identity.actor(user, name, channel)
         reply = await self.dispatcher.handle_text(
             actor,
-            str(body.get("text") or ""),
+            incoming_text(body.get("text") or ""),
             context={"channel_id": channel, "command": command_name, "user_name": name},
         )
         await responder.ephemeral(blocks.render(reply, requester=user, command=command_name))
@@ -145,7 +153,7 @@ class SlackHandlers:
         async def work() -> None:
             actor = await self.identity.actor(user, None, channel)
             reply = await self.dispatcher.handle_text(
-                actor, str(event.get("text") or ""), context={"channel_id": channel, "thread_ts": thread}
+                actor, mention_command(event.get("text")), context={"channel_id": channel, "thread_ts": thread}
             )
             await responder.ephemeral(blocks.render(reply, requester=user, command="@k6bot"))
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -188,3 +191,38 @@ def test_subscribe_is_for_slack(cloud, db) -> None:
     code, _, err = _run(cloud, "subscribe", database_url=db)
     assert code == 1
     assert "Slack" in err
+
+
+def _control(url: str, path: str, body: dict[str, object]) -> Any:
+    """A call to the simulator's control endpoints (``/_sim/…``), as another process would make it."""
+    request = urllib.request.Request(
+        url + path, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_names_with_rich_markup_are_printed_literally(tmp_path: Path, sim_url: str) -> None:
+    project = _control(sim_url, "/_sim/projects", {"name": "[/red] <!here> proj"})
+    test = _control(sim_url, "/_sim/load_tests", {"project_id": project["id"], "name": "[bold red]boom[/] [/x] test"})
+    _control(sim_url, f"/_sim/load_tests/{test['id']}/runs", {"n": 2})
+    env = {"K6_CLOUD_TOKEN": TEST_TOKEN, "K6_CLOUD_STACK_ID": str(TEST_STACK), "K6_CLOUD_API_URL": sim_url}
+
+    listed = _k6bot(tmp_path, "-c", f"list tests in {project['id']}", **env)
+    assert listed.returncode == 0, listed.stderr
+    assert "Load tests in [/red] <!here> proj" in listed.stdout
+    assert "[bold red]boom[/] [/x] test" in listed.stdout
+    assert "Traceback" not in listed.stderr
+
+    runs = _k6bot(tmp_path, "-c", "runs of boom", **env)
+    assert runs.returncode == 0, runs.stderr
+    assert "Test runs of [bold red]boom[/] [/x] test, newest first" in runs.stdout
+    assert "Traceback" not in runs.stderr
+
+
+def test_after_an_ambiguous_read_the_advice_is_that_read_with_an_id(cloud, sim, db) -> None:
+    code, out, err = _run(cloud, "runs of orders", database_url=db)
+    assert code == 1
+    assert "Orders API Smoke" in out and "Orders API Soak Test" in out
+    assert "e.g. runs of 502" in err or "e.g. runs of 501" in err
+    assert "start" not in err

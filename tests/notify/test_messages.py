@@ -157,3 +157,36 @@ def test_headers_fit_slack_limits() -> None:
     message = run_finished_message(make_run(), test_name="x" * 400)
     assert len(message["blocks"][0]["text"]["text"]) <= 150
     assert len(message["text"]) <= 3000
+
+
+def test_the_header_is_escaped_like_every_other_plain_text() -> None:
+    message = run_finished_message(make_run(), test_name="R&D <!here> checkout")
+    header = message["blocks"][0]["text"]
+    assert header["type"] == "plain_text"
+    assert header["text"] == "✅ R&amp;D &lt;!here&gt; checkout: passed"
+    long = run_finished_message(make_run(), test_name="&" * 300)["blocks"][0]["text"]["text"]
+    assert len(long) <= 150 and long.endswith("…") and long.count("&") == long.count("&amp;")
+    buttons = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
+    assert [b["text"]["type"] for b in buttons] == ["plain_text", "plain_text"]
+
+
+def test_only_checks_really_below_100_percent_are_listed_and_never_as_100() -> None:
+    metrics = RunMetrics(
+        test_run_id=4321,
+        checks=[
+            CheckResult(name="almost", pass_rate=0.99996),
+            CheckResult(name="rounding noise", pass_rate=1 - 1e-12),
+            CheckResult(name="all good", pass_rate=1.0),
+            CheckResult(name="half", pass_rate=0.5),
+        ],
+        checks_pass_rate=0.99996,
+        http_req_failed_rate=0.00001,
+    )
+    message = run_finished_message(make_run(), test_name="x", metrics=metrics)
+    text = all_text(message)
+    notes = next(b for b in message["blocks"] if b["type"] == "context")
+    line = notes["elements"][0]["text"]
+    assert line == "Checks below 100%: half 50.0% · almost 99.996%"
+    assert "100.0%" not in line and "rounding noise" not in line and "all good" not in line
+    assert "99.996% passed" in text  # not "100.00% passed" while a check fails
+    assert "0.001% of requests failed" in text  # not "0.00%" while some failed

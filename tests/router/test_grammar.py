@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.router import RULES, BotCommand, Command, CommandKind, help_entries, route
+from bot.router import RULES, BotCommand, Command, CommandKind, help_entries, route, with_test_id
 from bot.router.text import MAX_TEXT
 from tools.registry import Safety, get_registry
 
@@ -125,7 +125,7 @@ FORMS: list[tuple[str, CommandKind, str, dict[str, Any]]] = [
     ("subscribe orders soak test", BOT, "subscribe", {"load_test": "orders soak test", "failures_only": False}),
     ("subscribe to checkout spike failures", BOT, "subscribe", {"load_test": "checkout spike", "failures_only": True}),
     ("subscribe 501", BOT, "subscribe", {"load_test": 501, "failures_only": False}),
-    ("unsubscribe", BOT, "unsubscribe", {"load_test": None, "everything": False}),
+    ("unsubscribe", BOT, "unsubscribe", {"load_test": None, "everything": True}),
     ("unsubscribe all", BOT, "unsubscribe", {"load_test": None, "everything": True}),
     ("unsubscribe orders soak test", BOT, "unsubscribe", {"load_test": "orders soak test", "everything": False}),
     ("subscriptions", BOT, "subscriptions", {}),
@@ -265,6 +265,59 @@ def test_help_lists_only_the_allowed_classes() -> None:
 def test_help_topic_narrows_the_list() -> None:
     found = help_entries(None, "abort")
     assert [e.usage for e in found.entries] == ["abort run <id>"]
+
+
+@pytest.mark.parametrize("text", ["help me", "help me please", "help us", "help with it", "help me with what?"])
+def test_help_with_only_filler_words_is_the_full_help(text: str) -> None:
+    command = route(text)
+    assert command.name == "help"
+    assert help_entries(None, command.arguments["topic"]).entries == help_entries(None).entries
+
+
+@pytest.mark.parametrize(
+    ("text", "usages"),
+    [
+        ("help with subscriptions", {"subscribe [<test>|failures]", "unsubscribe [<test>]", "subscriptions"}),
+        ("help subscription", {"subscribe [<test>|failures]", "unsubscribe [<test>]", "subscriptions"}),
+        ("help me with starting tests", {"start <test>"}),
+        ("help metrics", {"metrics of run <id>"}),
+        ("help how do i stop a run", {"abort run <id>"}),
+        ("help notes", {"note run <id> <text>"}),
+        ("help projects", {"list projects"}),
+    ],
+)
+def test_help_topics_match_whole_words(text: str, usages: set[str]) -> None:
+    command = route(text)
+    assert {e.usage for e in help_entries(None, command.arguments["topic"]).entries} == usages
+
+
+def test_a_topic_that_names_nothing_gives_the_full_help() -> None:
+    assert help_entries(None, "flux capacitor").entries == help_entries(None).entries
+
+
+@pytest.mark.parametrize(
+    ("text", "again"),
+    [
+        ("runs of orders", "runs of 502"),
+        ("list runs of orders", "list runs of 502"),
+        ("failed runs of orders", "failed runs of 502"),
+        ("start orders", "start 502"),
+        ('start "orders"', "start 502"),
+        ("show script of orders", "show script of 502"),
+        ("subscribe failures of orders", "subscribe failures of 502"),
+    ],
+)
+def test_the_same_command_with_a_test_id(text: str, again: str) -> None:
+    command = route(text)
+    assert with_test_id(command, 502) == again
+    assert route(again).arguments == {**command.arguments, "load_test": 502}
+
+
+def test_the_same_command_with_a_test_id_from_its_usage() -> None:
+    """A command that was not typed (e.g. from a button) is written from its rule's usage."""
+    assert with_test_id(Command(OP, "list_test_runs", {"load_test": "orders"}), 502) == "list runs of 502"
+    assert with_test_id(Command(OP, "get_load_test", {"load_test": "orders"}), 502) == "show test 502"
+    assert with_test_id(Command(OP, "get_load_test", {"load_test": "x", "odd": 1}), 502) is None
 
 
 # --------------------------------------------------------------------------- property: never raises

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import signal
 import time
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from sqlalchemy import select
+
+from bot.store import Lease
 from tests.fakes.slack import FakeSlack
 from tests.notify.conftest import finished_posts
 from tests.service.conftest import ServeProcess
-from tests.service.test_restart import seen
+from tests.service.test_restart import query, seen
 from tests.service.test_serve import post
 from tools.simulator import Simulator
 
@@ -117,3 +122,42 @@ def test_slack_http_subscribe_kill_restart_outage_unsubscribe(
     assert len(slack.successful("chat.postMessage")) == 4
     assert "aborted by system" in finished_posts(slack, third)[0].text
     assert "failed" in finished_posts(slack, second)[0].text
+
+
+def test_slack_http_gives_up_its_lease_and_exits_0_on_sigterm(
+    frozen_sim: Simulator,
+    slack: FakeSlack,
+    serve_env: dict[str, str],
+    run_serve: Callable[..., ServeProcess],
+) -> None:
+    """`docker stop`, systemd, Kubernetes: SIGTERM. The notifier stops in the lifespan and releases the lease."""
+    env = {**serve_env, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "K6BOT_POLL_SECONDS": "30"}
+    server = run_serve(env, SLACK_HTTP)
+    server.wait_until(lambda: server.get_json("/healthz")[0] == 200, what="/healthz")
+    server.wait_until(lambda: bool(query(env, select(Lease.holder))), what="the watcher lease")
+    (holder,) = query(env, select(Lease.holder))
+
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(20) == 0, server.log()
+    leases = query(env, select(Lease))
+    assert all(lease.holder != holder or lease.expires_at <= datetime.now(UTC) for lease in leases), leases
+    assert "Traceback" not in server.log()
+
+
+def test_serve_also_exits_0_and_gives_up_its_lease_on_sigterm(
+    frozen_sim: Simulator,
+    slack: FakeSlack,
+    serve_env: dict[str, str],
+    run_serve: Callable[..., ServeProcess],
+) -> None:
+    env = {**serve_env, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "K6BOT_POLL_SECONDS": "30"}
+    server = run_serve(env)
+    server.wait_until(lambda: server.get_json("/healthz")[0] == 200, what="/healthz")
+    server.wait_until(lambda: bool(query(env, select(Lease.holder))), what="the watcher lease")
+    (holder,) = query(env, select(Lease.holder))
+
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(20) == 0, server.log()
+    leases = query(env, select(Lease))
+    assert all(lease.holder != holder or lease.expires_at <= datetime.now(UTC) for lease in leases), leases
+    assert "Traceback" not in server.log()

@@ -90,9 +90,10 @@ async def test_a_hostile_test_name_never_pings_or_formats(harness: Harness) -> N
 
 
 async def test_hostile_user_text_is_escaped_everywhere(harness: Harness) -> None:
-    await harness.command("<!channel> please do <@U123> things")
+    # Slack sends what people type with &, < and > escaped, and real mentions formatted as <!channel>, <@U123>.
+    await harness.command("&lt;!channel&gt; please do &lt;@U123&gt; things")
     await harness.command("start <!channel>")
-    await harness.command("note run 1234 <!channel> ping & <@U123>")
+    await harness.command("note run 1234 &lt;!channel&gt; ping &amp; &lt;@U123&gt;")
     calls = await harness.responses(3)
     await harness.settle()
     _no_raw_mentions(harness)
@@ -115,3 +116,34 @@ async def test_the_same_name_in_two_projects_is_told_apart(harness: Harness) -> 
     await harness.click(action_id, str(twin["id"]))
     calls = await harness.responses(2)
     assert f"(id {twin['id']}, project 78)" in calls[1].text
+
+
+# --------------------------------------------------------------------------- what Slack sends back to what was typed
+
+
+async def test_a_note_is_stored_as_typed_not_as_slack_escaped_it(harness: Harness) -> None:
+    """Slack sends & < > as &amp; &lt; &gt;."""
+    await harness.command("note run 1234 latency &lt; 200ms &amp; no errors")
+    await harness.responses(1)
+    await harness.settle()
+    patch = next(r for r in harness.sim.requests if r.method == "PATCH")
+    assert json.loads(patch.body)["note"] == "latency < 200ms & no errors"
+
+
+async def test_a_name_with_an_ampersand_resolves_exactly(harness: Harness) -> None:
+    exact = harness.sim.add_load_test(77, "R&D Checkout Flow")
+    harness.sim.add_load_test(77, "R&D Checkout Flow v2")
+    _cid, preview = await harness.preview("start R&amp;D Checkout Flow")
+    assert f"Start load test 'R&amp;D Checkout Flow' (id {exact['id']}" in preview.text  # no choice: exact
+    assert not [b for b in buttons(preview) if b["action_id"].startswith("k6bot_pick")]
+
+
+async def test_mentions_channels_and_links_arrive_as_typed(harness: Harness) -> None:
+    text = (
+        "note run 1234 ask <@U0BOB|bob> in <#C0OPS|ops> about <https://grafana.example/d/1?a=1&amp;b=2|the dashboard>"
+    )
+    await harness.command(text)
+    await harness.responses(1)
+    await harness.settle()
+    patch = next(r for r in harness.sim.requests if r.method == "PATCH")
+    assert json.loads(patch.body)["note"] == "ask @bob in #ops about the dashboard"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -233,3 +234,83 @@ def test_signing_helper_matches_slack() -> None:
     headers = sign(body, secret="8f742231b10e8888abcd99yyyzzz85a5", timestamp=1531420618)
     assert headers["X-Slack-Signature"] == "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
     assert SIGNING_SECRET
+
+
+# --------------------------------------------------------------------------- subscriptions and help, as people type them
+
+
+async def _subscriptions(harness: Harness) -> list[tuple[str, int | None, bool]]:
+    async with harness.store.session() as session:
+        rows = (await session.execute(select(Subscription).order_by(Subscription.id))).scalars().all()
+    return [(r.channel_id, r.load_test_id, r.failures_only) for r in rows]
+
+
+async def test_plain_unsubscribe_stops_everything_in_the_channel_and_says_what(harness: Harness) -> None:
+    """A channel with per-test subscriptions only: plain `unsubscribe` removes them all (messages stop)."""
+    await harness.command("subscribe orders soak test")
+    await harness.command("subscribe failures of checkout spike")
+    await harness.command("subscribe 502", channel="C0OTHER")
+    await harness.responses(3)
+    await harness.command("unsubscribe")
+    calls = await harness.responses(4)
+    answer = calls[3].text
+    assert "Unsubscribed" in answer and "not subscribed" not in answer
+    assert "Orders API Soak Test" in answer and "Checkout Spike" in answer and "failures only" in answer
+    assert await _subscriptions(harness) == [("C0OTHER", 502, False)]  # other channels keep theirs
+
+    await harness.command("unsubscribe")
+    calls = await harness.responses(5)
+    assert "no subscriptions" in calls[4].text
+
+    await harness.command("subscribe")
+    await harness.command("subscribe checkout spike")
+    await harness.command("unsubscribe checkout spike")  # one test: only that one goes
+    calls = await harness.responses(8)
+    assert "Unsubscribed from runs of 'Checkout Spike'" in calls[7].text
+    assert sorted(await _subscriptions(harness), key=str) == [(CHANNEL, None, False), ("C0OTHER", 502, False)]
+
+
+async def test_subscribe_answers_in_plain_words(harness: Harness) -> None:
+    await harness.command("subscribe")
+    await harness.command("subscribe failures")
+    await harness.command("subscribe orders soak test")
+    await harness.command("subscribe failures of orders soak test")
+    calls = await harness.responses(4)
+    assert "Subscribed: this channel hears about every run when it finishes." in calls[0].text
+    assert "Updated: this channel now hears about every failed run." in calls[1].text
+    assert "hears about runs of 'Orders API Soak Test' when they finish." in calls[2].text
+    assert "now hears about failed runs of 'Orders API Soak Test'." in calls[3].text
+    for call in calls:
+        assert "finished every" not in call.text and "failed every" not in call.text
+
+
+async def test_simultaneous_subscribes_from_slack_make_one_subscription(harness: Harness) -> None:
+    users = [f"U0USER{n}" for n in range(8)]
+    responses = await asyncio.gather(*(harness.command("subscribe", user=user) for user in users))
+    assert all(r.status_code == 200 for r in responses)
+    calls = await harness.responses(len(users))
+    await harness.settle()
+    assert all("hears about every run" in c.text for c in calls), [c.text for c in calls]
+    assert await _subscriptions(harness) == [(CHANNEL, None, False)]
+    await harness.command("subscribe failures")
+    await harness.command("unsubscribe")
+    calls = await harness.responses(len(users) + 2)
+    assert "every failed run" in calls[-2].text and "Unsubscribed" in calls[-1].text
+    assert await _subscriptions(harness) == []
+
+
+@pytest.mark.parametrize("text", ["help me", "help me please", "help with blah"])
+async def test_help_with_no_real_topic_is_the_whole_help(harness: Harness, text: str) -> None:
+    await harness.command(text)
+    calls = await harness.responses(1)
+    for usage in ("start &lt;test&gt;", "abort run &lt;id&gt;", "list tests", "metrics of run", "subscribe"):
+        assert usage in calls[0].text, usage
+
+
+async def test_help_with_a_topic_lists_its_commands(harness: Harness) -> None:
+    await harness.command("help with subscriptions")
+    calls = await harness.responses(1)
+    text = calls[0].text
+    for usage in ("/k6 subscribe ", "/k6 unsubscribe ", "/k6 subscriptions"):
+        assert usage in text, usage
+    assert "abort run" not in text and "metrics of run" not in text
