@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+import pytest
 from sqlalchemy import select
 
 from bot.store import Lease
@@ -124,34 +125,17 @@ def test_slack_http_subscribe_kill_restart_outage_unsubscribe(
     assert "failed" in finished_posts(slack, second)[0].text
 
 
-def test_slack_http_gives_up_its_lease_and_exits_0_on_sigterm(
+@pytest.mark.parametrize("command", [SLACK_HTTP, ("serve",)], ids=["slack-http", "serve"])
+def test_sigterm_gives_up_the_lease_and_exits_0(
     frozen_sim: Simulator,
     slack: FakeSlack,
     serve_env: dict[str, str],
     run_serve: Callable[..., ServeProcess],
+    command: tuple[str, ...],
 ) -> None:
     """`docker stop`, systemd, Kubernetes: SIGTERM. The notifier stops in the lifespan and releases the lease."""
     env = {**serve_env, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "K6BOT_POLL_SECONDS": "30"}
-    server = run_serve(env, SLACK_HTTP)
-    server.wait_until(lambda: server.get_json("/healthz")[0] == 200, what="/healthz")
-    server.wait_until(lambda: bool(query(env, select(Lease.holder))), what="the watcher lease")
-    (holder,) = query(env, select(Lease.holder))
-
-    server.proc.send_signal(signal.SIGTERM)
-    assert server.proc.wait(20) == 0, server.log()
-    leases = query(env, select(Lease))
-    assert all(lease.holder != holder or lease.expires_at <= datetime.now(UTC) for lease in leases), leases
-    assert "Traceback" not in server.log()
-
-
-def test_serve_also_exits_0_and_gives_up_its_lease_on_sigterm(
-    frozen_sim: Simulator,
-    slack: FakeSlack,
-    serve_env: dict[str, str],
-    run_serve: Callable[..., ServeProcess],
-) -> None:
-    env = {**serve_env, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "K6BOT_POLL_SECONDS": "30"}
-    server = run_serve(env)
+    server = run_serve(env, command)
     server.wait_until(lambda: server.get_json("/healthz")[0] == 200, what="/healthz")
     server.wait_until(lambda: bool(query(env, select(Lease.holder))), what="the watcher lease")
     (holder,) = query(env, select(Lease.holder))
