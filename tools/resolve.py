@@ -327,14 +327,14 @@ class LoadTestCatalog:
         tests = await self.load_tests()
         if project_id is not None:
             tests = [t for t in tests if t.project_id == project_id]
-        return choose(ref, tests, project_names=await self._project_names_quietly())
+        return choose(ref, tests, project_names=await self.display_project_names())
 
     async def find(self, phrase: str, *, project_id: int | None = None, limit: int = 10) -> list[Candidate]:
         """Tests ranked against ``phrase`` (for search-style answers), best first, above the suggestion bar."""
         tests = await self.load_tests()
         if project_id is not None:
             tests = [t for t in tests if t.project_id == project_id]
-        names = await self._project_names_quietly()
+        names = await self.display_project_names()
         return [
             Candidate(s.test.id, s.test.name, s.test.project_id, s.score, names.get(s.test.project_id))
             for s in rank(phrase, tests)[:limit]
@@ -364,9 +364,16 @@ class LoadTestCatalog:
             raise ResolutionError(f"'{ref}' matches several projects: {names}. Which one?", phrase=ref)
         raise ResolutionError(f"No project matches '{ref}'." + (f" Projects: {names}." if names else ""), phrase=ref)
 
-    async def _project_names_quietly(self) -> dict[int, str]:
-        """Project names for nicer candidate labels; a failure here must not fail the resolution."""
+    async def display_project_names(self) -> dict[int, str]:
+        """Project names for labels; a failure reading them never fails what wanted them (empty instead)."""
         try:
             return await self.project_names()
         except Exception:
             return {}
+
+    async def display_name(self, test_id: int) -> str | None:
+        """A load test's name for display; a failure reading it never fails what wanted it (None instead)."""
+        try:
+            return await self.test_name(test_id)
+        except Exception:
+            return None

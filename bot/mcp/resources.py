@@ -44,11 +44,7 @@ def register_resources(server: MCPServer, toolbox: Toolbox) -> None:
         except K6BotError as exc:
             raise _resource_error(exc) from None
         assert isinstance(run, TestRun)
-        try:
-            name = await toolbox.catalog.test_name(run.test_id)
-        except K6BotError:
-            name = None
-        summary = RunSummary.from_run(run, name).text()
+        summary = RunSummary.from_run(run, await toolbox.catalog.display_name(run.test_id)).text()
         return f"{summary}\n\n```json\n{json.dumps(run.model_dump(mode='json'), indent=2)}\n```\n"
 
     @server.resource(

@@ -560,12 +560,12 @@ class Watcher:
     async def _test_name(self, run: TestRun, row: WatchedRun | None) -> str | None:
         if row is not None and row.load_test_name:
             return row.load_test_name
-        try:
-            name = await self.toolbox.catalog.test_name(run.test_id)
-            if name is None:
-                test = await self.client.get_model(LoadTest, f"/cloud/v6/load_tests/{run.test_id}")
-                name = test.name
+        name = await self.toolbox.catalog.display_name(run.test_id)
+        if name is not None:
             return name
+        try:  # not in the catalog (created since it was read): ask for this one test
+            test = await self.client.get_model(LoadTest, f"/cloud/v6/load_tests/{run.test_id}")
+            return test.name
         except Exception as exc:
             log.warning("Could not read the name of load test %d: %s", run.test_id, exc)
             return None

@@ -136,11 +136,7 @@ class Dispatcher:
         return Reply.of(await self.actions.cancel(actor, confirmation_id))
 
     async def _summary(self, run: TestRun) -> RunSummary:
-        try:
-            name = await self.actions.toolbox.catalog.test_name(run.test_id)
-        except Exception:  # a name is a nicety; the run's own facts are the answer
-            name = None
-        return RunSummary.from_run(run, name)
+        return RunSummary.from_run(run, await self.actions.toolbox.catalog.display_name(run.test_id))
 
     # ------------------------------------------------------------------ bot commands
 

@@ -21,7 +21,7 @@ from tools.operations.common import (
     MaybeProjectRef,
     ProjectRef,
 )
-from tools.operations.test_runs import script_file, test_name_quietly
+from tools.operations.test_runs import script_file
 from tools.outputs import (
     Done,
     FoundTests,
@@ -126,7 +126,7 @@ async def list_load_tests(ctx: OpContext, args: ListLoadTestsInput) -> LoadTestL
     path = f"/cloud/v6/projects/{args.project}/load_tests" if args.project is not None else TESTS
     params = {"$top": args.limit, "$skip": skip, "$count": True, "$orderby": args.order_by, "name": args.name}
     page = await ctx.client.get_page(LoadTest, path, params)
-    names = await _project_names_quietly(ctx)
+    names = await ctx.catalog.display_project_names()
     next_cursor = encode_cursor({"skip": skip + len(page.value)}) if page.next_link and page.value else None
     return LoadTestList(
         items=[LoadTestSummary.from_test(t, names.get(t.project_id)) for t in page.value],
@@ -135,13 +135,6 @@ async def list_load_tests(ctx: OpContext, args: ListLoadTestsInput) -> LoadTestL
         project_id=args.project if isinstance(args.project, int) else None,
         project_name=ctx.facts.get("project_name"),
     )
-
-
-async def _project_names_quietly(ctx: OpContext) -> dict[int, str]:
-    try:
-        return await ctx.catalog.project_names()
-    except K6BotError:
-        return {}
 
 
 @operation(
@@ -464,7 +457,7 @@ async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:
     key = ctx.idempotency_key or str(uuid.uuid4())
     response = await ctx.send("POST", test_path(args.load_test, "/start"), idempotent=False, idempotency_key=key)
     run = ctx.client.with_links(parse_model(StartedTestRun, response))
-    name = ctx.facts.get("load_test_name") or await test_name_quietly(ctx, run.test_id) or f"test {run.test_id}"
+    name = ctx.facts.get("load_test_name") or await ctx.catalog.display_name(run.test_id) or f"test {run.test_id}"
     return StartedRun(
         message=f"Started '{name}': test run {run.id}.",
         test_run=RunSummary.from_run(run, name),

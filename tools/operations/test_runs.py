@@ -57,22 +57,14 @@ async def fetch_run(ctx: OpContext, test_run_id: int) -> TestRun:
     return await ctx.get(TestRun, run_path(test_run_id))
 
 
-async def test_name_quietly(ctx: OpContext, test_id: int) -> str | None:
-    """The load test's name for display; never fails the operation that wanted it."""
-    try:
-        return await ctx.catalog.test_name(test_id)
-    except Exception:
-        return None
-
-
 async def summarize(ctx: OpContext, run: TestRun) -> RunSummary:
-    return RunSummary.from_run(run, await test_name_quietly(ctx, run.test_id))
+    return RunSummary.from_run(run, await ctx.catalog.display_name(run.test_id))
 
 
 async def remember_run(ctx: OpContext, test_run_id: int) -> TestRun:
     """Read the run and put what a confirmation or an error sentence needs into ``ctx.facts``."""
     run = await fetch_run(ctx, test_run_id)
-    name = await test_name_quietly(ctx, run.test_id)
+    name = await ctx.catalog.display_name(run.test_id)
     ctx.facts.update(
         load_test_name=name or f"test {run.test_id}",
         load_test_id=run.test_id,
@@ -391,7 +383,7 @@ async def abort_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
         if (await fetch_run(ctx, args.test_run_id)).status != "aborted":
             raise
     run = await fetch_run(ctx, args.test_run_id)
-    name = ctx.facts.get("load_test_name") or await test_name_quietly(ctx, run.test_id)
+    name = ctx.facts.get("load_test_name") or await ctx.catalog.display_name(run.test_id)
     return RunAction(message=f"Run {run.id} of '{name}' aborted.", test_run=RunSummary.from_run(run, name))
 
 
@@ -682,7 +674,7 @@ async def wait_for_test_run(ctx: OpContext, args: WaitInput) -> RunReport:
             await asyncio.sleep(min(args.poll_seconds, max(0.0, deadline - loop.time())))
             continue
         if name is None:
-            name = await test_name_quietly(ctx, run.test_id) or f"test {run.test_id}"
+            name = await ctx.catalog.display_name(run.test_id) or f"test {run.test_id}"
         waited = loop.time() - started
         last = summary = RunSummary.from_run(run, name)
         so_far = (
