@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, update
 
 from bot.policy import Actor
 from bot.store import Confirmation, Store, utcnow
@@ -138,30 +138,6 @@ class Confirmations:
         """Set a final state that is not an execution (e.g. "denied" after a failed re-check)."""
         async with self.store.session() as session:
             await session.execute(update(Confirmation).where(Confirmation.id == confirmation_id).values(state=state))
-
-    async def update_context(self, confirmation_id: str, **values: Any) -> None:
-        async with self.store.session() as session:
-            row = await session.get(Confirmation, confirmation_id)
-            if row is not None:
-                row.context = {**(row.context or {}), **values}
-
-    async def expire_old(self) -> int:
-        """Mark every pending confirmation past its expiry as expired; returns how many."""
-        now = self.clock()
-        async with self.store.session() as session:
-            result = await session.execute(
-                update(Confirmation)
-                .where(Confirmation.state == "pending", Confirmation.expires_at <= now)
-                .values(state="expired", decided_at=now)
-            )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-    async def pending_for(self, actor: Actor) -> list[Confirmation]:
-        async with self.store.session() as session:
-            rows = await session.execute(
-                select(Confirmation).where(Confirmation.actor_id == actor.id, Confirmation.state == "pending")
-            )
-            return list(rows.scalars())
 
 
 def prepared_of(row: Confirmation) -> Prepared:

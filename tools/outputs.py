@@ -375,24 +375,3 @@ class RunMetrics(Output):
             f"Checks passing: {num(self.checks_pass_rate, pct=True)}",
         ]
         return "\n".join(lines)
-
-
-class Items(Output):
-    """A generic list answer for the smaller resources (projects, schedules, zones, labels)."""
-
-    items: list[dict[str, Any]]
-    next_cursor: str | None = None
-    total: int | None = None
-    kind: str
-
-    def text(self) -> str:
-        if not self.items:
-            return f"No {self.kind}."
-        lines = [f"{len(self.items)} {self.kind}:"]
-        for item in self.items:
-            label = item.get("name") or item.get("key") or item.get("k6_load_zone_id") or ""
-            ident = item.get("id", item.get("project_id", item.get("key_id", "")))
-            lines.append(f"- {label} (id {ident})" if label else f"- {json.dumps(item, default=str)}")
-        if self.next_cursor:
-            lines.append("(more: call again with the next_cursor)")
-        return "\n".join(lines)

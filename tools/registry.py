@@ -58,23 +58,6 @@ class Safety(StrEnum):
     def needs_confirmation(self) -> bool:
         return self in (Safety.RUN, Safety.STOP, Safety.ADMIN)
 
-    @property
-    def is_read_only(self) -> bool:
-        return self is Safety.READ
-
-    @property
-    def describes(self) -> str:
-        return _SAFETY_WORDS[self]
-
-
-_SAFETY_WORDS = {
-    Safety.READ: "read-only",
-    Safety.WRITE: "changes metadata",
-    Safety.RUN: "starts a load test (costs VUH and sends real traffic)",
-    Safety.STOP: "stops a running test",
-    Safety.ADMIN: "administrative change",
-}
-
 
 class RefKind(StrEnum):
     """Marks an input field whose value may name a thing instead of giving its id."""
@@ -495,6 +478,10 @@ class Toolbox:
         op = self.registry[name]
         ctx = self._context()
         args = await self._resolve(op, op.parse(arguments), ctx)
+        return await self._preview(op, args, ctx)
+
+    async def _preview(self, op: Operation, args: InputModel, ctx: OpContext) -> Prepared:
+        """The preview of resolved arguments: the previewer's facts and the confirmation sentence."""
         notes: list[str] = []
         if op.previewer is not None:
             try:
@@ -535,7 +522,7 @@ class Toolbox:
         ctx = self._context(idempotency_key=idempotency_key, progress=progress)
         args = await self._resolve(op, op.parse(arguments), ctx)
         if op.needs_confirmation and not confirmed:
-            raise ConfirmationRequired(await self.prepare(name, args))
+            raise ConfirmationRequired(await self._preview(op, args, ctx))
         try:
             if op.checker is not None:
                 await op.checker(ctx, args)
@@ -545,8 +532,6 @@ class Toolbox:
         if op.safety is Safety.ADMIN:
             self.catalog.invalidate()
         return result
-
-    call = execute
 
     @staticmethod
     def _explain(op: Operation, exc: ApiError, args: InputModel, ctx: OpContext) -> ApiError:

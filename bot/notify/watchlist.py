@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sqlalchemy import select
-
 from bot.store import Store, WatchedRun
 
 Origin = Literal["slack", "mcp", "terminal", "subscription", "webhook", "seen"]
@@ -60,17 +58,3 @@ class Watchlist:
                 row.origin, row.channel_id, row.thread_ts = origin, channel_id, thread_ts
                 row.message_ts, row.starter_id = message_ts, starter_id
             return row
-
-    async def get(self, run_id: int) -> WatchedRun | None:
-        async with self.store.session() as session:
-            return await session.get(WatchedRun, run_id)
-
-    async def unfinished(self) -> list[WatchedRun]:
-        """Runs someone asked about that have not been reported yet (rows the watcher only saw are left out)."""
-        async with self.store.session() as session:
-            rows = await session.execute(
-                select(WatchedRun)
-                .where(WatchedRun.notified.is_(False), WatchedRun.origin != "seen")
-                .order_by(WatchedRun.run_id)
-            )
-            return list(rows.scalars())

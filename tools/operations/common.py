@@ -55,13 +55,6 @@ Cursor = Annotated[
 ]
 
 
-def positive_id(description: str, *aliases: str) -> Any:
-    """A required id field (≥ 1)."""
-    if aliases:
-        return Field(ge=1, description=description, validation_alias=AliasChoices(*aliases))
-    return Field(ge=1, description=description)
-
-
 class TestRunInput(InputModel):
     test_run_id: int = TEST_RUN_ID
 
@@ -119,7 +112,3 @@ async def page_of(
 def nonempty(data: dict[str, Any]) -> dict[str, Any]:
     """Drop unset (None) values from a request body."""
     return {k: v for k, v in data.items() if v is not None}
-
-
-def fact(ctx: OpContext, key: str, default: Any = None) -> Any:
-    return ctx.facts.get(key, default)
