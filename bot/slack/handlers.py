@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -58,6 +59,17 @@ def mention_command(text: object) -> str:
     return incoming_text(_LEADING_MENTIONS.sub("", "" if text is None else str(text)))
 
 
+@dataclass(frozen=True)
+class Click:
+    """One button click: who, where, which button, and how to answer."""
+
+    user: str
+    name: str | None
+    channel: str | None
+    action: dict[str, Any]
+    responder: Responder
+
+
 class SlackHandlers:
     """Turns Slack requests into dispatcher calls and replies."""
 
@@ -89,7 +101,7 @@ class SlackHandlers:
 
     # ------------------------------------------------------------------ plumbing
 
-    async def _safely(self, work: Awaitable[None], responder: Responder) -> None:
+    async def _safely(self, work: Awaitable[object], responder: Responder) -> None:
         try:
             await work
         except Exception:
@@ -166,14 +178,22 @@ class SlackHandlers:
         base = f"click:{user}:{action.get('action_id')}:{action.get('value')}"
         return [base, f"{base}:{action.get('action_ts')}"]
 
-    async def on_confirm(self, ack: Any, body: dict[str, Any], request: Any, client: AsyncWebClient) -> None:
-        duplicate = self._duplicate(self._click_keys(body), request)
+    async def _begin_click(
+        self, ack: Any, body: dict[str, Any], request: Any, client: AsyncWebClient, *, dedupe: bool = True
+    ) -> Click | None:
+        """Acknowledge a click at once; ``None`` when it is a Slack retry of a click already handled."""
+        duplicate = dedupe and self._duplicate(self._click_keys(body), request)
         await ack()
         if duplicate:
-            return
-        user, _, channel, _ = _click_parts(body)
+            return None
+        user, name, channel, action = _click_parts(body)
         responder = Responder(client, response_url=_str(body.get("response_url")), channel_id=channel, user_id=user)
-        await self._safely(self._confirm(body, client, responder), responder)
+        return Click(user, name, channel, action, responder)
+
+    async def on_confirm(self, ack: Any, body: dict[str, Any], request: Any, client: AsyncWebClient) -> None:
+        click = await self._begin_click(ack, body, request, client)
+        if click is not None:
+            await self._safely(self._confirm(body, client, click.responder), click.responder)
 
     async def _confirm(self, body: Mapping[str, Any], client: AsyncWebClient, responder: Responder) -> None:
         user, name, channel, action = _click_parts(body)
@@ -241,46 +261,41 @@ class SlackHandlers:
                 log.exception("Could not add run %s to the watchlist", result.test_run.id)
 
     async def on_cancel(self, ack: Any, body: dict[str, Any], request: Any, client: AsyncWebClient) -> None:
-        duplicate = self._duplicate(self._click_keys(body), request)
-        await ack()
-        if duplicate:
+        click = await self._begin_click(ack, body, request, client)
+        if click is None:
             return
-        user, name, channel, action = _click_parts(body)
-        responder = Responder(client, response_url=_str(body.get("response_url")), channel_id=channel, user_id=user)
 
         async def work() -> None:
-            actor = await self.identity.actor(user, name, channel)
-            reply = await self.dispatcher.cancel(actor, str(action.get("value") or ""))
+            actor = await self.identity.actor(click.user, click.name, click.channel)
+            reply = await self.dispatcher.cancel(actor, str(click.action.get("value") or ""))
             if reply.kind is ReplyKind.CANCELLED or reply.kind is ReplyKind.EXPIRED:
-                await responder.replace(blocks.decided(reply, user))
+                await click.responder.replace(blocks.decided(reply, click.user))
             else:
-                await responder.ephemeral(blocks.refusal(reply.text))
+                await click.responder.ephemeral(blocks.refusal(reply.text))
 
-        await self._safely(work(), responder)
+        await self._safely(work(), click.responder)
 
     # ------------------------------------------------------------------ choosing a test
 
     async def on_pick(self, ack: Any, body: dict[str, Any], request: Any, client: AsyncWebClient) -> None:
-        duplicate = self._duplicate(self._click_keys(body), request)
-        await ack()
-        if duplicate:
+        click = await self._begin_click(ack, body, request, client)
+        if click is None:
             return
-        user, name, channel, action = _click_parts(body)
-        responder = Responder(client, response_url=_str(body.get("response_url")), channel_id=channel, user_id=user)
+        responder = click.responder
 
         async def work() -> None:
-            parsed = blocks.parse_pick(str(action.get("action_id") or ""), str(action.get("value") or ""))
+            parsed = blocks.parse_pick(str(click.action.get("action_id") or ""), str(click.action.get("value") or ""))
             if parsed is None or not self._pickable(parsed[1]):
                 await responder.ephemeral(blocks.notice("That choice is not valid any more. Ask again."))
                 return
             requester, command = parsed
-            if requester != user:
+            if requester != click.user:
                 text = f":raised_hand: Only {mention(requester)}, who asked, can choose here. Nothing was changed."
                 await responder.ephemeral(SlackMessage("Only the person who asked can choose.", [section(text)]))
                 return
-            actor = await self.identity.actor(user, name, channel)
-            reply = await self.dispatcher.handle(actor, command, context={"channel_id": channel})
-            await responder.replace(blocks.render(reply, requester=user))
+            actor = await self.identity.actor(click.user, click.name, click.channel)
+            reply = await self.dispatcher.handle(actor, command, context={"channel_id": click.channel})
+            await responder.replace(blocks.render(reply, requester=click.user))
 
         await self._safely(work(), responder)
 
@@ -292,14 +307,9 @@ class SlackHandlers:
         return command.name in registry and "load_test" in registry[command.name].input.model_fields
 
     async def on_dismiss(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        user, _, channel, _ = _click_parts(body)
-        responder = Responder(client, response_url=_str(body.get("response_url")), channel_id=channel, user_id=user)
-
-        async def work() -> None:
-            await responder.delete_original()
-
-        await self._safely(work(), responder)
+        click = await self._begin_click(ack, body, None, client, dedupe=False)  # deleting twice is harmless
+        if click is not None:
+            await self._safely(click.responder.delete_original(), click.responder)
 
     # ------------------------------------------------------------------ buttons on run-finished messages
 
@@ -312,23 +322,20 @@ class SlackHandlers:
     async def _button_command(
         self, ack: Any, body: dict[str, Any], request: Any, client: AsyncWebClient, operation: str, argument: str
     ) -> None:
-        duplicate = self._duplicate(self._click_keys(body), request)
-        await ack()
-        if duplicate:
+        click = await self._begin_click(ack, body, request, client)
+        if click is None:
             return
-        user, name, channel, action = _click_parts(body)
-        responder = Responder(client, response_url=_str(body.get("response_url")), channel_id=channel, user_id=user)
+        responder = click.responder
 
         async def work() -> None:
-            value = str(action.get("value") or "").strip()
-            ref = test_ref(value)
+            ref = test_ref(str(click.action.get("value") or "").strip())
             if argument == "test_run_id" and not isinstance(ref, int):
                 await responder.ephemeral(blocks.notice("That button does not name a run. Ask again."))
                 return
-            actor = await self.identity.actor(user, name, channel)
+            actor = await self.identity.actor(click.user, click.name, click.channel)
             command = Command(CommandKind.OPERATION, operation, {argument: ref})
-            reply = await self.dispatcher.handle(actor, command, context={"channel_id": channel})
-            await responder.ephemeral(blocks.render(reply, requester=user))
+            reply = await self.dispatcher.handle(actor, command, context={"channel_id": click.channel})
+            await responder.ephemeral(blocks.render(reply, requester=click.user))
 
         await self._safely(work(), responder)
 
