@@ -39,6 +39,18 @@ def reject_unknown(body: dict[str, Any], allowed: set[str], prefix: str = "") ->
             raise invalid(f"Unknown field '{key}'.", prefix + key)
 
 
+def _value(body: dict[str, Any], key: str, name: str, *, required: bool, nullable: bool) -> Any:
+    """A field's value, or None when it is absent (and optional) or null (and nullable)."""
+    value = body.get(key, _MISSING)
+    if value is _MISSING:
+        if required:
+            raise invalid(f"The field '{name}' is required.", name)
+        return None
+    if value is None and not nullable:
+        raise invalid(f"The field '{name}' may not be null.", name)
+    return value
+
+
 def get_str(
     body: dict[str, Any],
     key: str,
@@ -52,15 +64,9 @@ def get_str(
 ) -> str | None:
     """A string field, checked for presence, type, length and pattern."""
     name = target or key
-    value = body.get(key, _MISSING)
-    if value is _MISSING:
-        if required:
-            raise invalid(f"The field '{name}' is required.", name)
-        return None
+    value = _value(body, key, name, required=required, nullable=nullable)
     if value is None:
-        if nullable:
-            return None
-        raise invalid(f"The field '{name}' may not be null.", name)
+        return None
     if not isinstance(value, str):
         raise invalid(f"The field '{name}' must be a string.", name)
     check_length(value, name, min_len, max_len)
@@ -87,15 +93,9 @@ def get_int(
 ) -> int | None:
     """An integer field (booleans are rejected)."""
     name = target or key
-    value = body.get(key, _MISSING)
-    if value is _MISSING:
-        if required:
-            raise invalid(f"The field '{name}' is required.", name)
-        return None
+    value = _value(body, key, name, required=required, nullable=nullable)
     if value is None:
-        if nullable:
-            return None
-        raise invalid(f"The field '{name}' may not be null.", name)
+        return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid(f"The field '{name}' must be an integer.", name)
     if minimum is not None and value < minimum:
