@@ -36,12 +36,8 @@ def sim() -> Simulator:
 
 @pytest.fixture
 def sim_url(sim: Simulator) -> Iterator[str]:
-    server = SimulatorServer(sim)
-    url = server.start()
-    try:
+    with SimulatorServer(sim) as url:
         yield url
-    finally:
-        server.stop()
 
 
 def make_settings(url: str, **overrides: object) -> K6CloudSettings:

@@ -116,12 +116,8 @@ def frozen_sim() -> Simulator:
 
 @pytest.fixture
 def frozen_sim_url(frozen_sim: Simulator) -> Iterator[str]:
-    server = SimulatorServer(frozen_sim)
-    url = server.start()
-    try:
+    with SimulatorServer(frozen_sim) as url:
         yield url
-    finally:
-        server.stop()
 
 
 @pytest.fixture
