@@ -69,12 +69,6 @@ class BotSettings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
     @property
-    def toolset_list(self) -> list[str] | None:
-        if not self.toolsets:
-            return None
-        return [t.strip() for t in self.toolsets.split(",") if t.strip()]
-
-    @property
     def mcp_allowed_host_list(self) -> list[str]:
         return [h.strip() for h in (self.mcp_allowed_hosts or "").split(",") if h.strip()]
 

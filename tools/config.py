@@ -65,7 +65,3 @@ class K6CloudSettings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value
-
-    @property
-    def has_token(self) -> bool:
-        return self.token is not None

@@ -77,14 +77,6 @@ class Command:
     def understood(self) -> bool:
         return self.kind is not CommandKind.UNKNOWN
 
-    @property
-    def is_operation(self) -> bool:
-        return self.kind is CommandKind.OPERATION
-
-    @property
-    def is_bot(self) -> bool:
-        return self.kind is CommandKind.BOT
-
     def with_arguments(self, **values: Any) -> Command:
         return replace(self, arguments={**self.arguments, **values})
 
@@ -97,9 +89,6 @@ class Command:
             if self.name in registry:
                 return registry[self.name].safety
         return None
-
-    def as_tuple(self) -> tuple[str, dict[str, Any]]:
-        return self.name, dict(self.arguments)
 
 
 class RouteError(ValueError):

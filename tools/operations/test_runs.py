@@ -16,6 +16,7 @@ from tools.models import (
     FINAL_STATUSES,
     ApiDateTime,
     MetricQueryResponse,
+    RunResult,
     TestRun,
     TestRunDistribution,
 )
@@ -90,12 +91,6 @@ class StatusFilter(StrEnum):
     ABORTED = "aborted"
 
 
-class ResultFilter(StrEnum):
-    PASSED = "passed"
-    FAILED = "failed"
-    ERROR = "error"
-
-
 def _statuses(filters: list[StatusFilter] | None) -> set[str] | None:
     if not filters:
         return None
@@ -116,7 +111,7 @@ class ListTestRunsInput(InputModel):
         default=None,
         description="Only runs in these states; 'active' = not finished yet, 'finished' = completed or aborted.",
     )
-    result: list[ResultFilter] | None = Field(default=None, description="Keep only runs with these results.")
+    result: list[RunResult] | None = Field(default=None, description="Keep only runs with these results.")
     created_after: ApiDateTime | None = Field(
         default=None, description="Only runs created at/after this (UTC if no zone)."
     )
