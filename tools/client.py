@@ -4,9 +4,11 @@ What it takes care of, so nothing above it has to:
 
 * authentication: ``Authorization: Bearer <token>`` and ``X-Stack-Id`` for v6/v5, ``Authorization: Token``
   for legacy v2; a stack URL is turned into a stack id once, through ``GET /cloud/v6/auth``;
-* retries with exponential backoff and jitter on network errors, 5xx and 429 (honouring
-  ``Retry-After``) for requests that are safe to repeat: idempotent ones, and a start that carries a
-  ``K6-Idempotency-Key`` (the same key on every attempt, so the API starts one run at most);
+* retries (:mod:`tools.retry`: exponential backoff with jitter, ``Retry-After`` honoured) on network errors,
+  5xx and 429 for requests that are safe to repeat: idempotent ones, and a start that carries a
+  ``K6-Idempotency-Key`` (the same key on every attempt, so the API starts one run at most). A keyless
+  POST is sent again only when it never reached the server. Every error says whether the request
+  ``possibly_processed`` (an answer lost, a 5xx): the caller must then find out before saying "not done";
 * paging through ``$top``/``$skip`` until no ``@nextLink`` remains;
 * turning every error response into a typed :class:`~tools.errors.ApiError`.
 
@@ -17,9 +19,7 @@ repr, log line or exception.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -31,6 +31,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from tools.config import K6CloudSettings
 from tools.errors import ApiError, ApiUnavailable, ConfigurationError, error_class_for
 from tools.models import AuthenticationResponse, Page, TestRun
+from tools.retry import Backoff, Failure, parse_retry_after, retrying
 
 log = logging.getLogger("k6bot.client")
 
@@ -65,8 +66,7 @@ class K6CloudClient:
         self._stack_id: int | None = self.settings.stack_id
         self._page_base: str | None = None
         self._stack_lock = asyncio.Lock()
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
+        self.backoff = Backoff(base=backoff_base, cap=backoff_max)
         self.max_retry_after = max_retry_after
         self._sleep = sleep
         self._http = httpx.AsyncClient(
@@ -158,12 +158,12 @@ class K6CloudClient:
             send_headers.setdefault("Accept", accept)
         if idempotency_key is not None:
             send_headers[IDEMPOTENCY_HEADER] = idempotency_key
-        retry_safe = idempotent or idempotency_key is not None
-        max_attempts = 1 + self.settings.max_retries
+        repeatable = idempotent or idempotency_key is not None
         clean_params = _clean_params(params)
-        attempt = 0
-        while True:
-            attempt += 1
+        possibly_processed = False  # by any attempt so far: what a caller must reconcile after a failure
+
+        async def once(attempt: int) -> httpx.Response:
+            nonlocal possibly_processed
             started = time.monotonic()
             try:
                 response = await self._http.request(
@@ -177,54 +177,61 @@ class K6CloudClient:
                     headers=send_headers,
                 )
             except httpx.TransportError as exc:
-                may_retry = retry_safe or isinstance(exc, _NOT_SENT_ERRORS)
-                log.warning("%s %s: %s on attempt %d/%d", method, path, type(exc).__name__, attempt, max_attempts)
-                if may_retry and attempt < max_attempts:
-                    await self._sleep(self._backoff(attempt))
-                    continue
-                raise ApiUnavailable(_transport_sentence(exc, self.settings.api_url), attempts=attempt) from None
-            elapsed = time.monotonic() - started
+                sent = not isinstance(exc, _NOT_SENT_ERRORS)
+                possibly_processed = possibly_processed or sent
+                unreachable = ApiUnavailable(_transport_sentence(exc, self.settings.api_url), attempts=attempt)
+                unreachable.possibly_processed = possibly_processed
+                # never sent: repeating cannot do anything twice, whatever the request
+                raise Failure(
+                    unreachable, may_repeat=repeatable or not sent, possibly_processed=sent, reason=type(exc).__name__
+                ) from None
             log.debug(
                 "%s %s -> %d in %.0f ms (attempt %d)",
                 method,
                 path,
                 response.status_code,
-                elapsed * 1000,
+                (time.monotonic() - started) * 1000,
                 attempt,
             )
             if response.is_success:
                 return response
-            retry_after = _retry_after(response)
-            if (
-                retry_safe
-                and response.status_code in _RETRY_STATUSES
-                and attempt < max_attempts
-                and (retry_after is None or retry_after <= self.max_retry_after)
-            ):
-                delay = retry_after if retry_after is not None else self._backoff(attempt)
-                log.warning(
-                    "%s %s -> %d, retrying in %.2f s (attempt %d/%d)",
-                    method,
-                    path,
-                    response.status_code,
-                    delay,
-                    attempt,
-                    max_attempts,
-                )
-                await response.aclose()
-                await self._sleep(delay)
-                continue
             if method == "DELETE" and response.status_code == 404 and attempt > 1:
                 # An earlier attempt went through but its answer was lost: the thing is gone, as asked.
                 log.info("%s %s -> 404 on attempt %d: deleted by an earlier attempt", method, path, attempt)
                 await response.aclose()
                 return httpx.Response(204, request=response.request)
-            raise api_error_from_response(response, method=method, path=path, attempts=attempt)
+            error = api_error_from_response(response, method=method, path=path, attempts=attempt)
+            await response.aclose()
+            if response.status_code not in _RETRY_STATUSES:
+                error.possibly_processed = possibly_processed
+                raise error
+            processed = response.status_code != 429  # a 5xx may come after the work was done; a 429 before it
+            possibly_processed = possibly_processed or processed
+            error.possibly_processed = possibly_processed
+            wait = error.retry_after
+            patient = wait is None or wait <= self.max_retry_after
+            raise Failure(
+                error,
+                may_repeat=repeatable and patient,
+                possibly_processed=processed,
+                retry_after=wait,
+                reason=f"HTTP {response.status_code}",
+            )
 
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with jitter: a random delay in [c/2, c] where c = base * 2**(attempt-1), capped."""
-        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
-        return random.uniform(ceiling / 2, ceiling)
+        attempts = retrying(
+            attempts=1 + self.settings.max_retries,
+            backoff=self.backoff,
+            sleep=self._sleep,
+            log=log,
+            what=f"{method} {path}",
+        )
+        try:
+            async for attempt in attempts:
+                with attempt:
+                    return await once(attempt.retry_state.attempt_number)
+        except Failure as last:
+            raise last.error from None
+        raise AssertionError("the retry loop ends with a response or an error")  # pragma: no cover
 
     async def get_model(
         self, model: type[M], path: str, *, api: ApiFlavour = "v6", params: Mapping[str, Any] | None = None
@@ -361,31 +368,13 @@ def api_error_from_response(response: httpx.Response, *, method: str, path: str,
         details=details,
         method=method,
         path=path,
-        retry_after=_retry_after(response),
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
         attempts=attempts,
     )
 
 
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    raw = response.headers.get("Retry-After")
-    if not raw:
-        return None
-    raw = raw.strip()
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -43,6 +43,9 @@ class NotAllowedNow(K6BotError):
 class ApiUnavailable(K6BotError):
     """The API could not be reached (connection refused, reset, timed out) even after retries."""
 
+    possibly_processed: bool = False
+    """Whether an attempt may have reached k6 Cloud and taken effect (e.g. a timeout after sending)."""
+
     def __init__(self, message: str, *, attempts: int = 1) -> None:
         super().__init__(message)
         self.attempts = attempts
@@ -57,6 +60,8 @@ class ApiError(K6BotError):
     """
 
     status: int = 0
+    possibly_processed: bool = False
+    """Whether this or an earlier attempt may have taken effect anyway (a 5xx, an answer lost on the way)."""
 
     def __init__(
         self,

@@ -8,8 +8,8 @@ Exactly once, step by step:
 2. A sender *claims* a due row with one conditional UPDATE (pending, due, not claimed by a live claim),
    so two senders never hold the same row; the claim lasts ``claim_seconds`` (longer than a send may take).
 3. It calls Slack; on ``ok`` it marks the row ``sent`` with Slack's ``ts`` at once.
-4. 429 → another attempt after ``Retry-After`` (and the sender pauses); 5xx, timeouts, network errors →
-   exponential backoff with jitter; permanent Slack errors (``channel_not_found``, ``not_in_channel``,
+4. 429 → another attempt after ``Retry-After`` (seconds or an HTTP date; the sender pauses); 5xx, timeouts,
+   network errors → exponential backoff with jitter (the policy of :mod:`tools.retry`, kept in ``next_attempt_at``); permanent Slack errors (``channel_not_found``, ``not_in_channel``,
    ``invalid_auth`` …) → ``failed`` with the error kept in ``last_error`` and logged, never retried.
 
 The one window that cannot be closed: the process dies after Slack accepted a message and before step 3
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,6 +37,7 @@ from bot.notify import metrics
 from bot.notify.db import insert_ignore
 from bot.notify.lease import is_dead_local
 from bot.store import OutboxMessage, Store, utcnow
+from tools.retry import Backoff, parse_retry_after
 
 log = logging.getLogger("k6bot.notify.outbox")
 
@@ -49,6 +49,8 @@ LOSSY_PREFIXES = ("progress:",)
 """Progress updates of a start message may be dropped: few attempts, and stale ones are skipped."""
 LOSSY_MAX_ATTEMPTS = 3
 LOSSY_MAX_AGE = timedelta(seconds=90)
+MAX_RETRY_AFTER = 3600.0
+"""A longer ``Retry-After`` is capped: the row is tried again within the hour."""
 
 
 def make_slack_client(token: str, api_url: str, *, timeout: int = 15) -> AsyncWebClient:
@@ -291,6 +293,7 @@ class OutboxSender:
         self.holder = holder
         self.retry_base = retry_base
         self.retry_max = retry_max
+        self._backoff = Backoff(base=retry_base, cap=retry_max)
         self.claim_seconds = claim_seconds
         self.send_timeout = send_timeout
         self.give_up_after = give_up_after
@@ -299,9 +302,8 @@ class OutboxSender:
         self.paused_until: datetime | None = None
 
     def backoff(self, attempts: int) -> float:
-        """Exponential backoff with jitter: random in [c/2, c], c = base * 2**(attempts-1), capped."""
-        ceiling = min(self.retry_max, self.retry_base * (2 ** max(0, attempts - 1)))
-        return random.uniform(ceiling / 2, ceiling)
+        """The wait after ``attempts`` failed sends (tools.retry's policy; the schedule lives in the row)."""
+        return self._backoff.delay(attempts)
 
     async def send_due(self, limit: int = 20) -> int:
         """Send what is due now; returns how many messages were delivered."""
@@ -391,11 +393,9 @@ def _classify(exc: SlackApiError, default_retry_after: float) -> SendResult:
     return SendResult(False, error=error, status=status, transient=transient)
 
 
-def _retry_after(value: Any, default: float) -> float:
-    try:
-        return max(0.0, min(float(value), 3600.0))
-    except (TypeError, ValueError):
-        return default
+def _retry_after(value: str | None, default: float) -> float:
+    seconds = parse_retry_after(value)
+    return default if seconds is None else min(seconds, MAX_RETRY_AFTER)
 
 
 __all__ = ["Outbox", "OutboxSender", "SendResult", "make_slack_client"]

@@ -35,7 +35,7 @@ class SlackCall:
 class _Failure:
     remaining: int
     status: int
-    retry_after: float | None
+    retry_after: float | str | None
     error: str
 
 
@@ -105,10 +105,13 @@ class FakeSlack:
         *,
         times: int = 1,
         status: int = 500,
-        retry_after: float | None = None,
+        retry_after: float | str | None = None,
         error: str = "internal_error",
     ) -> None:
-        """Make the next ``times`` calls of ``method`` fail (``status`` 429 with ``retry_after`` for rate limits)."""
+        """Make the next ``times`` calls of ``method`` fail (``status`` 429 with ``retry_after`` for rate limits).
+
+        ``retry_after`` is seconds, or a string sent as the ``Retry-After`` header verbatim (e.g. an HTTP date).
+        """
         with self._cond:
             self._failures.setdefault(method, []).append(_Failure(times, status, retry_after, error))
 
@@ -190,7 +193,8 @@ class FakeSlack:
             if queue:
                 failure = queue[0]
                 failure.remaining -= 1
-                headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
+                wait = failure.retry_after
+                headers = {"Retry-After": wait if isinstance(wait, str) else f"{wait:g}"} if wait is not None else {}
                 error = "ratelimited" if failure.status == 429 else failure.error
                 return failure.status, {"ok": False, "error": error}, headers
         if not authorized:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -75,6 +77,19 @@ async def test_slack_429_honours_retry_after(store: Store, slack: FakeSlack) -> 
     calls = slack.calls_of("chat.postMessage")
     assert [c.status for c in calls] == [429, 200]
     assert calls[1].at - calls[0].at >= 0.95
+
+
+async def test_slack_429_with_an_http_date_retry_after(store: Store, slack: FakeSlack) -> None:
+    await enqueue(store, "finished:4:C0LOADTEST:top")
+    when = datetime.now(UTC) + timedelta(seconds=5)
+    slack.fail("chat.postMessage", times=1, status=429, retry_after=email.utils.format_datetime(when, usegmt=True))
+    sender = OutboxSender(Outbox(store), make_slack_client(slack.bot_token, slack.api_url), holder="t")
+    assert await sender.send_due() == 0
+    rows = await sender.outbox.messages()
+    wait = (rows[0].next_attempt_at - rows[0].created_at).total_seconds()
+    assert rows[0].last_error == "ratelimited" and 3.0 <= wait <= 6.0  # a date has a resolution of one second
+    assert sender.paused_until is not None  # the whole sender waits, not only this row
+    assert abs((sender.paused_until - rows[0].next_attempt_at).total_seconds()) < 1
 
 
 async def wait_until_due(sender: OutboxSender) -> None:
