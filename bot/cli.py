@@ -9,7 +9,7 @@ import typer
 
 from bot.config import BotSettings, SlackSettings
 from bot.logs import configure_logging, secret_values
-from tools.config import K6CloudSettings
+from tools.config import K6CloudSettings, SettingsError
 from tools.errors import K6BotError
 
 app = typer.Typer(
@@ -26,8 +26,8 @@ def _setup(level: str | None = None) -> tuple[K6CloudSettings, BotSettings]:
         cloud = K6CloudSettings()
         bot = BotSettings()
         slack = SlackSettings()
-    except Exception as exc:  # pydantic ValidationError: show which variable is wrong, not a traceback
-        typer.echo(f"k6bot: invalid configuration: {exc}", err=True)
+    except SettingsError as exc:  # names the variable: "K6_CLOUD_STACK_ID must be a number, got 'abc'"
+        typer.echo(f"k6bot: {exc}", err=True)
         raise typer.Exit(2) from None
     configure_logging(
         level or bot.log_level,

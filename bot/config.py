@@ -9,7 +9,31 @@ from pathlib import Path
 
 from platformdirs import user_state_dir
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from tools.config import NamedSettings
+
+DEFAULT_HOST = "127.0.0.1"
+"""The address every k6bot server listens on unless ``--host`` says otherwise: this machine only (the Docker
+image passes ``--host 0.0.0.0``). ``k6bot doctor`` reads the same defaults."""
+SERVE_PORT = 8080
+SLACK_HTTP_PORT = 3000
+MCP_HTTP_PORT = 8000
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+BOT_TOKEN_PREFIX = "xoxb-"  # noqa: S105 - the kind of token, not a token
+APP_TOKEN_PREFIX = "xapp-"  # noqa: S105 - the kind of token, not a token
+
+
+def token_kind_problem(variable: str, token: SecretStr | None, prefix: str, what: str) -> str | None:
+    """A sentence when ``token`` is set but is not the kind of Slack token ``variable`` needs (never the value)."""
+    if token is None:
+        return None
+    value = token.get_secret_value().strip()
+    if value.startswith(prefix):
+        return None
+    seen = next((p for p in ("xoxb-", "xoxp-", "xapp-", "xoxe-") if value.startswith(p)), None)
+    kind = f"a {seen}… token" if seen else "not a Slack token"
+    return f"{variable} must be {what} ({prefix}…), but it is {kind}."
 
 
 def default_database_path() -> Path:
@@ -33,7 +57,7 @@ def database_url_from(value: str | None) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-class BotSettings(BaseSettings):
+class BotSettings(NamedSettings):
     """Behaviour of k6bot's front-ends."""
 
     model_config = SettingsConfigDict(env_prefix="K6BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -68,6 +92,16 @@ class BotSettings(BaseSettings):
     def _blank(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        if isinstance(value, str):
+            level = value.strip().upper() or "INFO"
+            if level not in LOG_LEVELS:
+                raise ValueError(f"K6BOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+            return level
+        return value
+
     @property
     def mcp_allowed_host_list(self) -> list[str]:
         return [h.strip() for h in (self.mcp_allowed_hosts or "").split(",") if h.strip()]
@@ -77,7 +111,7 @@ class BotSettings(BaseSettings):
         return database_url_from(self.database_url)
 
 
-class SlackSettings(BaseSettings):
+class SlackSettings(NamedSettings):
     """Slack credentials and where the Slack Web API is."""
 
     model_config = SettingsConfigDict(env_prefix="SLACK_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -92,7 +126,37 @@ class SlackSettings(BaseSettings):
     def _blank_secret(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    def bot_token_problem(self) -> str | None:
+        """Why the bot token cannot work (missing, or another kind of token), with the fix; None when fine."""
+        if self.bot_token is None:
+            return "SLACK_BOT_TOKEN is not set: copy the app's Bot User OAuth Token (xoxb-…)."
+        wrong = token_kind_problem("SLACK_BOT_TOKEN", self.bot_token, BOT_TOKEN_PREFIX, "a bot token")
+        return f"{wrong} Copy the Bot User OAuth Token from OAuth & Permissions." if wrong else None
+
+    def app_token_problem(self) -> str | None:
+        """Why Socket Mode cannot start with the app-level token, with the fix; None when fine."""
+        if self.app_token is None:
+            return (
+                "Socket Mode needs SLACK_APP_TOKEN (an app-level token, xapp-…, with connections:write); "
+                "or use --mode http."
+            )
+        wrong = token_kind_problem("SLACK_APP_TOKEN", self.app_token, APP_TOKEN_PREFIX, "an app-level token")
+        return (
+            f"{wrong} Generate one with connections:write under Basic Information → App-Level Tokens."
+            if wrong
+            else None
+        )
+
+    def signing_secret_problem(self) -> str | None:
+        """Why HTTP mode cannot verify Slack's requests, with the fix; None when fine."""
+        if self.signing_secret is None:
+            return "SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page."
+        return None
+
     @field_validator("api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"SLACK_API_URL must start with http:// or https://, got {value!r}")
         return value if value.endswith("/") else value + "/"
