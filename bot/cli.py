@@ -1,4 +1,4 @@
-"""The `k6bot` command: mcp | slack | chat | simulator | serve | audit | doctor."""
+"""The `k6bot` command: mcp | slack | chat | simulator | serve | audit | doctor | db."""
 
 from __future__ import annotations
 
@@ -199,6 +199,57 @@ def doctor() -> None:
             return 0
 
     raise typer.Exit(asyncio.run(check()))
+
+
+db_app = typer.Typer(
+    help="k6bot's database: its schema revision, and upgrading it (k6bot also upgrades it at start).",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the newest revision (keeps every row; safe with replicas running)."""
+    _cloud, bot = _setup()
+    from bot.store import Store
+
+    async def upgrade() -> str:
+        store = Store(bot.sqlalchemy_url)
+        try:
+            before = await store.schema()
+            now = await store.migrate()
+        finally:
+            await store.close()
+        done = "nothing to do" if before.at_head else f"upgraded from {before.describe()}"
+        return f"k6bot's database {store.shown_url}: revision {now} (head), {done}."
+
+    try:
+        typer.echo(asyncio.run(upgrade()))
+    except K6BotError as exc:
+        raise _fail(exc) from None
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and whether it is the newest (exit code 1 when it is not)."""
+    _cloud, bot = _setup("WARNING")
+    from bot.store import Store
+
+    async def current() -> tuple[str, bool]:
+        store = Store(bot.sqlalchemy_url)
+        try:
+            state = await store.schema()
+        finally:
+            await store.close()
+        return f"k6bot's database {store.shown_url}: {state.describe()}", state.at_head
+
+    try:
+        line, at_head = asyncio.run(current())
+    except K6BotError as exc:
+        raise _fail(exc) from None
+    typer.echo(line)
+    raise typer.Exit(0 if at_head else 1)
 
 
 def main() -> None:

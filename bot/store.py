@@ -2,17 +2,19 @@
 
 Holds pending confirmations (so any replica can handle a click), the audit log, subscriptions, the runs the
 watcher follows, the notification outbox and the watcher's lease. The schema is created and upgraded at
-start through numbered migrations recorded in the ``k6bot_meta`` table; on PostgreSQL a transaction-level
-advisory lock keeps two replicas from migrating at once.
+start by Alembic (the revisions in ``bot/migrations``; ``k6bot db upgrade`` / ``k6bot db current`` by hand);
+a lock keeps two replicas from migrating at once. The models here and the revisions must agree: a test
+compares them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar, cast
+from pathlib import Path
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -23,18 +25,22 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
     event,
-    select,
     text,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
+
+from bot import migrations
+from bot.migrations import SchemaError
+from tools.errors import K6BotError
 
 log = logging.getLogger("k6bot.store")
 
@@ -67,6 +73,8 @@ class Base(DeclarativeBase):
 
 
 class Meta(Base):
+    """Key/value rows of k6bot's own state (e.g. the watcher's cursor)."""
+
     __tablename__ = "k6bot_meta"
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -118,13 +126,22 @@ class AuditEntry(Base):
 class Subscription(Base):
     """A Slack channel that wants to hear about finished runs (of one test, or of all).
 
-    Besides ``uq_subscription_channel_test``, migration 2 adds the partial unique index
-    ``uq_subscription_channel_all_runs`` on ``channel_id WHERE load_test_id IS NULL``: one every-run
-    subscription per channel.
+    ``uq_subscription_channel_test`` cannot hold one every-run subscription per channel (their
+    ``load_test_id`` is NULL, and NULLs are never equal): the partial index ``uq_subscription_channel_all_runs``
+    does (revision 0002).
     """
 
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("channel_id", "load_test_id", name="uq_subscription_channel_test"),)
+    __table_args__ = (
+        UniqueConstraint("channel_id", "load_test_id", name="uq_subscription_channel_test"),
+        Index(
+            "uq_subscription_channel_all_runs",
+            "channel_id",
+            unique=True,
+            sqlite_where=text("load_test_id IS NULL"),
+            postgresql_where=text("load_test_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     channel_id: Mapped[str] = mapped_column(String(100), index=True)
@@ -188,42 +205,43 @@ class Lease(Base):
     expires_at: Mapped[datetime]
 
 
-# --------------------------------------------------------------------------- migrations
+# --------------------------------------------------------------------------- opening and migrating
 
-META_TABLE = cast(Table, Meta.__table__)
-
-Migration = Callable[[Connection], None]
-
-
-def _v1_initial(conn: Connection) -> None:
-    Base.metadata.create_all(conn, tables=[t for name, t in Base.metadata.tables.items() if name != Meta.__tablename__])
-
-
-def _v2_one_all_runs_subscription_per_channel(conn: Connection) -> None:
-    """At most one every-run subscription per channel.
-
-    ``uq_subscription_channel_test`` cannot cover them: its ``load_test_id`` is NULL, and NULLs are never
-    equal. Two ``/k6 subscribe`` at the same moment could each add one; keep the newest, then let a partial
-    unique index (SQLite and PostgreSQL alike) refuse another.
-    """
-    conn.exec_driver_sql(
-        "DELETE FROM subscriptions WHERE load_test_id IS NULL AND id NOT IN "
-        "(SELECT MAX(id) FROM subscriptions WHERE load_test_id IS NULL GROUP BY channel_id)"
-    )
-    conn.exec_driver_sql(
-        "CREATE UNIQUE INDEX IF NOT EXISTS uq_subscription_channel_all_runs "
-        "ON subscriptions (channel_id) WHERE load_test_id IS NULL"
-    )
-
-
-MIGRATIONS: list[tuple[int, str, Migration]] = [
-    (1, "initial schema", _v1_initial),
-    (2, "one every-run subscription per channel", _v2_one_all_runs_subscription_per_channel),
-]
-"""Append new steps here (number, description, function); never edit a released one."""
-
-SCHEMA_VERSION = MIGRATIONS[-1][0]
 _ADVISORY_LOCK_KEY = 0x6B36626F74  # "k6bot"
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+
+class DatabaseUnavailable(K6BotError):
+    """k6bot's database cannot be opened or used; ``str()`` says which one and what to check, in one line."""
+
+
+def database_problem(exc: BaseException, url: str) -> str:
+    """One line about why the database at ``url`` failed (its password hidden), naming the setting to check."""
+    shown = _shown_url(url)
+    if isinstance(exc, SchemaError | DatabaseUnavailable):
+        return str(exc)
+    if isinstance(exc, TimeoutError):
+        why = f"no answer within {CONNECT_TIMEOUT_SECONDS:g} s"
+    elif isinstance(exc, DBAPIError) and exc.orig is not None:
+        why = _first_line(exc.orig) or type(exc.orig).__name__
+    elif isinstance(exc, ConnectionRefusedError):
+        why = "connection refused (is the server running, and on that port?)"
+    elif isinstance(exc, OSError):
+        why = _first_line(exc) or type(exc).__name__
+    else:
+        why = f"{type(exc).__name__}: {_first_line(exc)}"
+    return f"Cannot open k6bot's database {shown}: {why}. Check K6BOT_DATABASE_URL."
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:300]
+
+
+def _shown_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparsable URL)"
 
 
 class Store:
@@ -236,7 +254,15 @@ class Store:
             kwargs["connect_args"] = {"timeout": 30}
             if ":memory:" in url:
                 kwargs["poolclass"] = StaticPool  # one connection, or every session sees an empty database
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        elif url.startswith("postgresql"):
+            kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT_SECONDS}  # asyncpg's default is 60 s
+        try:
+            self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        except Exception as exc:  # an unknown scheme or driver, a malformed URL
+            raise DatabaseUnavailable(
+                f"K6BOT_DATABASE_URL is not a database k6bot can use ({_shown_url(url)}: {_first_line(exc)}). "
+                "Use a SQLite file path or postgresql+asyncpg://user:password@host/database."
+            ) from None
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -249,28 +275,53 @@ class Store:
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
-    def __repr__(self) -> str:
-        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, or None (PostgreSQL, or SQLite in memory)."""
+        database = self.engine.url.database
+        if not self.is_sqlite or not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database)
 
-    async def migrate(self) -> int:
-        """Create or upgrade the schema; returns the version now in place."""
-        async with self.engine.begin() as conn:
-            if self.is_postgres:
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
-            await conn.run_sync(lambda c: META_TABLE.create(c, checkfirst=True))
-            row = (await conn.execute(select(Meta.value).where(Meta.key == "schema_version"))).scalar_one_or_none()
-            current = int(row) if row is not None else 0
-            for number, description, step in MIGRATIONS:
-                if number <= current:
-                    continue
-                log.info("Upgrading the k6bot database to version %d: %s", number, description)
-                await conn.run_sync(step)
-                current = number
-            if row is None:
-                await conn.execute(META_TABLE.insert().values(key="schema_version", value=str(current)))
-            else:
-                await conn.execute(META_TABLE.update().where(Meta.key == "schema_version").values(value=str(current)))
-        return current
+    @property
+    def shown_url(self) -> str:
+        """The URL with its password hidden, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def __repr__(self) -> str:
+        return f"Store({self.shown_url!r})"
+
+    async def migrate(self) -> str:
+        """Create or upgrade the schema to the newest revision; returns it.
+
+        One migrator at a time: on PostgreSQL under a transaction-level advisory lock, on SQLite under the
+        write lock ``BEGIN IMMEDIATE`` takes. A replica that waited finds the schema current and does nothing.
+        Raises :class:`DatabaseUnavailable` (one line) when the database cannot be reached or upgraded.
+        """
+        try:
+            async with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                elif self.is_postgres:
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
+                found, now = await conn.run_sync(migrations.upgrade)
+                await conn.commit()
+        except Exception as exc:
+            raise DatabaseUnavailable(database_problem(exc, self.url)) from exc
+        if found.current != now:
+            log.info("k6bot's database was at %s; now at revision %s", found.describe(), now)
+        return now
+
+    async def schema(self) -> migrations.SchemaState:
+        """Where the schema stands, changing nothing (for ``k6bot db current`` and ``k6bot doctor``)."""
+        path = self.sqlite_path
+        if path is not None and not path.exists():  # connecting would create the file
+            return migrations.SchemaState(current=None, head=migrations.head())
+        try:
+            async with self.engine.connect() as conn:
+                return await conn.run_sync(migrations.state)
+        except Exception as exc:
+            raise DatabaseUnavailable(database_problem(exc, self.url)) from exc
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -284,14 +335,27 @@ class Store:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Turning a new file to WAL needs it to itself for a moment, and SQLite answers "locked" at once rather
+    # than wait: replicas creating the database together try again, briefly (it stays WAL once set).
+    for attempt in Retrying(
+        retry=retry_if_exception(lambda exc: "locked" in str(exc)),
+        stop=stop_after_delay(30),
+        wait=wait_random(0.02, 0.2),
+        reraise=True,
+    ):
+        with attempt:
+            cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
 async def open_store(url: str) -> Store:
-    """A migrated store for ``url``."""
+    """A migrated store for ``url``; raises :class:`DatabaseUnavailable` (one line) when that fails."""
     store = Store(url)
-    await store.migrate()
+    try:
+        await store.migrate()
+    except BaseException:
+        await store.close()
+        raise
     return store

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from bot import store as store_module
 from bot.notify.subscriptions import Subscriptions
 from bot.store import Store, Subscription, open_store
+from tests.bot import legacy
 from tests.notify.conftest import DATABASES
 
 CHANNEL = "C0LOADTEST"
@@ -57,24 +57,11 @@ async def test_the_database_refuses_a_second_every_run_subscription(store: Store
     assert len(await rows(store)) == 4
 
 
-async def test_migration_2_removes_duplicates_of_an_existing_database(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A database at version 1 with the duplicates the race could leave: the newest row per channel stays."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'k6bot.db'}"
-    with monkeypatch.context() as patch:
-        patch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
-        old = await open_store(url)
-        async with old.session() as session:
-            for failures in (False, False, True):
-                session.add(Subscription(channel_id=CHANNEL, failures_only=failures))
-            session.add(Subscription(channel_id="C0OTHER"))
-            session.add(Subscription(channel_id=CHANNEL, load_test_id=501))
-        await old.close()
-
+async def test_migration_2_removes_duplicates_of_an_existing_database(tmp_path: Path) -> None:
+    """A version-1 database (made before Alembic) with the duplicates the race could leave: the newest stays."""
+    url = legacy.load_sqlite(tmp_path / "k6bot.db", 1)
     upgraded = await open_store(url)
     try:
-        assert await upgraded.migrate() >= 2
         found = [(r.channel_id, r.load_test_id, r.failures_only) for r in await rows(upgraded)]
         assert found == [(CHANNEL, None, True), ("C0OTHER", None, False), (CHANNEL, 501, False)]
         async with upgraded.session() as session:

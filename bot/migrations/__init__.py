@@ -1,0 +1,162 @@
+"""k6bot's schema migrations, with Alembic: the revisions in ``versions/``, run on a connection k6bot opened.
+
+Everything here is synchronous and takes a SQLAlchemy ``Connection``; :class:`bot.store.Store` calls it through
+``AsyncConnection.run_sync`` inside one transaction that it holds (and, on PostgreSQL, under an advisory lock).
+
+A database made before Alembic records its version in ``k6bot_meta`` (``schema_version`` 1 or 2, equal to the
+revisions 0001 and 0002): it is *adopted* — stamped with that revision and the old marker removed — and then
+upgraded like any other, so no row is lost.
+
+To add a revision, see ``alembic.ini`` next to this file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from tools.errors import K6BotError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent
+VERSION_TABLE = "k6bot_alembic_version"
+"""Where Alembic records the revision: not ``alembic_version``, which another application sharing the database
+may use for its own."""
+K6BOT_TABLES = frozenset(
+    {"k6bot_meta", "confirmations", "audit_log", "subscriptions", "watched_runs", "outbox", "leases"}
+)
+LEGACY_TABLE = "k6bot_meta"
+LEGACY_KEY = "schema_version"
+LEGACY_REVISIONS = {1: "0001", 2: "0002"}
+"""The pre-Alembic schema versions and the revision each one equals."""
+
+
+class SchemaError(K6BotError):
+    """The database's schema cannot be brought to what this k6bot needs (e.g. a newer k6bot migrated it)."""
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database stands: its Alembic revision (None when it has none yet) and the newest one."""
+
+    current: str | None
+    head: str
+    legacy_version: int | None = None
+    """``k6bot_meta.schema_version`` of a database made before Alembic, not adopted yet."""
+    has_tables: bool = False
+    """Whether k6bot's tables exist (other applications' tables in a shared database do not count)."""
+
+    @property
+    def at_head(self) -> bool:
+        return self.current == self.head
+
+    @property
+    def known(self) -> bool:
+        """Whether this k6bot knows the revision (a newer k6bot may have gone further)."""
+        if self.current is None:
+            return self.legacy_version is None or self.legacy_version in LEGACY_REVISIONS
+        return self.current in revisions()
+
+    def describe(self) -> str:
+        if self.at_head:
+            return f"revision {self.current} (head)"
+        if self.current is None and self.legacy_version is not None:
+            return (
+                f"pre-Alembic schema version {self.legacy_version} "
+                f"(head is {self.head}; upgrading adopts it, keeping every row)"
+            )
+        if self.current is None:
+            what = "no k6bot schema yet" if not self.has_tables else "tables but no k6bot revision"
+            return f"{what} (head is {self.head})"
+        if not self.known:
+            return f"revision {self.current}, unknown to this k6bot (head is {self.head}): a newer k6bot migrated it"
+        return f"revision {self.current} (head is {self.head}; upgrading is needed)"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, in code (no ini file needed at run time)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+@cache
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head() -> str:
+    """The newest revision."""
+    newest = _script().get_current_head()
+    assert newest is not None, "bot/migrations/versions holds no revision"
+    return newest
+
+
+@cache
+def revisions() -> frozenset[str]:
+    return frozenset(rev.revision for rev in _script().walk_revisions())
+
+
+def state(connection: Connection) -> SchemaState:
+    """Read where the database stands, changing nothing."""
+    current = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+    tables = set(inspect(connection).get_table_names())
+    legacy: int | None = None
+    if current is None and LEGACY_TABLE in tables:
+        raw = connection.execute(
+            text(f"SELECT value FROM {LEGACY_TABLE} WHERE key = :key"),  # noqa: S608 - constant table name
+            {"key": LEGACY_KEY},
+        ).scalar_one_or_none()
+        if raw is not None:
+            try:
+                legacy = int(raw)
+            except ValueError:
+                legacy = -1
+    return SchemaState(current=current, head=head(), legacy_version=legacy, has_tables=bool(tables & K6BOT_TABLES))
+
+
+def upgrade(connection: Connection) -> tuple[SchemaState, str]:
+    """Bring the schema to the head revision (adopting a pre-Alembic database first).
+
+    Returns the state found and the revision now in place. Raises :class:`SchemaError` for a database this
+    k6bot cannot upgrade (a revision or legacy version it does not know).
+    """
+    found = state(connection)
+    if not found.known:
+        raise SchemaError(
+            f"k6bot's database is at {found.describe()}. Run the newer k6bot, or point K6BOT_DATABASE_URL "
+            "at another database."
+        )
+    if found.at_head:
+        return found, found.head
+    config = alembic_config(connection)
+    if found.current is None and found.legacy_version is not None:
+        command.stamp(config, LEGACY_REVISIONS[found.legacy_version])
+        connection.execute(text(f"DELETE FROM {LEGACY_TABLE} WHERE key = :key"), {"key": LEGACY_KEY})  # noqa: S608
+    elif found.current is None and found.has_tables:
+        raise SchemaError(
+            "k6bot's database has tables but no k6bot schema revision: point K6BOT_DATABASE_URL at an empty "
+            "database or at one k6bot made."
+        )
+    command.upgrade(config, "head")
+    return found, head()
+
+
+__all__ = [
+    "LEGACY_REVISIONS",
+    "VERSION_TABLE",
+    "SchemaError",
+    "SchemaState",
+    "alembic_config",
+    "head",
+    "state",
+    "upgrade",
+]
