@@ -13,15 +13,19 @@ import asyncio
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
+from cachetools import TTLCache
 from rapidfuzz import fuzz, process
 
 from tools.client import K6CloudClient
 from tools.errors import AmbiguousLoadTest, Candidate, NoMatchingLoadTest, NotFound, ResolutionError
 from tools.models import LoadTest, Project
+
+M = TypeVar("M")
 
 FILLER_WORDS = frozenset(
     {
@@ -264,31 +268,33 @@ class LoadTestCatalog:
         self.client = client
         self.ttl = ttl
         self._clock = clock
-        self._tests: list[LoadTest] | None = None
-        self._projects: list[Project] | None = None
-        self._tests_at = self._projects_at = 0.0
+        # one entry each ("all"), kept for ttl seconds; the value remembers when it was read
+        self._tests: TTLCache[str, tuple[float, list[LoadTest]]] = TTLCache(maxsize=1, ttl=ttl, timer=clock)
+        self._projects: TTLCache[str, tuple[float, list[Project]]] = TTLCache(maxsize=1, ttl=ttl, timer=clock)
         self._lock = asyncio.Lock()
 
     def invalidate(self) -> None:
-        self._tests = None
-        self._projects = None
+        self._tests.clear()
+        self._projects.clear()
 
-    def _fresh(self, at: float) -> bool:
-        return self._clock() - at < self.ttl
+    async def _cached(
+        self, cache: TTLCache[str, tuple[float, list[M]]], read: Callable[[], Awaitable[list[M]]]
+    ) -> list[M]:
+        async with self._lock:
+            entry = cache.get("all")
+            if entry is None:
+                entry = cache["all"] = (self._clock(), await read())
+            return entry[1]
+
+    def _tests_age(self) -> float | None:
+        entry = self._tests.get("all")
+        return None if entry is None else self._clock() - entry[0]
 
     async def load_tests(self) -> list[LoadTest]:
-        async with self._lock:
-            if self._tests is None or not self._fresh(self._tests_at):
-                self._tests = await self.client.collect(LoadTest, "/cloud/v6/load_tests")
-                self._tests_at = self._clock()
-            return self._tests
+        return await self._cached(self._tests, lambda: self.client.collect(LoadTest, "/cloud/v6/load_tests"))
 
     async def projects(self) -> list[Project]:
-        async with self._lock:
-            if self._projects is None or not self._fresh(self._projects_at):
-                self._projects = await self.client.collect(Project, "/cloud/v6/projects")
-                self._projects_at = self._clock()
-            return self._projects
+        return await self._cached(self._projects, lambda: self.client.collect(Project, "/cloud/v6/projects"))
 
     async def project_names(self) -> dict[int, str]:
         return {p.id: p.name for p in await self.projects()}
@@ -317,7 +323,8 @@ class LoadTestCatalog:
         try:
             return await self._choose(ref, project_id)
         except ResolutionError:
-            if self._tests is not None and self._clock() - self._tests_at < STALE_AFTER_MISS:
+            age = self._tests_age()
+            if age is not None and age < STALE_AFTER_MISS:
                 raise
             # The list may predate a test created a moment ago: read it again once before saying no.
             self.invalidate()

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from cachetools import TTLCache
 
 RETRY_HEADER = "x-slack-retry-num"
 
@@ -33,29 +34,24 @@ def retry_number(headers: Mapping[str, str | Sequence[str]] | None) -> int:
 
 
 class RecentRequests:
-    """Keys of requests seen in the last ``ttl`` seconds (bounded)."""
+    """Keys of requests seen in the last ``ttl`` seconds (at most ``max_size``, the least recent dropped first)."""
 
     def __init__(self, *, ttl: float = 900.0, max_size: int = 20_000, clock: Callable[[], float] = time.monotonic):
         self.ttl = ttl
         self.max_size = max_size
         self.clock = clock
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
+        self._seen: TTLCache[str, bool] = TTLCache(maxsize=max_size, ttl=ttl, timer=clock)
+        self._lock = threading.Lock()  # cachetools caches are not thread-safe
 
     def remember(self, keys: Iterable[str]) -> bool:
-        """Record ``keys``; returns whether any of them was already there."""
-        now = self.clock()
+        """Record ``keys`` (each seen one's time restarts); returns whether any of them was already there."""
         seen = False
         with self._lock:
-            while self._seen and (next(iter(self._seen.values())) < now - self.ttl or len(self._seen) > self.max_size):
-                self._seen.popitem(last=False)
             for key in keys:
                 if not key:
                     continue
-                if key in self._seen:
-                    seen = True
-                    self._seen.move_to_end(key)
-                self._seen[key] = now
+                seen = seen or key in self._seen
+                self._seen[key] = True
         return seen
 
     def is_duplicate_retry(self, keys: Iterable[str], headers: Mapping[str, str | Sequence[str]] | None) -> bool:

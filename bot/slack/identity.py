@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -21,8 +22,9 @@ GROUP_TTL_SECONDS = 60.0
 class Identity:
     """Builds :class:`Actor` values for Slack users, resolving group membership only for the policy's groups.
 
-    Members of each group come from ``usergroups.users.list`` and are cached briefly. When Slack cannot
-    answer, membership is taken as "not a member" (the policy fails closed), unless a recent list exists.
+    Members of each group come from ``usergroups.users.list`` and are cached for ``ttl`` seconds. When Slack
+    cannot answer, the last list read is used; with none, membership is "not a member" (the policy fails
+    closed).
     """
 
     def __init__(
@@ -37,7 +39,8 @@ class Identity:
         self.policy = policy
         self.ttl = ttl
         self.clock = clock
-        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._members: TTLCache[str, frozenset[str]] = TTLCache(maxsize=1024, ttl=ttl, timer=clock)
+        self._last_known: dict[str, frozenset[str]] = {}  # one per group the policy names: small
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def actor(self, user_id: str, name: str | None = None, channel_id: str | None = None) -> Actor:
@@ -56,13 +59,13 @@ class Identity:
 
     async def members(self, group_id: str) -> frozenset[str]:
         cached = self._members.get(group_id)
-        if cached is not None and self.clock() - cached[0] < self.ttl:
-            return cached[1]
+        if cached is not None:
+            return cached
         lock = self._locks.setdefault(group_id, asyncio.Lock())
         async with lock:
             cached = self._members.get(group_id)
-            if cached is not None and self.clock() - cached[0] < self.ttl:
-                return cached[1]
+            if cached is not None:
+                return cached
             try:
                 # a form POST (Slack accepts it for every method) rather than the SDK's GET with a query string
                 response = await self.client.api_call(
@@ -71,9 +74,9 @@ class Identity:
                 members = frozenset(str(u) for u in (response.get("users") or []))
             except SlackApiError as exc:
                 log.warning("Could not read the members of user group %s: %s", group_id, exc.response.get("error"))
-                return cached[1] if cached is not None else frozenset()
+                return self._last_known.get(group_id, frozenset())
             except Exception as exc:
                 log.warning("Could not read the members of user group %s: %s", group_id, type(exc).__name__)
-                return cached[1] if cached is not None else frozenset()
-            self._members[group_id] = (self.clock(), members)
+                return self._last_known.get(group_id, frozenset())
+            self._members[group_id] = self._last_known[group_id] = members
             return members

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
 
+from tools.client import K6CloudClient
 from tools.errors import AmbiguousLoadTest, NoMatchingLoadTest
 from tools.models import LoadTest
-from tools.resolve import choose, meaningful_words, parse_id
+from tools.resolve import LoadTestCatalog, choose, meaningful_words, parse_id
+from tools.simulator import Simulator
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -140,3 +143,27 @@ def test_filler_only_phrase_does_not_pick_a_test() -> None:
 def test_empty_phrase_is_a_clear_error() -> None:
     with pytest.raises(NoMatchingLoadTest, match="Say which load test"):
         choose("   ", TESTS)
+
+
+# --------------------------------------------------------------------------- the catalog's cache
+
+
+async def test_the_catalog_reads_once_per_ttl_and_again_after_invalidate(client: K6CloudClient, sim: Simulator) -> None:
+    now = [1000.0]
+    catalog = LoadTestCatalog(client, ttl=30.0, clock=lambda: now[0])
+
+    def reads() -> tuple[int, int]:
+        return sim.count("GET", "/cloud/v6/load_tests"), sim.count("GET", "/cloud/v6/projects")
+
+    await catalog.load_tests()
+    await catalog.project_names()
+    now[0] += 29
+    await asyncio.gather(catalog.load_tests(), catalog.load_tests(), catalog.projects())
+    assert reads() == (1, 1)
+    now[0] += 2  # older than the TTL: read again, once
+    await asyncio.gather(catalog.load_tests(), catalog.load_tests())
+    assert reads() == (2, 1)
+    sim.add_load_test(77, "Renamed Meanwhile")
+    catalog.invalidate()  # a write that changes names
+    assert "Renamed Meanwhile" in {t.name for t in await catalog.load_tests()}
+    assert reads() == (3, 1)
