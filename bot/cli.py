@@ -1,13 +1,20 @@
-"""The `k6bot` command: mcp | slack | chat | simulator | serve | audit | doctor | db."""
+"""The `k6bot` command: mcp | slack | chat | simulator | serve | audit | doctor | db.
+
+Whatever stops a command is one line on stderr (``k6bot: …``) and a non-zero exit code; the traceback only
+with ``K6BOT_LOG_LEVEL=DEBUG``. Settings that do not validate exit with 2, everything else with 1.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+import traceback
 from typing import Annotated
 
 import typer
 
-from bot.config import BotSettings, SlackSettings
+from bot.config import DEFAULT_HOST, MCP_HTTP_PORT, SERVE_PORT, SLACK_HTTP_PORT, BotSettings, SlackSettings
 from bot.logs import configure_logging, secret_values
 from tools.config import K6CloudSettings, SettingsError
 from tools.errors import K6BotError
@@ -21,7 +28,13 @@ app = typer.Typer(
 )
 
 
-def _setup(level: str | None = None) -> tuple[K6CloudSettings, BotSettings]:
+_debug = False
+"""Whether K6BOT_LOG_LEVEL=DEBUG: then what stops k6bot is shown with its traceback."""
+
+
+def _setup(level: str | None = None) -> tuple[K6CloudSettings, BotSettings, SlackSettings]:
+    global _debug
+    _debug = os.environ.get("K6BOT_LOG_LEVEL", "").strip().upper() == "DEBUG"
     try:
         cloud = K6CloudSettings()
         bot = BotSettings()
@@ -29,6 +42,7 @@ def _setup(level: str | None = None) -> tuple[K6CloudSettings, BotSettings]:
     except SettingsError as exc:  # names the variable: "K6_CLOUD_STACK_ID must be a number, got 'abc'"
         typer.echo(f"k6bot: {exc}", err=True)
         raise typer.Exit(2) from None
+    _debug = bot.log_level == "DEBUG"
     configure_logging(
         level or bot.log_level,
         secret_values(
@@ -40,19 +54,37 @@ def _setup(level: str | None = None) -> tuple[K6CloudSettings, BotSettings]:
             slack.app_token,
         ),
     )
-    return cloud, bot
+    return cloud, bot, slack
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"k6bot: {exc}", err=True)
+def one_line(exc: BaseException) -> str:
+    """What stopped k6bot, in one line: our errors' sentences as they are, anything else by type and message."""
+    text = str(exc) if isinstance(exc, K6BotError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split()) or type(exc).__name__
+
+
+def _fail(exc: BaseException) -> typer.Exit:
+    if _debug:
+        traceback.print_exception(exc)
+    typer.echo(f"k6bot: {one_line(exc)}", err=True)
     return typer.Exit(1)
+
+
+def _preflight(bot: BotSettings, host: str | None = None, port: int | None = None) -> None:
+    """Port, policy file and database, before a server starts: a problem is one line, not a traceback."""
+    from bot.preflight import before_serving
+
+    try:
+        asyncio.run(before_serving(bot, host=host, port=port))
+    except K6BotError as exc:
+        raise _fail(exc) from None
 
 
 @app.command()
 def mcp(
     transport: Annotated[str, typer.Option(help="stdio (default) or http (streamable HTTP at /mcp).")] = "stdio",
-    host: Annotated[str, typer.Option(help="Address to bind for --transport http.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port for --transport http.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to bind for --transport http.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port for --transport http.")] = MCP_HTTP_PORT,
     toolsets: Annotated[
         str | None,
         typer.Option(
@@ -65,7 +97,13 @@ def mcp(
     ] = None,
 ) -> None:
     """Serve the MCP server (stdio by default, or streamable HTTP)."""
-    cloud, bot = _setup("WARNING" if transport == "stdio" else None)
+    cloud, bot, _slack = _setup("WARNING" if transport == "stdio" else None)
+    if transport.strip().lower() != "stdio":
+        from bot.preflight import listen_problem
+
+        problem = listen_problem(host, port)
+        if problem:
+            raise _fail(K6BotError(problem))
     from bot.mcp import run_mcp
 
     try:
@@ -87,15 +125,23 @@ def mcp(
 @app.command()
 def slack(
     mode: Annotated[str, typer.Option(help="socket (needs SLACK_APP_TOKEN) or http (POST /slack/events).")] = "socket",
-    host: Annotated[str, typer.Option(help="Address to bind in http mode.")] = "0.0.0.0",  # noqa: S104 - Slack must reach it
-    port: Annotated[int, typer.Option(help="Port in http mode.")] = 3000,
+    host: Annotated[
+        str, typer.Option(help="Address to bind in http mode (0.0.0.0: every interface, e.g. behind a proxy).")
+    ] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port in http mode.")] = SLACK_HTTP_PORT,
 ) -> None:
     """Run the Slack app (`/k6 …`)."""
-    cloud, bot = _setup()
-    from bot.slack.run import run_slack
+    cloud, bot, slack_settings = _setup()
+    from bot.slack.run import check_slack_settings, run_slack
 
     try:
-        run_slack(cloud, bot, SlackSettings(), mode=mode, host=host, port=port)
+        check_slack_settings(slack_settings, mode)
+    except K6BotError as exc:
+        raise _fail(exc) from None
+    http = mode.strip().lower() == "http"
+    _preflight(bot, host if http else None, port if http else None)
+    try:
+        run_slack(cloud, bot, slack_settings, mode=mode, host=host, port=port)
     except K6BotError as exc:
         raise _fail(exc) from None
 
@@ -106,7 +152,7 @@ def chat(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm run/stop/admin commands without asking.")] = False,
 ) -> None:
     """Talk to k6 Cloud in the terminal (`list tests`, `start orders soak test`, `abort run 1234`)."""
-    cloud, bot = _setup("WARNING")
+    cloud, bot, _slack = _setup("WARNING")
     from bot.chat import run_chat
 
     try:
@@ -132,6 +178,11 @@ def simulator(
 ) -> None:
     """Serve the k6 Cloud API simulator over HTTP."""
     _setup()
+    from bot.preflight import listen_problem
+
+    problem = listen_problem(host, port) if port else None
+    if problem:
+        raise _fail(K6BotError(problem))
     if speed < 0:
         raise _fail(ValueError("--speed must be 0 or more"))
     import contextlib
@@ -145,15 +196,18 @@ def simulator(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind.")] = "0.0.0.0",  # noqa: S104 - a server
-    port: Annotated[int, typer.Option(help="Port.")] = 8080,
+    host: Annotated[
+        str, typer.Option(help="Address to bind (0.0.0.0: every interface, as the Docker image does).")
+    ] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port.")] = SERVE_PORT,
 ) -> None:
     """Run everything in one process: Slack HTTP, MCP at /mcp, webhook, /healthz, /metrics and the watcher."""
-    cloud, bot = _setup()
+    cloud, bot, slack_settings = _setup()
     from bot.service import run_service
 
+    _preflight(bot, host, port)
     try:
-        run_service(cloud, bot, SlackSettings(), host=host, port=port)
+        run_service(cloud, bot, slack_settings, host=host, port=port)
     except K6BotError as exc:
         raise _fail(exc) from None
 
@@ -163,7 +217,7 @@ def audit(
     n: Annotated[int, typer.Option("-n", help="How many entries, newest first.")] = 20,
 ) -> None:
     """Show the latest audit log entries (every attempted write, from every front-end)."""
-    _cloud, bot = _setup("WARNING")
+    _cloud, bot, _slack = _setup("WARNING")
     from bot.audit import AuditLog, format_entry
     from bot.store import open_store
 
@@ -178,27 +232,32 @@ def audit(
         for entry in entries:
             typer.echo(format_entry(entry))
 
-    asyncio.run(show())
+    try:
+        asyncio.run(show())
+    except K6BotError as exc:
+        raise _fail(exc) from None
 
 
 @app.command()
-def doctor() -> None:
-    """Check the configuration and that k6 Cloud answers."""
-    cloud, bot = _setup("WARNING")
-    from bot.runtime import open_backend
+def doctor(
+    slack_mode: Annotated[
+        str | None,
+        typer.Option(help="socket or http; default: socket when SLACK_APP_TOKEN is set, http otherwise."),
+    ] = None,
+    host: Annotated[
+        str, typer.Option(help="The address `k6bot serve` / `slack --mode http` will bind.")
+    ] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="The port it will bind.")] = SERVE_PORT,
+) -> None:
+    """Check everything a deployment needs, one line each with the fix; exit code 1 on any ✗."""
+    from bot.doctor import Doctor
 
-    async def check() -> int:
-        async with open_backend(cloud, demo_speed=bot.demo_speed) as backend:
-            try:
-                result = await backend.toolbox.execute("check_auth", {})
-            except K6BotError as exc:
-                typer.echo(f"✗ {backend.description}: {exc}")
-                return 1
-            typer.echo(f"✓ {backend.description}: {getattr(result, 'message', result)}")
-            typer.echo(f"  database: {bot.sqlalchemy_url.split('://')[0]}")
-            return 0
-
-    raise typer.Exit(asyncio.run(check()))
+    doctor = Doctor.from_environment(slack_mode=slack_mode, host=host, port=port)
+    configure_logging("ERROR", doctor.secrets())
+    checks = asyncio.run(doctor.run())
+    for check in checks:
+        typer.echo(check.line())
+    raise typer.Exit(1 if any(c.failed for c in checks) else 0)
 
 
 db_app = typer.Typer(
@@ -211,7 +270,7 @@ app.add_typer(db_app, name="db")
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the schema to the newest revision (keeps every row; safe with replicas running)."""
-    _cloud, bot = _setup()
+    _cloud, bot, _slack = _setup()
     from bot.store import Store
 
     async def upgrade() -> str:
@@ -221,7 +280,14 @@ def db_upgrade() -> None:
             now = await store.migrate()
         finally:
             await store.close()
-        done = "nothing to do" if before.at_head else f"upgraded from {before.describe()}"
+        if before.at_head:
+            done = "nothing to do"
+        elif before.current is None and before.legacy_version is not None:
+            done = f"adopted from the pre-Alembic schema version {before.legacy_version}, every row kept"
+        elif before.current is None:
+            done = "created"
+        else:
+            done = f"upgraded from revision {before.current}"
         return f"k6bot's database {store.shown_url}: revision {now} (head), {done}."
 
     try:
@@ -233,7 +299,7 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's schema revision and whether it is the newest (exit code 1 when it is not)."""
-    _cloud, bot = _setup("WARNING")
+    _cloud, bot, _slack = _setup("WARNING")
     from bot.store import Store
 
     async def current() -> tuple[str, bool]:
@@ -253,7 +319,15 @@ def db_current() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # what no command caught: still one line (the traceback with DEBUG)
+        if _debug or os.environ.get("K6BOT_LOG_LEVEL", "").strip().upper() == "DEBUG":
+            traceback.print_exception(exc)
+        print(f"k6bot: {one_line(exc)}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

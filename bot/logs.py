@@ -39,6 +39,24 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class _NoTracebacks(logging.Filter):
+    """Drops the traceback of a record (its one-line message stays), unless the logger is at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not logging.getLogger().isEnabledFor(logging.DEBUG):
+            record.exc_info = None
+            record.exc_text = None
+            record.stack_info = None
+        return True
+
+
+def without_tracebacks(logger: logging.Logger) -> logging.Logger:
+    """``logger``, its records kept to one line (for libraries that log a traceback on every retry)."""
+    if not any(isinstance(f, _NoTracebacks) for f in logger.filters):
+        logger.addFilter(_NoTracebacks())
+    return logger
+
+
 def secret_values(*values: SecretStr | str | None) -> list[str]:
     out = []
     for value in values:
@@ -58,6 +76,8 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
-    # httpx logs every request line at INFO; keep that for DEBUG only.
+    # httpx logs every request line at INFO; the client logs what matters (retries, failures) itself.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # Alembic logs its plugins and every step at INFO; k6bot says in one line what an upgrade did.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if root.isEnabledFor(logging.DEBUG) else logging.WARNING)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_never
 from tenacity.wait import wait_base, wait_exponential, wait_random_exponential
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -114,13 +114,13 @@ class _RetryAfterOr(wait_base):
 
 def retrying(
     *,
-    attempts: int,
+    attempts: int | None,
     backoff: Backoff,
     sleep: Sleep | None = None,
     log: logging.Logger | None = None,
     what: str = "request",
 ) -> AsyncRetrying:
-    """An ``async for attempt in retrying(...): with attempt: ...`` loop over at most ``attempts`` tries.
+    """An ``async for attempt in retrying(...): with attempt: ...`` loop over at most ``attempts`` tries (None: no limit).
 
     The body raises :class:`Failure` for a failed attempt; another follows when ``may_repeat`` and attempts
     remain, after ``retry_after`` or the backoff. Otherwise the last :class:`Failure` propagates (tenacity's
@@ -131,18 +131,19 @@ def retrying(
         if log is None or state.outcome is None or state.next_action is None:
             return
         failure = state.outcome.exception()
+        of = f"/{attempts}" if attempts is not None else ""
         log.warning(
-            "%s: %s on attempt %d/%d; retrying in %.2f s",
+            "%s: %s on attempt %d%s; retrying in %.2f s",
             what,
             getattr(failure, "reason", failure),
             state.attempt_number,
-            attempts,
+            of,
             state.next_action.sleep,
         )
 
     options: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
     return AsyncRetrying(
-        stop=stop_after_attempt(max(1, attempts)),
+        stop=stop_never if attempts is None else stop_after_attempt(max(1, attempts)),
         wait=_RetryAfterOr(backoff.wait()),
         retry=retry_if_exception(_may_repeat),
         before_sleep=before_sleep,

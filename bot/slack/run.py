@@ -17,21 +17,47 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.config import BotSettings, SlackSettings
+from bot.config import DEFAULT_HOST, SLACK_HTTP_PORT, BotSettings, SlackSettings
+from bot.logs import without_tracebacks
 from bot.notify.notifier import Notifier
+from bot.notify.outbox import TRANSIENT_ERRORS
 from bot.notify.webhook import webhook_route
 from bot.runtime import Backend, open_backend, terminate_like_interrupt
 from bot.slack.app import EVENTS_PATH, Mode, SlackFrontend, build_slack
 from bot.store import Store, open_store
 from tools.config import K6CloudSettings
 from tools.errors import ConfigurationError
+from tools.retry import Backoff, Failure, Sleep, parse_retry_after, retrying
 
 log = logging.getLogger("k6bot.slack")
+
+
+SOCKET_BACKOFF = Backoff(base=1.0, cap=60.0)
+"""Waits between attempts to open Socket Mode while Slack cannot be reached (1 s, 2 s, … up to a minute)."""
+REFUSED_APP_TOKEN = frozenset(
+    {"invalid_auth", "not_authed", "not_allowed_token_type", "token_revoked", "token_expired", "account_inactive"}
+)
+
+
+def check_slack_settings(slack: SlackSettings, mode: str) -> Mode:
+    """The mode, when the settings it needs are there and of the right kind; else :class:`ConfigurationError`."""
+    mode = mode.strip().lower()
+    if mode not in ("http", "socket"):
+        raise ConfigurationError(f"Unknown --mode '{mode}': use socket or http.")
+    problem = slack.bot_token_problem() or (
+        slack.app_token_problem() if mode == "socket" else slack.signing_secret_problem()
+    )
+    if problem:
+        raise ConfigurationError(problem)
+    return "socket" if mode == "socket" else "http"
 
 
 def run_slack(
@@ -40,22 +66,11 @@ def run_slack(
     slack: SlackSettings,
     *,
     mode: str = "socket",
-    host: str = "0.0.0.0",  # noqa: S104 - Slack must reach it
-    port: int = 3000,
+    host: str = DEFAULT_HOST,
+    port: int = SLACK_HTTP_PORT,
 ) -> None:
     """Run until interrupted (SIGINT or SIGTERM). Raises :class:`ConfigurationError` for missing tokens or a bad mode."""
-    mode = mode.strip().lower()
-    if mode not in ("http", "socket"):
-        raise ConfigurationError(f"Unknown --mode '{mode}': use socket or http.")
-    if slack.bot_token is None:
-        raise ConfigurationError("SLACK_BOT_TOKEN is not set: copy the app's Bot User OAuth Token (xoxb-…).")
-    if mode == "socket" and slack.app_token is None:
-        raise ConfigurationError(
-            "Socket Mode needs SLACK_APP_TOKEN (an app-level token, xapp-…, with connections:write); "
-            "or use --mode http."
-        )
-    if mode == "http" and slack.signing_secret is None:
-        raise ConfigurationError("SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page.")
+    mode = check_slack_settings(slack, mode)
     with terminate_like_interrupt(), contextlib.suppress(KeyboardInterrupt):
         if mode == "http":
             _serve_http(cloud, bot, slack, host, port)
@@ -135,7 +150,7 @@ def build_http_app(
 def _serve_http(cloud: K6CloudSettings, bot: BotSettings, slack: SlackSettings, host: str, port: int) -> None:
     import uvicorn
 
-    shown = "localhost" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    shown = "localhost" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a comparison
 
     def ready(runtime: SlackRuntime) -> None:
         print(
@@ -158,10 +173,63 @@ async def _serve_socket(cloud: K6CloudSettings, bot: BotSettings, slack: SlackSe
 
     assert slack.app_token is not None
     async with slack_runtime(cloud, bot, slack, mode="socket") as runtime:
-        handler = AsyncSocketModeHandler(runtime.frontend.bolt, slack.app_token.get_secret_value())
-        print(f"k6bot Slack app connected in Socket Mode, on {runtime.backend.description}.", file=sys.stderr)
+        handler = AsyncSocketModeHandler(
+            runtime.frontend.bolt,
+            slack.app_token.get_secret_value(),
+            logger=without_tracebacks(logging.getLogger("k6bot.slack.socket")),
+            web_client=AsyncWebClient(base_url=slack.api_url, retry_handlers=[]),  # retried here, once
+        )
         try:
-            await handler.start_async()
+            handler.client.wss_uri = await socket_mode_url(handler.client.web_client, handler.app_token)
+            await handler.client.connect()
+            print(f"k6bot Slack app connected in Socket Mode, on {runtime.backend.description}.", file=sys.stderr)
+            await asyncio.Event().wait()  # until interrupted; the SDK reconnects when Slack drops the socket
         finally:
             with contextlib.suppress(Exception):
                 await handler.close_async()
+
+
+async def socket_mode_url(
+    web_client: AsyncWebClient,
+    app_token: str,
+    *,
+    backoff: Backoff = SOCKET_BACKOFF,
+    attempts: int | None = None,
+    sleep: Sleep | None = None,
+) -> str:
+    """A WebSocket URL for Socket Mode from ``apps.connections.open``.
+
+    While Slack cannot be reached, or answers 5xx / 429, it asks again with backoff (``Retry-After``
+    honoured), one log line per attempt, for ever unless ``attempts`` says otherwise. A refused app token
+    is a :class:`ConfigurationError` at once: waiting would not fix it.
+    """
+    api_url = web_client.base_url
+
+    async def once() -> str:
+        try:
+            response = await web_client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+            if error in REFUSED_APP_TOKEN:
+                raise ConfigurationError(
+                    f"Slack refused SLACK_APP_TOKEN ({error}): generate an app-level token with "
+                    "connections:write under Basic Information → App-Level Tokens."
+                ) from None
+            wait = parse_retry_after((exc.response.headers or {}).get("Retry-After"))
+            transient = exc.response.status_code in (429, 500, 502, 503, 504) or error in TRANSIENT_ERRORS
+            raise Failure(exc, may_repeat=transient, possibly_processed=False, retry_after=wait, reason=error) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise Failure(exc, may_repeat=True, possibly_processed=False, reason=type(exc).__name__) from None
+        return str(response["url"])
+
+    try:
+        async for attempt in retrying(
+            attempts=attempts, backoff=backoff, sleep=sleep, log=log, what=f"Socket Mode: Slack at {api_url}"
+        ):
+            with attempt:
+                return await once()
+    except Failure as last:
+        raise ConfigurationError(
+            f"Could not open Socket Mode with Slack at {api_url}: {last.reason}. Check SLACK_API_URL and the network."
+        ) from None
+    raise AssertionError("the retry loop ends with a URL or an error")  # pragma: no cover

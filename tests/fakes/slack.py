@@ -3,6 +3,10 @@
 Serves on 127.0.0.1 with a free port in a thread. Answers the methods k6bot uses, can be told to fail
 (HTTP 500, or 429 with Retry-After) a number of times per method, and lets tests wait for calls with a
 condition variable instead of sleeping.
+
+Like Slack, every answer to the bot token carries the granted scopes in ``x-oauth-scopes`` (``scopes``;
+None leaves the header out), and ``apps.connections.open`` wants the app-level token (``app_token``) and
+answers ``socket_url``.
 """
 
 from __future__ import annotations
@@ -39,11 +43,24 @@ class _Failure:
     error: str
 
 
+DEFAULT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read", "app_mentions:read")
+"""What manifest.yaml asks for."""
+
+
 class FakeSlack:
     """The fake server. ``api_url`` is the Web API base (ends with a slash); ``response_url(name)`` makes URLs."""
 
-    def __init__(self, *, bot_token: str = "xoxb-test-token") -> None:
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-test-token",
+        app_token: str = "xapp-test-token",
+        scopes: tuple[str, ...] | None = DEFAULT_SCOPES,
+    ) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
+        self.scopes = scopes
+        self.socket_url = "ws://127.0.0.1:9/link/?ticket=fake"  # nothing listens: Socket Mode itself is not faked
         self.calls: list[SlackCall] = []
         self.usergroups: dict[str, list[str]] = {}
         self.users: dict[str, dict[str, Any]] = {}
@@ -174,10 +191,14 @@ class FakeSlack:
             method = path[len("/api/") :]
             auth = request.headers.get("Authorization", "")
             authorized = auth == f"Bearer {self.bot_token}" or args.get("token") == self.bot_token
+            if method == "apps.connections.open":
+                authorized = auth == f"Bearer {self.app_token}"
         else:
             self._reply(request, 404, {"ok": False, "error": "unknown_url"})
             return
         status, body, headers = self._answer(method, args, authorized)
+        if authorized and self.scopes is not None and method not in ("response_url", "apps.connections.open"):
+            headers = {"x-oauth-scopes": ",".join(self.scopes), **headers}
         with self._cond:
             self.calls.append(SlackCall(method, args, authorized, status))
             self._cond.notify_all()
@@ -199,6 +220,8 @@ class FakeSlack:
                 return failure.status, {"ok": False, "error": error}, headers
         if not authorized:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
+        if method == "apps.connections.open":
+            return 200, {"ok": True, "url": self.socket_url}, {}
         if method == "response_url":
             return 200, {"ok": True}, {}
         if method == "auth.test":

@@ -43,7 +43,9 @@ def test_a_bad_value_is_named_by_its_variable(
 
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: s.__name__)
-def test_every_number_and_switch_names_its_variable(settings: type[NamedSettings], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_number_and_switch_names_its_variable(
+    settings: type[NamedSettings], monkeypatch: pytest.MonkeyPatch
+) -> None:
     checked = 0
     for field, info in settings.model_fields.items():
         if not any(kind in str(info.annotation) for kind in ("int", "float", "bool")):

@@ -98,9 +98,7 @@ async def test_a_keyless_post_that_failed_with_a_5xx_may_have_been_processed(too
     assert caught.value.possibly_processed and sim.count("POST", r"/cloud/v6/projects/\d+/load_tests") == 1
 
 
-async def test_a_rate_limited_keyless_post_is_not_repeated_and_was_not_processed(
-    sim_url: str, sim: Simulator
-) -> None:
+async def test_a_rate_limited_keyless_post_is_not_repeated_and_was_not_processed(sim_url: str, sim: Simulator) -> None:
     sim.faults.add(Fault(method="POST", path=r"/cloud/v6/projects/\d+/load_tests", status=429, retry_after=0.01))
     async with K6CloudClient(make_settings(sim_url), backoff_base=0.01) as client:
         with pytest.raises(RateLimited) as caught:
