@@ -309,7 +309,7 @@ class Store:
         except Exception as exc:
             raise DatabaseUnavailable(database_problem(exc, self.url)) from exc
         if found.current != now:
-            log.info("k6bot's database was at %s; now at revision %s", found.describe(), now)
+            log.info("Upgraded k6bot's database %s from %s to revision %s", self.shown_url, found.short(), now)
         return now
 
     async def schema(self) -> migrations.SchemaState:

@@ -64,6 +64,14 @@ class SchemaState:
             return self.legacy_version is None or self.legacy_version in LEGACY_REVISIONS
         return self.current in revisions()
 
+    def short(self) -> str:
+        """Where it stands, in a few words: "revision 0001", "pre-Alembic schema version 2", "no k6bot schema"."""
+        if self.current is not None:
+            return f"revision {self.current}"
+        if self.legacy_version is not None:
+            return f"pre-Alembic schema version {self.legacy_version}"
+        return "no k6bot schema"
+
     def describe(self) -> str:
         if self.at_head:
             return f"revision {self.current} (head)"

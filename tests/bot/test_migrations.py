@@ -225,3 +225,17 @@ def test_a_url_k6bot_cannot_use_is_named(url: str) -> None:
 async def test_a_sqlite_file_in_a_missing_directory_is_named(tmp_path: Path) -> None:
     with pytest.raises(DatabaseUnavailable, match=r"unable to open database file\. Check K6BOT_DATABASE_URL"):
         await open_store(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'k6bot.db'}")
+
+
+def test_the_migrations_ship_in_the_wheel() -> None:
+    """`pip install .` (not editable) must carry env.py, every revision and the non-Python files."""
+    import tomllib
+
+    root = migrations.MIGRATIONS_DIR.parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert any(pattern.startswith("bot") for pattern in config["packages"]["find"]["include"])
+    assert (migrations.MIGRATIONS_DIR / "__init__.py").exists()
+    assert (migrations.MIGRATIONS_DIR / "versions" / "__init__.py").exists()  # a package, so it is found
+    data = set(config["package-data"]["bot.migrations"])
+    others = {p.name for p in migrations.MIGRATIONS_DIR.iterdir() if p.is_file() and p.suffix != ".py"}
+    assert others <= data
