@@ -70,6 +70,14 @@ def _fail(exc: BaseException) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _check_listen(host: str, port: int) -> None:
+    from bot.preflight import listen_problem
+
+    problem = listen_problem(host, port)
+    if problem:
+        raise _fail(K6BotError(problem))
+
+
 def _preflight(bot: BotSettings, host: str | None = None, port: int | None = None) -> None:
     """Port, policy file and database, before a server starts: a problem is one line, not a traceback."""
     from bot.preflight import before_serving
@@ -99,11 +107,7 @@ def mcp(
     """Serve the MCP server (stdio by default, or streamable HTTP)."""
     cloud, bot, _slack = _setup("WARNING" if transport == "stdio" else None)
     if transport.strip().lower() != "stdio":
-        from bot.preflight import listen_problem
-
-        problem = listen_problem(host, port)
-        if problem:
-            raise _fail(K6BotError(problem))
+        _check_listen(host, port)
     from bot.mcp import run_mcp
 
     try:
@@ -126,7 +130,10 @@ def mcp(
 def slack(
     mode: Annotated[str, typer.Option(help="socket (needs SLACK_APP_TOKEN) or http (POST /slack/events).")] = "socket",
     host: Annotated[
-        str, typer.Option(help="Address to bind in http mode (0.0.0.0: every interface, e.g. behind a proxy).")
+        str,
+        typer.Option(
+            help="Address to bind in http mode (0.0.0.0: every interface; the default suits a proxy on this machine)."
+        ),
     ] = DEFAULT_HOST,
     port: Annotated[int, typer.Option(help="Port in http mode.")] = SLACK_HTTP_PORT,
 ) -> None:
@@ -178,11 +185,7 @@ def simulator(
 ) -> None:
     """Serve the k6 Cloud API simulator over HTTP."""
     _setup()
-    from bot.preflight import listen_problem
-
-    problem = listen_problem(host, port) if port else None
-    if problem:
-        raise _fail(K6BotError(problem))
+    _check_listen(host, port)
     if speed < 0:
         raise _fail(ValueError("--speed must be 0 or more"))
     import contextlib

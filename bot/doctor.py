@@ -262,6 +262,7 @@ class Doctor:
         except DatabaseUnavailable as exc:
             return [fail(subject, str(exc))]
         try:
+            store.check_directory()
             path = store.sqlite_path
             if path is not None and not path.exists():
                 if not os.access(path.parent, os.W_OK):

@@ -283,6 +283,15 @@ class Store:
             return None
         return Path(database)
 
+    def check_directory(self) -> None:
+        """A SQLite file's directory must exist (SQLite would only say "unable to open database file")."""
+        path = self.sqlite_path
+        if path is not None and not path.parent.is_dir():
+            raise DatabaseUnavailable(
+                f"Cannot open k6bot's database {self.shown_url}: the directory {path.parent} does not exist. "
+                "Check K6BOT_DATABASE_URL."
+            )
+
     @property
     def shown_url(self) -> str:
         """The URL with its password hidden, for messages."""
@@ -298,6 +307,7 @@ class Store:
         write lock ``BEGIN IMMEDIATE`` takes. A replica that waited finds the schema current and does nothing.
         Raises :class:`DatabaseUnavailable` (one line) when the database cannot be reached or upgraded.
         """
+        self.check_directory()
         try:
             async with self.engine.connect() as conn:
                 if self.is_sqlite:

@@ -223,7 +223,7 @@ def test_a_url_k6bot_cannot_use_is_named(url: str) -> None:
 
 
 async def test_a_sqlite_file_in_a_missing_directory_is_named(tmp_path: Path) -> None:
-    with pytest.raises(DatabaseUnavailable, match=r"unable to open database file\. Check K6BOT_DATABASE_URL"):
+    with pytest.raises(DatabaseUnavailable, match=r"the directory .*missing does not exist\. Check K6BOT_DATABASE_URL"):
         await open_store(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'k6bot.db'}")
 
 
