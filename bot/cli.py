@@ -1,4 +1,4 @@
-"""The `k6bot` command: mcp | slack | chat | simulator | serve | audit | doctor."""
+"""The `k6bot` command: mcp | slack | chat | explain | simulator | serve | audit | doctor."""
 
 from __future__ import annotations
 
@@ -111,6 +111,22 @@ def chat(
 
     try:
         code = run_chat(cloud, bot, command=command, assume_yes=yes)
+    except K6BotError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def explain(
+    text: Annotated[str, typer.Argument(help="What you would type in Slack or the terminal.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Say what a text means, without doing it (reads only what resolving its names needs)."""
+    cloud, bot = _setup("WARNING")
+    from bot.router.explain import run_explain
+
+    try:
+        code = run_explain(cloud, bot, text, as_json=as_json)
     except K6BotError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)

@@ -43,7 +43,7 @@ _LEADING_FILLER = re.compile(
     r"^(?:please|pls|plz|plse|kindly|hey|hi|hello|yo|ok|okay|alright|so|and|then|now|just|quickly|also|"
     r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+u|could\s+u|would\s+u|"
     r"i\s+want\s+to|i\s+wanna|i\s+would\s+like\s+to|i'd\s+like\s+to|id\s+like\s+to|i\s+need\s+to|"
-    r"i\s+need\s+you\s+to|let's|lets|let\s+us|go\s+ahead\s+and|try\s+to|tell\s+me|do\s+you\s+know|"
+    r"i\s+need\s+you\s+to|let's|lets|let\s+us|go\s+ahead\s+and|try\s+to|do\s+you\s+know(?:\s+if|\s+whether)?|"
     r"i\s+wonder)\b[\s,!.:;]*",
     re.IGNORECASE,
 )
@@ -99,6 +99,11 @@ def strip_trailing_filler(text: str) -> str:
             break
         text = stripped
     return text.strip()
+
+
+def prepare(text: object) -> str:
+    """The command in ``text``: cleaned, without the ``/k6`` prefix, politeness or trailing punctuation."""
+    return strip_trailing_filler(strip_leading_filler(strip_prefix(clean(text))))
 
 
 def unquote(text: str) -> str:

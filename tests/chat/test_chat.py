@@ -85,11 +85,17 @@ def test_without_yes_and_without_a_terminal_nothing_starts(tmp_path: Path, sim: 
     assert "--yes" in result.stderr
 
 
-def test_garbage_gets_suggestions_and_fails(tmp_path: Path) -> None:
+def test_a_typo_in_the_verb_is_forgiven_but_still_asks_first(tmp_path: Path) -> None:
     result = _k6bot(tmp_path, "-c", "strat orders soak test")
+    assert result.returncode == 1  # no terminal to say yes on: nothing is started
+    assert "Start load test 'Orders API Soak Test'" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_garbage_gets_help_and_fails(tmp_path: Path) -> None:
+    result = _k6bot(tmp_path, "-c", "frobnicate the gizmo")
     assert result.returncode == 1
-    assert "start orders soak test" in result.stderr
-    assert "help" in result.stderr
+    assert "didn't understand" in result.stderr and "help" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -148,7 +154,7 @@ def test_an_ambiguous_name_in_one_command_fails_with_the_candidates(cloud, sim, 
 def test_help_and_quit(cloud, db) -> None:
     code, out, _ = _run(cloud, None, "help\nquit\n", database_url=db)
     assert code == 0
-    assert "start <test>" in out and "abort run <id>" in out and "list tests" in out
+    assert "start orders soak test" in out and "abort run 1234" in out and "list tests" in out
 
 
 def test_read_only_mode_refuses_with_a_reason(cloud, sim, db) -> None:
@@ -224,5 +230,5 @@ def test_after_an_ambiguous_read_the_advice_is_that_read_with_an_id(cloud, sim, 
     code, out, err = _run(cloud, "runs of orders", database_url=db)
     assert code == 1
     assert "Orders API Smoke" in out and "Orders API Soak Test" in out
-    assert "e.g. runs of 502" in err or "e.g. runs of 501" in err
+    assert "e.g. list runs of 502" in err or "e.g. list runs of 501" in err
     assert "start" not in err

@@ -93,13 +93,24 @@ async def test_run_stop_and_admin_forms_preview_first(make_harness, tmp_path: Pa
 
 
 async def test_not_understood_gets_suggestions_and_help(harness: Harness) -> None:
-    await harness.command("strat orders soak test")
+    await harness.command("delete")  # several things could be deleted, and none is named
     calls = await harness.responses(1)
     text = calls[0].text
     assert "I didn't understand" in text
-    assert "`/k6 start orders soak test`" in text
+    assert "`/k6 delete run`" in text and "`/k6 delete test`" in text
     assert "`/k6 help`" in text
     assert "Traceback" not in text
+    await harness.settle()
+    assert harness.sim.count("DELETE", r".*") == 0
+
+
+async def test_a_typo_in_a_verb_is_forgiven_and_still_asks_to_confirm(harness: Harness) -> None:
+    await harness.command("strat orders soak test")
+    calls = await harness.responses(1)
+    assert "Start load test 'Orders API Soak Test'" in calls[0].text
+    assert buttons(calls[0])
+    await harness.settle()
+    assert harness.sim.count("POST", r".*/start") == 0
 
 
 async def test_subscriptions_of_a_channel(harness: Harness) -> None:
@@ -303,7 +314,7 @@ async def test_simultaneous_subscribes_from_slack_make_one_subscription(harness:
 async def test_help_with_no_real_topic_is_the_whole_help(harness: Harness, text: str) -> None:
     await harness.command(text)
     calls = await harness.responses(1)
-    for usage in ("start &lt;test&gt;", "abort run &lt;id&gt;", "list tests", "metrics of run", "subscribe"):
+    for usage in ("start orders soak test", "abort run 1234", "list tests", "metrics of run 1234", "subscribe"):
         assert usage in calls[0].text, usage
 
 

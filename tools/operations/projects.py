@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from tools.models import Project, ProjectLimits
 from tools.operations.common import Cursor, Limit, Listing, ProjectInput, ProjectRef, nonempty, page_of
 from tools.outputs import Done
+from tools.phrasing import CREATE, DELETE, LIST, RENAME, SET, SHOW, Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 NOT_FOUND = "Project {project} not found."
@@ -33,6 +34,12 @@ class ListProjectsInput(InputModel):
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/projects")],
+    phrases=Phrases(
+        verbs=(*LIST, "what", "which"),
+        nouns=("projects", "all projects"),
+        examples={"list projects": {}, "what projects are there": {}},
+        template="list projects",
+    ),
     description="""
     List the projects of the stack (id, name, whether it is the default project). Read-only.
     """,
@@ -49,6 +56,12 @@ async def list_projects(ctx: OpContext, args: ListProjectsInput) -> Listing[Proj
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/projects/{id}")],
+    phrases=Phrases(
+        verbs=SHOW,
+        nouns=("project", "project details"),
+        examples={"show project payments": {"project": "payments"}, "project 78": {"project": 78}},
+        template="show project {project}",
+    ),
     description="""
     Get a project by id or name. Read-only.
     """,
@@ -77,6 +90,15 @@ class CreateProjectInput(InputModel):
             + "."
         )
     },
+    phrases=Phrases(
+        verbs=CREATE,
+        nouns=("project", "new project"),
+        examples={
+            "create project Mobile": {"name": "Mobile"},
+            'make a new project called "Data Platform"': {"name": "Data Platform"},
+        },
+        template='create project "{name}"',
+    ),
     description="""
     Create a project to group load tests.
     """,
@@ -99,6 +121,12 @@ class UpdateProjectInput(InputModel):
     endpoints=[Endpoint("PATCH", "/cloud/v6/projects/{id}")],
     confirm="Rename project '{project_name}' (id {project_id}) to '{name}'?",
     errors={404: NOT_FOUND, 409: "A project named '{name}' already exists."},
+    phrases=Phrases(
+        verbs=(*RENAME, *SET),
+        nouns=("project",),
+        examples={"rename project payments to Billing": {"project": "payments", "name": "Billing"}},
+        template='rename project {project} to "{name}"',
+    ),
     description="""
     Rename a project (its load tests and runs stay in it).
     """,
@@ -125,6 +153,12 @@ async def update_project(ctx: OpContext, args: UpdateProjectInput) -> Project:
             + "."
         ),
     },
+    phrases=Phrases(
+        verbs=DELETE,
+        nouns=("project",),
+        examples={"delete project platform": {"project": "platform"}, "remove project 79": {"project": 79}},
+        template="delete project {project}",
+    ),
     description="""
     Delete a project with all its load tests, runs and results, for good. Refused while a test runs in it.
     """,
@@ -145,6 +179,12 @@ async def delete_project(ctx: OpContext, args: ProjectInput) -> Done:
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/projects/{id}/limits")],
     errors={404: NOT_FOUND},
+    phrases=Phrases(
+        verbs=(*SHOW, "how much", "how many"),
+        nouns=("limits", "limit", "quota", "quotas", "vuh left", "budget"),
+        examples={"limits of payments": {"project": "payments"}, "show the limits of project 78": {"project": 78}},
+        template="limits of project {project}",
+    ),
     description="""
     Get a project's limits: VUH per month, VUs and browser VUs per test, duration per test. Read-only.
     """,
@@ -166,6 +206,12 @@ class ListProjectLimitsInput(InputModel):
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/project-limits")],
+    phrases=Phrases(
+        verbs=(*LIST, "all"),
+        nouns=("project limits", "limits of all projects", "all limits", "limits of every project", "quotas"),
+        examples={"list project limits": {}, "limits of all projects": {}},
+        template="list project limits",
+    ),
     description="""
     List the limits of every project (or of the given ones). Read-only.
     """,
@@ -234,6 +280,12 @@ def _limits_confirmation(values: Mapping[str, Any]) -> str:
     endpoints=[Endpoint("PATCH", "/cloud/v6/projects/{id}/limits")],
     confirm=_limits_confirmation,
     errors={404: NOT_FOUND},
+    phrases=Phrases(
+        verbs=(*SET, "limit", "raise", "lower", "cap", "remove"),
+        nouns=("limits", "limit", "quota", "vuh limit", "vu limit"),
+        examples={"set limits of payments vu_max_per_test=500": {"project": "payments", "vu_max_per_test": 500}},
+        template="set limits of {project} vu_max_per_test=<n>",
+    ),
     description="""
     Set or remove a project's limits (VUH per month, VUs, browser VUs and duration per test).
     """,
