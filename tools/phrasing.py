@@ -129,8 +129,9 @@ class Phrases:
     """Words without which the text never means this operation ("legacy" for the v2 API)."""
     answers: tuple[Answer, ...] = ()
     """Questions answered from the result."""
-    template: str | None = None
-    """How to say it back (did-you-mean, help): ``{field}`` placeholders; default: verb + noun + values."""
+    template: str | tuple[str, ...] | None = None
+    """How to say it back (did-you-mean, "say it again with the id"): ``{field}`` placeholders, ``[…]`` around
+    what is left out without its value; several templates: the first whose placeholders all have values."""
     bare: bool = False
     """A text that is only a value of its first field means this operation ("1234" → get_test_run). Reads only."""
 

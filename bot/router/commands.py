@@ -100,13 +100,14 @@ BOT_COMMANDS: tuple[BotCommandSpec, ...] = (
         Safety.READ,
         NoInput,
         Phrases(
-            verbs=("list", "show"),
-            nouns=(
-                "subscriptions",
-                "channel subscriptions",
+            verbs=(
+                "list",
+                "show",
                 "what are we subscribed to",
                 "what is this channel subscribed to",
+                "what am i subscribed to",
             ),
+            nouns=("subscriptions", "channel subscriptions"),
             examples={"subscriptions": {}, "what are we subscribed to?": {}},
             template="subscriptions",
         ),
@@ -188,7 +189,7 @@ BOT_COMMANDS: tuple[BotCommandSpec, ...] = (
             ),
             nouns=("finishes", "is done", "finished", "ends", "completes", "is over", "done"),
             examples={"tell me when 1234 finishes": {"test_run_id": 1234}, "watch run 1234": {"test_run_id": 1234}},
-            template="tell me when run {test_run_id} finishes",
+            template="tell me when {test_run_id} finishes",
         ),
     ),
 )

@@ -31,10 +31,121 @@ from tools.registry import InputModel, Registry, Safety, get_registry
 
 Words = tuple[str, ...]
 
-# fmt: off
-FILLER = frozenset(["a", "an", "the", "this", "that", "these", "those", "some", "any", "my", "our", "your", "me", "us", "we", "i", "you", "u", "it", "its", "please", "pls", "plz", "kindly", "can", "could", "would", "will", "do", "does", "just", "now", "right", "currently", "yet", "again", "also", "there", "here", "hey", "hi", "hello", "ok", "okay", "so", "then", "well", "want", "wanna", "need", "like", "to", "know", "one", "ones", "thing", "things", "stuff", "moment", "really", "quickly", "anything", "something", "any", "is", "are", "was", "were", "be", "been", "being", "am", "get", "got", "and"])
-POLITE = frozenset(["please", "pls", "plz", "kindly", "hey", "hi", "hello", "ok", "okay", "so", "then", "well", "can", "could", "would", "will", "you", "u", "i", "me", "just", "now", "also", "and", "yo"])
-# fmt: on
+FILLER = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "some",
+        "any",
+        "my",
+        "our",
+        "your",
+        "me",
+        "us",
+        "we",
+        "i",
+        "you",
+        "u",
+        "it",
+        "its",
+        "please",
+        "pls",
+        "plz",
+        "kindly",
+        "can",
+        "could",
+        "would",
+        "will",
+        "do",
+        "does",
+        "just",
+        "now",
+        "right",
+        "currently",
+        "yet",
+        "again",
+        "also",
+        "there",
+        "here",
+        "hey",
+        "hi",
+        "hello",
+        "ok",
+        "okay",
+        "so",
+        "then",
+        "well",
+        "want",
+        "wanna",
+        "need",
+        "like",
+        "to",
+        "know",
+        "one",
+        "ones",
+        "thing",
+        "things",
+        "stuff",
+        "moment",
+        "really",
+        "quickly",
+        "anything",
+        "something",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "get",
+        "got",
+        "and",
+        "only",
+        "thanks",
+        "thank",
+        "thx",
+        "ty",
+        "asap",
+        "kthx",
+        "cheers",
+    ]
+)
+POLITE = frozenset(
+    [
+        "please",
+        "pls",
+        "plz",
+        "kindly",
+        "hey",
+        "hi",
+        "hello",
+        "ok",
+        "okay",
+        "so",
+        "then",
+        "well",
+        "can",
+        "could",
+        "would",
+        "will",
+        "you",
+        "u",
+        "i",
+        "me",
+        "just",
+        "now",
+        "also",
+        "and",
+        "yo",
+    ]
+)
 """Words that say nothing about what is asked (a name can still contain them: the resolver sees the name as typed).
 ``POLITE`` are those that may come before the verb without making it "not the first word"."""
 
@@ -111,6 +222,8 @@ class SlotSpec:
 class VerbWords:
     words: Words
     via: Slot | None = None
+    tail: Words = ()
+    """The words after the object in a split verb: "kick … off"."""
 
 
 @dataclass
@@ -147,6 +260,12 @@ class Intent:
         return self.kind is CommandKind.OPERATION and self.safety.needs_confirmation
 
 
+def _verb(verb: str | Verb) -> VerbWords:
+    text, via = (verb.text, verb.via) if isinstance(verb, Verb) else (verb, None)
+    head, _, tail = text.partition("…")
+    return VerbWords(words_of(head), via, words_of(tail))
+
+
 def _slots(model: type[InputModel]) -> list[SlotSpec]:
     specs = []
     for name, info in model.model_fields.items():
@@ -171,9 +290,7 @@ def _intent(
     deprecated: bool = False,
     writes: bool = False,
 ) -> Intent:
-    verbs = [
-        VerbWords(words_of(v.text), v.via) if isinstance(v, Verb) else VerbWords(words_of(v)) for v in phrases.verbs
-    ]
+    verbs = [_verb(v) for v in phrases.verbs]
     slots = _slots(model)
     flag_words = {w for s in slots for word in s.say.words for w in words_of(word)}
     return Intent(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from pydantic import BaseModel
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extractOne
 
@@ -32,12 +33,13 @@ from bot.router.lexicon import (
     Intent,
     Lexicon,
     SlotSpec,
+    VerbWords,
     Words,
     lexicon,
 )
-from bot.router.text import clean, prepare, strip_leading_filler, strip_prefix
+from bot.router.text import clean, command_text, prepare
 from bot.router.tokens import Analysis, Entity, Kind, analyse
-from tools.phrasing import Answer, Slot
+from tools.phrasing import Answer, Slot, _unwrap
 from tools.references import Named, RunRef, ScheduleOf, TestOfRun
 from tools.registry import Registry, Safety
 
@@ -79,6 +81,14 @@ _ID_KINDS: dict[Kind, Slot] = {
     Kind.ZONE_ID: Slot.LOAD_ZONE,
     Kind.LABEL_ID: Slot.LABEL_KEY,
 }
+_KIND_NOUNS: dict[Kind, tuple[tuple[str, ...], ...]] = {
+    Kind.RUN_ID: (("run",), ("test", "run")),
+    Kind.TEST_ID: (("test",), ("load", "test")),
+    Kind.PROJECT_ID: (("project",),),
+    Kind.SCHEDULE_ID: (("schedule",),),
+    Kind.ZONE_ID: (("zone",), ("load", "zone")),
+    Kind.LABEL_ID: (("label",), ("label", "key")),
+}
 _BARE_ID_SLOTS = (Slot.RUN, Slot.LOAD_TEST, Slot.COUNT)
 _NOUN_ID_SLOTS = (Slot.RUN, Slot.LOAD_TEST, Slot.SCHEDULE, Slot.LOAD_ZONE, Slot.LABEL_KEY, Slot.PROJECT, Slot.COUNT)
 """A bare number is a run, a test or a count; a schedule, zone, label or project id only when the text names
@@ -110,6 +120,8 @@ class Hit:
     length: int
     fuzzy: bool
     via: Slot | None = None
+    tail: Hit | None = None
+    """Where the second part of a split verb is ("kick the soak off")."""
 
 
 @dataclass
@@ -128,6 +140,8 @@ class Fit:
     unused: list[Entity] = field(default_factory=list)
     unused_soft: list[int] = field(default_factory=list)
     batch: bool = False
+    sources: dict[str, Kind] = field(default_factory=dict)
+    """Which kind of entity filled each field (fields filled from words are not in it)."""
 
     @property
     def anchored(self) -> bool:
@@ -183,15 +197,22 @@ class Parse:
         ]
 
 
+_BARE_RUN = (Kind.RUN_ID, Kind.NUMBER, Kind.HASH)
+
+
 def _bare(fit: Fit) -> bool:
-    """A text that is only an id ("1234", a pasted run URL) means the intent that declares itself ``bare``."""
-    return (
-        fit.intent.phrases.bare
-        and not fit.anchored
-        and not fit.missing
-        and bool(fit.values)
-        and all(isinstance(v, int) for v in fit.values.values())
-    )
+    """A text that is only an id ("1234", "test 501", a pasted run URL) means the intent that declares itself
+    ``bare`` for that kind of id; a bare number is a run."""
+    if not fit.intent.phrases.bare or fit.anchored or fit.missing or not fit.values:
+        return False
+    specs = {s.field: s for s in fit.intent.slots}
+    for name in fit.values:
+        source = fit.sources.get(name)
+        if source is None:
+            return False
+        if source in (Kind.NUMBER, Kind.HASH) and specs[name].slot is not Slot.RUN:
+            return False
+    return True
 
 
 def _acceptable(fit: Fit) -> bool:
@@ -213,6 +234,16 @@ class _Words:
     """Token index of each word."""
     words: list[str]
     exact: list[bool]
+    positions: dict[str, list[int]] = field(default_factory=dict)
+    """Where each word is (so finding a phrase costs what its first word's occurrences cost)."""
+
+    def __post_init__(self) -> None:
+        self.reindex()
+
+    def reindex(self) -> None:
+        self.positions = {}
+        for position, word in enumerate(self.words):
+            self.positions.setdefault(word, []).append(position)
 
 
 def _content(analysis: Analysis, lex: Lexicon) -> _Words:
@@ -248,8 +279,8 @@ def _occurrences(phrase: Words, seq: _Words, taken: set[int], *, skip_filler: bo
     hits = []
     words = seq.words
     n = len(phrase)
-    for start in range(len(words)):
-        if words[start] != phrase[0] or start in taken:
+    for start in seq.positions.get(phrase[0], ()):
+        if start in taken:
             continue
         position, matched, fuzzy = start, 0, False
         end = start
@@ -268,6 +299,18 @@ def _occurrences(phrase: Words, seq: _Words, taken: set[int], *, skip_filler: bo
         if matched == n:
             hits.append(Hit(start, end - start + 1, fuzzy))
     return hits
+
+
+def _verb_hits(verb: VerbWords, seq: _Words, taken: set[int]) -> list[Hit]:
+    hits = _occurrences(verb.words, seq, taken)
+    if not verb.tail:
+        return hits
+    split = []
+    for hit in hits:
+        tails = [t for t in _occurrences(verb.tail, seq, taken) if t.start > hit.start + hit.length]
+        if tails:
+            split.append(Hit(hit.start, hit.length, hit.fuzzy, tail=tails[-1]))
+    return split
 
 
 def _mark(hit: Hit, taken: set[int]) -> range:
@@ -351,13 +394,24 @@ def _fit(intent: Intent, analysis: Analysis, seq: _Words, legacy: bool, question
                 fit.answer = answer
                 score += ANSWER
     # the verb: at the start, then the longest, exact before fuzzy
-    hits = [(hit, verb.via) for verb in intent.verbs for hit in _occurrences(verb.words, seq, taken)]
+    hits = [(hit, verb) for verb in intent.verbs for hit in _verb_hits(verb, seq, taken)]
     if hits:
-        hit, via = min(hits, key=lambda hv: (hv[0].start != first, -hv[0].length, hv[0].fuzzy, hv[0].start))
-        hit.via = via
+        hit, verb = min(
+            hits,
+            key=lambda hv: (
+                hv[0].start != first,
+                -(hv[0].length + (hv[0].tail.length if hv[0].tail else 0)),
+                hv[0].fuzzy,
+                hv[0].start,
+            ),
+        )
+        hit.via = verb.via
         fit.verb = hit
         _mark(hit, taken)
-        score += (VERB_FUZZY if hit.fuzzy else VERB_EXACT) + VERB_EXTRA_WORD * (hit.length - 1)
+        if hit.tail is not None:
+            _mark(hit.tail, taken)
+        words = hit.length + (hit.tail.length if hit.tail else 0)
+        score += (VERB_FUZZY if hit.fuzzy else VERB_EXACT) + VERB_EXTRA_WORD * (words - 1)
         score += VERB_FIRST if hit.start == first else VERB_LATE
         fit.fuzzy |= hit.fuzzy
     # nouns, longest first; a state word in a noun ("running tests") still sets the filter
@@ -379,6 +433,7 @@ def _fit(intent: Intent, analysis: Analysis, seq: _Words, legacy: bool, question
     taken |= flag_positions
 
     used: set[int] = {seq.index[p] for p in taken}  # token indices explained so far
+    vocabulary_used = set(used)
     slots = intent.slots
     by_name = {s.field: s for s in slots}
 
@@ -417,6 +472,7 @@ def _fit(intent: Intent, analysis: Analysis, seq: _Words, legacy: bool, question
                 if not strict_before and explicit and entity.before not in spec.before and None not in spec.before:
                     continue
                 filled[spec.field] = value
+                fit.sources[spec.field] = entity.kind
                 used.update(entity.tokens)
                 score += SLOT_HARD
                 return True
@@ -439,13 +495,21 @@ def _fit(intent: Intent, analysis: Analysis, seq: _Words, legacy: bool, question
     if note is not None and used:
         # "note run 1234 latency < 200ms & no errors": everything after the run is the note, as typed
         tail = [t.index for t in analysis.tokens if t.index > max(used)]
-        text = _name_text(analysis, tail)
+        text = analysis.words(tail).strip()
         text = re.sub(r"^(?:saying|that|with|to say|reading)\s+", "", text, flags=re.IGNORECASE)
         if text:
             filled[note.field] = text
             used.update(tail)
             score += SLOT_HARD
     fit.unused = hard
+    # "test 501", "run 1234": an id said with its kind names the intent's object as its noun would
+    if not fit.nouns:
+        for name, kind in fit.sources.items():
+            words = _KIND_NOUNS.get(kind, ())
+            if any(noun in words for noun in intent.nouns) and by_name[name].slot is _ID_KINDS.get(kind):
+                score += NOUN
+                fit.nouns += 1
+                break
 
     # --- state words, "the last", "all": filters of the intent, or what a reference to a run means
     ref_spec = next(iter(free(Slot.RUN)), None)
@@ -453,7 +517,8 @@ def _fit(intent: Intent, analysis: Analysis, seq: _Words, legacy: bool, question
     wants_ref = ref_spec is not None or via_spec is not None
     qualifiers: dict[str, Any] = {"status": [], "result": [], "every": False, "latest": False}
     state_taken = taken - {p for p in noun_positions if (seq.words[p],) in STATE_PHRASES}
-    state_taken |= {p for p, index in enumerate(seq.index) if index in used}  # a note's words are the note
+    data = used - vocabulary_used  # a note's words are the note, not state words
+    state_taken |= {p for p, index in enumerate(seq.index) if index in data}
     for phrase, (kind, value) in sorted(STATE_PHRASES.items(), key=lambda kv: -len(kv[0])):
         for hit in _occurrences(phrase, seq, state_taken):
             _mark(hit, state_taken)
@@ -496,6 +561,8 @@ def _fit(intent: Intent, analysis: Analysis, seq: _Words, legacy: bool, question
             assigned, leftovers = {}, everything
     ref_test: int | str | None = None
     for field_name, indices in assigned.items():
+        if field_name == REF or by_name[field_name].slot is Slot.LOAD_TEST:
+            indices = _with_trailing_test(analysis, indices)
         phrase = _name_text(analysis, indices)
         if not phrase:
             continue
@@ -582,9 +649,9 @@ def _assign(
             return place(entity, (Slot.LOAD_TEST,), TestOfRun(entity.value), strict_before=strict)
         if place(entity, _NOUN_ID_SLOTS if named else _BARE_ID_SLOTS, entity.value, strict_before=strict):
             return True
-        if free(Slot.IDS):
-            spec = free(Slot.IDS)[0]
-            filled.setdefault(spec.field, []).append(entity.value)
+        ids = next((s for s in intent.slots if s.slot is Slot.IDS), None)
+        if ids is not None and isinstance(filled.setdefault(ids.field, []), list):
+            filled[ids.field].append(entity.value)
             return True
         return False
     if kind is Kind.COUNT:
@@ -658,7 +725,19 @@ def _name_value(spec: SlotSpec, phrase: str) -> Any:
         return ScheduleOf(_test_value(phrase))
     if slot in _NAMED_KINDS:
         return Named(_NAMED_KINDS[slot], phrase)
+    if slot is Slot.PHRASE and spec.is_list:
+        return _items(spec, phrase)
     return phrase
+
+
+def _items(spec: SlotSpec, phrase: str) -> Any:
+    """Words for a list of objects ("region, tier" for new label keys) → the objects, by the model's first field."""
+    inner, _ = _unwrap(spec.info.annotation)
+    if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+        return phrase
+    first = next(iter(inner.model_fields))
+    parts = [p.strip() for p in re.split(r"\s*(?:,|\band\b|&)\s*", phrase) if p.strip()]
+    return [{first: part} for part in parts]
 
 
 def _segments(analysis: Analysis, seq: _Words, used: set[int]) -> list[tuple[str | None, list[int]]]:
@@ -669,15 +748,12 @@ def _segments(analysis: Analysis, seq: _Words, used: set[int]) -> list[tuple[str
     words_at = dict(zip(seq.index, seq.words, strict=True))
 
     def close() -> None:
+        """Keep the run without its leading and trailing filler ("the orders soak test please")."""
         nonlocal current, label
-        kept = [i for i in current if words_at.get(i, "") not in FILLER or _inner(i, current)]
-        if any(words_at.get(i, "") not in FILLER for i in kept):
-            segments.append((label, kept))
+        meaningful = [j for j, i in enumerate(current) if words_at.get(i, "") not in FILLER]
+        if meaningful:
+            segments.append((label, current[meaningful[0] : meaningful[-1] + 1]))
         current, label = [], None
-
-    def _inner(i: int, run: list[int]) -> bool:
-        meaningful = [j for j in run if words_at.get(j, "") not in FILLER]
-        return bool(meaningful) and meaningful[0] < i < meaningful[-1]
 
     for token in analysis.tokens:
         if token.index in used or token.kind not in ("word", "number", "hash", "clock"):
@@ -724,6 +800,16 @@ def _assign_segments(
     return best[1] if best else None
 
 
+def _with_trailing_test(analysis: Analysis, indices: list[int]) -> list[int]:
+    """ "orders soak test": the word "test" after a test's name is part of what was typed as its name."""
+    if not indices:
+        return indices
+    after = max(indices) + 1
+    if after < len(analysis.tokens) and analysis.tokens[after].low in ("test", "tests", "loadtest"):
+        return [*indices, after]
+    return indices
+
+
 def _name_text(analysis: Analysis, indices: list[int]) -> str:
     if not indices:
         return ""
@@ -744,8 +830,9 @@ def parse(
     tz = tz or UTC
     now = now or datetime.now(tz)
     cleaned = prepare(text)
-    asked = strip_leading_filler(strip_prefix(clean(text))).rstrip().endswith("?")
-    analysis = analyse(cleaned, now, tz)
+    typed = command_text(text)
+    asked = typed.rstrip().endswith("?")
+    analysis = analyse(typed, now, tz)
     lex = lexicon(registry)
     seq = _content(analysis, lex)
     legacy = "legacy" in seq.words

@@ -23,19 +23,9 @@ _CRON_DOW = (
     + _CRON_FIELD
     + r"|(?:mon|tue|wed|thu|fri|sat|sun)(?:-(?:mon|tue|wed|thu|fri|sat|sun))?(?:,(?:mon|tue|wed|thu|fri|sat|sun))*)"
 )
-CRON = re.compile(
-    r"(?:\bcron\s+)?(?P<q>['\"`]?)(?P<expr>"
-    + _CRON_FIELD
-    + r"\s+"
-    + _CRON_FIELD
-    + r"\s+"
-    + _CRON_FIELD
-    + r"\s+"
-    + _CRON_FIELD
-    + r"\s+"
-    + _CRON_DOW
-    + r")(?P=q)(?=\s|$)"
-)
+CRON_EXPR = _CRON_FIELD + r"\s+" + _CRON_FIELD + r"\s+" + _CRON_FIELD + r"\s+" + _CRON_FIELD + r"\s+" + _CRON_DOW
+"""Five cron fields: minute hour day-of-month month day-of-week."""
+CRON = re.compile(r"(?:\bcron\s+)?(?P<q>['\"`]?)(?P<expr>" + CRON_EXPR + r")(?P=q)(?=\s|$)")
 _TIME = r"(?:\s+(?:at|@)\s+(?P<t>" + _CLOCK + r"|\d{1,2}(?!\d)))?"
 _DAYS = r"(?P<days>" + _WEEKDAY + r"s?(?:\s*(?:,|and|&|\+)\s*" + _WEEKDAY + r"s?)*)"
 _PART = r"(?P<part>night|evening|morning|afternoon)"

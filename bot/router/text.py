@@ -44,7 +44,8 @@ _LEADING_FILLER = re.compile(
     r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+u|could\s+u|would\s+u|"
     r"i\s+want\s+to|i\s+wanna|i\s+would\s+like\s+to|i'd\s+like\s+to|id\s+like\s+to|i\s+need\s+to|"
     r"i\s+need\s+you\s+to|let's|lets|let\s+us|go\s+ahead\s+and|try\s+to|do\s+you\s+know(?:\s+if|\s+whether)?|"
-    r"i\s+wonder)\b[\s,!.:;]*",
+    r"i\s+wonder(?:\s+if|\s+whether)?|tell\s+(?:me|us)(?:\s+if|\s+whether)?(?=\s+(?:what|who|which|how|why|where|"
+    r"when\s+did|is|are|was|did|has|if|whether)\b))\b[\s,!.:;]*",
     re.IGNORECASE,
 )
 
@@ -103,7 +104,12 @@ def strip_trailing_filler(text: str) -> str:
 
 def prepare(text: object) -> str:
     """The command in ``text``: cleaned, without the ``/k6`` prefix, politeness or trailing punctuation."""
-    return strip_trailing_filler(strip_leading_filler(strip_prefix(clean(text))))
+    return strip_trailing_filler(command_text(text))
+
+
+def command_text(text: object) -> str:
+    """The command in ``text`` with its ending as typed (a note keeps its "?"): no prefix, no leading politeness."""
+    return strip_leading_filler(unquote(strip_prefix(unquote(clean(text)))))
 
 
 def unquote(text: str) -> str:

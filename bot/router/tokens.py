@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.router import dates
-from bot.router.recurrence import find_recurrence
+from bot.router.recurrence import CRON_EXPR, find_recurrence
 
 
 class Kind(StrEnum):
@@ -92,7 +92,7 @@ class Analysis:
 _TOKEN = re.compile(
     r"(?P<url>https?://[^\s<>]+)"
     r"|(?P<quoted>\"[^\"]*\"|`[^`]*`|(?<![\w'])'[^'\n]+'(?![\w']))"
-    r"|(?P<pair>[A-Za-z_][\w.-]*=(?:\"[^\"]*\"|'[^']*'|[^\s,;]+))"
+    r"|(?P<pair>[A-Za-z_][\w.-]*=(?:\{(?:[^{}]|\{[^{}]*\})*\}|\[[^\]]*\]|\"[^\"]*\"|'[^']*'|[^\s,;]+))"
     r"|(?P<date>\b\d{4}-\d{2}-\d{2}(?:[tT ]\d{2}:\d{2}(?::\d{2})?(?:[zZ]|[+-]\d{2}:?\d{2})?)?)"
     r"|(?P<hash>#\s?\d{1,12}\b)"
     r"|(?P<clock>\b\d{1,2}:\d{2}(?:\s?[ap]\.?m\.?)?)"
@@ -132,6 +132,7 @@ _DURATION = re.compile(
     r"\b(?:for|up\s+to|at\s+most|timeout(?:\s+of)?|max(?:imum)?)\s+(?P<d>\d+\s*(?:h(?:ours?|rs?)?|m(?:in(?:ute)?s?)?|s(?:ec(?:ond)?s?)?)"
     r"(?:\s*\d+\s*(?:m(?:in(?:ute)?s?)?|s(?:ec(?:ond)?s?)?))?)\b"
 )
+CRON_ONLY = re.compile(r"\s*" + CRON_EXPR + r"\s*")
 K6_URL = re.compile(r"/a/k6-app/(?P<what>runs|tests|projects)/(?P<id>\d{1,12})\b")
 
 
@@ -173,7 +174,10 @@ def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
             )
             add(kind, int(found.group("id")) if found else token.text, (token.index,), url=True)
         elif token.kind == "quoted":
-            add(Kind.QUOTED, token.text[1:-1].strip(), (token.index,))
+            inner = token.text[1:-1].strip()
+            if CRON_ONLY.fullmatch(inner.casefold()):
+                continue  # a quoted cron expression is a schedule, found below
+            add(Kind.QUOTED, inner, (token.index,))
         elif token.kind == "pair":
             key, _, value = token.text.partition("=")
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":

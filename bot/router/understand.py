@@ -15,7 +15,6 @@ read requests needed to resolve names and references (the catalog of tests is ca
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
@@ -211,8 +210,6 @@ async def _resolve(parsed: Parse, fit: Fit, toolbox: Toolbox) -> Understanding:
                 project_scope = project.id
         elif spec is not None and spec.slot is Slot.LOAD_TEST and value is not None:
             value = (await toolbox.catalog.resolve(value, project_id=project_scope)).id
-        elif spec is not None:
-            value = _coerce(spec, value)
         resolved[name] = value
     missing = [f for f in fit.missing if f not in resolved]
     if missing:
@@ -220,20 +217,6 @@ async def _resolve(parsed: Parse, fit: Fit, toolbox: Toolbox) -> Understanding:
     if batch_field is not None:
         return _batch(parsed, fit, batch_field, resolved)
     return _validated(parsed, fit, resolved)
-
-
-def _coerce(spec: SlotSpec, value: Any) -> Any:
-    """Text for a list of objects ("region, tier" for label keys) → the objects, by the model's first field."""
-    annotation = str(spec.info.annotation)
-    if isinstance(value, str) and "list[" in annotation and spec.slot is Slot.PHRASE:
-        from tools.phrasing import _unwrap
-
-        inner, _ = _unwrap(spec.info.annotation)
-        if isinstance(inner, type) and issubclass(inner, BaseModel):
-            first = next(iter(inner.model_fields))
-            parts = [p.strip() for p in re.split(r"\s*(?:,|\band\b|&)\s*", value) if p.strip()]
-            return [{first: part} for part in parts]
-    return value
 
 
 def _validate(intent: Intent, arguments: dict[str, Any]) -> dict[str, Any]:

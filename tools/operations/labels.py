@@ -116,7 +116,7 @@ class CreateLabelKeysInput(InputModel):
         verbs=CREATE,
         nouns=("label key", "label keys", "label", "labels", "key", "keys"),
         examples={"add label key region": {"keys": [{"key": "region"}]}},
-        template="add label key <key>",
+        template="add label key {keys}",
     ),
     description="""
     Add label keys to the organization (existing keys stay).
@@ -165,7 +165,7 @@ def _label_key_confirmation(values: Mapping[str, Any]) -> str:
         verbs=(*RENAME, *SET, "describe"),
         nouns=("label key", "label", "key"),
         examples={"rename label key 3 to costcenter": {"label_key_id": 3, "key": "costcenter"}},
-        template="rename label key {label_key_id} to <new key>",
+        template="rename {label_key_id} to {key}",
     ),
     description="""
     Rename a label key or change its description (admins only).
@@ -194,7 +194,7 @@ class LabelKeyInput(InputModel):
         verbs=DELETE,
         nouns=("label key", "label", "key"),
         examples={"delete label key 3": {"label_key_id": 3}},
-        template="delete label key {label_key_id}",
+        template="delete {label_key_id}",
     ),
     description="""
     Delete a label key; every project label using it is removed too (admins only).
@@ -260,7 +260,7 @@ class SetProjectLabelsInput(InputModel):
         verbs=(*SET, "label", "tag", "apply"),
         nouns=("labels", "label", "tags"),
         examples={"set labels of payments to team=payments env=staging": {"project": "payments"}},
-        template="set labels of {project} to key=value …",
+        template="set labels of {project} to {labels}",
     ),
     description="""
     Replace all labels on a project with the given key=value pairs.

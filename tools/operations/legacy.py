@@ -87,7 +87,7 @@ async def legacy_start_load_test(ctx: OpContext, args: LoadTestInput) -> LegacyR
         nouns=("run", "status", "test run"),
         requires=("legacy",),
         examples={"legacy status of run 1234": {"test_run_id": 1234}},
-        template="legacy status of run {test_run_id}",
+        template="legacy status of {test_run_id}",
         bare=True,
     ),
     description="""
@@ -150,7 +150,7 @@ async def legacy_list_test_runs(ctx: OpContext, args: LegacyListInput) -> Legacy
         nouns=("run", "test run"),
         requires=("legacy",),
         examples={"legacy stop run 1234": {"test_run_id": 1234}},
-        template="legacy stop run {test_run_id}",
+        template="legacy stop {test_run_id}",
     ),
     description="""
     Stop a running test run through the legacy v2 API; it ends as 'aborted by user'. Prefer abort_test_run.

@@ -141,7 +141,7 @@ class ListLoadTestsInput(InputModel):
             "list tests in payments": {"project": "payments"},
             "tests in project 78": {"project": 78},
         },
-        template="list tests in {project}",
+        template="list tests[ in {project}]",
     ),
     description="""
     List load tests, in one project or in the whole stack, sorted by name. Returns compact summaries (id,
@@ -175,10 +175,11 @@ async def list_load_tests(ctx: OpContext, args: ListLoadTestsInput) -> LoadTestL
         verbs=(*SHOW, "details of", "info on", "about"),
         nouns=("test", "load test", "test details", "baseline"),
         examples={
-            "show test orders soak test": {"load_test": "orders soak test"},
+            "show test orders soak": {"load_test": "orders soak"},
             "describe test 501": {"load_test": 501},
         },
         template="show test {load_test}",
+        bare=True,
     ),
     description="""
     Get a load test (id, name, project, baseline run, dates) by id or by name. Read-only.
@@ -291,7 +292,11 @@ def _update_confirmation(values: Mapping[str, Any]) -> str:
             "set the baseline of orders soak to run 1211": {"load_test": "orders soak", "baseline_test_run_id": 1211},
             "clear the baseline of orders soak": {"load_test": "orders soak", "clear_baseline": True},
         },
-        template="set the baseline of {load_test} to run {baseline_test_run_id}",
+        template=(
+            "rename test {load_test} to {name}",
+            "set the baseline of {load_test} to {baseline_test_run_id}",
+            "clear the baseline of {load_test}",
+        ),
     ),
     description="""
     Rename a load test, set or clear its baseline run, or set its k6 version.
@@ -493,7 +498,7 @@ class UploadScriptInput(InputModel):
         verbs=("upload", "replace", "update", "push", "set"),
         nouns=("script", "code", "new script"),
         examples={"upload script to orders smoke: export default function () {}": {"load_test": "orders smoke"}},
-        template="upload script to {load_test}: <script>",
+        template="upload script to {load_test}: {script}",
     ),
     description="""
     Replace a load test's script with new k6 JavaScript (or a k6 .tar archive). The next run uses it; the
@@ -547,6 +552,9 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
             "execute",
             "fire up",
             "fire off",
+            "kick … off",
+            "fire … up",
+            "fire … off",
             "begin",
             "go",
             Verb("rerun", via=Slot.RUN),

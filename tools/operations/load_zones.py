@@ -95,7 +95,7 @@ class ZoneInput(InputModel):
         verbs=(*SHOW, "who can use", "which projects can use"),
         nouns=("allowed projects", "projects allowed", "projects of zone", "projects that may use"),
         examples={"allowed projects of zone 100": {"load_zone_id": 100}},
-        template="allowed projects of zone {load_zone_id}",
+        template="allowed projects of {load_zone_id}",
     ),
     description="""
     List the projects allowed to run tests from a private load zone. Read-only.
@@ -125,7 +125,7 @@ class SetZoneProjectsInput(InputModel):
         verbs=("allow", "let", *SET, "restrict"),
         nouns=("allowed projects", "projects"),
         examples={"set allowed projects of zone 100 to 78, 79": {"load_zone_id": 100, "project_ids": [78, 79]}},
-        template="set allowed projects of zone {load_zone_id} to <project ids>",
+        template="set allowed projects of {load_zone_id} to {project_ids}",
     ),
     description="""
     Replace the list of projects allowed to use a private load zone.
@@ -186,7 +186,7 @@ class SetProjectZonesInput(InputModel):
         verbs=(*SET, "allow", "restrict"),
         nouns=("allowed load zones", "allowed zones", "zones"),
         examples={"set allowed load zones of platform to 100": {"project": "platform", "load_zone_ids": [100]}},
-        template="set allowed load zones of {project} to <zone ids>",
+        template="set allowed load zones of {project} to {load_zone_ids}",
     ),
     description="""
     Replace the list of private load zones a project may run tests from.

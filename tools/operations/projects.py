@@ -61,6 +61,7 @@ async def list_projects(ctx: OpContext, args: ListProjectsInput) -> Listing[Proj
         nouns=("project", "project details"),
         examples={"show project payments": {"project": "payments"}, "project 78": {"project": 78}},
         template="show project {project}",
+        bare=True,
     ),
     description="""
     Get a project by id or name. Read-only.
@@ -207,7 +208,7 @@ class ListProjectLimitsInput(InputModel):
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/project-limits")],
     phrases=Phrases(
-        verbs=(*LIST, "all"),
+        verbs=LIST,
         nouns=("project limits", "limits of all projects", "all limits", "limits of every project", "quotas"),
         examples={"list project limits": {}, "limits of all projects": {}},
         template="list project limits",
@@ -284,7 +285,7 @@ def _limits_confirmation(values: Mapping[str, Any]) -> str:
         verbs=(*SET, "limit", "raise", "lower", "cap", "remove"),
         nouns=("limits", "limit", "quota", "vuh limit", "vu limit"),
         examples={"set limits of payments vu_max_per_test=500": {"project": "payments", "vu_max_per_test": 500}},
-        template="set limits of {project} vu_max_per_test=<n>",
+        template="set limits of {project}",
     ),
     description="""
     Set or remove a project's limits (VUH per month, VUs, browser VUs and duration per test).

@@ -29,7 +29,7 @@ class ScheduleInput(InputModel):
     endpoints=[Endpoint("GET", "/cloud/v6/schedules")],
     phrases=Phrases(
         verbs=(*LIST, "what", "which", "when"),
-        nouns=("schedules", "scheduled tests", "scheduled runs", "all schedules", "schedule list"),
+        nouns=("schedules", "scheduled tests", "scheduled runs", "all schedules", "schedule list", "scheduled"),
         examples={"list schedules": {}, "what is scheduled": {}},
         template="list schedules",
     ),
@@ -54,7 +54,8 @@ async def list_schedules(ctx: OpContext, args: PageInput) -> Listing[Schedule]:
         verbs=SHOW,
         nouns=("schedule",),
         examples={"show schedule 2": {"schedule_id": 2}},
-        template="show schedule {schedule_id}",
+        template="show {schedule_id}",
+        bare=True,
     ),
     description="""
     Get one schedule by id. Read-only.
@@ -74,12 +75,12 @@ async def get_schedule(ctx: OpContext, args: ScheduleInput) -> Schedule:
     errors={404: "Load test '{load_test_name}' has no schedule."},
     phrases=Phrases(
         verbs=(*SHOW, "when does", "when will", "is"),
-        nouns=("schedule", "next run", "scheduled"),
+        nouns=("schedule", "next run", "run next", "scheduled"),
         examples={
             "schedule of orders smoke": {"load_test": "orders smoke"},
             "when does test 502 run next": {"load_test": 502},
         },
-        template="schedule of {load_test}",
+        template="show the schedule of {load_test}",
     ),
     description="""
     Get the schedule of a load test (by id or name), if it has one. Read-only.
@@ -178,7 +179,7 @@ async def set_load_test_schedule(ctx: OpContext, args: SetScheduleInput) -> Sche
         verbs=(*DELETE, "unschedule"),
         nouns=("schedule",),
         examples={"delete schedule 3": {"schedule_id": 3}, "remove the schedule of orders smoke": {}},
-        template="delete schedule {schedule_id}",
+        template="delete {schedule_id}",
     ),
     description="""
     Delete a schedule: its load test no longer starts on its own. The test and its runs stay.
@@ -202,7 +203,7 @@ async def delete_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
         verbs=("activate", "reactivate", "re-activate", "enable", "resume", "turn on", "unpause"),
         nouns=("schedule",),
         examples={"activate schedule 2": {"schedule_id": 2}, "resume the schedule of payments gateway load": {}},
-        template="activate schedule {schedule_id}",
+        template="activate {schedule_id}",
     ),
     description="""
     Re-activate a deactivated schedule (only while it still has a future run). Scheduled runs cost VUH.
@@ -226,7 +227,7 @@ async def activate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
         verbs=("deactivate", "disable", "pause", "suspend", "turn off", "stop"),
         nouns=("schedule",),
         examples={"deactivate schedule 1": {"schedule_id": 1}, "pause the schedule of orders smoke": {}},
-        template="deactivate schedule {schedule_id}",
+        template="deactivate {schedule_id}",
     ),
     description="""
     Deactivate a schedule: no new scheduled runs until it is re-activated. The recurrence is kept.

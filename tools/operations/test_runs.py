@@ -273,7 +273,7 @@ def _cursor_time(state: dict[str, Any], key: str) -> datetime | None:
             "starred runs": {"starred": True},
         },
         answers=LIST_ANSWERS,
-        template="list runs {status} {result} of {load_test}",
+        template="list runs[ {status}][ {result}][ of {load_test}]",
     ),
     description="""
     List test runs, newest first, of one load test or the whole stack, filtered by state ('active' = running
@@ -361,7 +361,7 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
             "who started run 1234": {"test_run_id": 1234},
         },
         answers=RUN_ANSWERS,
-        template="show run {test_run_id}",
+        template="show {test_run_id}",
         bare=True,
     ),
     description="""
@@ -398,7 +398,7 @@ class UpdateTestRunInput(InputModel):
             },
             'annotate 1234 "p95 regressed"': {"test_run_id": 1234, "note": "p95 regressed"},
         },
-        template="note run {test_run_id}: {note}",
+        template="note {test_run_id}: {note}",
     ),
     description="""
     Set the note of a test run (e.g. "baseline after the cache fix"). Replaces the previous note.
@@ -453,7 +453,7 @@ def _abort_refusal(run: TestRun) -> NotAllowedNow:
             "stop 1234": {"test_run_id": 1234},
             "cancel #1234": {"test_run_id": 1234},
         },
-        template="abort run {test_run_id}",
+        template="abort {test_run_id}",
     ),
     description="""
     Abort a test run that has not finished yet (created, queued, initializing or running). The run ends
@@ -512,7 +512,7 @@ async def _check_abort(ctx: OpContext, args: TestRunInput) -> None:
         verbs=DELETE,
         nouns=("run", "test run", "runs", "results of run"),
         examples={"delete run 1234": {"test_run_id": 1234}, "remove test run #1234": {"test_run_id": 1234}},
-        template="delete run {test_run_id}",
+        template="delete {test_run_id}",
     ),
     description="""
     Delete a finished test run with its results and metrics, for good. A run that is still going must
@@ -569,7 +569,7 @@ def _refuse_unfinished(run: TestRun) -> None:
             "instances",
         ),
         examples={"load generators of run 1234": {"test_run_id": 1234}, "ips of run 1234": {"test_run_id": 1234}},
-        template="show load generators of run {test_run_id}",
+        template="show load generators of {test_run_id}",
     ),
     description="""
     Get how a test run's load is spread over load zones and load generator nodes (percentages, node sizes
@@ -612,8 +612,11 @@ def script_file(content: bytes, content_type: str, **owner: Any) -> ScriptFile:
     phrases=Phrases(
         verbs=SHOW,
         nouns=("script", "code", "source", "scripts"),
-        examples={"show script of run 1234": {"test_run_id": 1234}, "the code run 1234 ran": {"test_run_id": 1234}},
-        template="show script of run {test_run_id}",
+        examples={
+            "show script of run 1234": {"test_run_id": 1234},
+            "get the script of run 1234": {"test_run_id": 1234},
+        },
+        template="show script of {test_run_id}",
     ),
     description="""
     Get the exact script (JavaScript, or a k6 .tar archive as base64) a test run executed, which may differ
@@ -656,7 +659,7 @@ async def _toggle(ctx: OpContext, args: TestRunInput, action: str, message: str)
         verbs=("save", "keep", "retain", "preserve"),
         nouns=("run", "results", "test run"),
         examples={"save run 1234": {"test_run_id": 1234}, "keep the results of run 1234": {"test_run_id": 1234}},
-        template="save run {test_run_id}",
+        template="save {test_run_id}",
     ),
     description="""
     Save a test run's results so they are kept past the retention period. Deprecated by k6 Cloud in favour
@@ -684,7 +687,7 @@ async def save_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
         verbs=("unsave", "stop keeping", "don't keep", "forget"),
         nouns=("run", "results", "test run"),
         examples={"unsave run 1234": {"test_run_id": 1234}},
-        template="unsave run {test_run_id}",
+        template="unsave {test_run_id}",
     ),
     description="""
     Stop keeping a saved test run past retention: its results are deleted when the retention period ends.
@@ -723,7 +726,7 @@ async def _endpoint_gone_if_run_exists(ctx: OpContext, test_run_id: int, action:
         verbs=("star", "favourite", "favorite", "bookmark", "pin", "mark"),
         nouns=("run", "test run"),
         examples={"star run 1234": {"test_run_id": 1234}, "favourite 1234": {"test_run_id": 1234}},
-        template="star run {test_run_id}",
+        template="star {test_run_id}",
     ),
     description="""
     Star a test run to find it quickly and compare against it. Starring does not extend retention.
@@ -745,7 +748,7 @@ async def star_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
         verbs=("unstar", "unfavourite", "unfavorite", "unpin", "unbookmark", "remove the star from", "unmark"),
         nouns=("run", "test run"),
         examples={"unstar run 1234": {"test_run_id": 1234}},
-        template="unstar run {test_run_id}",
+        template="unstar {test_run_id}",
     ),
     description="""
     Remove the star from a test run.
@@ -788,7 +791,7 @@ TRANSIENT_FAILURES_TOLERATED = 3
             "wait for run 1234": {"test_run_id": 1234},
             "wait for 1234 for 10 minutes": {"test_run_id": 1234, "timeout_seconds": 600.0},
         },
-        template="wait for run {test_run_id}",
+        template="wait for {test_run_id}",
     ),
     description="""
     Wait until a test run is completed or aborted, reporting progress (status and elapsed time) while it
@@ -932,7 +935,7 @@ def aggregate_path(test_run_id: int, query: str, metric: str) -> str:
             "p95 of run 1234": {"test_run_id": 1234},
         },
         answers=METRIC_ANSWERS,
-        template="metrics of run {test_run_id}",
+        template="metrics of {test_run_id}",
     ),
     description="""
     Get the figures that matter of a test run: p95 and p99 http_req_duration, request rate, share of failed
