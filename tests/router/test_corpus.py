@@ -394,7 +394,6 @@ class Verdict:
     wrong_write: bool
     got: str
     reason: str = ""
-    pending: bool = False
 
 
 @dataclass
