@@ -70,7 +70,15 @@ class Slot(StrEnum):
     PAIRS = "pairs"
     """``key=value`` pairs (labels)."""
     IDS = "ids"
-    """Several ids ("78, 79", "projects 78 and 79")."""
+    """Several ids ("78, 79")."""
+    PROJECTS = "projects"
+    """Several projects, by id or name ("payments and platform")."""
+    LOAD_ZONES = "load_zones"
+    """Several load zones, by id or name."""
+    AMOUNT = "amount"
+    """A number for a field named by its words ("set the VU limit to 2000", "1000 VUH per month")."""
+    REMOVALS = "removals"
+    """The names of the AMOUNT fields a removing verb names without a number ("remove the VUH limit")."""
     DURATION = "duration"
     """A duration in seconds ("for 10 minutes", "2h")."""
     VALUE = "value"
@@ -134,6 +142,9 @@ class Phrases:
     what is left out without its value; several templates: the first whose placeholders all have values."""
     bare: bool = False
     """A text that is only a value of its first field means this operation ("1234" → get_test_run). Reads only."""
+    needs_noun: bool = False
+    """Its verbs are shared by many operations ("create", "delete", "set"): without one of its nouns (or an id
+    said with its kind) the text does not mean it ("make me a sandwich" creates no project)."""
 
     @property
     def verb(self) -> str:
@@ -151,6 +162,7 @@ class Phrases:
 
 # Verbs many operations share, so declarations say "SHOW" rather than repeat the list.
 SHOW: tuple[str, ...] = (
+    "what",
     "show",
     "get",
     "display",
@@ -170,7 +182,23 @@ SHOW: tuple[str, ...] = (
     "inspect",
     "look at",
 )
-LIST: tuple[str, ...] = ("list", "ls", "show", "get", "display", "view", "see", "give", "fetch", "what are", "which")
+LIST: tuple[str, ...] = (
+    "list",
+    "ls",
+    "show",
+    "get",
+    "display",
+    "view",
+    "see",
+    "give",
+    "fetch",
+    "what",
+    "what's",
+    "whats",
+    "what is",
+    "what are",
+    "which",
+)
 DELETE: tuple[str, ...] = ("delete", "remove", "rm", "del", "erase", "destroy", "drop", "purge", "get rid of")
 CREATE: tuple[str, ...] = ("create", "add", "make", "new", "set up", "setup")
 SET: tuple[str, ...] = ("set", "change", "update", "edit", "modify", "configure")
@@ -224,6 +252,8 @@ ALL_WORDS = ("all", "every", "each", "both", "all the", "everything")
 
 _RUN_FIELDS = {"test_run_id", "baseline_test_run_id"}
 _NAMED: dict[str, Slot] = {
+    "project_ids": Slot.PROJECTS,
+    "load_zone_ids": Slot.LOAD_ZONES,
     "schedule_id": Slot.SCHEDULE,
     "load_zone_id": Slot.LOAD_ZONE,
     "k6_load_zone_id": Slot.LOAD_ZONE_NAME,

@@ -8,7 +8,7 @@ soak", "ashburn" (a load zone), "environment" (a label key): the command languag
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -31,6 +31,8 @@ class RunRef:
     """A run named by what it is: the active / newest (failed, …) run of a test, or of the whole stack."""
 
     test: int | str | None = None
+    project: int | str | None = None
+    """Only runs of this project ("all running tests in payments")."""
     status: tuple[str, ...] = ()
     """Run states: the API's statuses, or 'active' / 'finished'."""
     result: tuple[str, ...] = ()
@@ -123,8 +125,11 @@ class References:
         from tools.registry import OpContext
 
         test_id: int | None = None
+        project_id: int | None = None
+        if ref.project is not None:
+            project_id = (await self.catalog.resolve_project(ref.project)).id
         if ref.test is not None:
-            test_id = (await self.catalog.resolve(ref.test)).id
+            test_id = (await self.catalog.resolve(ref.test, project_id=project_id)).id
         path = f"/cloud/v6/load_tests/{test_id}/test_runs" if test_id is not None else RUNS
         context = OpContext(client=self.client, catalog=self.catalog)
         found: list[TestRun] = []
@@ -132,6 +137,8 @@ class References:
         runs = newest_first(context, path, {}, can_order=test_id is not None, window=SCAN, state={})
         async for run, _ in runs:
             seen += 1
+            if project_id is not None and run.project_id != project_id:
+                continue
             if _status_ok(run, ref) and (not ref.result or run.result in ref.result):
                 found.append(run)
             if seen >= SCAN or (found and not ref.every and not _wants_all_active(ref)):
@@ -140,8 +147,16 @@ class References:
         return found
 
     async def run(self, ref: RunRef) -> int | list[int]:
-        """The id of the run ``ref`` names (all of them for an ``every`` reference)."""
-        runs = await self.runs(ref)
+        """The id of the run ``ref`` names (all of them for an ``every`` reference).
+
+        A test's run without more said ("the soak") is the one going now, if there is one, else the latest.
+        """
+        plain = ref.test is not None and not ref.status and not ref.result and not ref.every
+        runs = await self.runs(replace(ref, status=("active",))) if plain else []
+        if runs:
+            ref = replace(ref, status=("active",))
+        else:
+            runs = await self.runs(ref)
         if not runs:
             raise ResolutionError(
                 f"There is no {ref.describe().removeprefix('the latest ').removeprefix('every ')} right now.",

@@ -115,6 +115,23 @@ FILLER = frozenset(
         "asap",
         "kthx",
         "cheers",
+        "or",
+        "did",
+        "use",
+        "used",
+        "using",
+        "via",
+        "api",
+        "that's",
+        "thats",
+        "exist",
+        "exists",
+        "defined",
+        "have",
+        "has",
+        "had",
+        "recently",
+        "lately",
     ]
 )
 POLITE = frozenset(
@@ -175,7 +192,7 @@ PREPOSITIONS = frozenset(
     ]
 )
 DEFAULT_BEFORE: dict[Slot, tuple[str | None, ...]] = {
-    Slot.LOAD_TEST: (None, "of", "for", "on", "about", "from", "called", "named"),
+    Slot.LOAD_TEST: (None, "of", "for", "on", "about", "from", "called", "named", "to"),
     Slot.PROJECT: ("in", "of", "for", "from", "under", None),
     Slot.SCHEDULE: (None, "of", "for", "on"),
     Slot.LOAD_ZONE: (None, "in", "from", "of", "for", "called", "named"),
@@ -184,6 +201,9 @@ DEFAULT_BEFORE: dict[Slot, tuple[str | None, ...]] = {
     Slot.LABEL_KEY_NAME: (None, "of", "for", "called", "named"),
     Slot.NAME: ("to", "as", "called", "named", None),
     Slot.PHRASE: (None, "for", "about", "of", "like", "named", "called", "matching", "on"),
+    Slot.PROJECTS: ("to", None),
+    Slot.LOAD_ZONES: ("to", None),
+    Slot.IDS: ("to", None),
     Slot.NOTE: (None, "saying", "that", "with", "to"),
 }
 NAME_SLOTS = frozenset(DEFAULT_BEFORE)
@@ -191,7 +211,8 @@ NAME_SLOTS = frozenset(DEFAULT_BEFORE)
 
 
 def words_of(text: str) -> Words:
-    return tuple(re.findall(r"[\w'?]+", text.casefold()))
+    """The words of a phrase as the tokenizer sees them ("re-run" is one word, "what's" too)."""
+    return tuple(re.findall(r"[^\W_](?:[\w'-]*[^\W_])?'?s?|\?", text.casefold()))
 
 
 @dataclass(frozen=True)
@@ -216,6 +237,10 @@ class SlotSpec:
     @property
     def is_list(self) -> bool:
         return "list[" in str(self.info.annotation)
+
+    @property
+    def is_dict(self) -> bool:
+        return "dict[" in str(self.info.annotation)
 
 
 @dataclass(frozen=True)
@@ -320,6 +345,8 @@ class Lexicon:
     intents: list[Intent]
     vocabulary: frozenset[str]
     """Every word the language knows (verbs, nouns, answers, states, filler): never "corrected" as a typo."""
+    shared_verbs: frozenset[Words] = frozenset()
+    """Verbs that more than one intent has ("delete", "set", "show")."""
 
     def intent(self, name: str) -> Intent:
         return next(i for i in self.intents if i.name == name)
@@ -377,7 +404,12 @@ def build(registry: Registry) -> Lexicon:
         vocabulary.update(intent.extra_words)
     for phrase in [*STATE_PHRASES, *ORDINAL_PHRASES, *ALL_PHRASES]:
         vocabulary.update(phrase)
-    return Lexicon(intents, frozenset(vocabulary))
+    owners: dict[Words, int] = {}
+    for intent in intents:
+        for verb in {v.words for v in intent.verbs}:
+            owners[verb] = owners.get(verb, 0) + 1
+    shared = frozenset(words for words, count in owners.items() if count > 1)
+    return Lexicon(intents, frozenset(vocabulary), shared)
 
 
 @cache

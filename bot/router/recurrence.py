@@ -30,7 +30,11 @@ _TIME = r"(?:\s+(?:at|@)\s+(?P<t>" + _CLOCK + r"|\d{1,2}(?!\d)))?"
 _DAYS = r"(?P<days>" + _WEEKDAY + r"s?(?:\s*(?:,|and|&|\+)\s*" + _WEEKDAY + r"s?)*)"
 _PART = r"(?P<part>night|evening|morning|afternoon)"
 _PATTERNS: tuple[tuple[str, str], ...] = (
-    ("every_n", r"\bevery\s+(?P<n>" + _NUM + r")\s+(?P<u>hours?|hrs?|h|days?|weeks?|months?)\b" + _TIME),
+    (
+        "every_n",
+        r"\bevery\s+(?P<n>" + _NUM + r")\s+(?P<u>hours?|hrs?|h|days?|weeks?|months?)\b"
+        r"(?:\s+on\s+" + _DAYS + r")?" + _TIME,
+    ),
     (
         "workdays",
         r"\b(?:every\s+|on\s+)?(?:weekdays?|workdays?|work\s+days|business\s+days|mon(?:day)?\s*-\s*fri(?:day)?)"
@@ -178,6 +182,9 @@ def _rule(name: str, match: re.Match[str], now: datetime) -> tuple[dict[str, Any
             )
             return rule("HOURLY", n), start
         frequency = {"d": "DAILY", "w": "WEEKLY", "m": "MONTHLY"}[unit[0]]
+        days = _days_of(groups["days"]) if groups.get("days") else None
+        if frequency == "WEEKLY" and days:
+            return rule(frequency, n, days), _next_at(now, clock or time(9, 0), days)
         return rule(frequency, n), _next_at(now, clock or time(0, 0))
     if name == "workdays":
         return rule("WEEKLY", 1, list(WORKDAYS)), _next_at(now, clock or time(9, 0), list(WORKDAYS))

@@ -134,7 +134,7 @@ def say(intent: Intent, values: dict[str, Any]) -> str:
             continue
         if spec.slot in (Slot.COUNT, Slot.SINCE, Slot.UNTIL, Slot.FLAG, Slot.STATUS, Slot.RESULT):
             out.append(said)
-        elif spec.slot is Slot.VALUE and isinstance(value, int | float | str) and " " not in str(value):
+        elif spec.slot in (Slot.VALUE, Slot.AMOUNT) and isinstance(value, int | float | str) and " " not in str(value):
             out.append(f"{name}={value}")
     return " ".join(out).strip()
 

@@ -39,6 +39,8 @@ class Kind(StrEnum):
     URL = "url"
     NOTE = "note"
     """The text after a colon ("note 1234: looks good")."""
+    ZONE_NAME = "zone_name"
+    """A k6 load zone id: provider:country:city ("amazon:us:ashburn")."""
 
 
 IDS = (Kind.RUN_ID, Kind.TEST_ID, Kind.PROJECT_ID, Kind.SCHEDULE_ID, Kind.ZONE_ID, Kind.LABEL_ID)
@@ -93,10 +95,11 @@ _TOKEN = re.compile(
     r"(?P<url>https?://[^\s<>]+)"
     r"|(?P<quoted>\"[^\"]*\"|`[^`]*`|(?<![\w'])'[^'\n]+'(?![\w']))"
     r"|(?P<pair>[A-Za-z_][\w.-]*=(?:\{(?:[^{}]|\{[^{}]*\})*\}|\[[^\]]*\]|\"[^\"]*\"|'[^']*'|[^\s,;]+))"
+    r"|(?P<zone>\b[a-z]{2,12}:[a-z]{2}:[a-z][\w-]*\b)"
     r"|(?P<date>\b\d{4}-\d{2}-\d{2}(?:[tT ]\d{2}:\d{2}(?::\d{2})?(?:[zZ]|[+-]\d{2}:?\d{2})?)?)"
     r"|(?P<hash>#\s?\d{1,12}\b)"
     r"|(?P<clock>\b\d{1,2}:\d{2}(?:\s?[ap]\.?m\.?)?)"
-    r"|(?P<number>\b\d+(?:\.\d+)?(?![\w:]))"
+    r"|(?P<number>\b\d+(?:\.\d+)?(?!\w|:\d))"
     r"|(?P<word>[^\W_](?:[\w'-]*[^\W_])?'?s?)"
     r"|(?P<punct>[:;,?!.()\[\]{}<>*&+/\\|-])"
 )
@@ -173,6 +176,8 @@ def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
                 found.group("what") if found else "", Kind.URL
             )
             add(kind, int(found.group("id")) if found else token.text, (token.index,), url=True)
+        elif token.kind == "zone":
+            add(Kind.ZONE_NAME, token.low, (token.index,))
         elif token.kind == "quoted":
             inner = token.text[1:-1].strip()
             if CRON_ONLY.fullmatch(inner.casefold()):

@@ -210,6 +210,8 @@ async def _resolve(parsed: Parse, fit: Fit, toolbox: Toolbox) -> Understanding:
                 project_scope = project.id
         elif spec is not None and spec.slot is Slot.LOAD_TEST and value is not None:
             value = (await toolbox.catalog.resolve(value, project_id=project_scope)).id
+        elif spec is not None and spec.slot in (Slot.PROJECTS, Slot.LOAD_ZONES) and isinstance(value, list):
+            value = [await _one_of_list(item, toolbox, references) for item in value]
         resolved[name] = value
     missing = [f for f in fit.missing if f not in resolved]
     if missing:
@@ -217,6 +219,15 @@ async def _resolve(parsed: Parse, fit: Fit, toolbox: Toolbox) -> Understanding:
     if batch_field is not None:
         return _batch(parsed, fit, batch_field, resolved)
     return _validated(parsed, fit, resolved)
+
+
+async def _one_of_list(item: Any, toolbox: Toolbox, references: References) -> Any:
+    """One item of a list of projects or load zones: a name or a reference becomes its id."""
+    if is_reference(item):
+        return await references.resolve(item)
+    if isinstance(item, str):
+        return (await toolbox.catalog.resolve_project(item)).id
+    return item
 
 
 def _validate(intent: Intent, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -227,11 +238,11 @@ def _validate(intent: Intent, arguments: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput(
                 f"Invalid arguments for {intent.name}: {exc.errors()[0].get('msg', 'invalid')}."
             ) from None
-        return model.model_dump(mode="json", exclude_unset=True)
+        return model.model_dump(mode="json", exclude_none=True)
     from tools.registry import get_registry
 
     model = get_registry()[intent.name].parse(arguments)
-    return model.model_dump(mode="json", exclude_unset=True)
+    return model.model_dump(mode="json", exclude_none=True)
 
 
 def _validated(parsed: Parse, fit: Fit, resolved: dict[str, Any]) -> Understanding:

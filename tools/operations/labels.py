@@ -117,6 +117,7 @@ class CreateLabelKeysInput(InputModel):
         nouns=("label key", "label keys", "label", "labels", "key", "keys"),
         examples={"add label key region": {"keys": [{"key": "region"}]}},
         template="add label key {keys}",
+        needs_noun=True,
     ),
     description="""
     Add label keys to the organization (existing keys stay).
@@ -131,10 +132,12 @@ async def create_label_keys(ctx: OpContext, args: CreateLabelKeysInput) -> Label
 
 class UpdateLabelKeyInput(InputModel):
     label_key_id: int = Field(ge=1, description="ID of the label key.")
-    key: Annotated[str | None, Say(Slot.NAME)] = Field(
+    key: Annotated[str | None, Say(Slot.NAME, before=("to", "as key"))] = Field(
         default=None, min_length=1, max_length=64, pattern=LABEL_PATTERN, description="New key name."
     )
-    description: str | None = Field(default=None, min_length=1, max_length=255, description="New description.")
+    description: Annotated[str | None, Say(Slot.NOTE, before=("as", "description", "saying"))] = Field(
+        default=None, min_length=1, max_length=255, description="New description."
+    )
 
     @model_validator(mode="after")
     def _something(self) -> UpdateLabelKeyInput:
@@ -166,6 +169,7 @@ def _label_key_confirmation(values: Mapping[str, Any]) -> str:
         nouns=("label key", "label", "key"),
         examples={"rename label key 3 to costcenter": {"label_key_id": 3, "key": "costcenter"}},
         template="rename {label_key_id} to {key}",
+        needs_noun=True,
     ),
     description="""
     Rename a label key or change its description (admins only).
@@ -192,9 +196,17 @@ class LabelKeyInput(InputModel):
     errors={404: KEY_NOT_FOUND},
     phrases=Phrases(
         verbs=DELETE,
-        nouns=("label key", "label", "key"),
+        nouns=(
+            "label key",
+            "label",
+            "key",
+            "for good",
+            "permanently",
+            "forever",
+        ),
         examples={"delete label key 3": {"label_key_id": 3}},
         template="delete {label_key_id}",
+        needs_noun=True,
     ),
     description="""
     Delete a label key; every project label using it is removed too (admins only).
@@ -261,6 +273,7 @@ class SetProjectLabelsInput(InputModel):
         nouns=("labels", "label", "tags"),
         examples={"set labels of payments to team=payments env=staging": {"project": "payments"}},
         template="set labels of {project} to {labels}",
+        needs_noun=True,
     ),
     description="""
     Replace all labels on a project with the given key=value pairs.
@@ -296,6 +309,7 @@ class RemoveProjectLabelInput(InputModel):
         nouns=("label", "project label", "tag"),
         examples={"remove label team from payments": {"project": "payments", "key": "team"}},
         template="remove label {key} from {project}",
+        needs_noun=True,
     ),
     description="""
     Remove one label from a project.

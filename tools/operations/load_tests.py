@@ -172,8 +172,16 @@ async def list_load_tests(ctx: OpContext, args: ListLoadTestsInput) -> LoadTestL
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/load_tests/{id}")],
     phrases=Phrases(
-        verbs=(*SHOW, "details of", "info on", "about"),
-        nouns=("test", "load test", "test details", "baseline"),
+        verbs=SHOW,
+        nouns=(
+            "test",
+            "load test",
+            "test details",
+            "baseline",
+            "details",
+            "info",
+            "information",
+        ),
         examples={
             "show test orders soak": {"load_test": "orders soak"},
             "describe test 501": {"load_test": 501},
@@ -220,6 +228,7 @@ class CreateLoadTestInput(InputModel):
         nouns=("test", "load test"),
         examples={'create test "Orders v3" in payments': {"name": "Orders v3", "project": "payments"}},
         template='create test "{name}" in {project}',
+        needs_noun=True,
     ),
     description="""
     Create a load test in a project from a k6 script. The name must be unique within the project.
@@ -364,7 +373,14 @@ async def move_load_test(ctx: OpContext, args: MoveLoadTestInput) -> LoadTest:
     },
     phrases=Phrases(
         verbs=DELETE,
-        nouns=("test", "load test", "tests"),
+        nouns=(
+            "test",
+            "load test",
+            "tests",
+            "for good",
+            "permanently",
+            "forever",
+        ),
         examples={
             "delete test orders smoke": {"load_test": "orders smoke"},
             "remove load test 502": {"load_test": 502},
@@ -658,8 +674,33 @@ class ValidateOptionsInput(InputModel):
     endpoints=[Endpoint("POST", "/cloud/v6/validate_options")],
     errors={400: "k6 Cloud cannot run these options: {api_message}."},
     phrases=Phrases(
-        verbs=("validate", "check", "dry run", "dry-run", "estimate", "how much would", "cost of"),
-        nouns=("options", "config", "cost", "vuh"),
+        verbs=(
+            "validate",
+            "check",
+            "dry run",
+            "dry-run",
+            "estimate",
+            "how much would",
+            "cost of",
+            "check if",
+            "check whether",
+            "how many vuh would",
+            "how much would",
+            "would",
+        ),
+        nouns=(
+            "options",
+            "config",
+            "cost",
+            "vuh",
+            "cost",
+            "vuh",
+            "ok",
+            "okay",
+            "valid",
+            "fit",
+            "within limits",
+        ),
         examples={'validate options options={"vus": 10, "duration": "5m"}': {"options": {"vus": 10, "duration": "5m"}}},
         template="validate options options={options}",
     ),

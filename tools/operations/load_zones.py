@@ -92,7 +92,14 @@ class ZoneInput(InputModel):
     endpoints=[Endpoint("GET", "/cloud/v6/load_zones/{id}/allowed_projects")],
     errors={404: "Load zone {load_zone_id} not found."},
     phrases=Phrases(
-        verbs=(*SHOW, "who can use", "which projects can use"),
+        verbs=(
+            *SHOW,
+            "who can use",
+            "which projects can use",
+            "who may use",
+            "which projects may use",
+            "who is allowed to use",
+        ),
         nouns=("allowed projects", "projects allowed", "projects of zone", "projects that may use"),
         examples={"allowed projects of zone 100": {"load_zone_id": 100}},
         template="allowed projects of {load_zone_id}",
@@ -122,10 +129,16 @@ class SetZoneProjectsInput(InputModel):
     confirm="Allow exactly projects {project_ids} to use load zone {load_zone_id} (replacing the current list)?",
     errors={404: "Load zone {load_zone_id} or one of the projects not found."},
     phrases=Phrases(
-        verbs=("allow", "let", *SET, "restrict"),
-        nouns=("allowed projects", "projects"),
+        verbs=("allow", *SET, "restrict"),
+        nouns=(
+            "allowed projects",
+            "projects",
+            "zone",
+            "load zone",
+        ),
         examples={"set allowed projects of zone 100 to 78, 79": {"load_zone_id": 100, "project_ids": [78, 79]}},
         template="set allowed projects of {load_zone_id} to {project_ids}",
+        needs_noun=True,
     ),
     description="""
     Replace the list of projects allowed to use a private load zone.
@@ -152,7 +165,14 @@ async def set_load_zone_allowed_projects(ctx: OpContext, args: SetZoneProjectsIn
     errors={404: "Project {project} not found."},
     phrases=Phrases(
         verbs=(*SHOW, "which", "where can"),
-        nouns=("allowed load zones", "allowed zones", "private zones", "zones of project", "load zones of project"),
+        nouns=(
+            "allowed load zones",
+            "allowed zones",
+            "private zones",
+            "zones of project",
+            "load zones of project",
+            "private load zones",
+        ),
         examples={"allowed load zones of platform": {"project": "platform"}},
         template="allowed load zones of {project}",
     ),
@@ -183,10 +203,21 @@ class SetProjectZonesInput(InputModel):
     confirm="Let project '{project_name}' (id {project_id}) use exactly load zones {load_zone_ids} (replacing the current list)?",
     errors={404: "Project {project} or one of the load zones not found."},
     phrases=Phrases(
-        verbs=(*SET, "allow", "restrict"),
-        nouns=("allowed load zones", "allowed zones", "zones"),
+        verbs=(
+            *SET,
+            "restrict",
+            "let",
+        ),
+        nouns=(
+            "allowed load zones",
+            "allowed zones",
+            "zones",
+            "zone",
+            "load zone",
+        ),
         examples={"set allowed load zones of platform to 100": {"project": "platform", "load_zone_ids": [100]}},
         template="set allowed load zones of {project} to {load_zone_ids}",
+        needs_noun=True,
     ),
     description="""
     Replace the list of private load zones a project may run tests from.

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
 from tools.models import Project, ProjectLimits
 from tools.operations.common import Cursor, Limit, Listing, ProjectInput, ProjectRef, nonempty, page_of
 from tools.outputs import Done
-from tools.phrasing import CREATE, DELETE, LIST, RENAME, SET, SHOW, Phrases
+from tools.phrasing import CREATE, DELETE, LIST, RENAME, SET, SHOW, Phrases, Say, Slot
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 NOT_FOUND = "Project {project} not found."
@@ -58,7 +58,13 @@ async def list_projects(ctx: OpContext, args: ListProjectsInput) -> Listing[Proj
     endpoints=[Endpoint("GET", "/cloud/v6/projects/{id}")],
     phrases=Phrases(
         verbs=SHOW,
-        nouns=("project", "project details"),
+        nouns=(
+            "project",
+            "project details",
+            "details",
+            "info",
+            "information",
+        ),
         examples={"show project payments": {"project": "payments"}, "project 78": {"project": 78}},
         template="show project {project}",
         bare=True,
@@ -99,6 +105,7 @@ class CreateProjectInput(InputModel):
             'make a new project called "Data Platform"': {"name": "Data Platform"},
         },
         template='create project "{name}"',
+        needs_noun=True,
     ),
     description="""
     Create a project to group load tests.
@@ -127,6 +134,7 @@ class UpdateProjectInput(InputModel):
         nouns=("project",),
         examples={"rename project payments to Billing": {"project": "payments", "name": "Billing"}},
         template='rename project {project} to "{name}"',
+        needs_noun=True,
     ),
     description="""
     Rename a project (its load tests and runs stay in it).
@@ -156,9 +164,15 @@ async def update_project(ctx: OpContext, args: UpdateProjectInput) -> Project:
     },
     phrases=Phrases(
         verbs=DELETE,
-        nouns=("project",),
+        nouns=(
+            "project",
+            "for good",
+            "permanently",
+            "forever",
+        ),
         examples={"delete project platform": {"project": "platform"}, "remove project 79": {"project": 79}},
         template="delete project {project}",
+        needs_noun=True,
     ),
     description="""
     Delete a project with all its load tests, runs and results, for good. Refused while a test runs in it.
@@ -182,7 +196,21 @@ async def delete_project(ctx: OpContext, args: ProjectInput) -> Done:
     errors={404: NOT_FOUND},
     phrases=Phrases(
         verbs=(*SHOW, "how much", "how many"),
-        nouns=("limits", "limit", "quota", "quotas", "vuh left", "budget"),
+        nouns=(
+            "limits",
+            "limit",
+            "quota",
+            "quotas",
+            "vuh left",
+            "budget",
+            "vu limit",
+            "vuh limit",
+            "duration limit",
+            "max duration",
+            "vus limit",
+            "monthly vuh",
+            "vuh per month",
+        ),
         examples={"limits of payments": {"project": "payments"}, "show the limits of project 78": {"project": 78}},
         template="limits of project {project}",
     ),
@@ -209,7 +237,18 @@ class ListProjectLimitsInput(InputModel):
     endpoints=[Endpoint("GET", "/cloud/v6/project-limits")],
     phrases=Phrases(
         verbs=LIST,
-        nouns=("project limits", "limits of all projects", "all limits", "limits of every project", "quotas"),
+        nouns=(
+            "project limits",
+            "limits of all projects",
+            "all limits",
+            "limits of every project",
+            "quotas",
+            "limits for every project",
+            "limits for all projects",
+            "every project's limits",
+            "all project limits",
+            "limits of each project",
+        ),
         examples={"list project limits": {}, "limits of all projects": {}},
         template="list project limits",
     ),
@@ -226,11 +265,23 @@ async def list_project_limits(ctx: OpContext, args: ListProjectLimitsInput) -> L
 
 class UpdateLimitsInput(InputModel):
     project: ProjectRef
-    vuh_max_per_month: int | None = Field(default=None, ge=1, description="Most VUH the project may use per month.")
-    vu_max_per_test: int | None = Field(default=None, ge=1, description="Most VUs one test may use.")
-    vu_browser_max_per_test: int | None = Field(default=None, ge=1, description="Most browser VUs one test may use.")
-    duration_max_per_test: int | None = Field(default=None, ge=1, description="Longest a test may run, in seconds.")
-    remove: list[str] = Field(
+    vuh_max_per_month: Annotated[
+        int | None, Say(Slot.AMOUNT, words=("vuh per month", "vuh a month", "monthly vuh", "vuh limit", "vuh"))
+    ] = Field(default=None, ge=1, description="Most VUH the project may use per month.")
+    vu_max_per_test: Annotated[
+        int | None, Say(Slot.AMOUNT, words=("vu limit", "vus limit", "max vus", "vus per test", "vus", "vu"))
+    ] = Field(default=None, ge=1, description="Most VUs one test may use.")
+    vu_browser_max_per_test: Annotated[
+        int | None, Say(Slot.AMOUNT, words=("browser vu limit", "browser vus", "browser vu"))
+    ] = Field(default=None, ge=1, description="Most browser VUs one test may use.")
+    duration_max_per_test: Annotated[
+        int | None,
+        Say(
+            Slot.AMOUNT,
+            words=("max duration per test", "max duration", "duration limit", "duration per test", "duration"),
+        ),
+    ] = Field(default=None, ge=1, description="Longest a test may run, in seconds.")
+    remove: Annotated[list[str], Say(Slot.REMOVALS)] = Field(
         default_factory=list,
         description="Names of limits to remove (e.g. ['vuh_max_per_month']).",
     )
@@ -286,6 +337,7 @@ def _limits_confirmation(values: Mapping[str, Any]) -> str:
         nouns=("limits", "limit", "quota", "vuh limit", "vu limit"),
         examples={"set limits of payments vu_max_per_test=500": {"project": "payments", "vu_max_per_test": 500}},
         template="set limits of {project}",
+        needs_noun=True,
     ),
     description="""
     Set or remove a project's limits (VUH per month, VUs, browser VUs and duration per test).

@@ -52,7 +52,12 @@ async def list_schedules(ctx: OpContext, args: PageInput) -> Listing[Schedule]:
     errors={404: SCHEDULE_NOT_FOUND},
     phrases=Phrases(
         verbs=SHOW,
-        nouns=("schedule",),
+        nouns=(
+            "schedule",
+            "details",
+            "info",
+            "information",
+        ),
         examples={"show schedule 2": {"schedule_id": 2}},
         template="show {schedule_id}",
         bare=True,
@@ -177,9 +182,15 @@ async def set_load_test_schedule(ctx: OpContext, args: SetScheduleInput) -> Sche
     errors={404: SCHEDULE_NOT_FOUND},
     phrases=Phrases(
         verbs=(*DELETE, "unschedule"),
-        nouns=("schedule",),
+        nouns=(
+            "schedule",
+            "for good",
+            "permanently",
+            "forever",
+        ),
         examples={"delete schedule 3": {"schedule_id": 3}, "remove the schedule of orders smoke": {}},
         template="delete {schedule_id}",
+        needs_noun=True,
     ),
     description="""
     Delete a schedule: its load test no longer starts on its own. The test and its runs stay.
@@ -200,7 +211,19 @@ async def delete_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
     confirm="Re-activate schedule {schedule_id}? Its load test starts running on its own again (costs VUH).",
     errors={404: SCHEDULE_NOT_FOUND, 409: "Schedule {schedule_id} has expired and cannot be re-activated."},
     phrases=Phrases(
-        verbs=("activate", "reactivate", "re-activate", "enable", "resume", "turn on", "unpause"),
+        verbs=(
+            "activate",
+            "reactivate",
+            "re-activate",
+            "enable",
+            "resume",
+            "turn on",
+            "unpause",
+            "turn … on",
+            "turn … back on",
+            "switch … on",
+            "switch … back on",
+        ),
         nouns=("schedule",),
         examples={"activate schedule 2": {"schedule_id": 2}, "resume the schedule of payments gateway load": {}},
         template="activate {schedule_id}",
@@ -224,7 +247,16 @@ async def activate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
     confirm="Deactivate schedule {schedule_id}? Its load test stops starting on its own until re-activated.",
     errors={404: SCHEDULE_NOT_FOUND},
     phrases=Phrases(
-        verbs=("deactivate", "disable", "pause", "suspend", "turn off", "stop"),
+        verbs=(
+            "deactivate",
+            "disable",
+            "pause",
+            "suspend",
+            "turn off",
+            "stop",
+            "turn … off",
+            "switch … off",
+        ),
         nouns=("schedule",),
         examples={"deactivate schedule 1": {"schedule_id": 1}, "pause the schedule of orders smoke": {}},
         template="deactivate {schedule_id}",
