@@ -134,7 +134,7 @@ class Phrases:
     examples: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Sentences that must mean this operation, each with the arguments it parses to (names unresolved)."""
     requires: tuple[str, ...] = ()
-    """Words without which the text never means this operation ("legacy" for the v2 API)."""
+    """Words of which one must be in the text for it to mean this operation ("legacy", "v2" for the v2 API)."""
     answers: tuple[Answer, ...] = ()
     """Questions answered from the result."""
     template: str | tuple[str, ...] | None = None
@@ -164,6 +164,7 @@ class Phrases:
 SHOW: tuple[str, ...] = (
     "what",
     "show",
+    "cat",
     "get",
     "display",
     "view",
@@ -221,6 +222,7 @@ STATE_WORDS: dict[str, tuple[Slot, str]] = {
             "happening",
             "not finished",
             "still running",
+            "just started",
         ),
         (Slot.STATUS, "active"),
     ),
@@ -232,7 +234,8 @@ STATE_WORDS: dict[str, tuple[Slot, str]] = {
     "completed": (Slot.STATUS, "completed"),
     **dict.fromkeys(("aborted", "stopped", "cancelled", "canceled", "killed", "interrupted"), (Slot.STATUS, "aborted")),
     **dict.fromkeys(
-        ("failed", "failing", "failures", "failure", "fails", "broken", "red", "unsuccessful"), (Slot.RESULT, "failed")
+        ("failed", "failing", "failures", "failure", "fails", "fail", "broken", "red", "unsuccessful"),
+        (Slot.RESULT, "failed"),
     ),
     **dict.fromkeys(
         ("passed", "passing", "successful", "succeeded", "green", "good", "ok", "passes"), (Slot.RESULT, "passed")

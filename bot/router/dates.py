@@ -217,6 +217,8 @@ _RANGE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("past1", r"\b(?:the\s+)?past\s+(?P<u>hour|day|week|month)\b"),
     ("calendar", r"\b(?P<which>this|last|previous)\s+(?P<u>week|month)\b"),
     ("since_time", r"\b(?:since|after)\s+(?P<t>" + _CLOCK + r")(?!\s*(?:" + DAY + r"))"),
+    ("since_iso", r"\b(?:since|after|from|starting)\s+(?P<iso>" + _ISO_DATETIME + r")"),
+    ("before_iso", r"\b(?:before|until|till)\s+(?P<iso>" + _ISO_DATETIME + r")"),
     ("since", r"\b(?:since|after|starting)\s+(?:the\s+)?(?P<a>" + DAY_AFTER_WORD + r")\b"),
     ("ago", r"\b(?P<n>" + _NUM + r")\s+(?P<u>" + _UNIT + r")\s+ago\b"),
     ("before", r"\b(?:before|until|till|up\s+to|prior\s+to)\s+(?P<b>" + DAY_AFTER_WORD + r")\b"),
@@ -280,6 +282,13 @@ def _range(
             return _midnight(first, tz), None
         previous = (first - timedelta(days=1)).replace(day=1)
         return _midnight(previous, tz), _midnight(first, tz)
+    if name in ("since_iso", "before_iso"):
+        try:
+            at = datetime.fromisoformat(groups["iso"].upper().replace("Z", "+00:00").replace(" ", "T"))
+        except ValueError:
+            return None
+        at = at if at.tzinfo else at.replace(tzinfo=tz)
+        return (at, None) if name == "since_iso" else (None, at)
     if name == "since_time":
         clock = parse_clock(groups["t"])
         if clock is None:

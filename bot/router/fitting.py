@@ -154,11 +154,16 @@ class Fit:
     """Which kind of entity filled each field (fields filled from words are not in it)."""
     shared_verb: bool = False
     """Its verb is also another operation's ("delete", "set"): then its noun must be said too."""
+    filters: int = 0
+    """How many of its filters state words and dates filled ("failed since monday": two)."""
 
     @property
     def anchored(self) -> bool:
-        """Whether the intent's own vocabulary (a verb, a noun or a question) is in the text."""
-        return self.verb is not None or self.nouns > 0 or self.answer is not None
+        """Whether the intent's own vocabulary (a verb, a noun or a question) is in the text — or, for a read,
+        two of its filters ("failed since monday" lists runs)."""
+        if self.verb is not None or self.nouns > 0 or self.answer is not None:
+            return True
+        return self.intent.safety is Safety.READ and self.filters >= 2
 
     @property
     def clean(self) -> bool:
@@ -297,7 +302,7 @@ class Fitter:
 
     def run(self) -> Fit | None:
         intent, seq = self.intent, self.seq
-        if intent.requires and not set(intent.requires) <= set(seq.words):
+        if intent.requires and not set(intent.requires) & set(seq.words):
             return None
         flags = self._flags()
         self._answers()
@@ -312,7 +317,8 @@ class Fitter:
         hard = self._note_after_colon()
         hard = self._pairs(hard)
         hard = self._entities(hard)
-        self.fit.unused = hard
+        hard = self._several_runs(hard)
+        self.fit.unused = [e for e in hard if not e.weak]
         self._amounts()
         self._note_remainder()
         self._kind_noun()
@@ -427,6 +433,23 @@ class Fitter:
                     hard.remove(entity)
         return hard
 
+    def _several_runs(self, hard: list[Entity]) -> list[Entity]:
+        """ "abort 1238 1237": more run ids than run fields — the operation for each of them."""
+        runs = [s for s in self.intent.slots if s.slot is Slot.RUN]
+        extra = [e for e in hard if e.kind in (Kind.RUN_ID, Kind.NUMBER, Kind.HASH)]
+        if (
+            len(runs) != 1
+            or not extra
+            or self.fit.sources.get(runs[0].field) not in (Kind.RUN_ID, Kind.NUMBER, Kind.HASH)
+        ):
+            return hard
+        first = self.filled[runs[0].field]
+        self.filled[runs[0].field] = [first, *(e.value for e in extra)]
+        for entity in extra:
+            self.used.update(entity.tokens)
+        self.fit.batch = True
+        return [e for e in hard if e not in extra]
+
     def _place(self, entity: Entity, kinds: tuple[Slot, ...], value: Any, strict: bool) -> bool:
         for kind in kinds:
             for spec in self.free(kind):
@@ -521,6 +544,7 @@ class Fitter:
         since, until = self.free(Slot.SINCE), self.free(Slot.UNTIL)
         found = entity.value
         if since or until:
+            self.fit.filters += 1
             if found.since is not None and since:
                 self._fill(since[0], found.since.isoformat(), entity)
             if found.until is not None and until:
@@ -618,11 +642,15 @@ class Fitter:
                 positions = _positions(hit)
                 blocked |= positions
                 spec = next((s for s in slots if s.slot is kind and value in s.values), None)
+                if spec is None and self.answered.issuperset(positions):
+                    self._explain(positions)  # "has the soak finished?": the question's word, not a filter
+                    continue
                 if spec is not None:
                     current = self.filled.setdefault(spec.field, [] if spec.is_list else value)
                     if isinstance(current, list) and value not in current:
                         current.append(value)
                     self.score += SLOT_SOFT
+                    self.fit.filters += 1
                 elif wants_ref:
                     qualifiers["status" if kind is Slot.STATUS else "result"].append(value)
                     self.score += SLOT_SOFT
@@ -807,6 +835,10 @@ def _items(spec: SlotSpec, phrase: str) -> Any:
     return [{first: part} for part in _parts(phrase)]
 
 
+REMARK_WORDS = frozenset({"so", "because", "cause", "coz", "cos", "otherwise", "since"})
+"""Words that start a remark about the request rather than more of it ("save run 1222 so we keep it")."""
+
+
 @dataclass
 class Segment:
     label: str | None
@@ -831,8 +863,16 @@ def _segments(analysis: Analysis, seq: Words_, used: set[int]) -> list[Segment]:
             segments.append(Segment(label, current[meaningful[0] : meaningful[-1] + 1], comma))
         current, label = [], None
 
-    for token in analysis.tokens:
-        if token.kind == "punct" and token.text in ",;" and token.index not in used:
+    for position, token in enumerate(analysis.tokens):
+        boundary = (token.kind == "punct" and token.text in ",;") or (
+            token.kind == "punct"
+            and token.text in ".?!"
+            and position + 1 < len(analysis.tokens)
+            and analysis.tokens[position + 1].start > token.end  # ". " ends a sentence; "v1.2" does not
+        )
+        if token.kind == "word" and token.low in REMARK_WORDS and token.index not in used:
+            boundary = True
+        if boundary and token.index not in used:
             if current:
                 close()
             comma = True

@@ -132,6 +132,15 @@ FILLER = frozenset(
         "had",
         "recently",
         "lately",
+        "whatever",
+        "whichever",
+        "which",
+        "what",
+        "k6bot",
+        "bot",
+        "till",
+        "until",
+        "old",
     ]
 )
 POLITE = frozenset(
@@ -347,6 +356,8 @@ class Lexicon:
     """Every word the language knows (verbs, nouns, answers, states, filler): never "corrected" as a typo."""
     shared_verbs: frozenset[Words] = frozenset()
     """Verbs that more than one intent has ("delete", "set", "show")."""
+    noun_words: frozenset[str] = frozenset()
+    """Every word of a noun phrase (where a typo far into a text may be corrected to)."""
 
     def intent(self, name: str) -> Intent:
         return next(i for i in self.intents if i.name == name)
@@ -409,7 +420,8 @@ def build(registry: Registry) -> Lexicon:
         for verb in {v.words for v in intent.verbs}:
             owners[verb] = owners.get(verb, 0) + 1
     shared = frozenset(words for words, count in owners.items() if count > 1)
-    return Lexicon(intents, frozenset(vocabulary), shared)
+    noun_words = frozenset(w for intent in intents for noun in intent.nouns for w in noun)
+    return Lexicon(intents, frozenset(vocabulary), shared, noun_words)
 
 
 @cache

@@ -94,19 +94,23 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
         index.append(token.index)
         words.append(token.low)
         exact.append(True)
-    # typos: an unknown word among the first two meaningful words is matched to the nearest known word
+    # typos: an unknown word among the first two meaningful words is matched to the nearest known word; further
+    # on only long words, and only to a noun ("ip adresses"): a test's name must not turn into a verb
     vocabulary = [w for w in lex.vocabulary if len(w) >= 4]
+    nouns = [w for w in lex.noun_words if len(w) >= 6]
     seen = 0
     for position, word in enumerate(words):
         if word in FILLER:
             continue
         seen += 1
-        if seen > 2:
-            break
         if word in lex.vocabulary or len(word) < 4 or not word.isalpha():
             continue
-        limit = 1 if len(word) < 8 else 2
-        found = extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=limit)
+        if seen <= 2:
+            found = extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
+        elif len(word) >= 6:
+            found = extractOne(word, nouns, scorer=OSA.distance, score_cutoff=1)
+        else:
+            continue
         if found is not None and abs(len(found[0]) - len(word)) <= 1:
             words[position] = found[0]
             exact[position] = False

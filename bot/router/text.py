@@ -35,12 +35,13 @@ _QUOTES = str.maketrans(
 )
 
 _PREFIX = re.compile(
-    r"^\s*(?:/k6bot\b|/k6\b|<@[A-Z0-9]+(?:\|[^>]*)?>|@k6bot\b|@k6\b|k6bot\b|hey\s+k6bot\b)[\s,:;]*",
+    r"^\s*(?:/k6bot\b|/k6\b|<@[A-Z0-9]+(?:\|[^>]*)?>|@k6bot\b|@k6\b|k6bot\b|(?:hey|hi|hello|yo)\s+k6bot\b)[\s,:;!.]*",
     re.IGNORECASE,
 )
 
 _LEADING_FILLER = re.compile(
     r"^(?:please|pls|plz|plse|kindly|hey|hi|hello|yo|ok|okay|alright|so|and|then|now|just|quickly|also|"
+    r"oops|hmm+|ah|uh|um|erm|btw|sorry|quick\s+question|question|morning|good\s+morning|"
     r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+u|could\s+u|would\s+u|"
     r"i\s+want\s+to|i\s+wanna|i\s+would\s+like\s+to|i'd\s+like\s+to|id\s+like\s+to|i\s+need\s+to|"
     r"i\s+need\s+you\s+to|let's|lets|let\s+us|go\s+ahead\s+and|try\s+to|do\s+you\s+know(?:\s+if|\s+whether)?|"

@@ -66,6 +66,9 @@ class Entity:
     before: str | None = None
     """The word right before it ("with 1229", "to payments"), for fields that want one."""
     extra: dict[str, Any] = field(default_factory=dict)
+    weak: bool = False
+    """One ordinary word that may also be data ("monthly" VUH, "daily"): its words stay words for intents that
+    cannot take it, and it never counts against them."""
 
     @property
     def first(self) -> int:
@@ -81,7 +84,7 @@ class Analysis:
     tz: tzinfo
 
     def covered(self) -> set[int]:
-        return {i for e in self.entities for i in e.tokens if e.kind is not Kind.NOTE}
+        return {i for e in self.entities for i in e.tokens if e.kind is not Kind.NOTE and not e.weak}
 
     def words(self, indices: list[int] | tuple[int, ...]) -> str:
         """The original text from the first to the last of ``indices`` (as typed, spacing kept)."""
@@ -193,7 +196,9 @@ def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
     recurrence = find_recurrence(low, now, tz)
     if recurrence is not None:
         indices = tuple(i for start, end in recurrence.spans for i in _tokens_in(tokens, start, end))
-        add(Kind.RECURRENCE, recurrence, indices)
+        entity = add(Kind.RECURRENCE, recurrence, indices)
+        if entity is not None and len(indices) == 1:
+            entity.weak = True
     for found in dates.find_ranges(low, now, tz):
         add(Kind.RANGE, found, _tokens_in(tokens, found.start, found.end))
     point = dates.find_point(low, now, tz)

@@ -166,7 +166,12 @@ def _label_key_confirmation(values: Mapping[str, Any]) -> str:
     errors={404: KEY_NOT_FOUND, 409: "A label key named '{key}' already exists."},
     phrases=Phrases(
         verbs=(*RENAME, *SET, "describe"),
-        nouns=("label key", "label", "key"),
+        nouns=(
+            "label key",
+            "label",
+            "key",
+            "name",
+        ),
         examples={"rename label key 3 to costcenter": {"label_key_id": 3, "key": "costcenter"}},
         template="rename {label_key_id} to {key}",
         needs_noun=True,

@@ -76,6 +76,12 @@ class FindInput(InputModel):
             "tests matching",
             "test named",
             "test called",
+            "in the name",
+            "in its name",
+            "in the title",
+            "a test with",
+            "test with",
+            "tests with",
         ),
         examples={"find orders": {"phrase": "orders"}, "search for tests about checkout": {"phrase": "checkout"}},
         template="find {phrase}",
@@ -181,6 +187,7 @@ async def list_load_tests(ctx: OpContext, args: ListLoadTestsInput) -> LoadTestL
             "details",
             "info",
             "information",
+            "loadtest",
         ),
         examples={
             "show test orders soak": {"load_test": "orders soak"},
@@ -225,7 +232,11 @@ class CreateLoadTestInput(InputModel):
     },
     phrases=Phrases(
         verbs=CREATE,
-        nouns=("test", "load test"),
+        nouns=(
+            "test",
+            "load test",
+            "loadtest",
+        ),
         examples={'create test "Orders v3" in payments': {"name": "Orders v3", "project": "payments"}},
         template='create test "{name}" in {project}',
         needs_noun=True,
@@ -295,7 +306,15 @@ def _update_confirmation(values: Mapping[str, Any]) -> str:
     errors={404: NOT_FOUND, 409: "Another load test in this project is already named '{name}'."},
     phrases=Phrases(
         verbs=(*RENAME, *SET, "clear", "unset", "make", "use"),
-        nouns=("test", "load test", "baseline", "baseline run", "k6 version"),
+        nouns=(
+            "test",
+            "load test",
+            "baseline",
+            "baseline run",
+            "k6 version",
+            "loadtest",
+            "name",
+        ),
         examples={
             "rename test orders smoke to Orders Smoke v2": {"load_test": "orders smoke", "name": "Orders Smoke v2"},
             "set the baseline of orders soak to run 1211": {"load_test": "orders soak", "baseline_test_run_id": 1211},
@@ -345,7 +364,11 @@ class MoveLoadTestInput(InputModel):
     },
     phrases=Phrases(
         verbs=("move", "transfer", "relocate"),
-        nouns=("test", "load test"),
+        nouns=(
+            "test",
+            "load test",
+            "loadtest",
+        ),
         examples={"move orders smoke to payments": {"load_test": "orders smoke", "to_project": "payments"}},
         template="move {load_test} to {to_project}",
     ),
@@ -380,6 +403,7 @@ async def move_load_test(ctx: OpContext, args: MoveLoadTestInput) -> LoadTest:
             "for good",
             "permanently",
             "forever",
+            "loadtest",
         ),
         examples={
             "delete test orders smoke": {"load_test": "orders smoke"},
@@ -459,7 +483,14 @@ _ACCEPT = {
     },
     phrases=Phrases(
         verbs=SHOW,
-        nouns=("script", "code", "source", "k6 script", "js"),
+        nouns=(
+            "script",
+            "code",
+            "source",
+            "k6 script",
+            "js",
+            "loadtest",
+        ),
         examples={
             "show script of orders soak test": {"load_test": "orders soak test"},
             "script of test 501": {"load_test": 501},
@@ -578,8 +609,20 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
             Verb("run again", via=Slot.RUN),
             Verb("repeat", via=Slot.RUN),
             Verb("retry", via=Slot.RUN),
+            "again",
+            "get … going",
+            "get … started",
+            "kick start",
+            "kickstart",
         ),
-        nouns=("test", "load test", "again", "a run of", "new run"),
+        nouns=(
+            "test",
+            "load test",
+            "again",
+            "a run of",
+            "new run",
+            "loadtest",
+        ),
         examples={
             "start orders soak test": {"load_test": "orders soak test"},
             "run checkout spike": {"load_test": "checkout spike"},
@@ -687,6 +730,9 @@ class ValidateOptionsInput(InputModel):
             "how many vuh would",
             "how much would",
             "would",
+            "how many vuh",
+            "how much vuh",
+            "what would … cost",
         ),
         nouns=(
             "options",

@@ -80,7 +80,16 @@ async def get_schedule(ctx: OpContext, args: ScheduleInput) -> Schedule:
     errors={404: "Load test '{load_test_name}' has no schedule."},
     phrases=Phrases(
         verbs=(*SHOW, "when does", "when will", "is"),
-        nouns=("schedule", "next run", "run next", "scheduled"),
+        nouns=(
+            "schedule",
+            "next run",
+            "run next",
+            "scheduled",
+            "scheduled to run",
+            "scheduled to start",
+            "scheduled for",
+            "scheduled",
+        ),
         examples={
             "schedule of orders smoke": {"load_test": "orders smoke"},
             "when does test 502 run next": {"load_test": 502},
@@ -224,9 +233,13 @@ async def delete_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
             "switch … on",
             "switch … back on",
         ),
-        nouns=("schedule",),
+        nouns=(
+            "schedule",
+            "back on",
+        ),
         examples={"activate schedule 2": {"schedule_id": 2}, "resume the schedule of payments gateway load": {}},
         template="activate {schedule_id}",
+        needs_noun=True,
     ),
     description="""
     Re-activate a deactivated schedule (only while it still has a future run). Scheduled runs cost VUH.
@@ -260,6 +273,7 @@ async def activate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
         nouns=("schedule",),
         examples={"deactivate schedule 1": {"schedule_id": 1}, "pause the schedule of orders smoke": {}},
         template="deactivate {schedule_id}",
+        needs_noun=True,
     ),
     description="""
     Deactivate a schedule: no new scheduled runs until it is re-activated. The recurrence is kept.
