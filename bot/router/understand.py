@@ -326,7 +326,9 @@ async def _choices_for(spec: SlotSpec, intent: Intent, toolbox: Toolbox) -> list
     client = toolbox.client
     if spec.slot is Slot.RUN:
         active = intent.safety is Safety.STOP
-        runs = await References(toolbox.catalog).runs(RunRef(status=("active",) if active else (), abortable=active))
+        runs = await References(toolbox.catalog).runs(
+            RunRef(status=("active",) if active else (), abortable=active, every=True)
+        )
         names = {t.id: t.name for t in await toolbox.catalog.load_tests()}
         return [
             Candidate(

@@ -230,5 +230,46 @@ def test_after_an_ambiguous_read_the_advice_is_that_read_with_an_id(cloud, sim, 
     code, out, err = _run(cloud, "runs of orders", database_url=db)
     assert code == 1
     assert "Orders API Smoke" in out and "Orders API Soak Test" in out
-    assert "e.g. list runs of 502" in err or "e.g. list runs of 501" in err
+    assert "e.g. list runs of test 502" in err or "e.g. list runs of test 501" in err
     assert "start" not in err
+
+
+# --------------------------------------------------------------------------- the command language in the terminal
+
+
+def test_a_missing_argument_is_asked_for_at_the_prompt(cloud, sim, db) -> None:
+    code, out, _ = _run(cloud, None, "start\n1\ny\nquit\n", database_url=db)
+    assert "Which load test?" in out and "1. Orders API Soak Test" in out
+    assert code == 0
+    assert sim.count("POST", r"/cloud/v6/load_tests/501/start") == 1
+
+
+def test_the_missing_test_can_be_typed_by_name(cloud, sim, db) -> None:
+    code, out, _ = _run(cloud, None, "start\ncheckout spike\ny\nquit\n", database_url=db)
+    assert code == 0
+    assert sim.count("POST", r"/cloud/v6/load_tests/503/start") == 1
+
+
+def test_a_question_prints_its_answer_first(cloud, db) -> None:
+    code, out, _ = _run(cloud, "is 1234 done yet?", database_url=db)
+    assert code == 0
+    assert out.startswith("No — run 1234 is running for"), out
+
+
+def test_abort_all_running_tests_asks_once_and_aborts_each(cloud, sim, db) -> None:
+    going = sorted(r["id"] for r in sim.list_runs() if r["status"] in ("created", "queued", "initializing", "running"))
+    code, out, _ = _run(cloud, None, "abort all running tests\ny\nquit\n", database_url=db)
+    assert code == 0
+    assert out.count("Go ahead?") == 1
+    aborted = sorted(
+        int(r.path.split("/")[4]) for r in sim.requests if r.method == "POST" and r.path.endswith("/abort")
+    )
+    assert aborted == going and len(going) >= 2
+
+
+def test_references_need_no_ids(cloud, sim, db) -> None:
+    code, out, _ = _run(cloud, "abort the soak", yes=True, database_url=db)
+    assert code == 0
+    assert sim.count("POST", r"/cloud/v6/test_runs/1234/abort") == 1
+    code, out, _ = _run(cloud, "show me the last run of orders soak", database_url=db)
+    assert code == 0 and "run 1234" in out.casefold()

@@ -66,4 +66,4 @@ def test_without_buttons_an_ambiguous_read_is_advised_again_with_an_id() -> None
     reply.candidates = candidates
     message = blocks.render(reply, requester="U" + "X" * 300, command="/k6")
     text = " ".join(blocks.lines_of(message.blocks))
-    assert "e.g. `/k6 list runs of 502`" in text and "start" not in text
+    assert "e.g. `/k6 list runs of test 502`" in text and "start" not in text
