@@ -11,7 +11,7 @@ the :class:`Outcome`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -23,6 +23,7 @@ from bot.confirm import ClaimStatus, Confirmations, prepared_of
 from bot.policy import Actor, Policy
 from bot.store import Confirmation
 from tools.errors import AmbiguousLoadTest, Candidate, InvalidInput, K6BotError
+from tools.outputs import BatchItem, BatchResult
 from tools.registry import Operation, Prepared, Safety, Toolbox
 
 log = logging.getLogger("k6bot.actions")
@@ -121,6 +122,90 @@ class Actions:
             confirmation=confirmation,
         )
 
+    async def request_batch(
+        self,
+        actor: Actor,
+        operation: str,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        context: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """One operation for several targets ("abort all running tests"): one confirmation listing each target;
+        on the yes each is re-checked, carried out and audited on its own."""
+        try:
+            op = self.registry[operation]
+        except InvalidInput as exc:
+            return Outcome(OutcomeKind.ERROR, str(exc), error=exc)
+        decision = self.policy.decide(actor, op.safety)
+        if not decision:
+            if op.safety is not Safety.READ:
+                for item in items:
+                    await self._audit(actor, op, item, {}, "denied", detail=decision.reason)
+            return Outcome(OutcomeKind.DENIED, decision.reason, op, {"batch": list(items)})
+        if not op.needs_confirmation:
+            result = await self._run_batch(actor, op, [dict(i) for i in items], None)
+            return Outcome(OutcomeKind.RESULT, result.text(), op, {"batch": list(items)}, result=result)
+        prepared_items: list[Prepared] = []
+        skipped: list[str] = []
+        for item in items:
+            try:
+                prepared_items.append(await self.toolbox.prepare(op.name, item))
+            except K6BotError as exc:  # e.g. that run finished meanwhile: leave it out, and say so
+                skipped.append(f"Left out: {exc}")
+        if not prepared_items:
+            message = " ".join(skipped) or "Nothing to do."
+            return Outcome(OutcomeKind.ERROR, message, op, {"batch": list(items)})
+        prepared = Prepared.batch(prepared_items, title=op.title, notes=skipped)
+        confirmation = await self.confirmations.create(prepared, actor, context=context)
+        for item in prepared_items:
+            await self._audit(actor, op, item.arguments, item.facts, "requested", confirmation_id=confirmation.id)
+        return Outcome(
+            OutcomeKind.CONFIRM,
+            prepared.text(),
+            op,
+            prepared.arguments,
+            prepared=prepared,
+            confirmation=confirmation,
+        )
+
+    async def _run_batch(
+        self, actor: Actor, op: Operation, items: list[dict[str, Any]], confirmation: Confirmation | None
+    ) -> BatchResult:
+        results: list[BatchItem] = []
+        for index, arguments in enumerate(items):
+            key = f"{confirmation.id[:32]}-{index}" if confirmation is not None else None
+            decision: AuditDecision = "confirmed" if confirmation is not None else "direct"
+            try:
+                result = await self.toolbox.execute(
+                    op.name, arguments, confirmed=confirmation is not None, idempotency_key=key
+                )
+            except K6BotError as exc:
+                results.append(BatchItem(arguments=arguments, ok=False, message=str(exc)))
+                await self._audit(
+                    actor,
+                    op,
+                    arguments,
+                    {},
+                    decision,
+                    result="error",
+                    detail=str(exc),
+                    confirmation_id=confirmation.id if confirmation else None,
+                )
+                continue
+            text = _text_of(result).splitlines()[0] if _text_of(result) else "done"
+            results.append(BatchItem(arguments=arguments, ok=True, message=text))
+            await self._audit(
+                actor,
+                op,
+                arguments,
+                {},
+                decision,
+                result="ok",
+                detail=text,
+                confirmation_id=confirmation.id if confirmation else None,
+            )
+        return BatchResult(operation=op.name, items=results)
+
     # ------------------------------------------------------------------ confirm / cancel
 
     async def confirm(self, actor: Actor, confirmation_id: str) -> Outcome:
@@ -145,6 +230,11 @@ class Actions:
                 confirmation_id=row.id,
             )
             return Outcome(OutcomeKind.DENIED, decision.reason, op, row.arguments, prepared=prepared, confirmation=row)
+        if prepared.items:
+            result = await self._run_batch(actor, op, [item.arguments for item in prepared.items], row)
+            await self.confirmations.finish(row.id, ok=result.ok, result=result.model_dump(mode="json"))
+            kind = OutcomeKind.RESULT if any(item.ok for item in result.items) else OutcomeKind.ERROR
+            return Outcome(kind, result.text(), op, row.arguments, result=result, prepared=prepared, confirmation=row)
         return await self._run(actor, op, row.arguments, confirmed=True, confirmation=row, prepared=prepared)
 
     async def cancel(self, actor: Actor, confirmation_id: str) -> Outcome:

@@ -30,8 +30,9 @@ from bot.config import BotSettings
 from bot.confirm import Confirmations
 from bot.notify.watchlist import Watchlist
 from bot.policy import Actor, Policy
+from bot.router.commands import Command, CommandKind
 from bot.router.dispatch import Dispatcher, Reply, ReplyKind
-from bot.router.grammar import Command, CommandKind, with_test_id
+from bot.router.render import say_command
 from bot.runtime import DEMO_ANNOUNCEMENT, open_backend
 from bot.store import open_store
 from tools.config import K6CloudSettings
@@ -102,14 +103,15 @@ async def _chat(
                 confirmations=Confirmations(store, ttl_seconds=bot.confirm_ttl_seconds),
                 audit=AuditLog(store),
             )
+            watchlist = Watchlist(store)
             session = TerminalChat(
-                Dispatcher(actions),
+                Dispatcher(actions, watchlist=watchlist, tz=bot.tzinfo),
                 actor=Actor(frontend="terminal", id=_os_user(), name=_os_user()),
                 out=out,
                 err=err,
                 stdin=stdin,
                 assume_yes=assume_yes,
-                watchlist=Watchlist(store),
+                watchlist=watchlist,
             )
             if command is not None:
                 session.can_ask = _is_tty(stdin)
@@ -120,11 +122,17 @@ async def _chat(
 
 
 def _say_again(command: Command | None, reply: Reply) -> str:
-    """After an ambiguous name: the same command with a test id, e.g. ``runs of 502``."""
-    example = with_test_id(command, reply.candidates[0].id) if command is not None and reply.candidates else None
+    """After an ambiguous name or a question: the same command with an id, e.g. ``list runs of 502``."""
+    fills = reply.fills or "load_test"
+    what = {"load_test": "the test's id", "test_run_id": "the run's id"}.get(fills, "an id")
+    example = (
+        say_command(command.name, {**command.arguments, fills: reply.candidates[0].id})
+        if command is not None and reply.candidates
+        else None
+    )
     if example is None:
-        return "Say it again with the test's id."
-    return f"Say it again with the test's id, e.g. {example}"
+        return f"Say it again with {what}."
+    return f"Say it again with {what}, e.g. {example}"
 
 
 def _os_user() -> str:
@@ -245,7 +253,7 @@ class TerminalChat:
         kind = reply.kind
         if kind is ReplyKind.CONFIRM:
             return await self._confirm(reply)
-        if kind is ReplyKind.CHOOSE:
+        if kind in (ReplyKind.CHOOSE, ReplyKind.ASK):
             return await self._choose(reply)
         if kind is ReplyKind.RESULT:
             self._result(reply)
@@ -254,6 +262,10 @@ class TerminalChat:
             self._help(reply)
             return EXIT_OK
         if kind is ReplyKind.INFO:
+            if reply.summary is not None:
+                self.out.print(Text(reply.text, style="bold"))
+                self.out.print(Text(reply.summary.text()))
+                return EXIT_OK
             self.out.print(Text(reply.text))
             for line in reply.lines:
                 self.out.print(Text(f"  {line}"))
@@ -308,40 +320,64 @@ class TerminalChat:
             logging.getLogger("k6bot.chat").warning("Could not add run %s to the watchlist", started.test_run.id)
 
     async def _choose(self, reply: Reply) -> int:
+        """A choice (a name that fits several tests) or a question (a missing argument): list, then ask."""
         self.out.print(Text(reply.text))
+        fills = reply.fills or "load_test"
         for index, candidate in enumerate(reply.candidates, start=1):
-            project = f", {candidate.project_name}" if candidate.project_name else ""
-            self.out.print(Text(f"  {index}. {candidate.name} (id {candidate.id}{project})"))
+            if candidate.field == "load_test":
+                project = f", {candidate.project_name}" if candidate.project_name else ""
+                self.out.print(Text(f"  {index}. {candidate.name} (id {candidate.id}{project})"))
+            else:
+                self.out.print(Text(f"  {index}. {candidate.name}"))
         command = reply.command
         if command is None and reply.outcome is not None and reply.outcome.operation is not None:
             command = Command(CommandKind.OPERATION, reply.outcome.operation.name, dict(reply.outcome.arguments))
         if not self.can_ask or command is None:
             self.err.print(Text(_say_again(command, reply), style="yellow"))
             return EXIT_FAILED
-        answer = await self._read(f"Which one? [1-{len(reply.candidates)}, Enter for none] ", echo=True)
-        try:
-            picked = reply.candidates[int((answer or "").strip()) - 1]
-        except (ValueError, IndexError):
+        if reply.candidates:
+            prompt = f"Which one? [1-{len(reply.candidates)}, or type it; Enter for none] "
+        else:
+            prompt = "Type it (Enter for none): "
+        answer = ((await self._read(prompt, echo=True)) or "").strip()
+        value: int | str | None = None
+        if answer.isdigit() and reply.candidates and 1 <= int(answer) <= len(reply.candidates):
+            value = reply.candidates[int(answer) - 1].id
+        elif answer.lstrip("#").isdigit() and int(answer.lstrip("#")) >= 1:
+            value = int(answer.lstrip("#"))
+        elif answer and reply.kind is ReplyKind.ASK:
+            value = answer
+        if value is None:
             self.err.print(Text("Nothing chosen: nothing was done.", style="yellow"))
             return EXIT_FAILED
-        follow = await self.dispatcher.handle(self.actor, command.with_arguments(load_test=picked.id))
+        follow = await self.dispatcher.handle(self.actor, command.with_arguments(**{fills: value}))
         return await self.show(follow)
 
     def _help(self, reply: Reply) -> None:
         assert reply.help is not None
-        from bot.router.help import SAFETY_HEADINGS
+        from bot.router.help import SAFETY_MARKS
 
-        for safety, entries in reply.help.grouped():
-            table = Table(title=Text(SAFETY_HEADINGS[safety]), title_justify="left", show_header=False, box=None)
+        for title, entries in reply.help.grouped():
+            table = Table(title=Text(title), title_justify="left", show_header=False, box=None)
             table.add_column("command", style="bold cyan", no_wrap=True)
             table.add_column("what")
             for entry in entries:
-                table.add_row(Text(entry.usage), Text(entry.summary))
+                mark = SAFETY_MARKS.get(entry.safety, "")
+                table.add_row(Text(entry.usage), Text(f"{entry.summary}{mark}"))
+                if reply.help.full:
+                    for example in entry.examples[1:]:
+                        table.add_row(Text(f"  {example}", style="cyan"), Text(""))
+                    if entry.verbs:
+                        table.add_row(Text(""), Text(f"also: {', '.join(entry.verbs[:8])}", style="dim"))
             self.out.print(table)
+        if not reply.help.full:
+            self.out.print(Text("help <group> (e.g. help schedules) shows a group in full."))
         self.out.print(Text("Tests can be named by words (orders soak) or id (501); runs by id (1234 or #1234)."))
 
     def _result(self, reply: Reply) -> None:
         result = reply.outcome.result if reply.outcome else None
+        if reply.answer:
+            self.out.print(Text(reply.answer, style="bold"))
         if reply.summary is not None:
             self.out.print(Text(reply.summary.text()))
         elif isinstance(result, LoadTestList):

@@ -1,4 +1,4 @@
-"""The `k6bot` command: mcp | slack | chat | simulator | serve | audit | doctor | db.
+"""The `k6bot` command: mcp | slack | chat | explain | simulator | serve | audit | doctor | db.
 
 Whatever stops a command is one line on stderr (``k6bot: …``) and a non-zero exit code; the traceback only
 with ``K6BOT_LOG_LEVEL=DEBUG``. Settings that do not validate exit with 2, everything else with 1.
@@ -164,6 +164,22 @@ def chat(
 
     try:
         code = run_chat(cloud, bot, command=command, assume_yes=yes)
+    except K6BotError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def explain(
+    text: Annotated[str, typer.Argument(help="What you would type in Slack or the terminal.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Say what a text means, without doing it (reads only what resolving its names needs)."""
+    cloud, bot, _slack = _setup("WARNING")
+    from bot.router.explain import run_explain
+
+    try:
+        code = run_explain(cloud, bot, text, as_json=as_json)
     except K6BotError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)

@@ -5,7 +5,9 @@ The k6 Cloud connection itself is configured by :class:`tools.config.K6CloudSett
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_state_dir
 from pydantic import Field, SecretStr, field_validator
@@ -81,6 +83,29 @@ class BotSettings(NamedSettings):
     )
     demo_speed: float = Field(default=30.0, gt=0, le=10000, description="Clock speed of the demo simulator.")
     log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING, ERROR).")
+    timezone: str | None = Field(
+        default=None,
+        description="IANA time zone in which 'today', 'since monday' and schedule times are meant (default: local).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin or UTC)") from None
+        return value.strip()
+
+    @property
+    def tzinfo(self) -> tzinfo:
+        """The time zone people mean when they type dates (the machine's local zone unless K6BOT_TIMEZONE says)."""
+        if self.timezone:
+            return ZoneInfo(self.timezone)
+        local = datetime.now().astimezone().tzinfo
+        return local or UTC
 
     @field_validator("mcp_token", "webhook_secret", mode="before")
     @classmethod

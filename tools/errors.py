@@ -196,15 +196,21 @@ def default_sentence(error: ApiError) -> str:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A load test offered when a name phrase does not pick exactly one."""
+    """A thing offered when a phrase does not pick exactly one: a load test (by default), a run, a project…
+
+    ``field`` is the input field the choice fills (``load_test``, ``test_run_id``, ``project``…).
+    """
 
     id: int
     name: str
-    project_id: int
+    project_id: int | None = None
     score: float = 0.0
     project_name: str | None = None
+    field: str = "load_test"
 
     def label(self) -> str:
+        if self.field != "load_test":
+            return self.name
         project = self.project_name or f"project {self.project_id}"
         return f"'{self.name}' (id {self.id}, {project})"
 

@@ -279,6 +279,29 @@ class FoundTests(Output):
         return "\n".join([head, *rows])
 
 
+class BatchItem(Output):
+    arguments: dict[str, Any]
+    ok: bool
+    message: str
+
+
+class BatchResult(Output):
+    """One operation carried out for several targets ("abort all running tests"), each on its own."""
+
+    operation: str
+    items: list[BatchItem]
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.items)
+
+    def text(self) -> str:
+        done = sum(1 for item in self.items if item.ok)
+        lines = [f"{done} of {len(self.items)} done:"]
+        lines += [f"{'✓' if item.ok else '✗'} {item.message}" for item in self.items]
+        return "\n".join(lines)
+
+
 class Done(Output):
     """The answer of an operation the API answers with 204 No Content."""
 

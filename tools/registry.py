@@ -35,6 +35,7 @@ from rapidfuzz import process
 
 from tools.client import ApiFlavour, K6CloudClient, parse_model
 from tools.errors import ApiError, InvalidInput, K6BotError
+from tools.phrasing import Phrases
 from tools.resolve import LoadTestCatalog
 
 M = TypeVar("M", bound=BaseModel)
@@ -111,10 +112,28 @@ class Prepared(BaseModel):
     notes: list[str] = Field(default_factory=list, description="Facts that help decide (last run, cost).")
     facts: dict[str, Any] = Field(default_factory=dict)
     needs_confirmation: bool
+    items: list[Prepared] = Field(
+        default_factory=list, description="For one operation on several targets: each target's own preview."
+    )
 
     def text(self) -> str:
         lines = [self.confirmation, *(f"• {note}" for note in self.notes)]
         return "\n".join(lines)
+
+    @classmethod
+    def batch(cls, items: Sequence[Prepared], *, title: str, notes: Sequence[str] = ()) -> Prepared:
+        """One confirmation for the same operation on several targets, listing each."""
+        first = items[0]
+        return cls(
+            operation=first.operation,
+            title=first.title,
+            safety=first.safety,
+            arguments={"batch": [item.arguments for item in items]},
+            confirmation=f"{title} — {len(items)} in all?",
+            notes=[item.confirmation.rstrip("?") for item in items] + list(notes),
+            needs_confirmation=first.needs_confirmation,
+            items=list(items),
+        )
 
 
 class ConfirmationRequired(K6BotError):
@@ -216,6 +235,8 @@ class Operation:
     deprecated: str | None = None
     previewer: PreviewFn | None = None
     checker: CheckFn | None = None
+    phrases: Phrases = field(default_factory=Phrases)
+    """How people ask for it in chat (verbs, nouns, examples): the command language is derived from these."""
 
     # -- declarations that read well next to the handler -------------------------------
 
@@ -342,6 +363,7 @@ class Registry:
         errors: Mapping[int, Template] | None = None,
         core: bool = False,
         deprecated: str | None = None,
+        phrases: Phrases | None = None,
         description: str,
     ) -> Callable[[Handler], Operation]:
         """Declare an operation from its handler; input and output models come from its annotations."""
@@ -367,6 +389,7 @@ class Registry:
                 errors=dict(errors or {}),
                 core=core,
                 deprecated=deprecated,
+                phrases=phrases or Phrases(),
             )
             return self.add(op)
 

@@ -10,6 +10,8 @@ never decide between two tests. One clear winner is returned; several close cand
 from __future__ import annotations
 
 import asyncio
+import bisect
+import itertools
 import re
 import time
 import unicodedata
@@ -195,35 +197,84 @@ class ScoredTest:
     score: float
 
 
-def rank(phrase: str, tests: Sequence[LoadTest]) -> list[ScoredTest]:
-    """Every test scored against ``phrase``, best first (ties by name, then id).
+class NameIndex:
+    """The words of many test names, indexed once per list of tests, so ranking looks only at the tests that
+    share a word (or nearly) with the phrase instead of at all of them."""
 
-    Each distinct word of all names is compared with each phrase word once (rapidfuzz, in C), so ranking
-    thousands of tests costs a few milliseconds rather than one comparison per word pair per test.
+    def __init__(self, tests: Sequence[LoadTest]) -> None:
+        self.tests = list(tests)
+        self.names = [_name_words(t.name) for t in self.tests]
+        self.folded = [_fold(t.name.strip()) for t in self.tests]
+        self.by_word: dict[str, list[int]] = {}
+        for position, name_words in enumerate(self.names):
+            for word in set(name_words):
+                self.by_word.setdefault(word, []).append(position)
+        self.vocabulary = list(self.by_word)
+        self.plain = [w for w in self.vocabulary if not _has_digit(w)]  # numbers only ever match exactly
+        self.prefixed = sorted(w for w in self.plain if len(w) >= 3)
+        self.by_meaning: dict[tuple[str, ...], list[int]] = {}
+        for position, name_words in enumerate(self.names):
+            self.by_meaning.setdefault(name_words, []).append(position)
+
+    def row(self, query: str) -> dict[str, float]:
+        """How close each name word is to one phrase word (only the words that come close at all)."""
+        if _has_digit(query):
+            return {query: 100.0} if query in self.by_word else {}
+        row = {
+            choice: float(score)
+            for choice, score, _ in process.extract(query, self.plain, scorer=fuzz.ratio, limit=None)
+        }
+        if len(query) >= 3:
+            # "auth" → "authentication": a name word the phrase word begins (or that begins the phrase word)
+            start = bisect.bisect_left(self.prefixed, query)
+            for word in itertools.islice(self.prefixed, start, None):
+                if not word.startswith(query):
+                    break
+                row[word] = max(row.get(word, 0.0), 88.0)
+            for end in range(3, len(query)):
+                head = query[:end]
+                if head in self.by_word and not _has_digit(head):
+                    row[head] = max(row.get(head, 0.0), 88.0)
+        if query in self.by_word:
+            row[query] = 100.0
+        return row
+
+    def rank(self, phrase: str) -> list[ScoredTest]:
+        phrase_words = meaningful_words(phrase)
+        rows = [self.row(q) for q in phrase_words]
+        close = (word for row in rows for word, score in row.items() if score >= CANDIDATE_CUTOFF)
+        candidates = {p for word in close for p in self.by_word.get(word, ())}
+        scored = [ScoredTest(self.tests[p], _score(rows, self.names[p])) for p in candidates]
+        scored.sort(key=lambda s: (-s.score, s.test.name.casefold(), s.test.id))
+        return scored
+
+
+CANDIDATE_CUTOFF = 55.0
+"""Only tests with a name word at least this close to a phrase word are scored: a test without one cannot reach
+the suggestion threshold, let alone a match."""
+_INDEXES: dict[int, tuple[Sequence[LoadTest], NameIndex]] = {}
+
+
+def name_index(tests: Sequence[LoadTest]) -> NameIndex:
+    """The index of ``tests``, built once per list (the catalog hands out the same list until it reads again)."""
+    key = id(tests)
+    cached = _INDEXES.get(key)
+    if cached is not None and cached[0] is tests and len(cached[1].tests) == len(tests):
+        return cached[1]
+    index = NameIndex(tests)
+    if len(_INDEXES) >= 8:
+        _INDEXES.pop(next(iter(_INDEXES)))
+    _INDEXES[key] = (tests, index)
+    return index
+
+
+def rank(phrase: str, tests: Sequence[LoadTest]) -> list[ScoredTest]:
+    """The tests that share a word with ``phrase``, scored against it, best first (ties by name, then id).
+
+    Each distinct word of all names is compared with each phrase word once (rapidfuzz, in C), and only the
+    tests holding a word that comes close are scored, so ranking thousands of tests costs a few milliseconds.
     """
-    phrase_words = meaningful_words(phrase)
-    names = [_name_words(t.name) for t in tests]
-    vocabulary = list({w for words_ in names for w in words_})
-    plain = [w for w in vocabulary if not _has_digit(w)]  # numbers only ever match exactly
-    known = set(vocabulary)
-    rows: list[dict[str, float]] = []
-    for q in phrase_words:
-        if _has_digit(q):
-            row = {q: 100.0} if q in known else {}
-        else:
-            row = {
-                choice: float(score) for choice, score, _ in process.extract(q, plain, scorer=fuzz.ratio, limit=None)
-            }
-            if len(q) >= 3:
-                for w in plain:
-                    if len(w) >= 3 and (w.startswith(q) or q.startswith(w)):
-                        row[w] = max(row[w], 88.0)
-            if q in known:
-                row[q] = 100.0
-        rows.append(row)
-    scored = [ScoredTest(t, _score(rows, words_)) for t, words_ in zip(tests, names, strict=True)]
-    scored.sort(key=lambda s: (-s.score, s.test.name.casefold(), s.test.id))
-    return scored
+    return name_index(tests).rank(phrase)
 
 
 def choose(phrase: str, tests: Sequence[LoadTest], *, project_names: dict[int, str] | None = None) -> LoadTest:
@@ -236,10 +287,12 @@ def choose(phrase: str, tests: Sequence[LoadTest], *, project_names: dict[int, s
     text = phrase.strip()
     if not words(text):
         raise NoMatchingLoadTest("Say which load test: its name or its id.", phrase=phrase)
-    exact = [t for t in tests if _fold(t.name.strip()) == _fold(text)]
+    index = name_index(tests)
+    folded = _fold(text)
+    exact = [index.tests[p] for p, name in enumerate(index.folded) if name == folded]
     if not exact:
-        wanted = meaningful_words(text)
-        exact = [t for t in tests if wanted and meaningful_words(t.name) == wanted]
+        wanted = tuple(meaningful_words(text))
+        exact = [index.tests[p] for p in index.by_meaning.get(wanted, ())] if wanted else []
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:

@@ -1,32 +1,28 @@
-"""The command router shared by Slack and the terminal: text → registry operation or bot command.
+"""The command language shared by Slack and the terminal: text → registry operation or bot command.
 
-``route(text)`` is pure (no API, no I/O) and never raises; :mod:`bot.router.dispatch` carries a routed
-command through :class:`bot.actions.Actions` (and the bot's own commands) for any front-end.
+``parse(text)`` is pure (no API, no I/O) and never raises; ``understand(text, toolbox)`` resolves names and
+references with read requests only; :mod:`bot.router.dispatch` carries it out through
+:class:`bot.actions.Actions` (and the bot's own commands) for any front-end. The vocabulary comes from the
+registry's declarations (``Phrases``) and :mod:`bot.router.commands`.
 """
 
-from bot.router.grammar import (
-    BOT_SAFETY,
-    RULES,
-    BotCommand,
-    Command,
-    CommandKind,
-    Rule,
-    route,
-    suggest,
-    with_test_id,
-)
+from bot.router.commands import BOT_SAFETY, BotCommand, Command, CommandKind
 from bot.router.help import HelpEntry, help_entries
+from bot.router.parse import Parse, parse
+from bot.router.render import say_command
+from bot.router.understand import Meaning, Understanding, understand
 
 __all__ = [
     "BOT_SAFETY",
-    "RULES",
     "BotCommand",
     "Command",
     "CommandKind",
     "HelpEntry",
-    "Rule",
+    "Meaning",
+    "Parse",
+    "Understanding",
     "help_entries",
-    "route",
-    "suggest",
-    "with_test_id",
+    "parse",
+    "say_command",
+    "understand",
 ]

@@ -35,16 +35,18 @@ _QUOTES = str.maketrans(
 )
 
 _PREFIX = re.compile(
-    r"^\s*(?:/k6bot\b|/k6\b|<@[A-Z0-9]+(?:\|[^>]*)?>|@k6bot\b|@k6\b|k6bot\b|hey\s+k6bot\b)[\s,:;]*",
+    r"^\s*(?:/k6bot\b|/k6\b|<@[A-Z0-9]+(?:\|[^>]*)?>|@k6bot\b|@k6\b|k6bot\b|(?:hey|hi|hello|yo)\s+k6bot\b)[\s,:;!.]*",
     re.IGNORECASE,
 )
 
 _LEADING_FILLER = re.compile(
     r"^(?:please|pls|plz|plse|kindly|hey|hi|hello|yo|ok|okay|alright|so|and|then|now|just|quickly|also|"
+    r"oops|hmm+|ah|uh|um|erm|btw|sorry|quick\s+question|question|morning|good\s+morning|"
     r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+u|could\s+u|would\s+u|"
     r"i\s+want\s+to|i\s+wanna|i\s+would\s+like\s+to|i'd\s+like\s+to|id\s+like\s+to|i\s+need\s+to|"
-    r"i\s+need\s+you\s+to|let's|lets|let\s+us|go\s+ahead\s+and|try\s+to|tell\s+me|do\s+you\s+know|"
-    r"i\s+wonder)\b[\s,!.:;]*",
+    r"i\s+need\s+you\s+to|let's|lets|let\s+us|go\s+ahead\s+and|try\s+to|do\s+you\s+know(?:\s+if|\s+whether)?|"
+    r"i\s+wonder(?:\s+if|\s+whether)?|tell\s+(?:me|us)(?:\s+if|\s+whether)?(?=\s+(?:what|who|which|how|why|where|"
+    r"when\s+did|is|are|was|did|has|if|whether)\b))\b[\s,!.:;]*",
     re.IGNORECASE,
 )
 
@@ -99,6 +101,16 @@ def strip_trailing_filler(text: str) -> str:
             break
         text = stripped
     return text.strip()
+
+
+def prepare(text: object) -> str:
+    """The command in ``text``: cleaned, without the ``/k6`` prefix, politeness or trailing punctuation."""
+    return strip_trailing_filler(command_text(text))
+
+
+def command_text(text: object) -> str:
+    """The command in ``text`` with its ending as typed (a note keeps its "?"): no prefix, no leading politeness."""
+    return strip_leading_filler(unquote(strip_prefix(unquote(clean(text)))))
 
 
 def unquote(text: str) -> str:

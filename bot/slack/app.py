@@ -157,12 +157,19 @@ def build_slack(
         confirmations = confirmations or Confirmations(store, ttl_seconds=bot_settings.confirm_ttl_seconds)
         actions = Actions(backend.toolbox, policy=policy, confirmations=confirmations, audit=AuditLog(store))
     client = _web_client(slack_settings.api_url, bot_token)
-    dispatcher = Dispatcher(actions, subscriptions=Subscriptions(store), audit=actions.audit)
+    watchlist = Watchlist(store)
+    dispatcher = Dispatcher(
+        actions,
+        subscriptions=Subscriptions(store),
+        audit=actions.audit,
+        watchlist=watchlist,
+        tz=bot_settings.tzinfo,
+    )
     identity = Identity(client, actions.policy)
     handlers = SlackHandlers(
         dispatcher=dispatcher,
         identity=identity,
-        watchlist=Watchlist(store),
+        watchlist=watchlist,
         confirmations=actions.confirmations,
         recent=RecentRequests(),
     )

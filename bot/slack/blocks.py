@@ -8,6 +8,7 @@ Button values carry only ids (a confirmation id, a load test id); everything els
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,11 +16,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.actions import Outcome
+from bot.router.commands import Command, CommandKind
 from bot.router.dispatch import Reply, ReplyKind
-from bot.router.grammar import Command, CommandKind, with_test_id
-from bot.router.help import SAFETY_HEADINGS
+from bot.router.help import SAFETY_MARKS
+from bot.router.render import say_command
 from bot.slack.mrkdwn import code, escape, link, mention, plain
 from tools.outputs import (
+    BatchResult,
     LoadTestList,
     RunAction,
     RunList,
@@ -229,6 +232,11 @@ def result_text(reply: Reply) -> str:
         return _script(result)
     if isinstance(result, StartedRun | RunAction):
         return "\n".join([f":white_check_mark: {escape(result.message)}", *summary_lines(result.test_run)])
+    if isinstance(result, BatchResult):
+        done = sum(1 for item in result.items if item.ok)
+        lines = [f"*{done} of {len(result.items)} done:*"]
+        lines += [f"{':white_check_mark:' if i.ok else ':x:'} {escape(i.message)}" for i in result.items]
+        return "\n".join(lines)
     return escape(reply.text)
 
 
@@ -240,11 +248,13 @@ def render(reply: Reply, *, requester: str, command: str = "/k6") -> SlackMessag
     kind = reply.kind
     if kind is ReplyKind.CONFIRM and reply.outcome is not None:
         return preview(reply.outcome, requester)
-    if kind is ReplyKind.CHOOSE:
+    if kind in (ReplyKind.CHOOSE, ReplyKind.ASK):
         return choice(reply, requester, command)
     if kind is ReplyKind.RESULT:
         body = result_text(reply)
-        return SlackMessage(fallback(reply.text), sections(body))
+        if reply.answer:
+            body = f"*{escape(reply.answer)}*\n{body}"
+        return SlackMessage(fallback(reply.answer or reply.text), sections(body))
     if kind is ReplyKind.HELP and reply.help is not None:
         return help_message(reply, command)
     if kind is ReplyKind.NOT_UNDERSTOOD:
@@ -254,6 +264,8 @@ def render(reply: Reply, *, requester: str, command: str = "/k6") -> SlackMessag
         return SlackMessage(f"Not allowed: {reply.text}", [section(f":no_entry: {reply.text}\nNothing was changed.")])
     if kind is ReplyKind.INFO:
         lines = [escape(reply.text), *(f"• {escape(line)}" for line in reply.lines)]
+        if reply.summary is not None:
+            lines += summary_lines(reply.summary)
         return SlackMessage(fallback(reply.text), sections("\n".join(lines)))
     if kind is ReplyKind.ERROR:
         return SlackMessage(fallback(reply.text), sections(f":warning: {escape(reply.text)}"))
@@ -263,11 +275,16 @@ def render(reply: Reply, *, requester: str, command: str = "/k6") -> SlackMessag
 def help_message(reply: Reply, command: str) -> SlackMessage:
     assert reply.help is not None
     blocks: list[dict[str, Any]] = [section(f"*What you can do with {escape(command)}*")]
-    for safety, entries in reply.help.grouped():
-        lines = [f"*{SAFETY_HEADINGS[safety]}*"]
-        lines += [f"{code(f'{command} {e.usage}')} — {escape(e.summary)}" for e in entries]
+    for title, entries in reply.help.grouped():
+        lines = [f"*{escape(title)}*"]
+        for e in entries:
+            lines.append(f"{code(f'{command} {e.usage}')} — {escape(e.summary)}{SAFETY_MARKS.get(e.safety, '')}")
+            if reply.help.full:
+                lines += [f"    {code(f'{command} {example}')}" for example in e.examples[1:]]
         blocks.extend(sections("\n".join(lines)))
     footer = "Test names can be words (`orders soak`) or ids (`501`); runs are ids (`1234` or `#1234`)."
+    if not reply.help.full:
+        footer += f" {code(f'{command} help schedules')} shows one group in full."
     if reply.help.hidden:
         footer += " Commands you may not use here are not shown."
     blocks.append(context(footer))
@@ -327,30 +344,38 @@ def _confirm_word(op: Operation) -> str:
 
 
 def say_again(command: Command | None, reply: Reply, slash: str = "/k6") -> str:
-    """After an ambiguous name, when no buttons can be offered: the same command with a test id."""
-    example = with_test_id(command, reply.candidates[0].id) if command is not None and reply.candidates else None
+    """After an ambiguous name or a question, when no buttons can be offered: the same command with an id."""
+    fills = reply.fills or "load_test"
+    what = {"load_test": "the test's id", "test_run_id": "the run's id"}.get(fills, "an id")
+    example = (
+        say_command(command.name, {**command.arguments, fills: reply.candidates[0].id})
+        if command is not None and reply.candidates
+        else None
+    )
     if example is None:
-        return "Say it again with the test's id."
-    return f"Say it again with the test's id, e.g. {code(f'{slash} {example}')}."
+        return f"Say it again with {what}."
+    return f"Say it again with {what}, e.g. {code(f'{slash} {example}')}."
 
 
 def choice(reply: Reply, requester: str, command_name: str = "/k6") -> SlackMessage:
-    """One button per candidate test; the pick continues the same command with the test's id.
+    """One button per candidate (a test, a run, a project…); the pick continues the same command with its id.
 
-    A button's ``value`` is the load test id; its ``action_id`` carries who asked and what (the command
-    without the test), so a pick needs nothing stored and any replica can handle it.
+    A button's ``value`` is the candidate's id; its ``action_id`` carries who asked, what (the command
+    without the missing argument) and which argument the pick fills, so a pick needs nothing stored and any
+    replica can handle it. A question without candidates says what to type instead.
     """
     command = reply.command or (_command_of(reply.outcome) if reply.outcome is not None else None)
     lines = [f":twisted_rightwards_arrows: {escape(reply.text)}"]
     candidates = reply.candidates[:5]
     names = [c.name.casefold() for c in candidates]
     elements = []
+    fills = reply.fills or "load_test"
     for index, candidate in enumerate(candidates):
-        action_id = pick_action_id(index, command, requester) if command else None
+        action_id = pick_action_id(index, command, requester, fills) if command else None
         if action_id is None:
             continue
         label = candidate.name
-        if names.count(candidate.name.casefold()) > 1:  # same name in two projects: say which
+        if candidate.field == "load_test" and names.count(candidate.name.casefold()) > 1:  # same name, two projects
             label += f" ({candidate.project_name or f'project {candidate.project_id}'})"
         elements.append(button(label, action_id, str(candidate.id)))
     blocks = [section("\n".join(lines))]
@@ -371,14 +396,13 @@ def _command_of(outcome: Outcome) -> Command | None:
 _KINDS = {CommandKind.OPERATION: "o", CommandKind.BOT: "b"}
 
 
-def pick_action_id(index: int, command: Command, requester: str) -> str | None:
-    """``k6bot_pick:<n>:<json>``: the requester and the command waiting for a test (≤ 255 characters)."""
-    arguments = {k: v for k, v in command.arguments.items() if k != "load_test" and v is not None}
-    data = json.dumps(
-        {"u": requester, "k": _KINDS.get(command.kind, "o"), "n": command.name, "a": arguments},
-        separators=(",", ":"),
-        default=str,
-    )
+def pick_action_id(index: int, command: Command, requester: str, fills: str = "load_test") -> str | None:
+    """``k6bot_pick:<n>:<json>``: the requester, the command waiting for an argument, and which (≤ 255 characters)."""
+    arguments = {k: v for k, v in command.arguments.items() if k != fills and v is not None}
+    payload: dict[str, Any] = {"u": requester, "k": _KINDS.get(command.kind, "o"), "n": command.name, "a": arguments}
+    if fills != "load_test":
+        payload["f"] = fills
+    data = json.dumps(payload, separators=(",", ":"), default=str)
     action_id = f"{PICK_ACTION}:{index}:{data}"
     return action_id if len(action_id) <= ACTION_ID_LIMIT else None
 
@@ -392,10 +416,11 @@ def parse_pick(action_id: str, value: str) -> tuple[str, Command] | None:
         arguments = parsed["a"]
         if not isinstance(arguments, dict):
             return None
-        test_id = int(value)
-        if test_id < 1:
+        picked = int(value)
+        fills = str(parsed.get("f") or "load_test")
+        if picked < 1 or not re.fullmatch(r"[a-z_]{1,40}", fills):
             return None
-        return str(parsed["u"]), Command(kind, str(parsed["n"]), {**arguments, "load_test": test_id})
+        return str(parsed["u"]), Command(kind, str(parsed["n"]), {**arguments, fills: picked})
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -431,6 +456,10 @@ def announcement(outcome: Outcome, user: str) -> SlackMessage:
     if isinstance(result, StartedRun):
         summary = result.test_run
         text = f"{who} started *{escape(result.load_test_name)}* — {run_link(summary)}"
+    elif isinstance(result, BatchResult):
+        done = [item for item in result.items if item.ok]
+        verb = outcome.operation.title.lower() if outcome.operation is not None else result.operation
+        text = f"{who} confirmed: {escape(verb)} — {len(done)} of {len(result.items)} done"
     elif isinstance(result, RunAction) and outcome.operation is not None and outcome.operation.name.startswith("abort"):
         summary = result.test_run
         name = summary.test_name or f"test {summary.test_id}"

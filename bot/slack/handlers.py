@@ -19,8 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.confirm import Confirmations, prepared_of
 from bot.notify.watchlist import Watchlist
+from bot.router.commands import BOT_COMMAND_SPECS, Command, CommandKind
 from bot.router.dispatch import Dispatcher, Reply, ReplyKind
-from bot.router.grammar import BotCommand, Command, CommandKind
 from bot.router.text import test_ref
 from bot.slack import blocks
 from bot.slack.blocks import SlackMessage, section
@@ -300,11 +300,14 @@ class SlackHandlers:
         await self._safely(work(), responder)
 
     def _pickable(self, command: Command) -> bool:
-        """Only commands that name a load test can come back from a choice button."""
+        """Only a known command whose every argument is one of its input fields can come back from a button."""
         if command.kind is CommandKind.BOT:
-            return command.name in (BotCommand.SUBSCRIBE, BotCommand.UNSUBSCRIBE)
-        registry = self.dispatcher.actions.registry
-        return command.name in registry and "load_test" in registry[command.name].input.model_fields
+            spec = BOT_COMMAND_SPECS.get(command.name)
+            fields = spec.input.model_fields if spec is not None else {}
+        else:
+            registry = self.dispatcher.actions.registry
+            fields = registry[command.name].input.model_fields if command.name in registry else {}
+        return bool(fields) and all(name in fields for name in command.arguments)
 
     async def on_dismiss(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         click = await self._begin_click(ack, body, None, client, dedupe=False)  # deleting twice is harmless

@@ -85,11 +85,17 @@ def test_without_yes_and_without_a_terminal_nothing_starts(tmp_path: Path, sim: 
     assert "--yes" in result.stderr
 
 
-def test_garbage_gets_suggestions_and_fails(tmp_path: Path) -> None:
+def test_a_typo_in_the_verb_is_forgiven_but_still_asks_first(tmp_path: Path) -> None:
     result = _k6bot(tmp_path, "-c", "strat orders soak test")
+    assert result.returncode == 1  # no terminal to say yes on: nothing is started
+    assert "Start load test 'Orders API Soak Test'" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_garbage_gets_help_and_fails(tmp_path: Path) -> None:
+    result = _k6bot(tmp_path, "-c", "frobnicate the gizmo")
     assert result.returncode == 1
-    assert "start orders soak test" in result.stderr
-    assert "help" in result.stderr
+    assert "didn't understand" in result.stderr and "help" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -148,7 +154,7 @@ def test_an_ambiguous_name_in_one_command_fails_with_the_candidates(cloud, sim, 
 def test_help_and_quit(cloud, db) -> None:
     code, out, _ = _run(cloud, None, "help\nquit\n", database_url=db)
     assert code == 0
-    assert "start <test>" in out and "abort run <id>" in out and "list tests" in out
+    assert "start orders soak test" in out and "abort run 1234" in out and "list tests" in out
 
 
 def test_read_only_mode_refuses_with_a_reason(cloud, sim, db) -> None:
@@ -224,5 +230,46 @@ def test_after_an_ambiguous_read_the_advice_is_that_read_with_an_id(cloud, sim, 
     code, out, err = _run(cloud, "runs of orders", database_url=db)
     assert code == 1
     assert "Orders API Smoke" in out and "Orders API Soak Test" in out
-    assert "e.g. runs of 502" in err or "e.g. runs of 501" in err
+    assert "e.g. list runs of test 502" in err or "e.g. list runs of test 501" in err
     assert "start" not in err
+
+
+# --------------------------------------------------------------------------- the command language in the terminal
+
+
+def test_a_missing_argument_is_asked_for_at_the_prompt(cloud, sim, db) -> None:
+    code, out, _ = _run(cloud, None, "start\n1\ny\nquit\n", database_url=db)
+    assert "Which load test?" in out and "1. Orders API Soak Test" in out
+    assert code == 0
+    assert sim.count("POST", r"/cloud/v6/load_tests/501/start") == 1
+
+
+def test_the_missing_test_can_be_typed_by_name(cloud, sim, db) -> None:
+    code, out, _ = _run(cloud, None, "start\ncheckout spike\ny\nquit\n", database_url=db)
+    assert code == 0
+    assert sim.count("POST", r"/cloud/v6/load_tests/503/start") == 1
+
+
+def test_a_question_prints_its_answer_first(cloud, db) -> None:
+    code, out, _ = _run(cloud, "is 1234 done yet?", database_url=db)
+    assert code == 0
+    assert out.startswith("No — run 1234 is running for"), out
+
+
+def test_abort_all_running_tests_asks_once_and_aborts_each(cloud, sim, db) -> None:
+    going = sorted(r["id"] for r in sim.list_runs() if r["status"] in ("created", "queued", "initializing", "running"))
+    code, out, _ = _run(cloud, None, "abort all running tests\ny\nquit\n", database_url=db)
+    assert code == 0
+    assert out.count("Go ahead?") == 1
+    aborted = sorted(
+        int(r.path.split("/")[4]) for r in sim.requests if r.method == "POST" and r.path.endswith("/abort")
+    )
+    assert aborted == going and len(going) >= 2
+
+
+def test_references_need_no_ids(cloud, sim, db) -> None:
+    code, out, _ = _run(cloud, "abort the soak", yes=True, database_url=db)
+    assert code == 0
+    assert sim.count("POST", r"/cloud/v6/test_runs/1234/abort") == 1
+    code, out, _ = _run(cloud, "show me the last run of orders soak", database_url=db)
+    assert code == 0 and "run 1234" in out.casefold()

@@ -93,13 +93,24 @@ async def test_run_stop_and_admin_forms_preview_first(make_harness, tmp_path: Pa
 
 
 async def test_not_understood_gets_suggestions_and_help(harness: Harness) -> None:
-    await harness.command("strat orders soak test")
+    await harness.command("delete")  # several things could be deleted, and none is named
     calls = await harness.responses(1)
     text = calls[0].text
     assert "I didn't understand" in text
-    assert "`/k6 start orders soak test`" in text
+    assert "`/k6 delete run`" in text and "`/k6 delete test`" in text
     assert "`/k6 help`" in text
     assert "Traceback" not in text
+    await harness.settle()
+    assert harness.sim.count("DELETE", r".*") == 0
+
+
+async def test_a_typo_in_a_verb_is_forgiven_and_still_asks_to_confirm(harness: Harness) -> None:
+    await harness.command("strat orders soak test")
+    calls = await harness.responses(1)
+    assert "Start load test 'Orders API Soak Test'" in calls[0].text
+    assert buttons(calls[0])
+    await harness.settle()
+    assert harness.sim.count("POST", r".*/start") == 0
 
 
 async def test_subscriptions_of_a_channel(harness: Harness) -> None:
@@ -245,43 +256,49 @@ async def _subscriptions(harness: Harness) -> list[tuple[str, int | None, bool]]
     return [(r.channel_id, r.load_test_id, r.failures_only) for r in rows]
 
 
+async def _said(harness: Harness, text: str, **kwargs: str) -> str:
+    """Send one command and wait for its answer before the next (their effects are ordered, like a person's)."""
+    before = len(harness.fake.successful("response_url"))
+    await harness.command(text, **kwargs)
+    calls = await harness.responses(before + 1)
+    return calls[before].text
+
+
 async def test_plain_unsubscribe_stops_everything_in_the_channel_and_says_what(harness: Harness) -> None:
     """A channel with per-test subscriptions only: plain `unsubscribe` removes them all (messages stop)."""
-    await harness.command("subscribe orders soak test")
-    await harness.command("subscribe failures of checkout spike")
-    await harness.command("subscribe 502", channel="C0OTHER")
-    await harness.responses(3)
-    await harness.command("unsubscribe")
-    calls = await harness.responses(4)
-    answer = calls[3].text
+    await _said(harness, "subscribe orders soak test")
+    await _said(harness, "subscribe failures of checkout spike")
+    await _said(harness, "subscribe 502", channel="C0OTHER")
+    answer = await _said(harness, "unsubscribe")
     assert "Unsubscribed" in answer and "not subscribed" not in answer
     assert "Orders API Soak Test" in answer and "Checkout Spike" in answer and "failures only" in answer
     assert await _subscriptions(harness) == [("C0OTHER", 502, False)]  # other channels keep theirs
 
-    await harness.command("unsubscribe")
-    calls = await harness.responses(5)
-    assert "no subscriptions" in calls[4].text
+    assert "no subscriptions" in await _said(harness, "unsubscribe")
 
-    await harness.command("subscribe")
-    await harness.command("subscribe checkout spike")
-    await harness.command("unsubscribe checkout spike")  # one test: only that one goes
-    calls = await harness.responses(8)
-    assert "Unsubscribed from runs of 'Checkout Spike'" in calls[7].text
+    await _said(harness, "subscribe")
+    await _said(harness, "subscribe checkout spike")
+    answer = await _said(harness, "unsubscribe checkout spike")  # one test: only that one goes
+    assert "Unsubscribed from runs of 'Checkout Spike'" in answer
     assert sorted(await _subscriptions(harness), key=str) == [(CHANNEL, None, False), ("C0OTHER", 502, False)]
 
 
 async def test_subscribe_answers_in_plain_words(harness: Harness) -> None:
-    await harness.command("subscribe")
-    await harness.command("subscribe failures")
-    await harness.command("subscribe orders soak test")
-    await harness.command("subscribe failures of orders soak test")
-    calls = await harness.responses(4)
-    assert "Subscribed: this channel hears about every run when it finishes." in calls[0].text
-    assert "Updated: this channel now hears about every failed run." in calls[1].text
-    assert "hears about runs of 'Orders API Soak Test' when they finish." in calls[2].text
-    assert "now hears about failed runs of 'Orders API Soak Test'." in calls[3].text
-    for call in calls:
-        assert "finished every" not in call.text and "failed every" not in call.text
+    answers = [
+        await _said(harness, text)
+        for text in (
+            "subscribe",
+            "subscribe failures",
+            "subscribe orders soak test",
+            "subscribe failures of orders soak test",
+        )
+    ]
+    assert "Subscribed: this channel hears about every run when it finishes." in answers[0]
+    assert "Updated: this channel now hears about every failed run." in answers[1]
+    assert "hears about runs of 'Orders API Soak Test' when they finish." in answers[2]
+    assert "now hears about failed runs of 'Orders API Soak Test'." in answers[3]
+    for answer in answers:
+        assert "finished every" not in answer and "failed every" not in answer
 
 
 async def test_simultaneous_subscribes_from_slack_make_one_subscription(harness: Harness) -> None:
@@ -303,7 +320,7 @@ async def test_simultaneous_subscribes_from_slack_make_one_subscription(harness:
 async def test_help_with_no_real_topic_is_the_whole_help(harness: Harness, text: str) -> None:
     await harness.command(text)
     calls = await harness.responses(1)
-    for usage in ("start &lt;test&gt;", "abort run &lt;id&gt;", "list tests", "metrics of run", "subscribe"):
+    for usage in ("start orders soak test", "abort run 1234", "list tests", "metrics of run 1234", "subscribe"):
         assert usage in calls[0].text, usage
 
 

@@ -55,14 +55,15 @@ def test_plain_text_is_escaped_and_never_cut_inside_an_entity() -> None:
 
 def test_without_buttons_an_ambiguous_read_is_advised_again_with_an_id() -> None:
     """When no pick buttons fit (Slack's 255-character action ids), the advice is the same command with an id."""
-    from bot.router import route
+    from bot.router import Command, CommandKind
     from bot.router.dispatch import Reply, ReplyKind
     from bot.slack import blocks
     from tools.errors import Candidate
 
     candidates = [Candidate(502, "Orders API Smoke", 77), Candidate(501, "Orders API Soak Test", 77)]
-    reply = Reply(ReplyKind.CHOOSE, "'orders' matches 2 load tests", command=route("runs of orders"))
+    command = Command(CommandKind.OPERATION, "list_test_runs", {"load_test": "orders"}, text="runs of orders")
+    reply = Reply(ReplyKind.CHOOSE, "'orders' matches 2 load tests", command=command, fills="load_test")
     reply.candidates = candidates
     message = blocks.render(reply, requester="U" + "X" * 300, command="/k6")
     text = " ".join(blocks.lines_of(message.blocks))
-    assert "e.g. `/k6 runs of 502`" in text and "start" not in text
+    assert "e.g. `/k6 list runs of test 502`" in text and "start" not in text

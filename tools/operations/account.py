@@ -6,6 +6,7 @@ from pydantic import Field
 
 from tools.models import AuthenticationResponse, Project
 from tools.outputs import Output
+from tools.phrasing import Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 
@@ -40,6 +41,29 @@ class CheckAuthInput(InputModel):
         401: "k6 Cloud did not accept the API token (401). Check K6_CLOUD_TOKEN.",
         403: "The API token has no access to that stack (403). Check K6_CLOUD_STACK_ID / K6_CLOUD_STACK_URL.",
     },
+    phrases=Phrases(
+        verbs=("check", "test", "verify", "ping", "whoami", "who am i", "doctor", "is … working", "does … work"),
+        nouns=(
+            "auth",
+            "authentication",
+            "token",
+            "connection",
+            "access",
+            "setup",
+            "credentials",
+            "stack",
+            "working",
+            "token working",
+            "does my token work",
+            "api token",
+            "works",
+            "still works",
+            "work",
+            "credentials work",
+        ),
+        examples={"check auth": {}, "whoami": {}, "verify the token": {}},
+        template="check auth",
+    ),
     description="""
     Check that the configured API token works and which Grafana stack (and default project) it reaches.
     Read-only; use it first when something answers 401 or 403.

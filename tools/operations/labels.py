@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from pydantic import BaseModel, Field, model_validator
@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from tools.models import LabelKey, ProjectLabel, ProjectLabelSet
 from tools.operations.common import ProjectInput, ProjectRef
 from tools.outputs import Done, Output
+from tools.phrasing import CREATE, DELETE, LIST, RENAME, SET, SHOW, Phrases, Say, Slot
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 LABEL_PATTERN = r"^[^\s'\";\\%]+$"
@@ -70,6 +71,12 @@ class NoInput(InputModel):
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/labels")],
+    phrases=Phrases(
+        verbs=(*LIST, "what", "which"),
+        nouns=("label keys", "labels", "keys", "label names"),
+        examples={"list label keys": {}, "what labels are there": {}},
+        template="list label keys",
+    ),
     description="""
     List the organization's label keys (the names projects can be labelled with). Read-only.
     """,
@@ -84,7 +91,9 @@ class NewLabelKey(InputModel):
 
 
 class CreateLabelKeysInput(InputModel):
-    keys: list[NewLabelKey] = Field(min_length=1, max_length=100, description="Label keys to add.")
+    keys: Annotated[list[NewLabelKey], Say(Slot.PHRASE)] = Field(
+        min_length=1, max_length=100, description="Label keys to add."
+    )
 
 
 @operation(
@@ -103,6 +112,13 @@ class CreateLabelKeysInput(InputModel):
             + "."
         ),
     },
+    phrases=Phrases(
+        verbs=CREATE,
+        nouns=("label key", "label keys", "label", "labels", "key", "keys"),
+        examples={"add label key region": {"keys": [{"key": "region"}]}},
+        template="add label key {keys}",
+        needs_noun=True,
+    ),
     description="""
     Add label keys to the organization (existing keys stay).
     """,
@@ -116,10 +132,12 @@ async def create_label_keys(ctx: OpContext, args: CreateLabelKeysInput) -> Label
 
 class UpdateLabelKeyInput(InputModel):
     label_key_id: int = Field(ge=1, description="ID of the label key.")
-    key: str | None = Field(
+    key: Annotated[str | None, Say(Slot.NAME, before=("to", "as key"))] = Field(
         default=None, min_length=1, max_length=64, pattern=LABEL_PATTERN, description="New key name."
     )
-    description: str | None = Field(default=None, min_length=1, max_length=255, description="New description.")
+    description: Annotated[str | None, Say(Slot.NOTE, before=("as", "description", "saying"))] = Field(
+        default=None, min_length=1, max_length=255, description="New description."
+    )
 
     @model_validator(mode="after")
     def _something(self) -> UpdateLabelKeyInput:
@@ -146,6 +164,18 @@ def _label_key_confirmation(values: Mapping[str, Any]) -> str:
     endpoints=[Endpoint("PATCH", "/cloud/v6/labels/{id}")],
     confirm=_label_key_confirmation,
     errors={404: KEY_NOT_FOUND, 409: "A label key named '{key}' already exists."},
+    phrases=Phrases(
+        verbs=(*RENAME, *SET, "describe"),
+        nouns=(
+            "label key",
+            "label",
+            "key",
+            "name",
+        ),
+        examples={"rename label key 3 to costcenter": {"label_key_id": 3, "key": "costcenter"}},
+        template="rename {label_key_id} to {key}",
+        needs_noun=True,
+    ),
     description="""
     Rename a label key or change its description (admins only).
     """,
@@ -169,6 +199,20 @@ class LabelKeyInput(InputModel):
     endpoints=[Endpoint("DELETE", "/cloud/v6/labels/{id}")],
     confirm="Delete label key {label_key_id}? Every project label using it is removed too.",
     errors={404: KEY_NOT_FOUND},
+    phrases=Phrases(
+        verbs=DELETE,
+        nouns=(
+            "label key",
+            "label",
+            "key",
+            "for good",
+            "permanently",
+            "forever",
+        ),
+        examples={"delete label key 3": {"label_key_id": 3}},
+        template="delete {label_key_id}",
+        needs_noun=True,
+    ),
     description="""
     Delete a label key; every project label using it is removed too (admins only).
     """,
@@ -186,6 +230,12 @@ async def delete_label_key(ctx: OpContext, args: LabelKeyInput) -> Done:
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/projects/{project_id}/labels")],
     errors={404: "Project {project} not found."},
+    phrases=Phrases(
+        verbs=SHOW,
+        nouns=("labels", "project labels", "tags"),
+        examples={"labels of payments": {"project": "payments"}, "show labels of project 78": {"project": 78}},
+        template="labels of {project}",
+    ),
     description="""
     List the labels (key=value) on a project. Read-only.
     """,
@@ -223,6 +273,13 @@ class SetProjectLabelsInput(InputModel):
         404: "Project {project} not found.",
         409: "Too many labels (30 per project, 500 pairs per organization).",
     },
+    phrases=Phrases(
+        verbs=(*SET, "label", "tag", "apply"),
+        nouns=("labels", "label", "tags"),
+        examples={"set labels of payments to team=payments env=staging": {"project": "payments"}},
+        template="set labels of {project} to {labels}",
+        needs_noun=True,
+    ),
     description="""
     Replace all labels on a project with the given key=value pairs.
     """,
@@ -237,7 +294,9 @@ async def set_project_labels(ctx: OpContext, args: SetProjectLabelsInput) -> Pro
 
 class RemoveProjectLabelInput(InputModel):
     project: ProjectRef
-    key: str = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN, description="The label key to remove.")
+    key: Annotated[str, Say(Slot.LABEL_KEY_NAME)] = Field(
+        min_length=1, max_length=64, pattern=LABEL_PATTERN, description="The label key to remove."
+    )
 
 
 @operation(
@@ -250,6 +309,13 @@ class RemoveProjectLabelInput(InputModel):
     endpoints=[Endpoint("DELETE", "/cloud/v6/projects/{project_id}/labels/{key}")],
     confirm="Remove label '{key}' from project '{project_name}' (id {project_id})?",
     errors={404: "Project '{project_name}' has no label '{key}'."},
+    phrases=Phrases(
+        verbs=(*DELETE, "unlabel", "untag"),
+        nouns=("label", "project label", "tag"),
+        examples={"remove label team from payments": {"project": "payments", "key": "team"}},
+        template="remove label {key} from {project}",
+        needs_noun=True,
+    ),
     description="""
     Remove one label from a project.
     """,

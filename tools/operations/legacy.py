@@ -9,6 +9,7 @@ from tools.errors import ApiError
 from tools.models import LegacyRun, LegacyRunEnvelope, LegacyRunList, LegacyRunStatus
 from tools.operations.common import TEST_RUN_ID, LoadTestInput, MaybeLoadTestRef
 from tools.outputs import Output
+from tools.phrasing import LIST, SHOW, Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 DEPRECATED = "The legacy v2 API is no longer developed by Grafana; prefer the v6 operations."
@@ -54,6 +55,20 @@ class LegacyRunInput(InputModel):
     confirm="Start load test '{load_test_name}' (id {load_test_id}, project {project_id}) through the legacy v2 API?",
     errors={404: "Load test {load_test} not found."},
     deprecated=DEPRECATED,
+    phrases=Phrases(
+        verbs=("start", "run", "launch", "kick off", "trigger"),
+        nouns=(
+            "test",
+            "load test",
+            "v2",
+            "legacy api",
+            "v2 api",
+            "api",
+        ),
+        requires=("legacy", "v2"),
+        examples={"legacy start orders soak": {"load_test": "orders soak"}},
+        template="legacy start {load_test}",
+    ),
     description="""
     Start a load test through the legacy v2 API (no idempotency key: never retried). Costs VUH and sends
     real traffic. Prefer start_load_test.
@@ -74,6 +89,22 @@ async def legacy_start_load_test(ctx: OpContext, args: LoadTestInput) -> LegacyR
     endpoints=[Endpoint("GET", "/loadtests/v2/runs/{id}", api="v2")],
     errors={404: NOT_FOUND},
     deprecated=DEPRECATED,
+    phrases=Phrases(
+        verbs=SHOW,
+        nouns=(
+            "run",
+            "status",
+            "test run",
+            "v2",
+            "legacy api",
+            "v2 api",
+            "api",
+        ),
+        requires=("legacy", "v2"),
+        examples={"legacy status of run 1234": {"test_run_id": 1234}},
+        template="legacy status of {test_run_id}",
+        bare=True,
+    ),
     description="""
     Get a test run from the legacy v2 API (numeric run_status, result_status, processing_status). Read-only.
     """,
@@ -97,6 +128,20 @@ class LegacyListInput(InputModel):
     endpoints=[Endpoint("GET", "/loadtests/v2/runs", api="v2")],
     errors={404: "Load test {load_test} not found."},
     deprecated=DEPRECATED,
+    phrases=Phrases(
+        verbs=LIST,
+        nouns=(
+            "runs",
+            "test runs",
+            "v2",
+            "legacy api",
+            "v2 api",
+            "api",
+        ),
+        requires=("legacy", "v2"),
+        examples={"legacy runs of orders soak": {"load_test": "orders soak"}},
+        template="legacy runs of {load_test}",
+    ),
     description="""
     List the runs of a load test from the legacy v2 API. Read-only.
     """,
@@ -122,6 +167,20 @@ async def legacy_list_test_runs(ctx: OpContext, args: LegacyListInput) -> Legacy
     confirm="Stop test run {test_run_id} through the legacy v2 API?",
     errors={404: NOT_FOUND, 409: "Run {test_run_id} is not running, so it cannot be stopped."},
     deprecated=DEPRECATED,
+    phrases=Phrases(
+        verbs=("stop", "abort", "cancel", "kill", "halt"),
+        nouns=(
+            "run",
+            "test run",
+            "v2",
+            "legacy api",
+            "v2 api",
+            "api",
+        ),
+        requires=("legacy", "v2"),
+        examples={"legacy stop run 1234": {"test_run_id": 1234}},
+        template="legacy stop {test_run_id}",
+    ),
     description="""
     Stop a running test run through the legacy v2 API; it ends as 'aborted by user'. Prefer abort_test_run.
     """,

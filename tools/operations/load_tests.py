@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
@@ -38,6 +38,7 @@ from tools.outputs import (
     status_phrase,
     vuh_text,
 )
+from tools.phrasing import CREATE, DELETE, LIST, RENAME, SET, SHOW, Phrases, Say, Slot, Verb
 from tools.registry import Endpoint, InputModel, OpContext, Preview, Safety, operation
 
 TESTS = "/cloud/v6/load_tests"
@@ -65,6 +66,26 @@ class FindInput(InputModel):
     idempotent=True,
     core=True,
     endpoints=[Endpoint("GET", "/cloud/v6/load_tests")],
+    phrases=Phrases(
+        verbs=("find", "search", "search for", "look up", "lookup", "locate", "which test is", "is there a test"),
+        nouns=(
+            "tests about",
+            "tests named",
+            "tests called",
+            "tests like",
+            "tests matching",
+            "test named",
+            "test called",
+            "in the name",
+            "in its name",
+            "in the title",
+            "a test with",
+            "test with",
+            "tests with",
+        ),
+        examples={"find orders": {"phrase": "orders"}, "search for tests about checkout": {"phrase": "checkout"}},
+        template="find {phrase}",
+    ),
     description="""
     Find load tests whose names match a phrase ("orders soak", "checkout"), best first, and say whether
     exactly one is a clear match. Use it to get a test's id before starting it or listing its runs.
@@ -94,7 +115,9 @@ async def find_load_tests(ctx: OpContext, args: FindInput) -> FoundTests:
 
 class ListLoadTestsInput(InputModel):
     project: MaybeProjectRef = None
-    name: str | None = Field(default=None, max_length=300, description="Only the test with exactly this name.")
+    name: Annotated[str | None, Say(Slot.VALUE)] = Field(
+        default=None, max_length=300, description="Only the test with exactly this name."
+    )
     order_by: str = Field(
         default="name",
         pattern=r"^(id|project_id|name|created|updated)( desc)?$",
@@ -116,6 +139,16 @@ class ListLoadTestsInput(InputModel):
         Endpoint("GET", "/cloud/v6/projects/{id}/load_tests"),
     ],
     errors={404: "Project {project} not found."},
+    phrases=Phrases(
+        verbs=(*LIST, "what", "which"),
+        nouns=("tests", "load tests", "k6 tests", "all tests", "tests do we have", "tests are there"),
+        examples={
+            "list tests": {},
+            "list tests in payments": {"project": "payments"},
+            "tests in project 78": {"project": 78},
+        },
+        template="list tests[ in {project}]",
+    ),
     description="""
     List load tests, in one project or in the whole stack, sorted by name. Returns compact summaries (id,
     name, project) with a next_cursor for more. Read-only and free.
@@ -144,6 +177,25 @@ async def list_load_tests(ctx: OpContext, args: ListLoadTestsInput) -> LoadTestL
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/load_tests/{id}")],
+    phrases=Phrases(
+        verbs=SHOW,
+        nouns=(
+            "test",
+            "load test",
+            "test details",
+            "baseline",
+            "details",
+            "info",
+            "information",
+            "loadtest",
+        ),
+        examples={
+            "show test orders soak": {"load_test": "orders soak"},
+            "describe test 501": {"load_test": 501},
+        },
+        template="show test {load_test}",
+        bare=True,
+    ),
     description="""
     Get a load test (id, name, project, baseline run, dates) by id or by name. Read-only.
     """,
@@ -159,7 +211,7 @@ async def get_load_test(ctx: OpContext, args: LoadTestInput) -> LoadTest:
 class CreateLoadTestInput(InputModel):
     project: ProjectRef
     name: str = Field(min_length=1, max_length=300, description="Name of the new test, unique in the project.")
-    script: str | None = Field(
+    script: Annotated[str | None, Say(Slot.NOTE)] = Field(
         default=None, max_length=5_000_000, description="The k6 JavaScript source of the test (optional)."
     )
     k6_version: int | None = Field(default=None, description="Major k6 version the test needs, if any.")
@@ -178,6 +230,17 @@ class CreateLoadTestInput(InputModel):
         409: "Project '{project_name}' already has a load test named '{name}'.",
         400: "k6 Cloud refused the new test '{name}': {api_message}.",
     },
+    phrases=Phrases(
+        verbs=CREATE,
+        nouns=(
+            "test",
+            "load test",
+            "loadtest",
+        ),
+        examples={'create test "Orders v3" in payments': {"name": "Orders v3", "project": "payments"}},
+        template='create test "{name}" in {project}',
+        needs_noun=True,
+    ),
     description="""
     Create a load test in a project from a k6 script. The name must be unique within the project.
     """,
@@ -196,8 +259,13 @@ async def create_load_test(ctx: OpContext, args: CreateLoadTestInput) -> LoadTes
 class UpdateLoadTestInput(InputModel):
     load_test: LoadTestRef
     name: str | None = Field(default=None, min_length=1, max_length=300, description="New name.")
-    baseline_test_run_id: int | None = Field(default=None, ge=1, description="Run to compare other runs against.")
-    clear_baseline: bool = Field(default=False, description="Remove the baseline run.")
+    baseline_test_run_id: Annotated[int | None, Say(Slot.RUN, before=("to", "as", None))] = Field(
+        default=None, ge=1, description="Run to compare other runs against."
+    )
+    clear_baseline: Annotated[
+        bool,
+        Say(Slot.FLAG, words=("clear baseline", "remove baseline", "unset baseline", "no baseline", "drop baseline")),
+    ] = Field(default=False, description="Remove the baseline run.")
     k6_version: int | None = Field(default=None, description="Major k6 version the test needs.")
 
     @model_validator(mode="after")
@@ -236,6 +304,28 @@ def _update_confirmation(values: Mapping[str, Any]) -> str:
     endpoints=[Endpoint("PATCH", "/cloud/v6/load_tests/{id}")],
     confirm=_update_confirmation,
     errors={404: NOT_FOUND, 409: "Another load test in this project is already named '{name}'."},
+    phrases=Phrases(
+        verbs=(*RENAME, *SET, "clear", "unset", "make", "use"),
+        nouns=(
+            "test",
+            "load test",
+            "baseline",
+            "baseline run",
+            "k6 version",
+            "loadtest",
+            "name",
+        ),
+        examples={
+            "rename test orders smoke to Orders Smoke v2": {"load_test": "orders smoke", "name": "Orders Smoke v2"},
+            "set the baseline of orders soak to run 1211": {"load_test": "orders soak", "baseline_test_run_id": 1211},
+            "clear the baseline of orders soak": {"load_test": "orders soak", "clear_baseline": True},
+        },
+        template=(
+            "rename test {load_test} to {name}",
+            "set the baseline of {load_test} to {baseline_test_run_id}",
+            "clear the baseline of {load_test}",
+        ),
+    ),
     description="""
     Rename a load test, set or clear its baseline run, or set its k6 version.
     """,
@@ -272,6 +362,16 @@ class MoveLoadTestInput(InputModel):
         404: "Load test {load_test} or project {to_project} not found.",
         409: "Project '{to_project_name}' already has a load test named '{load_test_name}'.",
     },
+    phrases=Phrases(
+        verbs=("move", "transfer", "relocate"),
+        nouns=(
+            "test",
+            "load test",
+            "loadtest",
+        ),
+        examples={"move orders smoke to payments": {"load_test": "orders smoke", "to_project": "payments"}},
+        template="move {load_test} to {to_project}",
+    ),
     description="""
     Move a load test, with all its runs, to another project of the same organization.
     """,
@@ -294,6 +394,23 @@ async def move_load_test(ctx: OpContext, args: MoveLoadTestInput) -> LoadTest:
         404: NOT_FOUND,
         409: "'{load_test_name}' has a run in progress; abort it before deleting the test.",
     },
+    phrases=Phrases(
+        verbs=DELETE,
+        nouns=(
+            "test",
+            "load test",
+            "tests",
+            "for good",
+            "permanently",
+            "forever",
+            "loadtest",
+        ),
+        examples={
+            "delete test orders smoke": {"load_test": "orders smoke"},
+            "remove load test 502": {"load_test": 502},
+        },
+        template="delete test {load_test}",
+    ),
     description="""
     Delete a load test with its script, all its runs and their results, for good. Refused while one of
     its runs is in progress.
@@ -364,6 +481,22 @@ _ACCEPT = {
         404: NOT_FOUND,
         406: "The script of '{load_test_name}' is not stored as {format}.",
     },
+    phrases=Phrases(
+        verbs=SHOW,
+        nouns=(
+            "script",
+            "code",
+            "source",
+            "k6 script",
+            "js",
+            "loadtest",
+        ),
+        examples={
+            "show script of orders soak test": {"load_test": "orders soak test"},
+            "script of test 501": {"load_test": 501},
+        },
+        template="show script of {load_test}",
+    ),
     description="""
     Get a load test's current script: the k6 JavaScript source, or a k6 .tar archive as base64. Read-only.
     """,
@@ -376,7 +509,9 @@ async def get_load_test_script(ctx: OpContext, args: GetScriptInput) -> ScriptFi
 
 class UploadScriptInput(InputModel):
     load_test: LoadTestRef
-    script: str | None = Field(default=None, max_length=5_000_000, description="New k6 JavaScript source.")
+    script: Annotated[str | None, Say(Slot.NOTE)] = Field(
+        default=None, max_length=5_000_000, description="New k6 JavaScript source."
+    )
     archive_base64: str | None = Field(
         default=None, max_length=70_000_000, description="A k6 .tar archive, base64-encoded."
     )
@@ -406,6 +541,12 @@ class UploadScriptInput(InputModel):
     endpoints=[Endpoint("PUT", "/cloud/v6/load_tests/{id}/script")],
     confirm="Replace the script of load test '{load_test_name}' (id {load_test_id}) with the new one ({size} bytes)?",
     errors={404: NOT_FOUND, 400: "k6 Cloud refused the script for '{load_test_name}': {api_message}."},
+    phrases=Phrases(
+        verbs=("upload", "replace", "update", "push", "set"),
+        nouns=("script", "code", "new script"),
+        examples={"upload script to orders smoke: export default function () {}": {"load_test": "orders smoke"}},
+        template="upload script to {load_test}: {script}",
+    ),
     description="""
     Replace a load test's script with new k6 JavaScript (or a k6 .tar archive). The next run uses it; the
     previous script is not kept (past runs keep their own copy).
@@ -447,6 +588,49 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
         404: "Load test {load_test} no longer exists.",
         400: "k6 Cloud refused to start '{load_test_name}': {api_message}.",
     },
+    phrases=Phrases(
+        verbs=(
+            "start",
+            "run",
+            "kick off",
+            "kickoff",
+            "launch",
+            "trigger",
+            "execute",
+            "fire up",
+            "fire off",
+            "kick … off",
+            "fire … up",
+            "fire … off",
+            "begin",
+            "go",
+            Verb("rerun", via=Slot.RUN),
+            Verb("re-run", via=Slot.RUN),
+            Verb("run again", via=Slot.RUN),
+            Verb("repeat", via=Slot.RUN),
+            Verb("retry", via=Slot.RUN),
+            "again",
+            "get … going",
+            "get … started",
+            "kick start",
+            "kickstart",
+        ),
+        nouns=(
+            "test",
+            "load test",
+            "again",
+            "a run of",
+            "new run",
+            "loadtest",
+        ),
+        examples={
+            "start orders soak test": {"load_test": "orders soak test"},
+            "run checkout spike": {"load_test": "checkout spike"},
+            "kick off 501": {"load_test": 501},
+            "launch test 501": {"load_test": 501},
+        },
+        template="start {load_test}",
+    ),
     description="""
     Start a load test in Grafana Cloud k6: a new run that sends real traffic and costs virtual-user hours
     (VUH). Name the test by id or words ('orders soak test'); a phrase fitting several tests is refused with
@@ -519,7 +703,9 @@ class ValidateOptionsInput(InputModel):
     k6_dependencies: dict[str, str] | None = Field(
         default=None, description="k6 and extension version constraints, e.g. {'k6': '>=v0.52'}."
     )
-    is_local_execution: bool = Field(default=False, description="True for `k6 cloud run --local-execution`.")
+    is_local_execution: Annotated[bool, Say(Slot.FLAG, words=("local execution", "locally", "local"))] = Field(
+        default=False, description="True for `k6 cloud run --local-execution`."
+    )
 
 
 @operation(
@@ -530,6 +716,40 @@ class ValidateOptionsInput(InputModel):
     idempotent=True,
     endpoints=[Endpoint("POST", "/cloud/v6/validate_options")],
     errors={400: "k6 Cloud cannot run these options: {api_message}."},
+    phrases=Phrases(
+        verbs=(
+            "validate",
+            "check",
+            "dry run",
+            "dry-run",
+            "estimate",
+            "how much would",
+            "cost of",
+            "check if",
+            "check whether",
+            "how many vuh would",
+            "how much would",
+            "would",
+            "how many vuh",
+            "how much vuh",
+            "what would … cost",
+        ),
+        nouns=(
+            "options",
+            "config",
+            "cost",
+            "vuh",
+            "cost",
+            "vuh",
+            "ok",
+            "okay",
+            "valid",
+            "fit",
+            "within limits",
+        ),
+        examples={'validate options options={"vus": 10, "duration": "5m"}': {"options": {"vus": 10, "duration": "5m"}}},
+        template="validate options options={options}",
+    ),
     description="""
     Check that a k6 options object can run in Grafana Cloud (limits, zones, versions) and get the VUH it
     would cost, without starting anything. Read-only and free.

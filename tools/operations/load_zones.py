@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from tools.models import AllowedProject, LoadZone
 from tools.operations.common import ProjectInput, ProjectRef
 from tools.outputs import Output
+from tools.phrasing import LIST, SET, SHOW, Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 
@@ -63,6 +64,26 @@ class ListZonesInput(InputModel):
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/load_zones")],
+    phrases=Phrases(
+        verbs=(*LIST, "what", "which", "where can"),
+        nouns=(
+            "load zones",
+            "zones",
+            "regions",
+            "locations",
+            "load zone",
+            "available zones",
+            "available",
+            "can we pick from",
+            "to pick from",
+            "to choose from",
+            "can we use",
+            "can i use",
+            "we can use",
+        ),
+        examples={"list load zones": {}, "what load zones are available": {}},
+        template="list load zones",
+    ),
     description="""
     List the load zones tests can run from (public cloud regions and private zones). Read-only.
     """,
@@ -84,6 +105,23 @@ class ZoneInput(InputModel):
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/load_zones/{id}/allowed_projects")],
     errors={404: "Load zone {load_zone_id} not found."},
+    phrases=Phrases(
+        verbs=(
+            *SHOW,
+            "who can use",
+            "which projects can use",
+            "who may use",
+            "which projects may use",
+            "who is allowed to use",
+            "who's allowed to use",
+            "who is allowed to use",
+            "who can use",
+            "who has access to",
+        ),
+        nouns=("allowed projects", "projects allowed", "projects of zone", "projects that may use"),
+        examples={"allowed projects of zone 100": {"load_zone_id": 100}},
+        template="allowed projects of {load_zone_id}",
+    ),
     description="""
     List the projects allowed to run tests from a private load zone. Read-only.
     """,
@@ -108,6 +146,18 @@ class SetZoneProjectsInput(InputModel):
     endpoints=[Endpoint("PUT", "/cloud/v6/load_zones/{id}/allowed_projects")],
     confirm="Allow exactly projects {project_ids} to use load zone {load_zone_id} (replacing the current list)?",
     errors={404: "Load zone {load_zone_id} or one of the projects not found."},
+    phrases=Phrases(
+        verbs=("allow", *SET, "restrict"),
+        nouns=(
+            "allowed projects",
+            "projects",
+            "zone",
+            "load zone",
+        ),
+        examples={"set allowed projects of zone 100 to 78, 79": {"load_zone_id": 100, "project_ids": [78, 79]}},
+        template="set allowed projects of {load_zone_id} to {project_ids}",
+        needs_noun=True,
+    ),
     description="""
     Replace the list of projects allowed to use a private load zone.
     """,
@@ -131,6 +181,29 @@ async def set_load_zone_allowed_projects(ctx: OpContext, args: SetZoneProjectsIn
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/projects/{id}/allowed_load_zones")],
     errors={404: "Project {project} not found."},
+    phrases=Phrases(
+        verbs=(
+            *SHOW,
+            "which",
+            "where can",
+            "can … run from",
+            "can … use",
+            "may … use",
+            "can … run in",
+        ),
+        nouns=(
+            "allowed load zones",
+            "allowed zones",
+            "private zones",
+            "zones of project",
+            "load zones of project",
+            "private load zones",
+            "private zone",
+            "any private zone",
+        ),
+        examples={"allowed load zones of platform": {"project": "platform"}},
+        template="allowed load zones of {project}",
+    ),
     description="""
     List the private load zones a project may run tests from. Read-only.
     """,
@@ -157,6 +230,25 @@ class SetProjectZonesInput(InputModel):
     endpoints=[Endpoint("PUT", "/cloud/v6/projects/{id}/allowed_load_zones")],
     confirm="Let project '{project_name}' (id {project_id}) use exactly load zones {load_zone_ids} (replacing the current list)?",
     errors={404: "Project {project} or one of the load zones not found."},
+    phrases=Phrases(
+        verbs=(
+            *SET,
+            "restrict",
+            "let",
+            "give … access to",
+            "grant … access to",
+        ),
+        nouns=(
+            "allowed load zones",
+            "allowed zones",
+            "zones",
+            "zone",
+            "load zone",
+        ),
+        examples={"set allowed load zones of platform to 100": {"project": "platform", "load_zone_ids": [100]}},
+        template="set allowed load zones of {project} to {load_zone_ids}",
+        needs_noun=True,
+    ),
     description="""
     Replace the list of private load zones a project may run tests from.
     """,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
 from tools.models import Project, ProjectLimits
 from tools.operations.common import Cursor, Limit, Listing, ProjectInput, ProjectRef, nonempty, page_of
 from tools.outputs import Done
+from tools.phrasing import CREATE, DELETE, LIST, RENAME, SET, SHOW, Phrases, Say, Slot
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 NOT_FOUND = "Project {project} not found."
@@ -33,6 +34,12 @@ class ListProjectsInput(InputModel):
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/projects")],
+    phrases=Phrases(
+        verbs=(*LIST, "what", "which"),
+        nouns=("projects", "all projects"),
+        examples={"list projects": {}, "what projects are there": {}},
+        template="list projects",
+    ),
     description="""
     List the projects of the stack (id, name, whether it is the default project). Read-only.
     """,
@@ -49,6 +56,19 @@ async def list_projects(ctx: OpContext, args: ListProjectsInput) -> Listing[Proj
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/projects/{id}")],
+    phrases=Phrases(
+        verbs=SHOW,
+        nouns=(
+            "project",
+            "project details",
+            "details",
+            "info",
+            "information",
+        ),
+        examples={"show project payments": {"project": "payments"}, "project 78": {"project": 78}},
+        template="show project {project}",
+        bare=True,
+    ),
     description="""
     Get a project by id or name. Read-only.
     """,
@@ -77,6 +97,16 @@ class CreateProjectInput(InputModel):
             + "."
         )
     },
+    phrases=Phrases(
+        verbs=CREATE,
+        nouns=("project", "new project"),
+        examples={
+            "create project Mobile": {"name": "Mobile"},
+            'make a new project called "Data Platform"': {"name": "Data Platform"},
+        },
+        template='create project "{name}"',
+        needs_noun=True,
+    ),
     description="""
     Create a project to group load tests.
     """,
@@ -99,6 +129,16 @@ class UpdateProjectInput(InputModel):
     endpoints=[Endpoint("PATCH", "/cloud/v6/projects/{id}")],
     confirm="Rename project '{project_name}' (id {project_id}) to '{name}'?",
     errors={404: NOT_FOUND, 409: "A project named '{name}' already exists."},
+    phrases=Phrases(
+        verbs=(*RENAME, *SET),
+        nouns=(
+            "project",
+            "name",
+        ),
+        examples={"rename project payments to Billing": {"project": "payments", "name": "Billing"}},
+        template='rename project {project} to "{name}"',
+        needs_noun=True,
+    ),
     description="""
     Rename a project (its load tests and runs stay in it).
     """,
@@ -125,6 +165,18 @@ async def update_project(ctx: OpContext, args: UpdateProjectInput) -> Project:
             + "."
         ),
     },
+    phrases=Phrases(
+        verbs=DELETE,
+        nouns=(
+            "project",
+            "for good",
+            "permanently",
+            "forever",
+        ),
+        examples={"delete project platform": {"project": "platform"}, "remove project 79": {"project": 79}},
+        template="delete project {project}",
+        needs_noun=True,
+    ),
     description="""
     Delete a project with all its load tests, runs and results, for good. Refused while a test runs in it.
     """,
@@ -145,6 +197,26 @@ async def delete_project(ctx: OpContext, args: ProjectInput) -> Done:
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/projects/{id}/limits")],
     errors={404: NOT_FOUND},
+    phrases=Phrases(
+        verbs=(*SHOW, "how much", "how many"),
+        nouns=(
+            "limits",
+            "limit",
+            "quota",
+            "quotas",
+            "vuh left",
+            "budget",
+            "vu limit",
+            "vuh limit",
+            "duration limit",
+            "max duration",
+            "vus limit",
+            "monthly vuh",
+            "vuh per month",
+        ),
+        examples={"limits of payments": {"project": "payments"}, "show the limits of project 78": {"project": 78}},
+        template="limits of project {project}",
+    ),
     description="""
     Get a project's limits: VUH per month, VUs and browser VUs per test, duration per test. Read-only.
     """,
@@ -166,6 +238,27 @@ class ListProjectLimitsInput(InputModel):
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/project-limits")],
+    phrases=Phrases(
+        verbs=LIST,
+        nouns=(
+            "project limits",
+            "limits of all projects",
+            "all limits",
+            "limits of every project",
+            "quotas",
+            "limits for every project",
+            "limits for all projects",
+            "every project's limits",
+            "all project limits",
+            "limits of each project",
+            "limits all projects",
+            "all projects limits",
+            "all limits",
+            "limits of all",
+        ),
+        examples={"list project limits": {}, "limits of all projects": {}},
+        template="list project limits",
+    ),
     description="""
     List the limits of every project (or of the given ones). Read-only.
     """,
@@ -179,11 +272,23 @@ async def list_project_limits(ctx: OpContext, args: ListProjectLimitsInput) -> L
 
 class UpdateLimitsInput(InputModel):
     project: ProjectRef
-    vuh_max_per_month: int | None = Field(default=None, ge=1, description="Most VUH the project may use per month.")
-    vu_max_per_test: int | None = Field(default=None, ge=1, description="Most VUs one test may use.")
-    vu_browser_max_per_test: int | None = Field(default=None, ge=1, description="Most browser VUs one test may use.")
-    duration_max_per_test: int | None = Field(default=None, ge=1, description="Longest a test may run, in seconds.")
-    remove: list[str] = Field(
+    vuh_max_per_month: Annotated[
+        int | None, Say(Slot.AMOUNT, words=("vuh per month", "vuh a month", "monthly vuh", "vuh limit", "vuh"))
+    ] = Field(default=None, ge=1, description="Most VUH the project may use per month.")
+    vu_max_per_test: Annotated[
+        int | None, Say(Slot.AMOUNT, words=("vu limit", "vus limit", "max vus", "vus per test", "vus", "vu"))
+    ] = Field(default=None, ge=1, description="Most VUs one test may use.")
+    vu_browser_max_per_test: Annotated[
+        int | None, Say(Slot.AMOUNT, words=("browser vu limit", "browser vus", "browser vu"))
+    ] = Field(default=None, ge=1, description="Most browser VUs one test may use.")
+    duration_max_per_test: Annotated[
+        int | None,
+        Say(
+            Slot.AMOUNT,
+            words=("max duration per test", "max duration", "duration limit", "duration per test", "duration"),
+        ),
+    ] = Field(default=None, ge=1, description="Longest a test may run, in seconds.")
+    remove: Annotated[list[str], Say(Slot.REMOVALS)] = Field(
         default_factory=list,
         description="Names of limits to remove (e.g. ['vuh_max_per_month']).",
     )
@@ -234,6 +339,25 @@ def _limits_confirmation(values: Mapping[str, Any]) -> str:
     endpoints=[Endpoint("PATCH", "/cloud/v6/projects/{id}/limits")],
     confirm=_limits_confirmation,
     errors={404: NOT_FOUND},
+    phrases=Phrases(
+        verbs=(
+            *SET,
+            "limit",
+            "raise",
+            "lower",
+            "cap",
+            "remove",
+            "bump",
+            "increase",
+            "decrease",
+            "up",
+            "reduce",
+        ),
+        nouns=("limits", "limit", "quota", "vuh limit", "vu limit"),
+        examples={"set limits of payments vu_max_per_test=500": {"project": "payments", "vu_max_per_test": 500}},
+        template="set limits of {project}",
+        needs_noun=True,
+    ),
     description="""
     Set or remove a project's limits (VUH per month, VUs, browser VUs and duration per test).
     """,

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from tools.models import ApiDateTime, RecurrenceRule, Schedule, ScheduleCron
 from tools.operations.common import Listing, LoadTestInput, LoadTestRef, PageInput, page_of
 from tools.outputs import Done, human_time
+from tools.phrasing import DELETE, LIST, SHOW, Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 SCHEDULE_NOT_FOUND = "Schedule {schedule_id} not found."
@@ -26,6 +27,12 @@ class ScheduleInput(InputModel):
     safety=Safety.READ,
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/schedules")],
+    phrases=Phrases(
+        verbs=(*LIST, "what", "which", "when"),
+        nouns=("schedules", "scheduled tests", "scheduled runs", "all schedules", "schedule list", "scheduled"),
+        examples={"list schedules": {}, "what is scheduled": {}},
+        template="list schedules",
+    ),
     description="""
     List every schedule of the stack: which load test, when it starts, its recurrence, next run, and
     whether it is deactivated. Read-only.
@@ -43,6 +50,18 @@ async def list_schedules(ctx: OpContext, args: PageInput) -> Listing[Schedule]:
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/schedules/{id}")],
     errors={404: SCHEDULE_NOT_FOUND},
+    phrases=Phrases(
+        verbs=SHOW,
+        nouns=(
+            "schedule",
+            "details",
+            "info",
+            "information",
+        ),
+        examples={"show schedule 2": {"schedule_id": 2}},
+        template="show {schedule_id}",
+        bare=True,
+    ),
     description="""
     Get one schedule by id. Read-only.
     """,
@@ -59,6 +78,24 @@ async def get_schedule(ctx: OpContext, args: ScheduleInput) -> Schedule:
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/load_tests/{id}/schedule")],
     errors={404: "Load test '{load_test_name}' has no schedule."},
+    phrases=Phrases(
+        verbs=(*SHOW, "when does", "when will", "is"),
+        nouns=(
+            "schedule",
+            "next run",
+            "run next",
+            "scheduled",
+            "scheduled to run",
+            "scheduled to start",
+            "scheduled for",
+            "scheduled",
+        ),
+        examples={
+            "schedule of orders smoke": {"load_test": "orders smoke"},
+            "when does test 502 run next": {"load_test": 502},
+        },
+        template="show the schedule of {load_test}",
+    ),
     description="""
     Get the schedule of a load test (by id or name), if it has one. Read-only.
     """,
@@ -111,6 +148,25 @@ def _schedule_confirmation(values: Mapping[str, Any]) -> str:
     endpoints=[Endpoint("POST", "/cloud/v6/load_tests/{id}/schedule")],
     confirm=_schedule_confirmation,
     errors={404: "Load test {load_test} not found.", 400: "k6 Cloud refused the schedule: {api_message}."},
+    phrases=Phrases(
+        verbs=(
+            "schedule",
+            "set up a schedule for",
+            "reschedule",
+            "plan",
+            "set the schedule of",
+            "set schedule of",
+            "run",
+        ),
+        nouns=("schedule",),
+        examples={
+            "schedule orders soak every night at 2am": {"load_test": "orders soak"},
+            "schedule checkout spike weekdays at 9:30": {"load_test": "checkout spike"},
+            "schedule test 502 every 6 hours": {"load_test": 502},
+            'schedule orders smoke "0 2 * * 1-5"': {"load_test": "orders smoke"},
+        },
+        template="schedule {load_test} every day at 2am",
+    ),
     description="""
     Schedule a load test to start at a time, once or repeating (recurrence rule or cron). Replaces the
     test's existing schedule. Every scheduled run costs VUH.
@@ -133,6 +189,18 @@ async def set_load_test_schedule(ctx: OpContext, args: SetScheduleInput) -> Sche
     endpoints=[Endpoint("DELETE", "/cloud/v6/schedules/{id}")],
     confirm="Delete schedule {schedule_id}? Its load test stops running on its own.",
     errors={404: SCHEDULE_NOT_FOUND},
+    phrases=Phrases(
+        verbs=(*DELETE, "unschedule"),
+        nouns=(
+            "schedule",
+            "for good",
+            "permanently",
+            "forever",
+        ),
+        examples={"delete schedule 3": {"schedule_id": 3}, "remove the schedule of orders smoke": {}},
+        template="delete {schedule_id}",
+        needs_noun=True,
+    ),
     description="""
     Delete a schedule: its load test no longer starts on its own. The test and its runs stay.
     """,
@@ -151,6 +219,28 @@ async def delete_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
     endpoints=[Endpoint("POST", "/cloud/v6/schedules/{id}/activate")],
     confirm="Re-activate schedule {schedule_id}? Its load test starts running on its own again (costs VUH).",
     errors={404: SCHEDULE_NOT_FOUND, 409: "Schedule {schedule_id} has expired and cannot be re-activated."},
+    phrases=Phrases(
+        verbs=(
+            "activate",
+            "reactivate",
+            "re-activate",
+            "enable",
+            "resume",
+            "turn on",
+            "unpause",
+            "turn … on",
+            "turn … back on",
+            "switch … on",
+            "switch … back on",
+        ),
+        nouns=(
+            "schedule",
+            "back on",
+        ),
+        examples={"activate schedule 2": {"schedule_id": 2}, "resume the schedule of payments gateway load": {}},
+        template="activate {schedule_id}",
+        needs_noun=True,
+    ),
     description="""
     Re-activate a deactivated schedule (only while it still has a future run). Scheduled runs cost VUH.
     """,
@@ -169,6 +259,22 @@ async def activate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
     endpoints=[Endpoint("POST", "/cloud/v6/schedules/{id}/deactivate")],
     confirm="Deactivate schedule {schedule_id}? Its load test stops starting on its own until re-activated.",
     errors={404: SCHEDULE_NOT_FOUND},
+    phrases=Phrases(
+        verbs=(
+            "deactivate",
+            "disable",
+            "pause",
+            "suspend",
+            "turn off",
+            "stop",
+            "turn … off",
+            "switch … off",
+        ),
+        nouns=("schedule",),
+        examples={"deactivate schedule 1": {"schedule_id": 1}, "pause the schedule of orders smoke": {}},
+        template="deactivate {schedule_id}",
+        needs_noun=True,
+    ),
     description="""
     Deactivate a schedule: no new scheduled runs until it is re-activated. The recurrence is kept.
     """,

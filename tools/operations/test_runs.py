@@ -20,6 +20,7 @@ from tools.models import (
     TestRun,
     TestRunDistribution,
 )
+from tools.operations.answers import LIST_ANSWERS, METRIC_ANSWERS, RUN_ANSWERS
 from tools.operations.common import (
     TEST_RUN_ID,
     Cursor,
@@ -42,6 +43,7 @@ from tools.outputs import (
     status_phrase,
     vuh_text,
 )
+from tools.phrasing import DELETE, LIST, SHOW, Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Preview, Safety, operation
 
 RUNS = "/cloud/v6/test_runs"
@@ -243,6 +245,55 @@ def _cursor_time(state: dict[str, Any], key: str) -> datetime | None:
         Endpoint("GET", "/cloud/v6/load_tests/{id}/test_runs"),
     ],
     errors={404: "Load test {load_test} not found."},
+    phrases=Phrases(
+        verbs=(
+            *LIST,
+            "what",
+            "what's",
+            "whats",
+            "what is",
+            "anything",
+            "is anything",
+            "are there",
+            "any",
+            "how many",
+            "what ran",
+            "what happened",
+            "what has run",
+            "what's been run",
+            "how did … do",
+            "how has … done",
+            "how is … doing lately",
+        ),
+        nouns=(
+            "runs",
+            "test runs",
+            "run history",
+            "history",
+            "recent runs",
+            "running tests",
+            "tests running",
+            "active tests",
+            "failed tests",
+            "failing tests",
+            "tests failed",
+            "tests failing",
+            "aborted tests",
+            "passed tests",
+            "tests passed",
+            "ran",
+        ),
+        examples={
+            "list runs": {},
+            "runs of orders soak test": {"load_test": "orders soak test"},
+            "failed runs of checkout spike": {"load_test": "checkout spike", "result": ["failed"]},
+            "last 5 runs of checkout spike": {"load_test": "checkout spike", "limit": 5},
+            "what's running?": {"status": ["active"]},
+            "starred runs": {"starred": True},
+        },
+        answers=LIST_ANSWERS,
+        template="list runs[ {status}][ {result}][ of {load_test}]",
+    ),
     description="""
     List test runs, newest first, of one load test or the whole stack, filtered by state ('active' = running
     now), result, date or star. Returns compact summaries (id, test, status, result, duration, cost) and a
@@ -305,6 +356,39 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
     core=True,
     endpoints=[Endpoint("GET", "/cloud/v6/test_runs/{id}")],
     errors={404: NOT_FOUND},
+    phrases=Phrases(
+        verbs=(
+            *SHOW,
+            "status",
+            "how is",
+            "how's",
+            "hows",
+            "is",
+            "did",
+            "has",
+            "was",
+            "who",
+            "when did",
+            "how long did",
+            "what happened to",
+            "what happened with",
+            "what's up with",
+            "whats up with",
+            "how'd",
+            "what about",
+        ),
+        nouns=("run", "test run", "status", "details", "state", "progress", "summary", "info"),
+        examples={
+            "status of run 1234": {"test_run_id": 1234},
+            "show run 1234": {"test_run_id": 1234},
+            "run 1234": {"test_run_id": 1234},
+            "is 1234 done yet?": {"test_run_id": 1234},
+            "who started run 1234": {"test_run_id": 1234},
+        },
+        answers=RUN_ANSWERS,
+        template="show {test_run_id}",
+        bare=True,
+    ),
     description="""
     Get every detail of one test run: status and its history, result, cost in VUH, load zones, options,
     who started it and the link to its page in Grafana Cloud. Read-only and free.
@@ -329,6 +413,18 @@ class UpdateTestRunInput(InputModel):
     idempotent=True,
     endpoints=[Endpoint("PATCH", "/cloud/v6/test_runs/{id}")],
     errors={404: NOT_FOUND},
+    phrases=Phrases(
+        verbs=("note", "annotate", "comment", "add a note", "add note", "set the note", "set note", "write"),
+        nouns=("note",),
+        examples={
+            "note run 1234: baseline after the cache fix": {
+                "test_run_id": 1234,
+                "note": "baseline after the cache fix",
+            },
+            'annotate 1234 "p95 regressed"': {"test_run_id": 1234, "note": "p95 regressed"},
+        },
+        template="note {test_run_id}: {note}",
+    ),
     description="""
     Set the note of a test run (e.g. "baseline after the cache fix"). Replaces the previous note.
     """,
@@ -363,6 +459,27 @@ def _abort_refusal(run: TestRun) -> NotAllowedNow:
         404: NOT_FOUND,
         409: "Run {test_run_id} is not running, so it cannot be aborted.",
     },
+    phrases=Phrases(
+        verbs=(
+            "abort",
+            "stop",
+            "cancel",
+            "kill",
+            "halt",
+            "terminate",
+            "end",
+            "interrupt",
+            "shut down",
+            "pull the plug on",
+        ),
+        nouns=("run", "test run", "test", "tests", "runs"),
+        examples={
+            "abort run 1234": {"test_run_id": 1234},
+            "stop 1234": {"test_run_id": 1234},
+            "cancel #1234": {"test_run_id": 1234},
+        },
+        template="abort {test_run_id}",
+    ),
     description="""
     Abort a test run that has not finished yet (created, queued, initializing or running). The run ends
     as 'aborted' by you; results collected so far are kept. Cannot be undone.
@@ -416,6 +533,20 @@ async def _check_abort(ctx: OpContext, args: TestRunInput) -> None:
     endpoints=[Endpoint("DELETE", "/cloud/v6/test_runs/{id}")],
     confirm="Delete test run {test_run_id} of '{load_test_name}' ({status_text}) and all its results?",
     errors={404: NOT_FOUND, 409: "Run {test_run_id} is still running; abort it before deleting it."},
+    phrases=Phrases(
+        verbs=DELETE,
+        nouns=(
+            "run",
+            "test run",
+            "runs",
+            "results of run",
+            "for good",
+            "permanently",
+            "forever",
+        ),
+        examples={"delete run 1234": {"test_run_id": 1234}, "remove test run #1234": {"test_run_id": 1234}},
+        template="delete {test_run_id}",
+    ),
     description="""
     Delete a finished test run with its results and metrics, for good. A run that is still going must
     be aborted first.
@@ -457,6 +588,43 @@ def _refuse_unfinished(run: TestRun) -> None:
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/test_runs/{id}/distribution")],
     errors={404: "Test run {test_run_id} not found, or it has no distribution data yet."},
+    phrases=Phrases(
+        verbs=(
+            *SHOW,
+            "where did",
+            "where is",
+            "which",
+            "where did",
+            "where does",
+        ),
+        nouns=(
+            "distribution",
+            "load generators",
+            "generators",
+            "ips",
+            "ip addresses",
+            "nodes",
+            "load zones of run",
+            "where it ran",
+            "instances",
+            "ip",
+            "ip addresses",
+            "load zone distribution",
+            "generate load",
+            "generated load",
+            "generating load",
+            "run",
+            "test run",
+            "on load zones",
+            "over load zones",
+            "across load zones",
+            "ip adresses",
+            "ips used",
+            "adresses",
+        ),
+        examples={"load generators of run 1234": {"test_run_id": 1234}, "ips of run 1234": {"test_run_id": 1234}},
+        template="show load generators of {test_run_id}",
+    ),
     description="""
     Get how a test run's load is spread over load zones and load generator nodes (percentages, node sizes
     and public IPs, e.g. to allow-list them). Read-only.
@@ -495,6 +663,29 @@ def script_file(content: bytes, content_type: str, **owner: Any) -> ScriptFile:
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/test_runs/{id}/script")],
     errors={404: NOT_FOUND},
+    phrases=Phrases(
+        verbs=SHOW,
+        nouns=(
+            "script",
+            "code",
+            "source",
+            "scripts",
+            "run",
+            "test run script",
+            "run script",
+            "ran",
+            "executed by",
+            "used by",
+            "ran by",
+            "that ran",
+            "executed",
+        ),
+        examples={
+            "show script of run 1234": {"test_run_id": 1234},
+            "get the script of run 1234": {"test_run_id": 1234},
+        },
+        template="show script of {test_run_id}",
+    ),
     description="""
     Get the exact script (JavaScript, or a k6 .tar archive as base64) a test run executed, which may differ
     from the load test's current script. Read-only.
@@ -532,6 +723,20 @@ async def _toggle(ctx: OpContext, args: TestRunInput, action: str, message: str)
         409: "Run {test_run_id} cannot be saved: its results were already deleted, or the limit of saved runs is reached.",
     },
     deprecated="k6 Cloud deprecates save in favour of star (scheduled for removal on 2026-09-01).",
+    phrases=Phrases(
+        verbs=("save", "keep", "retain", "preserve"),
+        nouns=(
+            "run",
+            "results",
+            "test run",
+            "past retention",
+            "forever",
+            "beyond retention",
+            "retention",
+        ),
+        examples={"save run 1234": {"test_run_id": 1234}, "keep the results of run 1234": {"test_run_id": 1234}},
+        template="save {test_run_id}",
+    ),
     description="""
     Save a test run's results so they are kept past the retention period. Deprecated by k6 Cloud in favour
     of starring (star_test_run), which marks a run but does not extend retention.
@@ -554,6 +759,18 @@ async def save_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
     endpoints=[Endpoint("POST", "/cloud/v6/test_runs/{id}/unsave")],
     errors={404: NOT_FOUND},
     deprecated="k6 Cloud deprecates unsave in favour of unstar (scheduled for removal on 2026-09-01).",
+    phrases=Phrases(
+        verbs=("unsave", "stop keeping", "don't keep", "forget"),
+        nouns=(
+            "run",
+            "results",
+            "test run",
+            "forever",
+            "past retention",
+        ),
+        examples={"unsave run 1234": {"test_run_id": 1234}},
+        template="unsave {test_run_id}",
+    ),
     description="""
     Stop keeping a saved test run past retention: its results are deleted when the retention period ends.
     Deprecated by k6 Cloud in favour of unstar_test_run.
@@ -587,6 +804,18 @@ async def _endpoint_gone_if_run_exists(ctx: OpContext, test_run_id: int, action:
     idempotent=True,
     endpoints=[Endpoint("POST", "/cloud/v6/test_runs/{id}/star")],
     errors={404: NOT_FOUND},
+    phrases=Phrases(
+        verbs=("star", "favourite", "favorite", "bookmark", "pin", "mark"),
+        nouns=(
+            "run",
+            "test run",
+            "with star",
+            "with a star",
+            "star",
+        ),
+        examples={"star run 1234": {"test_run_id": 1234}, "favourite 1234": {"test_run_id": 1234}},
+        template="star {test_run_id}",
+    ),
     description="""
     Star a test run to find it quickly and compare against it. Starring does not extend retention.
     """,
@@ -603,6 +832,12 @@ async def star_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
     idempotent=True,
     endpoints=[Endpoint("POST", "/cloud/v6/test_runs/{id}/unstar")],
     errors={404: NOT_FOUND},
+    phrases=Phrases(
+        verbs=("unstar", "unfavourite", "unfavorite", "unpin", "unbookmark", "remove the star from", "unmark"),
+        nouns=("run", "test run"),
+        examples={"unstar run 1234": {"test_run_id": 1234}},
+        template="unstar {test_run_id}",
+    ),
     description="""
     Remove the star from a test run.
     """,
@@ -637,6 +872,39 @@ TRANSIENT_FAILURES_TOLERATED = 3
     core=True,
     endpoints=[Endpoint("GET", "/cloud/v6/test_runs/{id}")],
     errors={404: NOT_FOUND},
+    phrases=Phrases(
+        verbs=(
+            "wait for",
+            "wait until",
+            "wait on",
+            "block until",
+            "await",
+            "wait",
+            "hang on until",
+            "wait till",
+        ),
+        nouns=(
+            "finishes",
+            "is done",
+            "to finish",
+            "done",
+            "completes",
+            "finished",
+            "ends",
+            "finish",
+            "till it finishes",
+            "until it finishes",
+            "until it is done",
+            "till it is done",
+            "run",
+            "test run",
+        ),
+        examples={
+            "wait for run 1234": {"test_run_id": 1234},
+            "wait for 1234 for 10 minutes": {"test_run_id": 1234, "timeout_seconds": 600.0},
+        },
+        template="wait for {test_run_id}",
+    ),
     description="""
     Wait until a test run is completed or aborted, reporting progress (status and elapsed time) while it
     goes, then return the final summary: result, duration, cost in VUH, abort reason and link. If the
@@ -748,6 +1016,41 @@ def aggregate_path(test_run_id: int, query: str, metric: str) -> str:
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v5/test_runs/{id}/query_aggregate_k6", api="v5")],
     errors={404: NOT_FOUND},
+    phrases=Phrases(
+        verbs=(*SHOW, "how did", "how fast", "how slow"),
+        nouns=(
+            "metrics",
+            "numbers",
+            "figures",
+            "stats",
+            "statistics",
+            "results",
+            "p95",
+            "p99",
+            "latency",
+            "response time",
+            "response times",
+            "error rate",
+            "failure rate",
+            "errors",
+            "request rate",
+            "rps",
+            "throughput",
+            "checks",
+            "check results",
+            "performance",
+            "http metrics",
+            "run",
+            "test run",
+        ),
+        examples={
+            "metrics of run 1234": {"test_run_id": 1234},
+            "what's the error rate on 1234?": {"test_run_id": 1234},
+            "p95 of run 1234": {"test_run_id": 1234},
+        },
+        answers=METRIC_ANSWERS,
+        template="metrics of {test_run_id}",
+    ),
     description="""
     Get the figures that matter of a test run: p95 and p99 http_req_duration, request rate, share of failed
     requests and check pass rates, from the v5 metrics aggregate endpoint. Values are absent when the run

@@ -1,0 +1,193 @@
+"""The one parser: text → the operation (or bot command) it asks for, with its input fields filled.
+
+For every intent of the lexicon the parser tries to *explain* the text: a verb of the intent, its nouns, the
+entities (ids, dates, counts…) its fields can take, state words its filters or references can take, and the
+words left over as the names its fields resolve. Each explanation gets a score — declared vocabulary counts
+most, guessed names least, anything the intent cannot use counts against it — and the best explanation
+wins. The parser is pure and fast: no API call, no I/O; names and references are resolved afterwards
+(:mod:`bot.router.understand`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import extractOne
+
+from bot.router.fitting import Fit, Fitter, Hit, Words_, is_bare
+from bot.router.lexicon import FILLER, POLITE, Lexicon, lexicon
+from bot.router.text import clean, command_text, prepare
+from bot.router.tokens import Analysis, analyse
+from tools.registry import Registry, Safety
+
+log = logging.getLogger("k6bot.router")
+
+ALTERNATIVE_MARGIN = 1.0
+"""How close behind the best explanation another must be to be tried when the best one's names resolve to nothing."""
+
+
+@dataclass
+class Parse:
+    text: str
+    """The text as understood (prefix, politeness and trailing punctuation removed)."""
+    analysis: Analysis
+    fits: list[Fit]
+    """Every intent's explanation, best first."""
+    original: str = ""
+    """The text as typed (cleaned), for messages."""
+
+    @property
+    def best(self) -> Fit | None:
+        return self.fits[0] if self.fits else None
+
+    @property
+    def understood(self) -> Fit | None:
+        """The best explanation when it is a real one (anchored, nothing unexplained), else None."""
+        best = self.best
+        if best is None or not _acceptable(best):
+            return None
+        if best.missing and any(
+            f.intent.name != best.intent.name and f.anchored and best.score - f.score < 0.5 for f in self.fits[1:4]
+        ):
+            return None  # "delete": several things could be meant, and none is said
+        return best
+
+    def alternatives(self, margin: float = ALTERNATIVE_MARGIN) -> list[Fit]:
+        """Acceptable explanations close behind the best one that read, or are as safe as it: tried in turn
+        when the best one's names resolve to nothing ("runs of orders soak test" is not a project)."""
+        best = self.understood
+        if best is None:
+            return []
+        return [
+            f
+            for f in self.fits[1:6]
+            if f.intent.name != best.intent.name
+            and best.score - f.score <= margin
+            and _acceptable(f)
+            and not f.missing
+            and (f.intent.safety is Safety.READ or f.intent.safety is best.intent.safety)
+        ]
+
+
+def _acceptable(fit: Fit) -> bool:
+    if not fit.clean:
+        return False
+    if fit.intent.phrases.needs_noun and fit.shared_verb and not fit.nouns:
+        return False
+    if not fit.anchored and not is_bare(fit):
+        return False
+    return not (fit.intent.writes and fit.verb is None)  # nothing that changes anything happens without its verb
+
+
+# --------------------------------------------------------------------------- words
+
+
+def _content(analysis: Analysis, lex: Lexicon) -> Words_:
+    covered = analysis.covered()
+    index, words, exact = [], [], []
+    for token in analysis.tokens:
+        if token.kind != "word" or token.index in covered:
+            continue
+        index.append(token.index)
+        words.append(token.low)
+        exact.append(True)
+    # typos: an unknown word among the first two meaningful words is matched to the nearest known word; further
+    # on only long words, and only to a noun ("ip adresses"): a test's name must not turn into a verb
+    vocabulary = [w for w in lex.vocabulary if len(w) >= 4]
+    nouns = [w for w in lex.noun_words if len(w) >= 6]
+    seen = 0
+    for position, word in enumerate(words):
+        if word in FILLER:
+            continue
+        seen += 1
+        if word in lex.vocabulary or len(word) < 4 or not word.isalpha():
+            continue
+        if seen <= 2:
+            found = extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
+        elif len(word) >= 6:
+            found = extractOne(word, nouns, scorer=OSA.distance, score_cutoff=1)
+        else:
+            continue
+        if found is not None and abs(len(found[0]) - len(word)) <= 1:
+            words[position] = found[0]
+            exact[position] = False
+    return Words_(index, words, exact)
+
+
+QUESTION_WORDS = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "did",
+        "does",
+        "do",
+        "has",
+        "have",
+        "had",
+        "who",
+        "what",
+        "whats",
+        "what's",
+        "when",
+        "why",
+        "how",
+        "hows",
+        "how's",
+        "which",
+        "where",
+        "will",
+        "can",
+    ]
+)
+
+
+def _is_question(seq: Words_) -> bool:
+    """Whether the text asks something (so the answer to it comes first): "is 1234 done", "who started 1234"."""
+    first = next((w for w in seq.words if w not in POLITE or w in QUESTION_WORDS), "")
+    return first in QUESTION_WORDS
+
+
+def parse(
+    text: object,
+    *,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
+    registry: Registry | None = None,
+) -> Parse:
+    """Every intent's explanation of ``text``, best first. Never raises for any input."""
+    tz = tz or UTC
+    now = now or datetime.now(tz)
+    cleaned = prepare(text)
+    typed = command_text(text)
+    asked = typed.rstrip().endswith("?")
+    analysis = analyse(typed, now, tz)
+    lex = lexicon(registry)
+    seq = _content(analysis, lex)
+    legacy = "legacy" in seq.words
+    question = asked or _is_question(seq)
+    fits = [
+        f
+        for intent in lex.intents
+        if (
+            f := Fitter(
+                intent,
+                analysis,
+                seq,
+                legacy=legacy,
+                question=question,
+                vocabulary=lex.vocabulary,
+                shared_verbs=lex.shared_verbs,
+            ).run()
+        )
+        is not None
+    ]
+    fits.sort(key=lambda f: (-f.score, f.intent.order))
+    return Parse(cleaned, analysis, fits, clean(text))
+
+
+__all__ = ["ALTERNATIVE_MARGIN", "Fit", "Hit", "Parse", "parse"]

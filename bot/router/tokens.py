@@ -1,0 +1,247 @@
+"""Splitting a cleaned text into tokens and finding what is certainly data in it: ids, URLs, dates, counts…
+
+:func:`analyse` returns the tokens (with their character spans in the original text) and the *entities*
+found in them. Entities are what no vocabulary word can be: a run id, a pasted URL, a date range, a cron
+expression, ``key=value``. Which operation field each one fills is decided later, per operation, by the
+parser; an entity no field of the chosen operation can take counts against that operation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.router import dates
+from bot.router.recurrence import CRON_EXPR, find_recurrence
+
+
+class Kind(StrEnum):
+    RUN_ID = "run_id"
+    TEST_ID = "test_id"
+    PROJECT_ID = "project_id"
+    SCHEDULE_ID = "schedule_id"
+    ZONE_ID = "zone_id"
+    LABEL_ID = "label_id"
+    HASH = "hash"
+    """``#1234``: an id of whatever the operation takes."""
+    NUMBER = "number"
+    COUNT = "count"
+    RANGE = "range"
+    POINT = "point"
+    RECURRENCE = "recurrence"
+    DURATION = "duration"
+    QUOTED = "quoted"
+    PAIR = "pair"
+    URL = "url"
+    NOTE = "note"
+    """The text after a colon ("note 1234: looks good")."""
+    ZONE_NAME = "zone_name"
+    """A k6 load zone id: provider:country:city ("amazon:us:ashburn")."""
+
+
+IDS = (Kind.RUN_ID, Kind.TEST_ID, Kind.PROJECT_ID, Kind.SCHEDULE_ID, Kind.ZONE_ID, Kind.LABEL_ID)
+
+
+@dataclass
+class Token:
+    index: int
+    text: str
+    low: str
+    start: int
+    end: int
+    kind: str
+    """word | number | hash | clock | quoted | url | pair | punct"""
+
+
+@dataclass
+class Entity:
+    kind: Kind
+    value: Any
+    tokens: tuple[int, ...]
+    """Indices of the tokens it covers."""
+    before: str | None = None
+    """The word right before it ("with 1229", "to payments"), for fields that want one."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    weak: bool = False
+    """One ordinary word that may also be data ("monthly" VUH, "daily"): its words stay words for intents that
+    cannot take it, and it never counts against them."""
+
+    @property
+    def first(self) -> int:
+        return self.tokens[0] if self.tokens else -1
+
+
+@dataclass
+class Analysis:
+    text: str
+    tokens: list[Token]
+    entities: list[Entity]
+    now: datetime
+    tz: tzinfo
+
+    def covered(self) -> set[int]:
+        return {i for e in self.entities for i in e.tokens if e.kind is not Kind.NOTE and not e.weak}
+
+    def words(self, indices: list[int] | tuple[int, ...]) -> str:
+        """The original text from the first to the last of ``indices`` (as typed, spacing kept)."""
+        if not indices:
+            return ""
+        first, last = self.tokens[min(indices)], self.tokens[max(indices)]
+        return self.text[first.start : last.end]
+
+
+_TOKEN = re.compile(
+    r"(?P<url>https?://[^\s<>]+)"
+    r"|(?P<quoted>\"[^\"]*\"|`[^`]*`|(?<![\w'])'[^'\n]+'(?![\w']))"
+    r"|(?P<pair>[A-Za-z_][\w.-]*=(?:\{(?:[^{}]|\{[^{}]*\})*\}|\[[^\]]*\]|\"[^\"]*\"|'[^']*'|[^\s,;]+))"
+    r"|(?P<zone>\b[a-z]{2,12}:[a-z]{2}:[a-z][\w-]*\b)"
+    r"|(?P<date>\b\d{4}-\d{2}-\d{2}(?:[tT ]\d{2}:\d{2}(?::\d{2})?(?:[zZ]|[+-]\d{2}:?\d{2})?)?)"
+    r"|(?P<hash>#\s?\d{1,12}\b)"
+    r"|(?P<clock>\b\d{1,2}:\d{2}(?:\s?[ap]\.?m\.?)?)"
+    r"|(?P<number>\b\d+(?:\.\d+)?(?!\w|:\d))"
+    r"|(?P<word>[^\W_](?:[\w'-]*[^\W_])?'?s?)"
+    r"|(?P<punct>[:;,?!.()\[\]{}<>*&+/\\|-])"
+)
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "word"
+        value = match.group(0)
+        tokens.append(Token(len(tokens), value, value.casefold(), match.start(), match.end(), kind))
+    return tokens
+
+
+# Ids named with their kind: "run 1234", "test run #1234", "run id 1234", "test 501", "project 78", …
+_ID_WORDS: tuple[tuple[Kind, str], ...] = (
+    (Kind.RUN_ID, r"(?:test[\s-]*)?run(?:\s+(?:id|number|no\.?|nr\.?))?"),
+    (Kind.SCHEDULE_ID, r"schedule(?:\s+id)?"),
+    (Kind.PROJECT_ID, r"project(?:\s+id)?"),
+    (Kind.ZONE_ID, r"(?:load\s+)?zone(?:\s+id)?"),
+    (Kind.LABEL_ID, r"label(?:\s+key)?(?:\s+id)?"),
+    (Kind.TEST_ID, r"(?:load[\s-]*)?test(?:\s+id)?"),
+)
+_ID_PATTERNS = tuple(
+    (kind, re.compile(r"\b" + words + r"\s*(?:#\s*)?(?P<id>\d{1,12})\b(?![:.]\d)")) for kind, words in _ID_WORDS
+)
+_COUNT = re.compile(
+    r"\b(?:last|latest|newest|recent|most\s+recent|top|first|previous|past)\s+(?P<n>\d{1,4})\b(?!\s*(?:[:.]\d|%))"
+    r"|\b(?P<m>\d{1,4})\s+(?=(?:most\s+recent\s+|latest\s+|last\s+|newest\s+|recent\s+|previous\s+)?"
+    r"(?:(?:test|load)\s+)?(?:runs|tests|entries|items|results|schedules|projects|zones|labels)\b)"
+)
+_DURATION = re.compile(
+    r"\b(?:for|up\s+to|at\s+most|timeout(?:\s+of)?|max(?:imum)?)\s+(?P<d>\d+\s*(?:h(?:ours?|rs?)?|m(?:in(?:ute)?s?)?|s(?:ec(?:ond)?s?)?)"
+    r"(?:\s*\d+\s*(?:m(?:in(?:ute)?s?)?|s(?:ec(?:ond)?s?)?))?)\b"
+)
+CRON_ONLY = re.compile(r"\s*" + CRON_EXPR + r"\s*")
+K6_URL = re.compile(r"/a/k6-app/(?P<what>runs|tests|projects)/(?P<id>\d{1,12})\b")
+
+
+def _tokens_in(tokens: list[Token], start: int, end: int) -> tuple[int, ...]:
+    return tuple(t.index for t in tokens if t.start >= start and t.end <= end)
+
+
+def _before(tokens: list[Token], first: int) -> str | None:
+    for index in range(first - 1, -1, -1):
+        token = tokens[index]
+        if token.kind == "punct":
+            continue
+        return token.low if token.kind == "word" else None
+    return None
+
+
+def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
+    """Tokens and entities of ``text`` (already cleaned: see bot.router.text)."""
+    tokens = tokenize(text)
+    low = text.casefold()
+    entities: list[Entity] = []
+    taken: set[int] = set()
+
+    def add(kind: Kind, value: Any, indices: tuple[int, ...], **extra: Any) -> Entity | None:
+        indices = tuple(i for i in indices if i not in taken)
+        if not indices:
+            return None
+        entity = Entity(kind, value, indices, _before(tokens, indices[0]), dict(extra))
+        entities.append(entity)
+        taken.update(indices)
+        return entity
+
+    # token-level data: URLs, quoted text, key=value
+    for token in tokens:
+        if token.kind == "url":
+            found = K6_URL.search(urlsplit(token.text).path)
+            kind = {"runs": Kind.RUN_ID, "tests": Kind.TEST_ID, "projects": Kind.PROJECT_ID}.get(
+                found.group("what") if found else "", Kind.URL
+            )
+            add(kind, int(found.group("id")) if found else token.text, (token.index,), url=True)
+        elif token.kind == "zone":
+            add(Kind.ZONE_NAME, token.low, (token.index,))
+        elif token.kind == "quoted":
+            inner = token.text[1:-1].strip()
+            if CRON_ONLY.fullmatch(inner.casefold()):
+                continue  # a quoted cron expression is a schedule, found below
+            add(Kind.QUOTED, inner, (token.index,))
+        elif token.kind == "pair":
+            key, _, value = token.text.partition("=")
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            add(Kind.PAIR, (key, value), (token.index,))
+
+    # schedules, then dates (a recurrence's "at 2" is not a separate point in time)
+    recurrence = find_recurrence(low, now, tz)
+    if recurrence is not None:
+        indices = tuple(i for start, end in recurrence.spans for i in _tokens_in(tokens, start, end))
+        entity = add(Kind.RECURRENCE, recurrence, indices)
+        if entity is not None and len(indices) == 1:
+            entity.weak = True
+    for found in dates.find_ranges(low, now, tz):
+        add(Kind.RANGE, found, _tokens_in(tokens, found.start, found.end))
+    point = dates.find_point(low, now, tz)
+    if point is not None:
+        add(Kind.POINT, point.at, _tokens_in(tokens, point.start, point.end))
+    for match in _DURATION.finditer(low):
+        seconds = dates.parse_duration(match.group("d"))
+        if seconds:
+            add(Kind.DURATION, seconds, _tokens_in(tokens, *match.span()))
+
+    # ids with their kind, counts, #ids, bare numbers
+    for kind, pattern in _ID_PATTERNS:
+        for match in pattern.finditer(low):
+            indices = _tokens_in(tokens, *match.span())
+            if taken.intersection(indices):
+                continue
+            value = int(match.group("id"))
+            add(kind, value, indices)
+    for match in _COUNT.finditer(low):
+        start, end = match.span("n") if match.group("n") else match.span("m")
+        number = _tokens_in(tokens, start, end)
+        words = _tokens_in(tokens, match.start(), end)
+        if number and not taken.intersection(number):
+            add(Kind.COUNT, int(match.group("n") or match.group("m")), words)
+    for token in tokens:
+        if token.index in taken:
+            continue
+        if token.kind == "hash":
+            add(Kind.HASH, int(token.text.lstrip("#").strip()), (token.index,))
+        elif token.kind == "number" and token.text.isdigit():
+            add(Kind.NUMBER, int(token.text), (token.index,))
+
+    # the text after a colon is a note, when an operation wants one (not a clock time or a URL)
+    for token in tokens:
+        if token.kind == "punct" and token.text == ":" and token.index + 1 < len(tokens):
+            rest = text[token.end :].strip()
+            if rest:
+                entities.append(
+                    Entity(Kind.NOTE, rest, tuple(range(token.index, len(tokens))), _before(tokens, token.index))
+                )
+            break
+    entities.sort(key=lambda e: e.first)
+    return Analysis(text, tokens, entities, now, tz)
+
+
+__all__ = ["IDS", "Analysis", "Entity", "Kind", "Token", "analyse", "tokenize"]
