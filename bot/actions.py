@@ -157,8 +157,8 @@ class Actions:
             return Outcome(OutcomeKind.ERROR, message, op, {"batch": list(items)})
         prepared = Prepared.batch(prepared_items, title=op.title, notes=skipped)
         confirmation = await self.confirmations.create(prepared, actor, context=context)
-        for item in prepared_items:
-            await self._audit(actor, op, item.arguments, item.facts, "requested", confirmation_id=confirmation.id)
+        for each in prepared_items:
+            await self._audit(actor, op, each.arguments, each.facts, "requested", confirmation_id=confirmation.id)
         return Outcome(
             OutcomeKind.CONFIRM,
             prepared.text(),

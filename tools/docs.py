@@ -28,7 +28,7 @@ def render() -> str:
         "Every operation k6bot can run, generated from the registry (`python -m tools.docs > docs/operations.md`).",
         "The same names are MCP tools; in Slack (`/k6 …`) and the terminal (`k6bot chat`) every one is reached",
         "through plain words — *Say it* shows what to type, *Verbs* the words it answers to (typos are forgiven).",
-        "`k6bot explain \"<text>\" --json` shows what a text means without doing it.",
+        '`k6bot explain "<text>" --json` shows what a text means without doing it.',
         "",
         "Safety classes: **read** (free), **write** (notes, stars), **run** (starts load: costs VUH and sends",
         "traffic), **stop** (aborts a run), **admin** (creates, changes or deletes). Run, stop and admin operations",

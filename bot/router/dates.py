@@ -322,8 +322,8 @@ def _range(
             return datetime.combine(today - timedelta(days=1), time(18), tzinfo=tz), _midnight(today, tz) + timedelta(
                 hours=6
             )
-        start = {"morning": time(0), "afternoon": time(12), "evening": time(17)}.get(word.split()[-1], time(17))
-        return datetime.combine(today, start, tzinfo=tz), None
+        begins = {"morning": time(0), "afternoon": time(12), "evening": time(17)}.get(word.split()[-1], time(17))
+        return datetime.combine(today, begins, tzinfo=tz), None
     return None
 
 

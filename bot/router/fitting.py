@@ -198,7 +198,7 @@ class Words_:
 
 def occurrences(phrase: Words, seq: Words_, taken: set[int]) -> list[Hit]:
     """Where ``phrase`` occurs in the words, consecutively except for filler words between its words."""
-    hits = []
+    hits: list[Hit] = []
     words = seq.words
     n = len(phrase)
     if not n:
@@ -526,10 +526,10 @@ class Fitter:
                     return self._place(entity, (slot,), _name_value(spec, entity.value), strict)
             return False
         if kind is Kind.URL:
-            spec = next((s for s in self.intent.slots if s.field.endswith("url") and s.field not in self.filled), None)
-            if spec is None:
+            url = next((s for s in self.intent.slots if s.field.endswith("url") and s.field not in self.filled), None)
+            if url is None:
                 return False
-            self._fill(spec, entity.value, entity)
+            self._fill(url, entity.value, entity)
             return True
         return False
 

@@ -417,8 +417,8 @@ def build(registry: Registry) -> Lexicon:
         vocabulary.update(phrase)
     owners: dict[Words, int] = {}
     for intent in intents:
-        for verb in {v.words for v in intent.verbs}:
-            owners[verb] = owners.get(verb, 0) + 1
+        for verb_words in {v.words for v in intent.verbs}:
+            owners[verb_words] = owners.get(verb_words, 0) + 1
     shared = frozenset(words for words, count in owners.items() if count > 1)
     noun_words = frozenset(w for intent in intents for noun in intent.nouns for w in noun)
     return Lexicon(intents, frozenset(vocabulary), shared, noun_words)

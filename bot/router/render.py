@@ -54,8 +54,8 @@ def value_text(intent: Intent, field: str, value: Any) -> str | None:
     if isinstance(value, Named):
         return value.text
     if value is True:
-        words = spec.say.words if spec else ()
-        return words[0] if words else field.replace("_", " ")
+        flag_words = spec.say.words if spec else ()
+        return flag_words[0] if flag_words else field.replace("_", " ")
     if isinstance(value, list):
         if slot in (Slot.STATUS, Slot.RESULT):
             return " ".join(_STATUS_WORDS.get(str(v), str(v)) for v in value)

@@ -109,7 +109,7 @@ _TOKEN = re.compile(
 
 
 def tokenize(text: str) -> list[Token]:
-    tokens = []
+    tokens: list[Token] = []
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "word"
         value = match.group(0)
@@ -199,15 +199,15 @@ def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
         entity = add(Kind.RECURRENCE, recurrence, indices)
         if entity is not None and len(indices) == 1:
             entity.weak = True
-    for found in dates.find_ranges(low, now, tz):
-        add(Kind.RANGE, found, _tokens_in(tokens, found.start, found.end))
+    for span in dates.find_ranges(low, now, tz):
+        add(Kind.RANGE, span, _tokens_in(tokens, span.start, span.end))
     point = dates.find_point(low, now, tz)
     if point is not None:
         add(Kind.POINT, point.at, _tokens_in(tokens, point.start, point.end))
-    for match in _DURATION.finditer(low):
-        seconds = dates.parse_duration(match.group("d"))
+    for duration in _DURATION.finditer(low):
+        seconds = dates.parse_duration(duration.group("d"))
         if seconds:
-            add(Kind.DURATION, seconds, _tokens_in(tokens, *match.span()))
+            add(Kind.DURATION, seconds, _tokens_in(tokens, *duration.span()))
 
     # ids with their kind, counts, #ids, bare numbers
     for kind, pattern in _ID_PATTERNS:
@@ -215,8 +215,7 @@ def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
             indices = _tokens_in(tokens, *match.span())
             if taken.intersection(indices):
                 continue
-            value = int(match.group("id"))
-            add(kind, value, indices)
+            add(kind, int(match.group("id")), indices)
     for match in _COUNT.finditer(low):
         start, end = match.span("n") if match.group("n") else match.span("m")
         number = _tokens_in(tokens, start, end)

@@ -245,7 +245,7 @@ def test_a_missing_argument_is_asked_for_at_the_prompt(cloud, sim, db) -> None:
 
 
 def test_the_missing_test_can_be_typed_by_name(cloud, sim, db) -> None:
-    code, out, _ = _run(cloud, None, "start\ncheckout spike\ny\nquit\n", database_url=db)
+    code, _out, _ = _run(cloud, None, "start\ncheckout spike\ny\nquit\n", database_url=db)
     assert code == 0
     assert sim.count("POST", r"/cloud/v6/load_tests/503/start") == 1
 
