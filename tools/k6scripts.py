@@ -555,6 +555,9 @@ class Threshold:
     parsed: bool = True
     problem: str | None = None
 
+    def __hash__(self) -> int:  # tags is a dict; the key and expression identify a threshold
+        return hash((self.key, self.expression, self.abort_on_fail))
+
     @property
     def selector(self) -> str:
         """The tag filter in v5 syntax: ``{name="login"}`` (``""`` without tags)."""

@@ -379,3 +379,9 @@ def test_durations() -> None:
     assert parse_duration("1h30m") == 5400 and parse_duration("500ms") == 0.5 and parse_duration(1500) == 1.5
     assert parse_duration("2m 30s") == 150
     assert parse_duration("soon") is None and parse_duration("10") is None and parse_duration(True) is None
+
+
+def test_thresholds_can_be_keys() -> None:
+    one = parse_threshold("http_req_duration{name:login}", "p(95)<500")
+    verdicts = {one: True}
+    assert verdicts[parse_threshold("http_req_duration{name:login}", "p(95)<500")] is True

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .runmodel import RunModel, Series
+from .runmodel import RunModel, Series, remember
 from .v5query import Query, Selector
 
 _NAMESPACE = uuid.UUID("5f1d2c2a-7c1b-4b5e-9a43-6b8f1d1e0a77")
@@ -103,7 +103,7 @@ def _evaluate(
     if cached is None:
         cached = _compute(scope, selector, query, windows)
         if scope.final:
-            scope.model.results[key] = cached
+            remember(scope.model.results, key, cached)
     return cached
 
 

@@ -31,6 +31,7 @@ from .models import Ending, RunStory, TestRun, pairs
 from .scripts import RequestSpec, ScriptInfo, analyze_script, curve_at
 
 PIECES = 12  # sub-windows an aggregate is computed over (latency and failures vary within a run)
+CACHE_LIMIT = 4096  # entries a model keeps per cache (windows of a running run change with every poll)
 GENERATOR_VUS = 300  # VUs one load generator instance runs
 BAD_LATENCY = 1.3  # failed responses are slower (timeouts, retries behind the proxy)
 MIN_EVENTS = 0.5  # a series with fewer expected samples in a window has none there
@@ -159,7 +160,7 @@ class RunModel:
             load = self.vus_at(middle) / self.max_vus
             factor = (1 + self.load_growth * load * load) * (1 + self.drift * middle / max(self.planned_s, 1.0))
             pieces.append(Piece(start, end, vu_seconds(self.curve, start, end), load, factor))
-        self._pieces[key] = pieces
+        remember(self._pieces, key, pieces)
         return pieces
 
     # -- events
@@ -326,6 +327,13 @@ class RunModel:
             return None
         y = math.log(limit)
         return sum(w * _phi((y - mu) / s) for w, mu, s in parts) / total
+
+
+def remember(cache: dict[Any, Any], key: object, value: object) -> None:
+    """Store in a bounded cache (emptied when full: simple, and the values are cheap to compute again)."""
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
 
 
 def quantile(parts: list[tuple[float, float, float]], total: float, q: float) -> float:
