@@ -133,7 +133,7 @@ async def test_a_claim_whose_process_died_can_be_retried_without_a_second_run(
     clock.advance(120)
     retried = await actions.confirm(ALICE, asked.confirmation_id)
     assert retried.kind is OutcomeKind.RESULT
-    assert len({r["id"] for r in sim.list_runs(501)} - {1201, 1205, 1211, 1217, 1223, 1230, 1234}) == 1
+    assert len({r["id"] for r in sim.list_runs(501) if r["id"] > 1238}) == 1  # demo run ids end at 1238
 
 
 async def test_unknown_operations_and_bad_arguments_change_nothing(actions: Actions, sim: Simulator) -> None:

@@ -60,7 +60,7 @@ def test_empty_mode(sim: Simulator) -> None:
 
 
 def test_list_runs_and_run_ids(sim: Simulator) -> None:
-    assert sim.run_ids()[0] == 1201 and sim.run_ids()[-1] == 1238
+    assert sim.run_ids()[0] == 1184 and sim.run_ids()[-1] == 1238
     runs = sim.list_runs(501)
-    assert [run["id"] for run in runs] == [1201, 1205, 1211, 1217, 1223, 1230, 1234]
+    assert [run["id"] for run in runs] == [*range(1184, 1201), 1201, 1205, 1211, 1217, 1223, 1230, 1234]
     assert len(sim.list_runs()) == len(sim.run_ids())

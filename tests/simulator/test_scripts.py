@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tools.simulator.demo_scripts import CHECKOUT_SPIKE, ORDERS_SOAK, SEARCH_STRESS, STOREFRONT_BROWSER
-from tools.simulator.scripts import analyze_script, is_tar_archive, load_profile, parse_duration
+from tools.simulator.scripts import analyze_script, is_tar_archive, load_profile, parse_duration, vu_curve
 
 from .conftest import k6_archive
 
@@ -62,3 +62,79 @@ def test_load_profile_of_options() -> None:
         3600,
         (("amazon:de:frankfurt", 100),),
     )
+
+
+def test_requests_checks_and_statuses() -> None:
+    info = analyze_script(CHECKOUT_SPIKE.encode())
+    cart, pay = info.requests
+    assert (cart.method, cart.name, cart.url) == ("POST", "cart", "https://checkout.staging.example.com/api/cart")
+    assert (cart.expected_status, cart.checks) == (201, ("cart created",))
+    assert (pay.name, pay.url) == ("pay", "https://checkout.staging.example.com/api/checkout/${}/pay")
+    assert (pay.expected_status, pay.checks) == (200, ("payment accepted", "payment under 800ms"))
+    assert info.sleep_s == 0.5 and info.scenario == "default"
+
+
+def test_request_forms_groups_and_urls() -> None:
+    script = b"""import http from 'k6/http';
+import { group, sleep } from 'k6';
+const API = 'https://api.test';
+export default function () {
+  group('login', function () {
+    const token = http.post(`${API}/token`, { user: 'a' });
+    check(token, { 'token issued': (r) => r.status == 200 });
+    group('profile', () => {
+      http.get(`${API}/me?id=${__VU}`, { tags: { name: 'me' } });
+    });
+  });
+  http.request('PUT', `${API}/cart`, '{}');
+  http.del(API + '/cart');
+  sleep(2);
+  sleep(Math.random());
+}
+"""
+    info = analyze_script(script)
+    assert [(r.method, r.name, r.group) for r in info.requests] == [
+        ("POST", "https://api.test/token", "::login"),
+        ("GET", "me", "::login::profile"),
+        ("PUT", "https://api.test/cart", ""),
+        ("DELETE", "${}", ""),
+    ]
+    assert info.requests[0].checks == ("token issued",) and info.check_names == ("token issued",)
+    assert info.sleep_s == 3.0  # an unreadable sleep counts as one second
+    assert analyze_script(b"export default function () {}").requests == ()
+    assert analyze_script(b"export default function () {}").check_names == ()
+
+
+def test_browser_pages() -> None:
+    info = analyze_script(STOREFRONT_BROWSER.encode())
+    (page,) = info.requests
+    assert page.page and page.url == "https://shop.staging.example.com/" and page.checks == ("storefront title shown",)
+    assert info.scenario == "ui"
+
+
+def test_vu_curves() -> None:
+    assert vu_curve({}) == ((0.0, 10.0), (300.0, 10.0))
+    assert vu_curve({"vus": 5, "duration": "1m"}) == ((0.0, 5.0), (60.0, 5.0))
+    assert vu_curve({"duration": "1m"}) == ((0.0, 1.0), (60.0, 1.0))
+    assert vu_curve({"vus": 3, "stages": [{"duration": "1m", "target": 9}, {"duration": "30s", "target": 0}]}) == (
+        (0.0, 3.0),
+        (60.0, 9.0),
+        (90.0, 0.0),
+    )
+    scenarios = {
+        "steady": {"executor": "constant-vus", "vus": 10, "duration": "2m"},
+        "ramp": {
+            "executor": "ramping-vus",
+            "startVUs": 0,
+            "stages": [{"duration": "1m", "target": 20}],
+            "startTime": "1m",
+        },
+        "rate": {"executor": "constant-arrival-rate", "rate": 50, "preAllocatedVUs": 4, "duration": "1m"},
+        "once": {"executor": "per-vu-iterations", "vus": 2, "iterations": 5},
+    }
+    curve = vu_curve({"scenarios": scenarios})
+    assert curve[0] == (0.0, 16.0)  # steady 10 + rate 4 + once 2
+    assert max(vus for _, vus in curve) == 30.0 and curve[-1][0] == 120.0  # steady 10 + ramp 20 at 2 min
+    assert load_profile({"scenarios": scenarios})[:2] == (30, 120)
+    shared = vu_curve({"scenarios": {"s": {"executor": "shared-iterations", "vus": 4, "iterations": 100}}})
+    assert shared == ((0.0, 4.0), (50.0, 4.0))  # 25 iterations per VU at ~2 s each

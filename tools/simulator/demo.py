@@ -2,6 +2,37 @@
 
 Everything is placed relative to the clock at the time of loading, so the demo always looks current: run
 1234 of "Orders API Soak Test" (load test 501) is running, with runs of other tests around it.
+
+The story the metrics tell (v5 metrics come from each run's frozen script and the :data:`STORIES` below; the
+run's result, crossed thresholds and check ratios agree with each other):
+
+- **Orders API Soak Test (501)**, thresholds ``p(95)<500``, ``p(99)<1000``, ``rate<0.01``: 23 finished runs,
+  1184-1200 (62 to 31 days ago) then 1201, 1205, 1211, 1217, 1223, 1230, and 1234 running. Its p95 creeps
+  up run after run, 268 ms (1184) → 447 ms (1223) → 463 ms (1230, aborted by a user): thin headroom, a
+  breach a few runs away. Script change at **1192**: runs 1184-1191 executed :data:`ORDERS_SOAK_V1` (40 VUs,
+  ``limit=50``), 1192 on the current script (50 VUs, ``limit=20``, one more check) — another sha256 of
+  ``GET /cloud/v6/test_runs/{id}/script``. **1197** is the regression: p95 812 ms, p99 over 1 s and 1.3 %
+  failed requests, all three thresholds crossed (the orders list lost its index in a migration, fixed
+  before 1198). The baseline is
+  **1211** (saved, note "Baseline after the orders DB index fix"); 1223 is +12 % p95 against it. Runs
+  before 1201 are saved (so they outlive the 30-day retention) except **1186**, whose metrics expired:
+  every v5 endpoint answers it with empty results. 1217 and 1230 were aborted by users part-way.
+- **Checkout Spike (503)**: fails. **1224** (note "checkout pool exhausted") crosses the tagged sub-metric
+  threshold ``http_req_duration{name:pay}: p(95)<700`` (the API's message names it), ``http_req_failed:
+  rate<0.02`` (pay answers 503s) and ``checks: rate>0.98`` ("payment accepted" fails), while the overall
+  ``http_req_duration: p(95)<800`` passes. 1204 and 1213 cross ``http_req_duration: p(95)<800``.
+- **Payments Gateway Load (504)**: ``http_req_duration{name:3ds-challenge}: p(95)<1500`` watches a request
+  the script no longer makes — zero observations, so k6 reports it passed (1203, 1212, 1222).
+- **Refunds API Load (509)**: **1229** passes although its check "refund accepted" passes 4 % of the time:
+  the API answers 200 instead of 202, which is no failed request, and no threshold watches ``checks``.
+- **Inventory Service Baseline (508)**: two platform aborts (``result: error``, ``extra.code`` 6, no
+  ``by_user``): **1228** ran to the end, then exceeded its maximum lifetime while processing metrics (its
+  thresholds all passed); 1215 lost a load generator (CPU at 99 %) 6 minutes in.
+- **Search Stress Test (506)**: 1206 and 1225 are aborted by the ``abortOnFail`` threshold
+  ``http_req_failed: rate<0.05`` (failures rise with the load); 1216 passed; 1232 is processing metrics.
+- **Login Auth Flow (505)**: script errors (1209, 1231, 1235: the token request fails, so does the check).
+- **Storefront Browser Journey (507)**: browser metrics (web vitals); 1219 fails on
+  ``browser_web_vital_lcp: p(75)<2500``.
 """
 
 from __future__ import annotations
@@ -12,7 +43,7 @@ from typing import TYPE_CHECKING
 
 from . import demo_scripts as scripts
 from .lifecycle import OUTCOME_ENDINGS, PROCESSING_FOR_S, RUNNING_AFTER_S
-from .models import Ending, Schedule
+from .models import Ending, RunStory, Schedule
 from .timeutil import to_millis
 
 if TYPE_CHECKING:
@@ -53,14 +84,36 @@ class DemoRun:
     test_id: int
     age: timedelta  # how long before the demo's start the run was created
     started_by: str | None
-    outcome: str | None = None  # None: the test's outcome; "user_abort": aborted by started_by
+    outcome: str | None = None  # None: the test's outcome; "user_abort": aborted by started_by; "lifetime"
+    script: str | None = None  # the script the run executed, when not the test's current one
 
 
 def _days(days: float) -> timedelta:
     return timedelta(days=days)
 
 
+V1 = scripts.ORDERS_SOAK_V1
+SOAK_HISTORY: tuple[DemoRun, ...] = (
+    DemoRun(1184, 501, _days(62), MARIA, script=V1),
+    DemoRun(1185, 501, _days(60), CI, script=V1),
+    DemoRun(1186, 501, _days(58), MARIA, script=V1),
+    DemoRun(1187, 501, _days(56), CI, script=V1),
+    DemoRun(1188, 501, _days(54), MARIA, script=V1),
+    DemoRun(1189, 501, _days(52), CI, script=V1),
+    DemoRun(1190, 501, _days(50), MARIA, script=V1),
+    DemoRun(1191, 501, _days(48), CI, script=V1),
+    DemoRun(1192, 501, _days(46), MARIA),
+    DemoRun(1193, 501, _days(44), CI),
+    DemoRun(1194, 501, _days(42), MARIA),
+    DemoRun(1195, 501, _days(40), CI),
+    DemoRun(1196, 501, _days(38), MARIA),
+    DemoRun(1197, 501, _days(36), DEVOPS, "failed"),
+    DemoRun(1198, 501, _days(34), MARIA),
+    DemoRun(1199, 501, _days(32.5), CI),
+    DemoRun(1200, 501, _days(31), MARIA),
+)
 HISTORY: tuple[DemoRun, ...] = (
+    *SOAK_HISTORY,
     DemoRun(1201, 501, _days(29), MARIA),
     DemoRun(1202, 502, _days(28), CI),
     DemoRun(1203, 504, _days(27), PRIYA),
@@ -88,7 +141,7 @@ HISTORY: tuple[DemoRun, ...] = (
     DemoRun(1225, 506, _days(2), DEVOPS),
     DemoRun(1226, 502, _days(1.8), CI),
     DemoRun(1227, 507, _days(1.5), LENA),
-    DemoRun(1228, 508, _days(1.2), DEVOPS),
+    DemoRun(1228, 508, _days(1.2), DEVOPS, "lifetime"),
     DemoRun(1229, 509, _days(1), PRIYA),
     DemoRun(1230, 501, timedelta(hours=22), DEVOPS, "user_abort"),
     DemoRun(1231, 505, timedelta(hours=3), JONAS),
@@ -101,11 +154,44 @@ HISTORY: tuple[DemoRun, ...] = (
     DemoRun(1237, 502, timedelta(seconds=4), CI),
     DemoRun(1238, 509, timedelta(seconds=1), PRIYA),
 )
-SAVED_RUNS = (1211,)
+EXPIRED_RUN_ID = 1186  # the one old soak run nobody saved: its metrics are past retention
+SAVED_RUNS = (*(run.id for run in SOAK_HISTORY if run.id != EXPIRED_RUN_ID), 1211)
 STARRED_RUNS = (1211, 1223)
 NOTES = {
+    1192: "Script v2: 50 VUs, pages of 20, checks the list is not empty",
+    1197: "Orders list slow: index dropped by the 3.2 migration",
     1211: "Baseline after the orders DB index fix",
     1224: "Spike fails at 400 VUs: checkout pool exhausted",
+}
+ORDERS_LIST = "https://orders.staging.example.com/api/orders?limit=20"
+REFUNDS = "https://payments.staging.example.com/v2/refunds"
+# p95 of the soak runs (ms): creeping up towards the 500 ms threshold, run after run.
+SOAK_P95 = {
+    1184: 268, 1185: 274, 1186: 281, 1187: 277, 1188: 289, 1189: 296, 1190: 302, 1191: 311,
+    1192: 326, 1193: 333, 1194: 341, 1195: 352, 1196: 349, 1198: 358, 1199: 366, 1200: 373,
+    1201: 381, 1205: 392, 1211: 398, 1217: 419, 1223: 447, 1230: 463, 1234: 474,
+}  # fmt: skip
+STORIES: dict[int, RunStory] = {
+    **{run_id: RunStory(p95_ms=p95, drift=0.04) for run_id, p95 in SOAK_P95.items()},
+    1197: RunStory(
+        p95_ms=812,
+        failed_ratio=0.013,
+        slow_requests={ORDERS_LIST: 3.0},
+        drift=0.35,
+        crossed=("http_req_duration: p(95)<500", "http_req_duration: p(99)<1000", "http_req_failed: rate<0.01"),
+    ),
+    1224: RunStory(
+        p95_ms=610,
+        slow_requests={"pay": 2.4},
+        request_failures={"pay": 0.12},
+        crossed=(
+            "http_req_duration{name:pay}: p(95)<700",
+            "http_req_failed: rate<0.02",
+            "checks: rate>0.98",
+        ),
+    ),
+    1229: RunStory(check_ratios={"refund accepted": 0.04}, request_statuses={REFUNDS: 200}),
+    1215: RunStory(cpu_peak=99.0),
 }
 
 
@@ -144,16 +230,20 @@ def _add_runs(sim: Simulator, origin: datetime) -> None:
     for demo in HISTORY:
         test = sim.store.load_tests[demo.test_id]
         ending = _ending(demo, test.outcome)
-        run = sim.new_run(test, origin - demo.age, demo.started_by, ending=ending, run_id=demo.id)
+        script = demo.script.encode() if demo.script else None
+        run = sim.new_run(test, origin - demo.age, demo.started_by, ending=ending, run_id=demo.id, script=script)
         run.saved = demo.id in SAVED_RUNS
         run.is_starred = demo.id in STARRED_RUNS
         run.note = NOTES.get(demo.id, "")
+        run.story = STORIES.get(demo.id)
     sim.store.bump_ids("runs", max(run.id for run in HISTORY))
 
 
 def _ending(demo: DemoRun, test_outcome: str) -> Ending:
     if demo.outcome == "user_abort":
         return Ending("aborted", "error", "user", demo.started_by or DEVOPS)
+    if demo.outcome == "lifetime":
+        return Ending("aborted", "error", "lifetime")
     return OUTCOME_ENDINGS[demo.outcome or test_outcome]
 
 

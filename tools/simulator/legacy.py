@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from .lifecycle import ABORT_REASONS, RunView, view
-from .metrics import aggregate
 from .models import TestRun
 from .render import run_options
 from .timeutil import iso
@@ -39,13 +38,12 @@ def processing_status(state: RunView) -> int:
 
 
 def legacy_run_json(
-    run: TestRun, now: datetime, organization_id: int, *, whole_seconds: bool = False
+    run: TestRun, now: datetime, organization_id: int, load_time: float | None, *, whole_seconds: bool = False
 ) -> dict[str, Any]:
-    """One run in the legacy v2 shape."""
+    """One run in the legacy v2 shape (``load_time``: its average ``http_req_duration``, if it has one)."""
     state = view(run, now)
     aborted = state.status == "aborted"
     reason = ABORT_REASONS[run.ending.reason or "system"] if aborted else None
-    avg = aggregate(run, state, "avg", "http_req_duration")
     return {
         "config": run_options(run) if state.validated else {},
         "created": iso(run.created, whole_seconds=whole_seconds),
@@ -57,7 +55,7 @@ def legacy_run_json(
         "id": run.id,
         "is_baseline": False,
         "k6_archive": "",
-        "load_time": round(float(avg[0]["values"][0][1]), 2) if avg else None,
+        "load_time": None if load_time is None else round(load_time, 2),
         "note": run.note,
         "organization_id": organization_id,
         "processing_status": processing_status(state),

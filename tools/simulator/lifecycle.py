@@ -17,6 +17,7 @@ QUEUED_AFTER_S = 2
 INITIALIZING_AFTER_S = 7
 RUNNING_AFTER_S = 27
 PROCESSING_FOR_S = 10
+LIFETIME_AFTER_S = 120  # how long metrics processing hangs before the platform gives up on a run
 UNFINISHED = ("created", "queued", "initializing", "running", "processing_metrics")
 ABORTABLE = ("created", "queued", "initializing", "running")
 
@@ -35,6 +36,9 @@ ABORT_REASONS: dict[str, AbortReason] = {
     "timeout": AbortReason(4, 4, "timed out: test metrics took too long to arrive", "error"),
     "user": AbortReason(5, 5, "aborted by user", "error"),
     "system": AbortReason(6, 6, "aborted by system: a load generator instance stopped responding", "error"),
+    "lifetime": AbortReason(
+        6, 6, "aborted by system: the test run exceeded its maximum lifetime while processing metrics", "error"
+    ),
     "script_error": AbortReason(
         7,
         7,
@@ -87,13 +91,13 @@ def plan_timeline(created: datetime, duration_s: int, ending: Ending) -> list[Ph
         Phase("initializing", created + _s(INITIALIZING_AFTER_S)),
         Phase("running", running),
     ]
-    if ending.status == "completed":
+    if ending.status == "completed" or ending.reason == "lifetime":
         processing = running + _s(duration_s)
-        return [
-            *phases,
-            Phase("processing_metrics", processing),
-            Phase("completed", processing + _s(PROCESSING_FOR_S)),
-        ]
+        if ending.reason == "lifetime":  # ran to the end, then processing never finished
+            last = Phase("aborted", processing + _s(LIFETIME_AFTER_S), abort_extra(ending))
+        else:
+            last = Phase("completed", processing + _s(PROCESSING_FOR_S))
+        return [*phases, Phase("processing_metrics", processing), last]
     return [
         *phases,
         Phase("aborted", running + _s(_abort_offset(ending.reason, duration_s)), abort_extra(ending)),

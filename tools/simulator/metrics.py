@@ -1,164 +1,180 @@
-"""The v5 ``query_aggregate_k6`` endpoint's numbers: deterministic per run, plausible, outcome-aware."""
+"""The v5 metrics API answers, computed from a run's model (:mod:`tools.simulator.runmodel`).
+
+Windows are seconds since the run started running, already clipped to the data the run has (a running run
+has data up to now). Results follow Prometheus' shapes: a vector holds one ``[unix_ts, "value"]`` per
+series (the window's end), a matrix a list of them; every series' ``metric`` holds ``__name__``,
+``test_run_id`` and the ``by`` labels. A method that does not belong to the metric's type, an unknown
+metric, or a selector matching nothing gives an empty result, as the real API does.
+"""
 
 from __future__ import annotations
 
 import math
-import random
-import re
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
-from .lifecycle import RunView
-from .models import TestRun
+from .runmodel import RunModel, Series, remember
+from .v5query import Query, Selector
 
-METRIC_TYPES: dict[str, str] = {
-    "http_req_duration": "trend",
-    "http_req_waiting": "trend",
-    "http_req_connecting": "trend",
-    "http_req_tls_handshaking": "trend",
-    "http_req_sending": "trend",
-    "http_req_receiving": "trend",
-    "http_req_blocked": "trend",
-    "iteration_duration": "trend",
-    "http_reqs": "counter",
-    "iterations": "counter",
-    "data_sent": "counter",
-    "data_received": "counter",
-    "http_req_failed": "rate",
-    "checks": "rate",
-    "vus": "gauge",
-    "vus_max": "gauge",
-}
-_QUANTILE = re.compile(r"histogram_quantile\(\s*(0(?:\.\d+)?|1(?:\.0+)?)\s*\)")
-_BY_LABEL = re.compile(r"ratio\s+by\s*\(\s*(\w+)\s*\)")
-_ARGUMENT = re.compile(r"(\w+)\s*=\s*'([^']*)'")
-_TREND_SHARE = {
-    "http_req_duration": 1.0,
-    "http_req_waiting": 0.92,
-    "http_req_connecting": 0.02,
-    "http_req_tls_handshaking": 0.03,
-    "http_req_sending": 0.002,
-    "http_req_receiving": 0.05,
-    "http_req_blocked": 0.03,
-}
+_NAMESPACE = uuid.UUID("5f1d2c2a-7c1b-4b5e-9a43-6b8f1d1e0a77")
+Values = list[tuple[float, float]]
 
 
-def parse_arguments(text: str) -> dict[str, str]:
-    """``query='rate',metric='http_reqs'`` → ``{"query": "rate", "metric": "http_reqs"}``."""
-    return dict(_ARGUMENT.findall(text))
+def metric_id(scope: str, name: str) -> str:
+    """A stable metric id (UUID), as the API gives one to every metric."""
+    return str(uuid.uuid5(_NAMESPACE, f"{scope}/{name}"))
+
+
+def metric_list(model: RunModel, run_id: int, end: float) -> list[dict[str, Any]]:
+    """``GET /test_runs/{id}/metrics`` entries: every metric with samples so far."""
+    names = sorted({s.metric for s in model.series if model.exists(s, 0.0, end)})
+    return [
+        {
+            "id": metric_id(f"run-{run_id}", name),
+            "name": name,
+            "origin": model.origins.get(name, "builtin"),
+            "test_run_id": run_id,
+            "type": model.types[name],
+        }
+        for name in names
+    ]
+
+
+def matching(model: RunModel, selector: Selector, a: float, b: float) -> list[Series]:
+    """The series of ``selector``'s metric whose labels match and that have samples in the window."""
+    return [
+        series
+        for series in model.series
+        if series.metric == selector.metric and selector.matches(series.labels) and model.exists(series, a, b)
+    ]
+
+
+def full_labels(series: Series, run_id: int) -> dict[str, str]:
+    """Every label of a series as the API shows it (empty values left out)."""
+    labels = {"__name__": series.metric, "test_run_id": str(run_id)}
+    labels.update({key: value for key, value in sorted(series.labels.items()) if value != ""})
+    return labels
 
 
 @dataclass(frozen=True)
-class Profile:
-    """The shape of a run's simulated results."""
+class Scope:
+    """Where a query runs: the run, its start (unix seconds), and whether its answers may be cached."""
 
-    median_ms: float
-    sigma: float
-    failure_rate: float
-    reqs_per_vu_s: float
-    reqs_per_iteration: int
-
-
-def profile(run: TestRun) -> Profile:
-    rng = random.Random(run.id * 7919)
-    bad = run.ending.result == "failed"
-    broken = run.ending.result == "error" and run.ending.reason == "script_error"
-    return Profile(
-        median_ms=rng.uniform(380, 520) if bad else rng.uniform(95, 160),
-        sigma=rng.uniform(0.55, 0.65) if bad else rng.uniform(0.4, 0.5),
-        failure_rate=rng.uniform(0.15, 0.35)
-        if broken
-        else rng.uniform(0.03, 0.12)
-        if bad
-        else rng.uniform(0.001, 0.008),
-        reqs_per_vu_s=rng.uniform(0.8, 1.6),
-        reqs_per_iteration=rng.randint(2, 4),
-    )
+    model: RunModel
+    run_id: int
+    origin: float
+    final: bool
 
 
-def aggregate(run: TestRun, state: RunView, query: str, metric: str) -> list[dict[str, Any]]:
-    """Prometheus-style vector results for one query; empty when the query does not fit the metric."""
-    if state.entered("running") is None or metric not in METRIC_TYPES:
+def aggregate(scope: Scope, selector: Selector, query: Query, a: float, b: float) -> list[dict[str, Any]]:
+    """``query_aggregate_k6``: one value per series over ``[a, b]``, stamped with the window's end."""
+    found = _evaluate(scope, selector, query, ((a, b),))
+    return [
+        {"metric": labels, "values": [[_timestamp(scope.origin + end), _format(value)]]}
+        for labels, values in found
+        for end, value in values
+    ]
+
+
+def range_query(
+    scope: Scope, selector: Selector, query: Query, a: float, b: float, step: float
+) -> list[dict[str, Any]]:
+    """``query_range_k6``: one value per ``step`` seconds from ``a``, each over the step that ends there."""
+    windows: list[tuple[float, float]] = []
+    edge = a
+    while edge < b - 1e-9:
+        windows.append((edge, min(b, edge + step)))
+        edge += step
+    found = _evaluate(scope, selector, query, tuple(windows))
+    return [
+        {"metric": labels, "values": [[_timestamp(scope.origin + end), _format(value)] for end, value in values]}
+        for labels, values in found
+    ]
+
+
+def _evaluate(
+    scope: Scope, selector: Selector, query: Query, windows: tuple[tuple[float, float], ...]
+) -> list[tuple[dict[str, str], Values]]:
+    """``(labels, [(window end, value), ...])`` per output series, sorted by labels (cached for finished runs)."""
+    key = (selector, query, windows)
+    cached = scope.model.results.get(key) if scope.final else None
+    if cached is None:
+        cached = _compute(scope, selector, query, windows)
+        if scope.final:
+            remember(scope.model.results, key, cached)
+    return cached
+
+
+def _compute(
+    scope: Scope, selector: Selector, query: Query, windows: tuple[tuple[float, float], ...]
+) -> list[tuple[dict[str, str], Values]]:
+    model, run_id = scope.model, scope.run_id
+    kind = model.types.get(selector.metric)
+    if kind is None or not query.fits(kind) or not windows:
         return []
-    at = (state.ended or state.now).timestamp()
-    labels = {"__name__": metric, "test_run_id": str(run.id)}
-    by_label = _BY_LABEL.fullmatch(query.strip())
-    if by_label:
-        if metric != "checks" or by_label.group(1) != "check":
-            return []
-        return [_sample({**labels, "check": name}, at, ratio) for name, ratio in check_ratios(run).items()]
-    value = _value(run, state, query.strip(), metric)
-    return [] if value is None else [_sample(labels, at, value)]
+    shift = scope.origin if query.method == "last_time" else 0.0  # last_time answers a moment
+    span = (windows[0][0], windows[-1][1])
+    groups: dict[tuple[str, ...], list[Series]] = {}
+    for series in matching(model, selector, *span):
+        key = tuple(series.labels.get(label, "") if label != "test_run_id" else str(run_id) for label in query.by)
+        groups.setdefault(key, []).append(series)
+    inner: dict[tuple[str, ...], Values] = {}
+    for key, group in groups.items():
+        values = [
+            (end, value + shift)
+            for start, end in windows
+            if (value := model.measure(group, query.method, query.argument, start, end)) is not None
+        ]
+        if values:
+            inner[key] = values
+    if query.outer is None:
+        results = [(dict(zip(query.by, key, strict=True)), values) for key, values in inner.items()]
+    else:
+        results = _outer(query, inner)
+    labelled = [
+        ({"__name__": selector.metric, "test_run_id": str(run_id), **_present(labels)}, values)
+        for labels, values in results
+    ]
+    return sorted(labelled, key=lambda item: sorted(item[0].items()))
 
 
-def check_ratios(run: TestRun) -> dict[str, float]:
-    """Pass ratio of each check."""
-    rng = random.Random(run.id * 104729)
-    bad = run.ending.result != "passed"
-    ratios: dict[str, float] = {}
-    for index, name in enumerate(run.info.check_names):
-        if bad and index == len(run.info.check_names) - 1:
-            ratios[name] = rng.uniform(0.7, 0.9)
-        else:
-            ratios[name] = rng.uniform(0.985, 1.0) if not bad else rng.uniform(0.9, 0.98)
-    return ratios
+def _outer(query: Query, inner: dict[tuple[str, ...], Values]) -> list[tuple[dict[str, str], Values]]:
+    """Cross-label aggregation of the inner results (``sum(max by (instance_id))``)."""
+    reduce = _REDUCERS[query.outer or "sum"]
+    buckets: dict[tuple[str, ...], dict[float, list[float]]] = {}
+    for key, values in inner.items():
+        labels = dict(zip(query.by, key, strict=True))
+        outer_key = tuple(labels.get(label, "") for label in query.outer_by)
+        per_end = buckets.setdefault(outer_key, {})
+        for end, value in values:
+            per_end.setdefault(end, []).append(value)
+    return [
+        (dict(zip(query.outer_by, key, strict=True)), [(end, reduce(vals)) for end, vals in sorted(per_end.items())])
+        for key, per_end in buckets.items()
+    ]
 
 
-def _value(run: TestRun, state: RunView, query: str, metric: str) -> float | None:
-    kind = METRIC_TYPES[metric]
-    shape = profile(run)
-    if kind == "trend":
-        return _trend_value(shape, metric, query)
-    if kind == "rate":
-        if query != "ratio":
-            return None
-        if metric == "checks":
-            ratios = list(check_ratios(run).values())
-            return sum(ratios) / len(ratios)
-        return shape.failure_rate
-    if kind == "counter":
-        return _counter_value(run, state, shape, metric, query)
-    return float(run.info.max_vus) if query in ("max", "value", "last") else None
+_REDUCERS: dict[str, Callable[[list[float]], float]] = {
+    "sum": lambda values: math.fsum(values),
+    "avg": lambda values: math.fsum(values) / len(values),
+    "min": min,
+    "max": max,
+    "count": lambda values: float(len(values)),
+}
 
 
-def _trend_value(shape: Profile, metric: str, query: str) -> float | None:
-    median = shape.median_ms * _TREND_SHARE.get(metric, 1.0)
-    if metric == "iteration_duration":
-        median = shape.median_ms * shape.reqs_per_iteration + 1000
-    quantile = _QUANTILE.fullmatch(query)
-    if quantile:
-        q = min(max(float(quantile.group(1)), 0.0001), 0.9999)
-        return median * math.exp(shape.sigma * NormalDist().inv_cdf(q))
-    if query == "avg":
-        return median * math.exp(shape.sigma**2 / 2)
-    if query == "min":
-        return median * 0.18
-    if query == "max":
-        return median * math.exp(shape.sigma * 3.7)
-    return None
+def _present(labels: dict[str, str]) -> dict[str, str]:
+    return {key: value for key, value in labels.items() if value != ""}
 
 
-def _counter_value(run: TestRun, state: RunView, shape: Profile, metric: str, query: str) -> float | None:
-    rate = run.info.max_vus * shape.reqs_per_vu_s
-    if metric == "iterations":
-        rate /= shape.reqs_per_iteration
-    elif metric == "data_received":
-        rate *= 18_500
-    elif metric == "data_sent":
-        rate *= 950
-    if query == "rate":
-        return rate
-    if query == "increase":
-        return float(round(rate * state.execution_s))
-    return None
-
-
-def _sample(labels: dict[str, str], at: float, value: float) -> dict[str, Any]:
-    return {"metric": labels, "values": [[round(at, 3), _format(value)]]}
+def _timestamp(moment: float) -> float | int:
+    rounded = round(moment, 3)
+    return int(rounded) if rounded.is_integer() else rounded
 
 
 def _format(value: float) -> str:
-    if value == int(value) and abs(value) >= 1:
-        return str(int(value))
-    return repr(round(value, 6))
+    """Sample values are strings, as in Prometheus: 10 significant digits, whole numbers without a point."""
+    rounded = float(f"{value:.10g}")
+    return str(int(rounded)) if rounded.is_integer() and abs(rounded) < 1e15 else repr(rounded)

@@ -21,7 +21,6 @@ from .lifecycle import (
     plan_timeline,
     view,
 )
-from .metrics import aggregate
 from .models import Ending, IdempotentStart, LoadTest, TestRun
 from .render import node_distribution, retention_expiry, run_json, vuh_cost
 from .scripts import ScriptInfo, analyze_script, load_profile
@@ -88,9 +87,11 @@ class RunOps(SimulatorCore):
         ending: Ending | None = None,
         info: ScriptInfo | None = None,
         run_id: int | None = None,
+        script: bytes | None = None,
     ) -> TestRun:
-        """Create a run of ``test``; its planned outcome comes from the script marker or the test."""
-        script = test.script or b""
+        """Create a run of ``test`` (with its current script unless ``script`` is given, frozen with the run);
+        its planned outcome comes from the script marker or the test."""
+        script = script if script is not None else test.script or b""
         info = info or analyze_script(script)
         if ending is None:
             outcome = info.outcome_marker or test.outcome
@@ -153,7 +154,8 @@ class RunOps(SimulatorCore):
                 ending = ending_for(status, result, reason, self.user_email)
             except ValueError as exc:
                 raise invalid(str(exc)) from exc
-            newest = now - timedelta(seconds=RUNNING_AFTER_S + info.duration_s + PROCESSING_FOR_S + 60)
+            planned = plan_timeline(now, info.duration_s, ending)
+            newest = now - (planned[-1].at - now) - timedelta(seconds=60)  # every seeded run has ended
             created = [newest - timedelta(hours=n - index) for index in range(n)]
         elif status in UNFINISHED:
             ending = OUTCOME_ENDINGS[info.outcome_marker or test.outcome]
@@ -260,12 +262,6 @@ class RunOps(SimulatorCore):
         reduction = LOCAL_RUN_REDUCTION if is_local_execution else 0.0
         cost = vuh_cost((max_vus - browser_vus) * hours, browser_vus * hours, reduction)
         return {"vuh_usage": cost["total_vuh"], "breakdown": cost["breakdown"]}
-
-    @locked
-    def aggregate_metric(self, run_id: int, query: str, metric: str) -> list[dict[str, Any]]:
-        """Result vector of a v5 ``query_aggregate_k6`` call."""
-        run = self.run_record(run_id)
-        return aggregate(run, view(run, self.clock.now()), query, metric)
 
     def _idempotent_run(self, load_test_id: int, key: str, now: datetime) -> TestRun | None:
         if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:

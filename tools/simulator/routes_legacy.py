@@ -21,7 +21,11 @@ V2 = "/loadtests/v2"
 
 
 def _legacy(sim: Simulator, run: TestRun, select: str | None = None) -> dict[str, object]:
-    data = legacy_run_json(run, sim.clock.now(), sim.effective_stack_id, whole_seconds=sim.timestamps_in_whole_seconds)
+    average = sim.aggregate_metric(run.id, "histogram_avg", "http_req_duration")
+    load_time = float(average[0]["values"][0][1]) if average else None
+    data = legacy_run_json(
+        run, sim.clock.now(), sim.effective_stack_id, load_time, whole_seconds=sim.timestamps_in_whole_seconds
+    )
     return select_fields(data, select)
 
 

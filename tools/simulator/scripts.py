@@ -1,237 +1,390 @@
-"""Reading what the simulator needs out of a k6 script: options, load profile, checks, outcome marker.
+"""What the simulator needs out of a k6 script: load profile, requests, checks, thresholds, outcome marker.
 
-JavaScript is read with regular expressions (good enough for ordinary ``export const options = {...}``
-literals); a k6 ``.tar`` archive is read properly through its ``metadata.json``.
+Options and thresholds are read by :mod:`tools.k6scripts` (shared with the run analysis). On top of that the
+simulator reads, best effort and with regular expressions, what the default function *does*: its
+``http.get/post/...`` calls (method, URL, ``tags.name``, group), browser ``page.goto`` calls, its ``check()``
+names (and the status a check expects, which becomes the request's status), and its ``sleep()`` time.
 """
 
 from __future__ import annotations
 
 import functools
-import io
+import itertools
 import json
 import re
-import tarfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from tools.k6scripts import Script, is_tar_archive, parse_duration, read_script
+
+__all__ = [
+    "OUTCOMES",
+    "RequestSpec",
+    "ScriptInfo",
+    "analyze_script",
+    "curve_at",
+    "is_tar_archive",
+    "load_profile",
+    "parse_duration",
+    "vu_curve",
+]
 
 DEFAULT_VUS = 10
 DEFAULT_DURATION_S = 300
 DEFAULT_LOAD_ZONE = "amazon:us:ashburn"
 OUTCOMES = ("passed", "failed", "error", "threshold_abort", "system_abort")
-DEFAULT_CHECKS = ("status is 200", "response time < 500ms")
+DEFAULT_URL = "https://quickpizza.grafana.com/"
+ITERATIONS_EXECUTOR_GUESS_S = 2.0  # seconds an iteration of a per-vu/shared-iterations scenario is assumed to take
 
-_TAR_MAGIC_OFFSET = 257
-_DURATION_TOKEN = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _OUTCOME_MARKER = re.compile(r"//\s*k6bot-sim:\s*outcome\s*=\s*([a-z_]+)")
-_VUS = re.compile(r"\bvus\s*:\s*(\d+)")
-_DURATION = re.compile(r"\bduration\s*:\s*['\"`]([^'\"`]+)['\"`]")
-_TARGET = re.compile(r"\btarget\s*:\s*(\d+)")
-_STAGES = re.compile(r"\bstages\s*:\s*\[(.*?)\]", re.DOTALL)
-_OBJECT = re.compile(r"\{[^{}]*\}")
-_ZONE = re.compile(r"loadZone\s*:\s*['\"]([^'\"]+)['\"]\s*,\s*percent\s*:\s*(\d+)")
-_CHECK_CALL = re.compile(r"\bcheck\(\s*[^,]+,\s*\{(.*?)\}\s*\)", re.DOTALL)
-_QUOTED_KEY = re.compile(r"['\"]([^'\"]+)['\"]\s*:")
-_THRESHOLD_ENTRY = re.compile(r"(['\"]?)([\w.{}:\s-]+?)\1\s*:\s*\[([^\]]*)\]")
-_QUOTED = re.compile(r"['\"]([^'\"]+)['\"]")
 _BROWSER = re.compile(r"k6/(?:experimental/)?browser|type\s*:\s*['\"]chromium['\"]")
+_HTTP_CALL = re.compile(
+    r"(?:\b(?:const|let|var)\s+(?P<var>[A-Za-z_$][\w$]*)\s*=\s*)?(?:await\s+)?"
+    r"\bhttp\.(?P<method>get|post|put|patch|del|head|options|request)\s*\("
+)
+_PAGE_GOTO = re.compile(r"\bpage\.goto\s*\(")
+_CHECK_CALL = re.compile(r"\bcheck\s*\(\s*(?P<subject>[^,]+?)\s*,\s*\{")
+_QUOTED_KEY = re.compile(r"(['\"`])((?:(?!\1).)+)\1\s*:")
+_STATUS_TEST = re.compile(r"\bstatus\s*===?\s*(\d{3})")
+_GROUP_CALL = re.compile(r"\bgroup\s*\(\s*(['\"`])((?:(?!\1).)+)\1\s*,")
+_SLEEP = re.compile(r"\bsleep\s*\(\s*(\d+(?:\.\d+)?)?")
+_CONSTANT = re.compile(r"\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:__ENV\.\w+\s*\|\|\s*)?(['\"`])([^'\"`$]*)\2")
+_TAG_NAME = re.compile(r"\btags\s*:\s*\{[^}]*?\bname\s*:\s*(['\"`])((?:(?!\1).)+)\1")
+_PLACEHOLDER = re.compile(r"\$\{\s*([^}]*?)\s*\}")
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """One request the script makes per iteration (or one page a browser script opens)."""
+
+    method: str
+    url: str
+    name: str
+    group: str = ""
+    expected_status: int = 200
+    checks: tuple[str, ...] = ()
+    page: bool = False
 
 
 @dataclass(frozen=True)
 class ScriptInfo:
-    """What a script means to the simulator."""
+    """What a script means to the simulator (``script`` is what :func:`tools.k6scripts.read_script` read)."""
 
-    is_tar: bool
-    options: dict[str, Any]
+    script: Script
     max_vus: int
     browser_vus: int
     duration_s: int
     distribution: tuple[tuple[str, int], ...]
+    vu_curve: tuple[tuple[float, float], ...]
+    requests: tuple[RequestSpec, ...]
+    check_names: tuple[str, ...]
+    sleep_s: float
+    scenario: str = "default"
     outcome_marker: str | None = None
-    check_names: tuple[str, ...] = DEFAULT_CHECKS
-    thresholds: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def is_tar(self) -> bool:
+        return self.script.is_tar
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.script.options
+
+    @property
+    def thresholds(self) -> dict[str, list[str]]:
+        """``{key: [expression, ...]}`` of ``options.thresholds`` (object forms reduced to their expression)."""
+        result: dict[str, list[str]] = {}
+        for threshold in self.script.thresholds:
+            result.setdefault(threshold.key, []).append(threshold.expression)
+        return result
 
     @property
     def media_type(self) -> str:
         """The content type the script is served with."""
-        return "application/x-tar" if self.is_tar else "text/javascript"
-
-
-def is_tar_archive(data: bytes) -> bool:
-    """True when ``data`` is a tar archive (``ustar`` magic at offset 257)."""
-    return data[_TAR_MAGIC_OFFSET : _TAR_MAGIC_OFFSET + 5] == b"ustar"
-
-
-def parse_duration(value: object) -> float | None:
-    """Seconds in a k6 duration (``'1h30m'``, ``'45s'``, ``'500ms'``; numbers are milliseconds)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value) / 1000
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    tokens = _DURATION_TOKEN.findall(text)
-    if not tokens or "".join(n + u for n, u in tokens) != text.replace(" ", ""):
-        return None
-    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in tokens)
+        return self.script.media_type
 
 
 @functools.lru_cache(maxsize=256)
 def analyze_script(data: bytes) -> ScriptInfo:
-    """Derive the load profile and simulator hints from a script (JavaScript text or k6 archive).
+    """Derive the load profile, traffic and simulator hints from a script (JavaScript text or k6 archive).
 
     Cached: the result is shared, so treat its ``options`` as read-only.
     """
-    if is_tar_archive(data):
-        options, sources = _read_archive(data)
-        return _build_info(True, options, sources)
-    text = data.decode("utf-8", errors="replace")
-    return _build_info(False, extract_js_options(text), text)
+    script = read_script(data)
+    text = script.source
+    curve = vu_curve(script.options)
+    max_vus = max(1, round(max(vus for _, vus in curve)))
+    marker = _OUTCOME_MARKER.search(text)
+    is_browser = bool(_BROWSER.search(text)) or "chromium" in json.dumps(script.options)
+    checks = _checks(text)
+    requests = _requests(text, checks, is_browser)
+    return ScriptInfo(
+        script=script,
+        max_vus=max_vus,
+        browser_vus=max_vus if is_browser else 0,
+        duration_s=max(1, round(curve[-1][0])),
+        distribution=_distribution(script.options),
+        vu_curve=curve,
+        requests=requests,
+        check_names=tuple(checks),
+        sleep_s=_sleep_seconds(text),
+        scenario=next(iter(_scenarios(script.options)), "default"),
+        outcome_marker=marker.group(1) if marker and marker.group(1) in OUTCOMES else None,
+    )
 
 
 def load_profile(options: dict[str, Any]) -> tuple[int, int, tuple[tuple[str, int], ...]]:
     """``(max_vus, duration_s, distribution)`` of an options object, with the simulator's defaults."""
-    stages = options.get("stages") if isinstance(options.get("stages"), list) else None
-    vus = _as_int(options.get("vus"))
-    duration = parse_duration(options.get("duration"))
+    curve = vu_curve(options)
+    return max(1, round(max(vus for _, vus in curve))), max(1, round(curve[-1][0])), _distribution(options)
+
+
+def vu_curve(options: dict[str, Any]) -> tuple[tuple[float, float], ...]:
+    """Active VUs over the run as ``(second, vus)`` breakpoints (linear in between), from the options.
+
+    ``stages`` ramp from ``vus`` (or 1), ``vus`` + ``duration`` is constant, ``scenarios`` add up (with their
+    ``startTime``); without any of these the simulator's default is 10 VUs for 5 minutes.
+    """
+    scenarios = _scenarios(options)
+    if scenarios:
+        curves = [_scenario_curve(spec) for spec in scenarios.values()]
+        return _add_curves([curve for curve in curves if curve]) or _default_curve()
+    stages = _stage_list(options.get("stages"))
+    vus = _as_number(options.get("vus"))
     if stages:
-        targets = [_as_int(stage.get("target")) or 0 for stage in stages if isinstance(stage, dict)]
-        seconds = [parse_duration(stage.get("duration")) or 0 for stage in stages if isinstance(stage, dict)]
-        max_vus = max([*targets, vus or 0]) or DEFAULT_VUS
-        duration_s = int(sum(seconds)) or DEFAULT_DURATION_S
-    else:
-        max_vus = vus or DEFAULT_VUS
-        duration_s = int(duration) if duration else DEFAULT_DURATION_S
-    return max_vus, duration_s, _distribution(options)
+        return _ramp(vus if vus is not None else 1.0, stages, 0.0) or _default_curve()
+    duration = parse_duration(options.get("duration"))
+    if vus or duration:
+        seconds = duration or DEFAULT_DURATION_S
+        level = vus or (1.0 if duration else DEFAULT_VUS)
+        return ((0.0, level), (seconds, level))
+    return _default_curve()
 
 
-def extract_js_options(text: str) -> dict[str, Any]:
-    """The parts of a JavaScript ``options`` literal the simulator understands."""
-    options: dict[str, Any] = {}
-    stages_match = _STAGES.search(text)
-    rest = text
-    if stages_match:
-        options["stages"] = _parse_stages(stages_match.group(1))
-        rest = text[: stages_match.start()] + text[stages_match.end() :]
-    vus = _VUS.search(rest)
-    if vus:
-        options["vus"] = int(vus.group(1))
-    duration = _DURATION.search(rest)
-    if duration and parse_duration(duration.group(1)) is not None:
-        options["duration"] = duration.group(1)
-    thresholds = _parse_thresholds(text)
-    if thresholds:
-        options["thresholds"] = thresholds
-    zones = _ZONE.findall(text)
-    if zones:
-        distribution = {zone: {"loadZone": zone, "percent": int(pct)} for zone, pct in zones}
-        options["cloud"] = {"distribution": distribution}
-    return options
+def _default_curve() -> tuple[tuple[float, float], ...]:
+    return ((0.0, float(DEFAULT_VUS)), (float(DEFAULT_DURATION_S), float(DEFAULT_VUS)))
 
 
-def check_names(text: str) -> tuple[str, ...]:
-    """Names of the checks a script declares (``check(res, {'name': fn})``)."""
-    names: list[str] = []
-    for block in _CHECK_CALL.findall(text):
-        for name in _QUOTED_KEY.findall(block):
-            if name not in names:
-                names.append(name)
-    return tuple(names) or DEFAULT_CHECKS
-
-
-def _build_info(is_tar: bool, options: dict[str, Any], text: str) -> ScriptInfo:
-    max_vus, duration_s, distribution = load_profile(options)
-    marker = _OUTCOME_MARKER.search(text)
-    outcome = marker.group(1) if marker and marker.group(1) in OUTCOMES else None
-    is_browser = bool(_BROWSER.search(text)) or "chromium" in json.dumps(options)
-    raw_thresholds = options.get("thresholds")
-    thresholds = raw_thresholds if isinstance(raw_thresholds, dict) else {}
-    return ScriptInfo(
-        is_tar=is_tar,
-        options=options,
-        max_vus=max_vus,
-        browser_vus=max_vus if is_browser else 0,
-        duration_s=duration_s,
-        distribution=distribution,
-        outcome_marker=outcome,
-        check_names=check_names(text),
-        thresholds={str(k): _threshold_exprs(v) for k, v in thresholds.items()},
-    )
-
-
-def _read_archive(data: bytes) -> tuple[dict[str, Any], str]:
-    options: dict[str, Any] = {}
-    sources: list[str] = []
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-            for member in archive.getmembers():
-                if not member.isfile():
-                    continue
-                handle = archive.extractfile(member)
-                content = handle.read() if handle else b""
-                if member.name.endswith("metadata.json"):
-                    options = _archive_options(content)
-                elif member.name.endswith((".js", ".mjs", ".ts")):
-                    sources.append(content.decode("utf-8", errors="replace"))
-    except (tarfile.TarError, EOFError):
-        pass
-    return options, "\n".join(sources)
-
-
-def _archive_options(content: bytes) -> dict[str, Any]:
-    try:
-        metadata = json.loads(content)
-    except ValueError:
+def _scenarios(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    raw = options.get("scenarios")
+    if not isinstance(raw, dict):
         return {}
-    options = metadata.get("options") if isinstance(metadata, dict) else None
-    return options if isinstance(options, dict) else {}
+    return {str(name): spec for name, spec in raw.items() if isinstance(spec, dict)}
 
 
-def _parse_stages(block: str) -> list[dict[str, Any]]:
-    stages: list[dict[str, Any]] = []
-    for obj in _OBJECT.findall(block):
-        duration = _DURATION.search(obj)
-        target = _TARGET.search(obj)
-        if duration and target:
-            stages.append({"duration": duration.group(1), "target": int(target.group(1))})
+def _scenario_curve(spec: dict[str, Any]) -> tuple[tuple[float, float], ...]:
+    start = parse_duration(spec.get("startTime")) or 0.0
+    executor = spec.get("executor")
+    stages = _stage_list(spec.get("stages"))
+    if executor == "ramping-vus" and stages:
+        return _ramp(_as_number(spec.get("startVUs")) or 1.0, stages, start)
+    if executor == "ramping-arrival-rate" and stages:
+        vus = _as_number(spec.get("preAllocatedVUs")) or _as_number(spec.get("maxVUs")) or 1.0
+        seconds = sum(duration for duration, _ in stages)
+        return ((start, vus), (start + seconds, vus))
+    if executor in ("per-vu-iterations", "shared-iterations"):
+        vus = _as_number(spec.get("vus")) or 1.0
+        iterations = _as_number(spec.get("iterations")) or 1.0
+        per_vu = iterations if executor == "per-vu-iterations" else iterations / vus
+        limit = parse_duration(spec.get("maxDuration")) or 600.0
+        seconds = min(limit, max(1.0, per_vu * ITERATIONS_EXECUTOR_GUESS_S))
+        return ((start, vus), (start + seconds, vus))
+    vus = (
+        _as_number(spec.get("vus")) or _as_number(spec.get("preAllocatedVUs")) or _as_number(spec.get("maxVUs")) or 1.0
+    )
+    seconds = parse_duration(spec.get("duration")) or 0.0
+    return ((start, vus), (start + seconds, vus)) if seconds > 0 else ()
+
+
+def _stage_list(raw: object) -> list[tuple[float, float]]:
+    stages: list[tuple[float, float]] = []
+    for stage in raw if isinstance(raw, list) else []:
+        if not isinstance(stage, dict):
+            continue
+        seconds = parse_duration(stage.get("duration"))
+        target = _as_number(stage.get("target"))
+        if seconds is not None and target is not None:
+            stages.append((seconds, max(0.0, target)))
     return stages
 
 
-def _parse_thresholds(text: str) -> dict[str, list[str]]:
-    start = re.search(r"\bthresholds\s*:\s*\{", text)
-    if not start:
-        return {}
-    block = _balanced_block(text, start.end() - 1)
-    thresholds: dict[str, list[str]] = {}
-    for _, name, body in _THRESHOLD_ENTRY.findall(block):
-        exprs = [expr for expr in _QUOTED.findall(body) if "<" in expr or ">" in expr]
-        if exprs:
-            thresholds[name.strip()] = exprs
-    return thresholds
+def _ramp(start_vus: float, stages: list[tuple[float, float]], offset: float) -> tuple[tuple[float, float], ...]:
+    points = [(offset, max(0.0, start_vus))]
+    for seconds, target in stages:
+        points.append((points[-1][0] + seconds, target))
+    return tuple(points) if points[-1][0] > offset else ()
 
 
-def _balanced_block(text: str, open_index: int) -> str:
-    depth = 0
-    for index in range(open_index, len(text)):
-        if text[index] == "{":
+def _add_curves(curves: list[tuple[tuple[float, float], ...]]) -> tuple[tuple[float, float], ...]:
+    """Sum of piecewise-linear curves (each 0 outside its own span)."""
+    times = sorted({t for curve in curves for t, _ in curve} | {0.0})
+    total = [(t, sum(curve_at(curve, t) for curve in curves)) for t in times]
+    return tuple(total) if len(total) > 1 else ()
+
+
+def curve_at(curve: tuple[tuple[float, float], ...], t: float) -> float:
+    """VUs at ``t`` on a piecewise-linear curve (0 outside it)."""
+    if not curve or t < curve[0][0] or t > curve[-1][0]:
+        return 0.0
+    for (t0, v0), (t1, v1) in itertools.pairwise(curve):
+        if t0 <= t <= t1:
+            return v0 if t1 == t0 else v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+    return curve[-1][1]
+
+
+def _checks(text: str) -> dict[str, tuple[str, int | None]]:
+    """``{check name: (subject variable, status it expects or None)}`` in source order."""
+    checks: dict[str, tuple[str, int | None]] = {}
+    for call in _CHECK_CALL.finditer(text):
+        block = _balanced(text, call.end() - 1, "{", "}")
+        keys = list(_QUOTED_KEY.finditer(block))
+        for index, key in enumerate(keys):
+            end = keys[index + 1].start() if index + 1 < len(keys) else len(block)
+            status = _STATUS_TEST.search(block[key.end() : end])
+            checks.setdefault(key.group(2), (call.group("subject").strip(), int(status.group(1)) if status else None))
+    return checks
+
+
+def _requests(text: str, checks: dict[str, tuple[str, int | None]], is_browser: bool) -> tuple[RequestSpec, ...]:
+    constants = {name: value for name, _, value in _CONSTANT.findall(text)}
+    groups = _groups(text)
+    found: list[RequestSpec] = []
+    responses: set[str] = set()
+    for call in _HTTP_CALL.finditer(text):
+        if call.group("var"):
+            responses.add(call.group("var"))
+        arguments = _balanced(text, call.end() - 1, "(", ")")
+        method = call.group("method").upper().replace("DEL", "DELETE")
+        parts = _split_arguments(arguments)
+        if method == "REQUEST":
+            method = (_literal(parts[0], constants) or "GET").upper() if parts else "GET"
+            parts = parts[1:]
+        url = _literal(parts[0], constants) if parts else None
+        found.append(_request(method, url or "${}", arguments, call.group("var"), checks, _group_at(groups, call)))
+    for call in _PAGE_GOTO.finditer(text):
+        parts = _split_arguments(_balanced(text, call.end() - 1, "(", ")"))
+        url = (_literal(parts[0], constants) if parts else None) or DEFAULT_URL
+        page_checks = tuple(name for name, (subject, _) in checks.items() if subject not in responses)
+        found.append(RequestSpec("GET", url, url, _group_at(groups, call), 200, page_checks, page=True))
+    if not is_browser:
+        found = [request for request in found if not request.page]
+    return tuple(_unique(found))
+
+
+def _request(
+    method: str,
+    url: str,
+    arguments: str,
+    variable: str | None,
+    checks: dict[str, tuple[str, int | None]],
+    group: str,
+) -> RequestSpec:
+    tag = _TAG_NAME.search(arguments)
+    own = [(name, status) for name, (subject, status) in checks.items() if variable and subject == variable]
+    statuses = [status for _, status in own if status is not None]
+    return RequestSpec(
+        method=method,
+        url=url,
+        name=tag.group(2) if tag else url,
+        group=group,
+        expected_status=statuses[0] if statuses else 200,
+        checks=tuple(name for name, _ in own),
+    )
+
+
+def _unique(requests: list[RequestSpec]) -> list[RequestSpec]:
+    """One spec per (method, name, group, status); the same call twice means twice the traffic elsewhere."""
+    seen: dict[tuple[str, str, str, int], RequestSpec] = {}
+    for request in requests:
+        key = (request.method, request.name, request.group, request.expected_status)
+        seen.setdefault(key, request)
+    return list(seen.values())
+
+
+def _groups(text: str) -> list[tuple[int, int, str]]:
+    spans: list[tuple[int, int, str]] = []
+    for call in _GROUP_CALL.finditer(text):
+        brace = text.find("{", call.end())
+        if brace == -1:
+            continue
+        body = _balanced(text, brace, "{", "}")
+        spans.append((brace, brace + len(body) + 2, call.group(2)))
+    return spans
+
+
+def _group_at(groups: list[tuple[int, int, str]], call: re.Match[str]) -> str:
+    """k6's ``group`` tag: ``::outer::inner`` for nested groups, ``""`` outside any group."""
+    names = [name for start, end, name in groups if start <= call.start() < end]
+    return "".join(f"::{name}" for name in names)
+
+
+def _literal(argument: str, constants: dict[str, str]) -> str | None:
+    """The value of a string/template argument; ``${CONST}`` resolved when known, other ``${...}`` kept as ``${}``."""
+    text = argument.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
+        body = text[1:-1]
+        if text[0] != "`":
+            return body
+        return _PLACEHOLDER.sub(lambda match: constants.get(match.group(1), "${}"), body)
+    return constants.get(text)
+
+
+def _split_arguments(arguments: str) -> list[str]:
+    """Top-level comma-separated arguments of a call (strings and brackets respected)."""
+    parts: list[str] = []
+    depth, quote, current = 0, "", []
+    index = 0
+    while index < len(arguments):
+        char = arguments[index]
+        current.append(char)
+        if quote:
+            if char == "\\" and index + 1 < len(arguments):
+                current.append(arguments[index + 1])
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char in "([{":
             depth += 1
-        elif text[index] == "}":
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            current.pop()
+            parts.append("".join(current).strip())
+            current = []
+        index += 1
+    if "".join(current).strip():
+        parts.append("".join(current).strip())
+    return parts
+
+
+def _balanced(text: str, open_index: int, opener: str, closer: str) -> str:
+    """The text between the bracket at ``open_index`` and its partner (quotes respected)."""
+    depth, quote = 0, ""
+    index = open_index
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char == opener:
+            depth += 1
+        elif char == closer:
             depth -= 1
             if depth == 0:
                 return text[open_index + 1 : index]
+        index += 1
     return text[open_index + 1 :]
 
 
-def _threshold_exprs(value: object) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    exprs: list[str] = []
-    for item in items:
-        if isinstance(item, str):
-            exprs.append(item)
-        elif isinstance(item, dict) and isinstance(item.get("threshold"), str):
-            exprs.append(item["threshold"])
-    return exprs
+def _sleep_seconds(text: str) -> float:
+    """Seconds the default function sleeps per iteration (an unreadable ``sleep(x)`` counts as 1 s)."""
+    return sum(float(value) if value else 1.0 for value in _SLEEP.findall(text))
 
 
 def _distribution(options: dict[str, Any]) -> tuple[tuple[str, int], ...]:
@@ -248,6 +401,12 @@ def _distribution(options: dict[str, Any]) -> tuple[tuple[str, int], ...]:
                 zone = spec.get("loadZone") if isinstance(spec.get("loadZone"), str) else key
                 zones.append((str(zone), _as_int(spec.get("percent")) or 0))
     return tuple(zones) or ((DEFAULT_LOAD_ZONE, 100),)
+
+
+def _as_number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def _as_int(value: object) -> int | None:

@@ -8,6 +8,7 @@ from .core import DEFAULT_STACK_URL, Store, locked
 from .demo import load_demo
 from .ops_labels import LabelOps
 from .ops_load_tests import LoadTestOps
+from .ops_metrics import MetricsOps
 from .ops_projects import ProjectOps
 from .ops_runs import RunOps
 from .ops_schedules import ScheduleOps
@@ -15,7 +16,7 @@ from .ops_zones import ZoneOps
 from .recording import RecordedRequest
 
 
-class Simulator(ProjectOps, LabelOps, ZoneOps, LoadTestOps, ScheduleOps, RunOps):
+class Simulator(ProjectOps, LabelOps, ZoneOps, LoadTestOps, ScheduleOps, RunOps, MetricsOps):
     """A simulated Grafana Cloud k6 stack (thread-safe).
 
     ``token``: when set, the only accepted API token (otherwise any non-empty token). ``stack_id``: when
