@@ -91,7 +91,8 @@ class Say:
 
     ``before`` are the words that introduce the value ("to", "into" for a destination project, "with" for
     the run to compare against); ``words`` are words that stand for a value: for a flag, the words that set it
-    ("failures" for failures_only); for any other field, literal values it accepts ("baseline", "previous").
+    ("failures" for failures_only); for an AMOUNT, the words that name it ("vu limit"); for any other field,
+    literal values it takes as they are ("baseline", "previous": the field is set to that word).
     """
 
     slot: Slot

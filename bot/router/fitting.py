@@ -328,16 +328,18 @@ class Fitter:
         return self._finish()
 
     def _flags(self) -> set[int]:
-        """Words that set a flag ("failures", "clear the baseline") may also be its verb or a noun."""
+        """Words that set a flag ("failures", "clear the baseline") may also be its verb or a noun; a field's
+        literal words set it to that word ("compare 1234 with the baseline": against = "baseline")."""
         positions: set[int] = set()
         for spec in self.intent.slots:
-            if spec.slot is not Slot.FLAG:
+            if spec.slot is Slot.AMOUNT or not spec.say.words:
                 continue
             for word in sorted(spec.say.words, key=len, reverse=True):
                 for hit in occurrences(words_of(word), self.seq, positions):
                     positions |= _positions(hit)
                     if spec.field not in self.filled:
-                        self._fill(spec, True, points=SLOT_SOFT)
+                        value = True if spec.slot is Slot.FLAG else word
+                        self._fill(spec, value, points=SLOT_SOFT if spec.slot is Slot.FLAG else SLOT_HARD)
         return positions
 
     def _answers(self) -> None:
