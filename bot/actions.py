@@ -98,11 +98,9 @@ class Actions:
             op = self.registry[operation]
         except InvalidInput as exc:
             return Outcome(OutcomeKind.ERROR, str(exc), error=exc, arguments=arguments)
-        decision = self.policy.decide(actor, op.safety)
-        if not decision:
-            if op.safety is not Safety.READ:
-                await self._audit(actor, op, arguments, {}, "denied", detail=decision.reason)
-            return Outcome(OutcomeKind.DENIED, decision.reason, op, arguments)
+        denied = await self._denied(actor, op, [arguments])
+        if denied is not None:
+            return denied
         if not op.needs_confirmation:
             return await self._run(actor, op, arguments, confirmed=False)
         try:
@@ -136,12 +134,9 @@ class Actions:
             op = self.registry[operation]
         except InvalidInput as exc:
             return Outcome(OutcomeKind.ERROR, str(exc), error=exc)
-        decision = self.policy.decide(actor, op.safety)
-        if not decision:
-            if op.safety is not Safety.READ:
-                for item in items:
-                    await self._audit(actor, op, item, {}, "denied", detail=decision.reason)
-            return Outcome(OutcomeKind.DENIED, decision.reason, op, {"batch": list(items)})
+        denied = await self._denied(actor, op, list(items))
+        if denied is not None:
+            return denied
         if not op.needs_confirmation:
             result = await self._run_batch(actor, op, [dict(i) for i in items], None)
             return Outcome(OutcomeKind.RESULT, result.text(), op, {"batch": list(items)}, result=result)
@@ -167,6 +162,17 @@ class Actions:
             prepared=prepared,
             confirmation=confirmation,
         )
+
+    async def _denied(self, actor: Actor, op: Operation, targets: Sequence[Mapping[str, Any]]) -> Outcome | None:
+        """The policy's no, audited for every target of anything but a read (nothing is sent)."""
+        decision = self.policy.decide(actor, op.safety)
+        if decision:
+            return None
+        if op.safety is not Safety.READ:
+            for arguments in targets:
+                await self._audit(actor, op, arguments, {}, "denied", detail=decision.reason)
+        shown = dict(targets[0]) if len(targets) == 1 else {"batch": [dict(t) for t in targets]}
+        return Outcome(OutcomeKind.DENIED, decision.reason, op, shown)
 
     async def _run_batch(
         self, actor: Actor, op: Operation, items: list[dict[str, Any]], confirmation: Confirmation | None

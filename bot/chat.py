@@ -32,7 +32,7 @@ from bot.notify.watchlist import Watchlist
 from bot.policy import Actor, Policy
 from bot.router.commands import Command, CommandKind
 from bot.router.dispatch import Dispatcher, Reply, ReplyKind
-from bot.router.render import say_command
+from bot.router.render import say_again
 from bot.runtime import DEMO_ANNOUNCEMENT, open_backend
 from bot.store import open_store
 from tools.config import K6CloudSettings
@@ -123,12 +123,11 @@ async def _chat(
 
 def _say_again(command: Command | None, reply: Reply) -> str:
     """After an ambiguous name or a question: the same command with an id, e.g. ``list runs of 502``."""
-    fills = reply.fills or "load_test"
-    what = {"load_test": "the test's id", "test_run_id": "the run's id"}.get(fills, "an id")
-    example = (
-        say_command(command.name, {**command.arguments, fills: reply.candidates[0].id})
-        if command is not None and reply.candidates
-        else None
+    what, example = say_again(
+        command.name if command else None,
+        command.arguments if command else {},
+        reply.fills,
+        reply.candidates[0].id if reply.candidates else None,
     )
     if example is None:
         return f"Say it again with {what}."

@@ -162,45 +162,21 @@ class Phrases:
 
 
 # Verbs many operations share, so declarations say "SHOW" rather than repeat the list.
+_LOOK = ("show", "get", "display", "view", "see", "give", "fetch")
+_WHAT = ("what", "what is", "what's", "whats", "what are")
 SHOW: tuple[str, ...] = (
-    "what",
-    "show",
+    *_WHAT,
+    *_LOOK,
     "cat",
-    "get",
-    "display",
-    "view",
-    "see",
-    "give",
-    "fetch",
     "print",
     "open",
     "describe",
-    "what is",
-    "what's",
-    "whats",
-    "what are",
     "tell me",
     "check",
     "inspect",
     "look at",
 )
-LIST: tuple[str, ...] = (
-    "list",
-    "ls",
-    "show",
-    "get",
-    "display",
-    "view",
-    "see",
-    "give",
-    "fetch",
-    "what",
-    "what's",
-    "whats",
-    "what is",
-    "what are",
-    "which",
-)
+LIST: tuple[str, ...] = ("list", "ls", *_LOOK, *_WHAT, "which")
 DELETE: tuple[str, ...] = ("delete", "remove", "rm", "del", "erase", "destroy", "drop", "purge", "get rid of")
 CREATE: tuple[str, ...] = ("create", "add", "make", "new", "set up", "setup")
 SET: tuple[str, ...] = ("set", "change", "update", "edit", "modify", "configure")
@@ -273,7 +249,7 @@ _NAMED: dict[str, Slot] = {
 }
 
 
-def _unwrap(annotation: Any) -> tuple[Any, bool]:
+def unwrap(annotation: Any) -> tuple[Any, bool]:
     """(the annotation without None / Annotated / list, whether it was a list)."""
     is_list = False
     for _ in range(6):
@@ -316,7 +292,7 @@ def slot_of(name: str, info: FieldInfo) -> Say:
         return Say(Slot.RUN)
     if name in _NAMED:
         return Say(_NAMED[name])
-    inner, is_list = _unwrap(info.annotation)
+    inner, is_list = unwrap(info.annotation)
     if inner is datetime:
         if name.endswith("_after") or name.startswith("since"):
             return Say(Slot.SINCE)
@@ -342,7 +318,7 @@ def slot_of(name: str, info: FieldInfo) -> Say:
 
 def enum_values(info: FieldInfo) -> tuple[str, ...]:
     """The values of an enum (or list of enum) field, for matching state and result words."""
-    inner, _ = _unwrap(info.annotation)
+    inner, _ = unwrap(info.annotation)
     if isinstance(inner, type) and issubclass(inner, Enum):
         return tuple(str(member.value) for member in inner)
     return ()

@@ -33,7 +33,7 @@ from bot.router.lexicon import (
 )
 from bot.router.text import project_ref, test_ref
 from bot.router.tokens import Analysis, Entity, Kind
-from tools.phrasing import Answer, Slot, _unwrap
+from tools.phrasing import Answer, Slot, unwrap
 from tools.references import Named, RunRef, ScheduleOf, TestOfRun
 from tools.registry import Safety
 
@@ -830,7 +830,7 @@ def _parts(phrase: str) -> list[str]:
 
 def _items(spec: SlotSpec, phrase: str) -> Any:
     """Words for a list of objects ("region, tier" for new label keys) → the objects, by the model's first field."""
-    inner, _ = _unwrap(spec.info.annotation)
+    inner, _ = unwrap(spec.info.annotation)
     if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
         return phrase
     first = next(iter(inner.model_fields))

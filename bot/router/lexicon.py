@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 from pydantic.fields import FieldInfo
 
@@ -31,147 +31,19 @@ from tools.registry import InputModel, Registry, Safety, get_registry
 
 Words = tuple[str, ...]
 
-FILLER = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "this",
-        "that",
-        "these",
-        "those",
-        "some",
-        "any",
-        "my",
-        "our",
-        "your",
-        "me",
-        "us",
-        "we",
-        "i",
-        "you",
-        "u",
-        "it",
-        "its",
-        "please",
-        "pls",
-        "plz",
-        "kindly",
-        "can",
-        "could",
-        "would",
-        "will",
-        "do",
-        "does",
-        "just",
-        "now",
-        "right",
-        "currently",
-        "yet",
-        "again",
-        "also",
-        "there",
-        "here",
-        "hey",
-        "hi",
-        "hello",
-        "ok",
-        "okay",
-        "so",
-        "then",
-        "well",
-        "want",
-        "wanna",
-        "need",
-        "like",
-        "to",
-        "know",
-        "one",
-        "ones",
-        "thing",
-        "things",
-        "stuff",
-        "moment",
-        "really",
-        "quickly",
-        "anything",
-        "something",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "am",
-        "get",
-        "got",
-        "and",
-        "only",
-        "thanks",
-        "thank",
-        "thx",
-        "ty",
-        "asap",
-        "kthx",
-        "cheers",
-        "or",
-        "did",
-        "use",
-        "used",
-        "using",
-        "via",
-        "api",
-        "that's",
-        "thats",
-        "exist",
-        "exists",
-        "defined",
-        "have",
-        "has",
-        "had",
-        "recently",
-        "lately",
-        "whatever",
-        "whichever",
-        "which",
-        "what",
-        "k6bot",
-        "bot",
-        "till",
-        "until",
-        "old",
-    ]
+_FILLER_WORDS = (
+    "a an the this that these those some any my our your me us we i you u it its please pls plz kindly "
+    "can could would will do does just now right currently yet again also there here hey hi hello ok okay "
+    "so then well want wanna need like to know one ones thing things stuff moment really quickly anything "
+    "something is are was were be been being am get got and only thanks thank thx ty asap kthx cheers or "
+    "did use used using via api that's thats exist exists defined have has had recently lately whatever "
+    "whichever which what k6bot bot till until old "
 )
-POLITE = frozenset(
-    [
-        "please",
-        "pls",
-        "plz",
-        "kindly",
-        "hey",
-        "hi",
-        "hello",
-        "ok",
-        "okay",
-        "so",
-        "then",
-        "well",
-        "can",
-        "could",
-        "would",
-        "will",
-        "you",
-        "u",
-        "i",
-        "me",
-        "just",
-        "now",
-        "also",
-        "and",
-        "yo",
-    ]
+FILLER = frozenset(_FILLER_WORDS.split())
+_POLITE_WORDS = (
+    "please pls plz kindly hey hi hello ok okay so then well can could would will you u i me just now also and yo "
 )
+POLITE = frozenset(_POLITE_WORDS.split())
 """Words that say nothing about what is asked (a name can still contain them: the resolver sees the name as typed).
 ``POLITE`` are those that may come before the verb without making it "not the first word"."""
 
@@ -358,6 +230,11 @@ class Lexicon:
     """Verbs that more than one intent has ("delete", "set", "show")."""
     noun_words: frozenset[str] = frozenset()
     """Every word of a noun phrase (where a typo far into a text may be corrected to)."""
+
+    @cached_property
+    def typo_targets(self) -> tuple[list[str], list[str]]:
+        """(known words a typo near the start may be, nouns a typo further on may be)."""
+        return [w for w in self.vocabulary if len(w) >= 4], [w for w in self.noun_words if len(w) >= 6]
 
     def intent(self, name: str) -> Intent:
         return next(i for i in self.intents if i.name == name)

@@ -96,8 +96,7 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
         exact.append(True)
     # typos: an unknown word among the first two meaningful words is matched to the nearest known word; further
     # on only long words, and only to a noun ("ip adresses"): a test's name must not turn into a verb
-    vocabulary = [w for w in lex.vocabulary if len(w) >= 4]
-    nouns = [w for w in lex.noun_words if len(w) >= 6]
+    vocabulary, nouns = lex.typo_targets
     seen = 0
     for position, word in enumerate(words):
         if word in FILLER:

@@ -147,3 +147,15 @@ def say_command(name: str, arguments: dict[str, Any]) -> str | None:
     if intent is None:
         return None
     return say(intent, arguments) or None
+
+
+def say_again(
+    name: str | None, arguments: dict[str, Any], fills: str | None, candidate_id: int | None
+) -> tuple[str, str | None]:
+    """After a choice or a question that cannot be answered by clicking: (what to give, e.g. "the test's id", and
+    the same command with the first candidate's id filled in, or None)."""
+    fills = fills or "load_test"
+    what = {"load_test": "the test's id", "test_run_id": "the run's id"}.get(fills, "an id")
+    if name is None or candidate_id is None:
+        return what, None
+    return what, say_command(name, {**arguments, fills: candidate_id})

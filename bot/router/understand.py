@@ -28,7 +28,7 @@ from bot.router.parse import Fit, Parse, parse
 from bot.router.render import say
 from bot.router.suggest import suggestions
 from tools.errors import AmbiguousLoadTest, Candidate, InvalidInput, K6BotError, ResolutionError
-from tools.models import LabelKey, LoadZone, Project, Schedule
+from tools.models import LabelKey, LoadZone, Schedule
 from tools.phrasing import Answer, Slot
 from tools.references import References, RunRef, is_reference
 from tools.registry import Safety, Toolbox
@@ -117,7 +117,13 @@ async def understand(
     parsed: Parse | None = None,
 ) -> Understanding:
     """What ``text`` means, with names and references resolved (reads only). Never raises for bad input."""
-    parsed = parsed or parse(text, now=now, tz=tz, registry=toolbox.registry)
+    try:
+        parsed = parsed or parse(text, now=now, tz=tz, registry=toolbox.registry)
+    except Exception:  # a bug in the parser must never reach the person as a stack trace
+        log.exception("The parser failed on %r", str(text)[:200])
+        return Understanding(
+            Meaning.UNKNOWN, str(text)[:200], message="I didn't understand that.", suggestions=["help"]
+        )
     fit = parsed.understood
     if fit is None:
         return _not_understood(parsed)
@@ -196,22 +202,22 @@ async def _resolve(parsed: Parse, fit: Fit, toolbox: Toolbox) -> Understanding:
     batch_field: str | None = None
     specs = {s.field: s for s in intent.slots}
     project_scope: int | None = None
+    # the project first: a test name is looked up within it ("list runs of orders in payments")
     for name in sorted(fit.values, key=lambda n: specs[n].slot is not Slot.PROJECT if n in specs else True):
-        value = fit.values[name]
         spec = specs.get(name)
+        value = fit.values[name]
         if is_reference(value):
             value = await references.resolve(value)
-            if isinstance(value, list):
-                batch_field = name
         elif spec is not None and spec.slot is Slot.PROJECT and isinstance(value, str):
-            project: Project = await toolbox.catalog.resolve_project(value)
-            value = project.id
-            if name == "project":
-                project_scope = project.id
+            value = (await toolbox.catalog.resolve_project(value)).id
         elif spec is not None and spec.slot is Slot.LOAD_TEST and value is not None:
             value = (await toolbox.catalog.resolve(value, project_id=project_scope)).id
         elif spec is not None and spec.slot in (Slot.PROJECTS, Slot.LOAD_ZONES) and isinstance(value, list):
             value = [await _one_of_list(item, toolbox, references) for item in value]
+        if name == "project" and isinstance(value, int):
+            project_scope = value
+        if spec is not None and spec.slot is Slot.RUN and isinstance(value, list):
+            batch_field = name  # several runs: the operation for each
         resolved[name] = value
     missing = [f for f in fit.missing if f not in resolved]
     if missing:
@@ -245,35 +251,31 @@ def _validate(intent: Intent, arguments: dict[str, Any]) -> dict[str, Any]:
     return model.model_dump(mode="json", exclude_none=True)
 
 
-def _validated(parsed: Parse, fit: Fit, resolved: dict[str, Any]) -> Understanding:
+def _understood(parsed: Parse, fit: Fit, meaning: Meaning, **values: Any) -> Understanding:
     intent = fit.intent
-    arguments = _validate(intent, resolved)
     return Understanding(
-        Meaning.BOT if intent.name in BOT_COMMAND_SPECS else Meaning.OPERATION,
+        meaning,
         parsed.text,
         name=intent.name,
-        arguments=arguments,
         safety=intent.safety,
         needs_confirmation=intent.needs_confirmation,
-        answer=fit.answer,
         fuzzy=fit.fuzzy,
+        **values,
     )
+
+
+def _validated(parsed: Parse, fit: Fit, resolved: dict[str, Any]) -> Understanding:
+    meaning = Meaning.BOT if fit.intent.name in BOT_COMMAND_SPECS else Meaning.OPERATION
+    return _understood(parsed, fit, meaning, arguments=_validate(fit.intent, resolved), answer=fit.answer)
 
 
 def _batch(parsed: Parse, fit: Fit, field_name: str, resolved: dict[str, Any]) -> Understanding:
-    intent = fit.intent
-    items = [_validate(intent, {**resolved, field_name: value}) for value in resolved[field_name]]
-    if len(items) == 1:
-        return _validated(parsed, fit, {**resolved, field_name: resolved[field_name][0]})
-    return Understanding(
-        Meaning.BATCH,
-        parsed.text,
-        name=intent.name,
-        batch=items,
-        safety=intent.safety,
-        needs_confirmation=intent.needs_confirmation,
-        fuzzy=fit.fuzzy,
-    )
+    """The same operation for each of several targets ("abort 1238 1237", "abort all running tests")."""
+    targets = list(dict.fromkeys(resolved[field_name]))
+    if len(targets) == 1:
+        return _validated(parsed, fit, {**resolved, field_name: targets[0]})
+    items = [_validate(fit.intent, {**resolved, field_name: value}) for value in targets]
+    return _understood(parsed, fit, Meaning.BATCH, batch=items)
 
 
 # --------------------------------------------------------------------------- asking back

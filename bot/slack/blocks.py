@@ -19,7 +19,7 @@ from bot.actions import Outcome
 from bot.router.commands import Command, CommandKind
 from bot.router.dispatch import Reply, ReplyKind
 from bot.router.help import SAFETY_MARKS
-from bot.router.render import say_command
+from bot.router.render import say_again as render_again
 from bot.slack.mrkdwn import code, escape, link, mention, plain
 from tools.outputs import (
     BatchResult,
@@ -345,12 +345,11 @@ def _confirm_word(op: Operation) -> str:
 
 def say_again(command: Command | None, reply: Reply, slash: str = "/k6") -> str:
     """After an ambiguous name or a question, when no buttons can be offered: the same command with an id."""
-    fills = reply.fills or "load_test"
-    what = {"load_test": "the test's id", "test_run_id": "the run's id"}.get(fills, "an id")
-    example = (
-        say_command(command.name, {**command.arguments, fills: reply.candidates[0].id})
-        if command is not None and reply.candidates
-        else None
+    what, example = render_again(
+        command.name if command else None,
+        command.arguments if command else {},
+        reply.fills,
+        reply.candidates[0].id if reply.candidates else None,
     )
     if example is None:
         return f"Say it again with {what}."
