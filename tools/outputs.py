@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,54 @@ def human_time(value: datetime | None) -> str:
     if value is None:
         return "-"
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+_DAY_NAMES = {"MO": "Mon", "TU": "Tue", "WE": "Wed", "TH": "Thu", "FR": "Fri", "SA": "Sat", "SU": "Sun"}
+_CRON_DAYS = {"*": "every day", "1-5": "weekdays (Mon–Fri)", "mon-fri": "weekdays (Mon–Fri)", "0,6": "weekends",
+              "6,0": "weekends", "sat,sun": "weekends"}  # fmt: skip
+
+
+def recurrence_words(rule: Mapping[str, Any] | None, cron: Mapping[str, Any] | None, starts: datetime | None) -> str:
+    """How a schedule repeats, in words: "every weekday (Mon–Fri) at 09:30 UTC, starting Fri 2026-12-04 09:30 UTC"."""
+    first = f"starting {starts.astimezone(UTC).strftime('%a %Y-%m-%d %H:%M UTC')}" if starts else ""
+    at = f" at {starts.astimezone(UTC).strftime('%H:%M')} UTC" if starts else ""
+    if rule:
+        frequency = str(getattr(rule.get("frequency"), "value", rule.get("frequency") or "")).upper()
+        interval = int(rule.get("interval") or 1)
+        days = [str(getattr(d, "value", d)) for d in (rule.get("byday") or [])]
+        unit = {"HOURLY": "hour", "DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}.get(
+            frequency, frequency.lower()
+        )
+        every = f"every {interval} {unit}s" if interval != 1 else f"every {unit}"
+        if frequency == "WEEKLY" and days:
+            named = (
+                "weekday (Mon–Fri)"
+                if days == ["MO", "TU", "WE", "TH", "FR"]
+                else ", ".join(_DAY_NAMES.get(d, d) for d in days)
+            )
+            every = f"every {named}" if interval == 1 else f"every {interval} weeks on {named}"
+        if frequency == "HOURLY":
+            at = ""
+        limits = []
+        if rule.get("count"):
+            limits.append(f"{rule['count']} times")
+        if rule.get("until"):
+            until = rule["until"]
+            limits.append(
+                f"until {until.astimezone(UTC).strftime('%Y-%m-%d') if isinstance(until, datetime) else until}"
+            )
+        tail = f" ({', '.join(limits)})" if limits else ""
+        return f"{every}{at}{tail}, {first}".rstrip(", ")
+    if cron:
+        fields = str(cron.get("schedule", "")).split()
+        zone = cron.get("time_zone") or "UTC"
+        words = f"cron '{cron.get('schedule')}' ({zone})"
+        if len(fields) == 5 and fields[0].isdigit() and fields[1].isdigit() and fields[2] == fields[3] == "*":
+            cron_days = _CRON_DAYS.get(fields[4].casefold())
+            if cron_days:
+                words = f"{cron_days} at {int(fields[1]):02d}:{int(fields[0]):02d} {zone} ({words})"
+        return f"{words}, {first}".rstrip(", ")
+    return f"once, {first}".rstrip(", ")
 
 
 def vuh_text(value: float | None) -> str:

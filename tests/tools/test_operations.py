@@ -745,9 +745,9 @@ async def test_schedules(toolbox: Toolbox, sim: Simulator) -> None:
         "set_load_test_schedule",
         {"load_test": 503, "starts": starts.isoformat(), "recurrence_rule": {"frequency": "WEEKLY", "byday": ["MO"]}},
     )
-    assert (
-        prepared.confirmation.startswith("Schedule load test 'Checkout Spike' (id 503) from ")
-        and "weekly" in prepared.confirmation
+    when = starts.strftime("%a %Y-%m-%d %H:%M UTC")
+    assert prepared.confirmation.startswith(
+        f"Schedule load test 'Checkout Spike' (id 503): every Mon at {starts:%H:%M} UTC, starting {when}?"
     )
     schedule = await run(
         toolbox,
@@ -1006,3 +1006,24 @@ def test_every_operation_and_documented_error_has_a_test() -> None:
     documented = {(op.name, status) for op in registry for status in op.errors}
     untested = documented - COVERED_ERRORS
     assert not untested, f"documented error sentences without a test: {sorted(untested)}"
+
+
+def test_a_schedule_is_said_back_in_words() -> None:
+    from tools.outputs import recurrence_words
+
+    at = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
+    weekdays = {"frequency": "WEEKLY", "interval": 1, "byday": ["MO", "TU", "WE", "TH", "FR"]}
+    assert (
+        recurrence_words(weekdays, None, at)
+        == "every weekday (Mon–Fri) at 09:30 UTC, starting Fri 2026-12-04 09:30 UTC"
+    )
+    assert recurrence_words({"frequency": "HOURLY", "interval": 6}, None, at).startswith("every 6 hours, starting")
+    assert recurrence_words({"frequency": "DAILY", "count": 10}, None, at).startswith(
+        "every day at 09:30 UTC (10 times)"
+    )
+    cron = {"schedule": "0 2 * * 1-5", "time_zone": "Europe/Berlin"}
+    assert (
+        recurrence_words(None, cron, None)
+        == "weekdays (Mon–Fri) at 02:00 Europe/Berlin (cron '0 2 * * 1-5' (Europe/Berlin))"
+    )
+    assert recurrence_words(None, None, at) == "once, starting Fri 2026-12-04 09:30 UTC"

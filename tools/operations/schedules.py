@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field, model_validator
 
 from tools.models import ApiDateTime, RecurrenceRule, Schedule, ScheduleCron
 from tools.operations.common import Listing, LoadTestInput, LoadTestRef, PageInput, page_of
-from tools.outputs import Done, human_time
+from tools.outputs import Done, recurrence_words
 from tools.phrasing import DELETE, LIST, SHOW, Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
@@ -120,20 +121,12 @@ class SetScheduleInput(InputModel):
 
 
 def _schedule_confirmation(values: Mapping[str, Any]) -> str:
-    rule = values.get("recurrence_rule")
-    cron = values.get("cron")
-    if rule:
-        how = f", repeating {str(rule.get('frequency', '')).lower()}"
-        if rule.get("interval", 1) != 1:
-            how += f" every {rule['interval']}"
-    elif cron:
-        how = f", cron '{cron.get('schedule')}' ({cron.get('time_zone')})"
-    else:
-        how = ", once"
     starts = values.get("starts")
-    when = human_time(starts) if starts is not None and not isinstance(starts, str) else str(starts)
+    how = recurrence_words(
+        values.get("recurrence_rule"), values.get("cron"), starts if isinstance(starts, datetime) else None
+    )
     return (
-        f"Schedule load test '{values.get('load_test_name')}' (id {values.get('load_test_id')}) from {when}{how}? "
+        f"Schedule load test '{values.get('load_test_name')}' (id {values.get('load_test_id')}): {how}? "
         "Each scheduled run costs VUH; this replaces any existing schedule."
     )
 
