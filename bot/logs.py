@@ -1,10 +1,17 @@
-"""Logging to stderr with every known secret scrubbed from every line, as a second line of defence."""
+"""Logging to stderr with every known secret scrubbed from every line, as a second line of defence.
+
+Also :class:`RateLimitedLog`: at most one line per reason per interval, for what outsiders can make k6bot
+say as often as they like (junk requests at a public endpoint).
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from pydantic import SecretStr
 
@@ -58,6 +65,52 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
-    # httpx logs every request line at INFO; keep that for DEBUG only.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # httpx logs every request line at INFO, the MCP SDK every HTTP session it opens and closes (one per
+    # junk request at /mcp): warnings only.
+    for name in ("httpx", "httpcore", "mcp.server.streamable_http", "mcp.server.streamable_http_manager"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@dataclass
+class _Window:
+    started: float
+    suppressed: int = 0
+
+
+class RateLimitedLog:
+    """Logs at most one line per ``reason`` every ``every`` seconds; the next line says how many were held back.
+
+    The count is told with the next line of the same reason (``(12 more like it in the last 60 s were not
+    logged)``), so a flood of junk costs one line a minute per reason, and nobody loses track of its size.
+    """
+
+    def __init__(
+        self, logger: logging.Logger, *, every: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.logger = logger
+        self.every = every
+        self.clock = clock
+        self._windows: dict[str, _Window] = {}
+        self._lock = threading.Lock()
+
+    def log(self, level: int, reason: str, message: str, *args: object) -> bool:
+        """Log ``message % args`` unless a line of ``reason`` was logged less than ``every`` seconds ago."""
+        now = self.clock()
+        with self._lock:
+            window = self._windows.get(reason)
+            if window is not None and now - window.started < self.every:
+                window.suppressed += 1
+                return False
+            suppressed = window.suppressed if window is not None else 0
+            since = now - window.started if window is not None else 0.0
+            self._windows[reason] = _Window(now)
+        if suppressed:
+            message += f" ({suppressed} more like it in the last {since:.0f} s were not logged)"
+        self.logger.log(level, message, *args)
+        return True
+
+    def warning(self, reason: str, message: str, *args: object) -> bool:
+        return self.log(logging.WARNING, reason, message, *args)
+
+    def info(self, reason: str, message: str, *args: object) -> bool:
+        return self.log(logging.INFO, reason, message, *args)

@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.config import BotSettings, SlackSettings
+from bot.http_body import BodyLimit
 from bot.notify.notifier import Notifier
 from bot.notify.webhook import WEBHOOK_PATH, WebhookEndpoint
 from bot.runtime import terminate_like_interrupt
@@ -43,6 +44,10 @@ log = logging.getLogger("k6bot.service")
 
 MCP_PREFIX = "/mcp"
 SLACK_EVENTS_PATH = "/slack/events"
+MCP_MAX_BODY_BYTES = 72 * 1024 * 1024
+"""The largest tool argument is a base64 k6 archive of up to 70,000,000 characters, plus JSON-RPC around it."""
+MAX_BODY_BYTES = 1024 * 1024
+"""Everything else: Slack (512 KiB) and the webhook (256 KiB) check their own, lower limits; GETs need none."""
 
 
 @dataclass
@@ -116,7 +121,7 @@ def _mcp_app(backend: Any, store: Store, bot: BotSettings, host: str) -> ASGIApp
         read_only=bot.read_only,
         demo=backend.demo,
     )
-    return build_http_app(server, token=token, host=host, allowed_hosts=allowed)
+    return BodyLimit(build_http_app(server, token=token, host=host, allowed_hosts=allowed), MCP_MAX_BODY_BYTES)
 
 
 async def _slack_handler(
@@ -215,13 +220,13 @@ def build_service_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.service = state
     app.state.webhook = webhook
-    return _Dispatch(app, state)
+    return _Dispatch(BodyLimit(app, MAX_BODY_BYTES), state)
 
 
 class _Dispatch:
     """Sends ``/mcp`` to the MCP app (it serves that path itself) and everything else to the service routes."""
 
-    def __init__(self, app: Starlette, state: ServiceState) -> None:
+    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app = app
         self.state = state
 
