@@ -10,6 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from bot.policy import Actor
+from bot.scrub import scrub, scrub_data
 from bot.store import AuditEntry, Store
 from tools.outputs import human_time
 from tools.registry import Operation
@@ -102,16 +103,16 @@ class AuditLog:
     ) -> AuditEntry:
         entry = AuditEntry(
             frontend=actor.frontend,
-            actor_id=actor.id,
-            actor_name=actor.name,
+            actor_id=scrub(actor.id),
+            actor_name=scrub(actor.name) if actor.name else actor.name,
             channel_id=channel or actor.channel,
             operation=operation,
             safety=safety,
-            target=target[:500],
-            arguments=_compact(arguments or {}),
+            target=scrub(target)[:500],
+            arguments=scrub_data(_compact(arguments or {})),
             decision=decision,
-            result=result,
-            detail=detail[:2000],
+            result=scrub(result),
+            detail=scrub(detail)[:2000],
             confirmation_id=confirmation_id,
         )
         async with self.store.session() as session:

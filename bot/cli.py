@@ -9,6 +9,7 @@ import typer
 
 from bot.config import BotSettings, SlackSettings
 from bot.logs import configure_logging, secret_values
+from bot.scrub import database_password
 from tools.config import K6CloudSettings
 from tools.errors import K6BotError
 
@@ -38,6 +39,7 @@ def _setup(level: str | None = None) -> tuple[K6CloudSettings, BotSettings]:
             slack.bot_token,
             slack.signing_secret,
             slack.app_token,
+            database_password(bot.database_url),
         ),
     )
     return cloud, bot

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-REDACTED = "***"
+from bot.scrub import REDACTED, remember, scrub
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces any occurrence of a secret value in a log record's message and arguments."""
+    """Scrubs a log record's message, arguments and traceback (:func:`bot.scrub.scrub`, plus ``secrets``)."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
@@ -29,11 +29,9 @@ class RedactSecrets(logging.Filter):
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        return text
+        return scrub(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         try:
             message = record.getMessage()
         except Exception:
@@ -42,6 +40,8 @@ class RedactSecrets(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = self.scrub(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
         record.msg, record.args = scrubbed, None
         return True
 
@@ -55,8 +55,38 @@ def secret_values(*values: SecretStr | str | None) -> list[str]:
     return out
 
 
+def _scrubbed_record(factory: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    def make(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:
+            return record  # a broken format string: the handler reports it as it always does
+        clean = scrub(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            if scrub(text) != text:
+                record.exc_text = scrub(text)  # formatters use this instead of formatting the exception again
+        return record
+
+    make.k6bot_scrubs = True  # type: ignore[attr-defined]
+    return make
+
+
+def install_record_scrubbing() -> None:
+    """Scrub every log record as it is made, whichever handler (ours, a library's, a test's) gets it later."""
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "k6bot_scrubs", False):
+        logging.setLogRecordFactory(_scrubbed_record(factory))
+
+
 def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Log to stderr (stdout may be the MCP stdio channel) with secrets scrubbed."""
+    secrets = list(secrets)
+    remember(*secrets)
+    install_record_scrubbing()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))

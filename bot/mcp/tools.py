@@ -18,11 +18,12 @@ from mcp_types import ToolAnnotations
 from pydantic import model_validator
 
 from bot.policy import Actor, Policy
+from bot.scrub import remember_settings
 from tools.errors import K6BotError
 from tools.registry import Operation, Safety
 
 from .confirm import ConfirmFlow, ToolAnswer
-from .results import confirm_output_schema, error_result, model_result
+from .results import confirm_output_schema, error_result, model_result, scrubbed
 from .schemas import input_schema, output_schema
 from .state import ServerState
 
@@ -95,10 +96,15 @@ class ToolCalls:
 
     def __init__(self, state: ServerState) -> None:
         self.state = state
+        remember_settings(getattr(state.toolbox.client, "settings", None))
         self.confirm = ConfirmFlow(state)
         self._schemas: dict[str, dict[str, Any]] = {}
 
     async def call(self, op: Operation, arguments: dict[str, Any], ctx: Context) -> ToolAnswer:
+        """Every answer leaves through here, scrubbed of secrets (an API error may echo the token)."""
+        return scrubbed(await self._call(op, arguments, ctx))
+
+    async def _call(self, op: Operation, arguments: dict[str, Any], ctx: Context) -> ToolAnswer:
         actor = self.state.actor(ctx)
         try:
             if op.name not in self.state.visible:

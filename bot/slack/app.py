@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_bolt.async_app import AsyncApp
@@ -36,10 +36,12 @@ from bot.notify.watchlist import Watchlist
 from bot.policy import Policy
 from bot.router.dispatch import Dispatcher
 from bot.runtime import Backend
+from bot.scrub import remember_settings
 from bot.slack.dedupe import RecentRequests
 from bot.slack.handlers import SlackHandlers
 from bot.slack.identity import Identity
 from bot.slack.inbound import MAX_BODY_BYTES, MalformedRequest, check_body, signature_problem
+from bot.slack.webclient import ScrubbingWebClient
 from bot.store import Store
 from tools.errors import ConfigurationError
 
@@ -154,7 +156,7 @@ class SlackFrontend:
 
 
 def _web_client(api_url: str, token: str | None) -> AsyncWebClient:
-    return AsyncWebClient(
+    return ScrubbingWebClient(
         token=token,
         base_url=api_url,
         retry_handlers=[
@@ -171,6 +173,16 @@ def _authorize_with(frontend: SlackFrontend) -> Callable[..., Awaitable[Authoriz
         return frontend.authorize_result(enterprise_id, team_id, user_id)
 
     return authorize
+
+
+def _own_client(frontend: SlackFrontend) -> Callable[..., Awaitable[None]]:
+    """Bolt middleware: listeners send with the front-end's scrubbing client, not bolt's per-request copy."""
+
+    async def use_own_client(context: Any, next: Callable[[], Awaitable[None]]) -> None:
+        context["client"] = frontend.client
+        await next()
+
+    return use_own_client
 
 
 def build_slack(
@@ -193,6 +205,7 @@ def build_slack(
     if mode == "http" and slack_settings.signing_secret is None:
         raise ConfigurationError("SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page.")
     bot_token = slack_settings.bot_token.get_secret_value()
+    remember_settings(slack_settings, bot_settings, getattr(backend.client, "settings", None))
     if actions is None:
         policy = policy or Policy.load(bot_settings.policy_file, read_only=bot_settings.read_only)
         confirmations = confirmations or Confirmations(store, ttl_seconds=bot_settings.confirm_ttl_seconds)
@@ -229,5 +242,6 @@ def build_slack(
         ignoring_self_events_enabled=True,
         logger=logging.getLogger("k6bot.slack.bolt"),
     )
+    frontend.bolt.middleware(_own_client(frontend))
     handlers.register(frontend.bolt)
     return frontend

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_STACK, TEST_TOKEN
+from tests.conftest import TEST_STACK, TEST_TOKEN, WEBHOOK_SECRET, assert_no_secrets
 from tests.fakes.slack import FakeSlack
 from tests.notify.conftest import *  # noqa: F403 - the simulator, fake Slack and database fixtures
 
@@ -34,6 +34,7 @@ class ServeProcess:
 
     def __init__(self, env: dict[str, str], log_path: Path, command: tuple[str, ...] = ("serve",)) -> None:
         self.port = free_port()
+        self.command = command
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(
@@ -119,7 +120,7 @@ def serve_env(frozen_sim_url: str, slack: FakeSlack, tmp_path: Path) -> dict[str
         SLACK_API_URL=slack.api_url,
         K6BOT_DATABASE_URL=str(tmp_path / "k6bot.db"),
         K6BOT_POLL_SECONDS="0.3",
-        K6BOT_WEBHOOK_SECRET="hook-s3cret-value",
+        K6BOT_WEBHOOK_SECRET=WEBHOOK_SECRET,
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -138,3 +139,5 @@ def run_serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
     yield start
     for process in started:
         process.stop()
+    for process in started:
+        assert_no_secrets(process.log(), where=f"the log of k6bot {' '.join(process.command)}")

@@ -16,11 +16,12 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.conftest import E2E_SIGNING_SECRET, WEBHOOK_SECRET
 from tests.fakes.slack import FakeSlack
 from tests.service.conftest import ServeProcess
 from tools.simulator import Simulator
 
-SIGNING_SECRET = "junk-signing-secret-0123456789"
+SIGNING_SECRET = E2E_SIGNING_SECRET
 MiB = 1024 * 1024
 
 
@@ -50,7 +51,7 @@ def signed(body: bytes, content_type: str = "application/x-www-form-urlencoded")
 
 JSON = {"Content-Type": "application/json"}
 MCP = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-HOOK = {"Content-Type": "application/json", "Authorization": "Bearer hook-s3cret-value"}
+HOOK = {"Content-Type": "application/json", "Authorization": f"Bearer {WEBHOOK_SECRET}"}
 DEEP = b"[" * 200_000 + b"]" * 200_000
 
 JUNK: list[tuple[str, str, dict[str, str], bytes]] = [
