@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO, TypeVar, cast
 
 from pydantic import BaseModel, SecretStr
@@ -124,13 +124,12 @@ def scrub(text: str) -> str:
     return _pattern().sub(REDACTED, text)
 
 
-def scrub_data(value: T) -> T:
-    """Every string inside ``value`` (dicts, lists, tuples, nested) scrubbed; other values as they are."""
-    pattern = _pattern()
+def map_strings(value: T, change: Callable[[str], str]) -> T:
+    """``value`` with ``change`` applied to every string inside it (dict keys and values, lists, tuples)."""
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
-            return pattern.sub(REDACTED, item) if item else item
+            return change(item)
         if isinstance(item, dict):
             return {walk(k): walk(v) for k, v in item.items()}
         if isinstance(item, list | tuple):
@@ -138,6 +137,12 @@ def scrub_data(value: T) -> T:
         return item
 
     return walk(value)  # type: ignore[no-any-return]
+
+
+def scrub_data(value: T) -> T:
+    """Every string inside ``value`` (dicts, lists, tuples, nested) scrubbed; other values as they are."""
+    pattern = _pattern()
+    return map_strings(value, lambda text: pattern.sub(REDACTED, text) if text else text)
 
 
 def leaks(texts: Iterable[str], secrets: Iterable[str] | None = None) -> list[str]:

@@ -19,6 +19,7 @@ from bot.notify.subscriptions import Subscriptions
 from bot.policy import Actor
 from bot.router.grammar import BOT_SAFETY, BotCommand, Command, CommandKind, route
 from bot.router.help import Help, help_entries
+from bot.router.text import refuse_control_characters
 from bot.store import Subscription
 from tools.errors import AmbiguousLoadTest, Candidate, K6BotError
 from tools.models import TestRun
@@ -95,6 +96,9 @@ class Dispatcher:
         return self.actions.policy
 
     async def handle_text(self, actor: Actor, text: str, *, context: Mapping[str, Any] | None = None) -> Reply:
+        refusal = refuse_control_characters(text)
+        if refusal is not None:  # before anything is resolved: such text is not what it looks like
+            return Reply(ReplyKind.ERROR, refusal)
         return await self.handle(actor, route(text), context=context)
 
     async def handle(self, actor: Actor, command: Command, *, context: Mapping[str, Any] | None = None) -> Reply:
