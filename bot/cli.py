@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.config import BotSettings, SlackSettings
+from bot.config import LISTEN_HOST, BotSettings, SlackSettings
 from bot.logs import configure_logging, secret_values
 from bot.scrub import database_password
 from tools.config import K6CloudSettings
@@ -53,7 +53,9 @@ def _fail(exc: Exception) -> typer.Exit:
 @app.command()
 def mcp(
     transport: Annotated[str, typer.Option(help="stdio (default) or http (streamable HTTP at /mcp).")] = "stdio",
-    host: Annotated[str, typer.Option(help="Address to bind for --transport http.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to bind for --transport http (this machine only by default).")
+    ] = LISTEN_HOST,
     port: Annotated[int, typer.Option(help="Port for --transport http.")] = 8000,
     toolsets: Annotated[
         str | None,
@@ -89,7 +91,10 @@ def mcp(
 @app.command()
 def slack(
     mode: Annotated[str, typer.Option(help="socket (needs SLACK_APP_TOKEN) or http (POST /slack/events).")] = "socket",
-    host: Annotated[str, typer.Option(help="Address to bind in http mode.")] = "0.0.0.0",  # noqa: S104 - Slack must reach it
+    host: Annotated[
+        str,
+        typer.Option(help="Address to bind in http mode: this machine only by default; 0.0.0.0 for every interface."),
+    ] = LISTEN_HOST,
     port: Annotated[int, typer.Option(help="Port in http mode.")] = 3000,
 ) -> None:
     """Run the Slack app (`/k6 …`)."""
@@ -120,7 +125,7 @@ def chat(
 
 @app.command()
 def simulator(
-    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Address to bind.")] = LISTEN_HOST,
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8080,
     token: Annotated[
         str | None, typer.Option(help="Only accept this API token (default: any non-empty token).")
@@ -147,7 +152,9 @@ def simulator(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind.")] = "0.0.0.0",  # noqa: S104 - a server
+    host: Annotated[
+        str, typer.Option(help="Address to bind: this machine only by default; 0.0.0.0 for every interface.")
+    ] = LISTEN_HOST,
     port: Annotated[int, typer.Option(help="Port.")] = 8080,
 ) -> None:
     """Run everything in one process: Slack HTTP, MCP at /mcp, webhook, /healthz, /metrics and the watcher."""

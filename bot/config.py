@@ -11,6 +11,10 @@ from platformdirs import user_state_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+LISTEN_HOST = "127.0.0.1"
+"""Where k6bot's HTTP servers (serve, slack --mode http, mcp --transport http) listen unless told otherwise:
+this machine only. Anything wider (``--host 0.0.0.0``, as the Docker image does) is a decision to make."""
+
 
 def default_database_path() -> Path:
     return Path(user_state_dir("k6bot", appauthor=False)) / "k6bot.db"

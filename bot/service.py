@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.config import BotSettings, SlackSettings
+from bot.config import LISTEN_HOST, BotSettings, SlackSettings
 from bot.http_body import BodyLimit
 from bot.notify.notifier import Notifier
 from bot.notify.webhook import WEBHOOK_PATH, WebhookEndpoint
@@ -142,6 +142,15 @@ async def _slack_handler(
     return frontend.events
 
 
+def _webhook_part(bot: BotSettings, notifier: Notifier | None) -> str:
+    """The webhook only makes the watcher look at a run now: without Slack there is nothing to post."""
+    if not bot.webhook_secret:
+        return "off (no K6BOT_WEBHOOK_SECRET)"
+    if notifier is None:
+        return "off (no SLACK_BOT_TOKEN: nowhere to post notifications)"
+    return "on"
+
+
 # --------------------------------------------------------------------------- the app
 
 
@@ -150,7 +159,7 @@ def build_service_app(
     bot: BotSettings,
     slack: SlackSettings,
     *,
-    host: str = "127.0.0.1",
+    host: str = LISTEN_HOST,
     notifier_options: dict[str, Any] | None = None,
 ) -> ASGIApp:
     """The whole service as one ASGI app; its lifespan opens the backend, the database and the notifier."""
@@ -178,7 +187,7 @@ def build_service_app(
             else:
                 log.warning("Run-finished notifications are off: set SLACK_BOT_TOKEN")
                 state.parts["notifications"] = "off (no SLACK_BOT_TOKEN)"
-            state.parts["webhook"] = "on" if bot.webhook_secret else "off (no K6BOT_WEBHOOK_SECRET)"
+            state.parts["webhook"] = _webhook_part(bot, state.notifier)
             state.mcp_app = _mcp_app(state.backend, state.store, bot, host)
             if state.mcp_app is not None:
                 await stack.enter_async_context(asgi_lifespan(state.mcp_app))
@@ -274,7 +283,7 @@ def run_service(
     bot: BotSettings,
     slack: SlackSettings,
     *,
-    host: str = "0.0.0.0",  # noqa: S104 - a server
+    host: str = LISTEN_HOST,
     port: int = 8080,
 ) -> None:
     """Serve everything on ``host:port`` until interrupted (SIGINT / SIGTERM stop it cleanly)."""

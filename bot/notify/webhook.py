@@ -156,7 +156,11 @@ class WebhookEndpoint:
         if notifier is None:
             metrics.WEBHOOKS.labels("no_notifier").inc()
             return JSONResponse(
-                {"ok": False, "error": "Notifications are off in this k6bot (no Slack bot token)."}, status_code=503
+                {
+                    "ok": False,
+                    "error": "The webhook is off: set SLACK_BOT_TOKEN, there is nowhere to post notifications.",
+                },
+                status_code=503,
             )
         log.info(
             "Webhook %s for run %d (request %s)", event or "event", run_id, request.headers.get("x-k6cloud-id", "-")

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.config import BotSettings, SlackSettings
+from bot.config import LISTEN_HOST, BotSettings, SlackSettings
 from bot.notify.notifier import Notifier
 from bot.notify.webhook import webhook_route
 from bot.runtime import Backend, open_backend, terminate_like_interrupt
@@ -40,7 +40,7 @@ def run_slack(
     slack: SlackSettings,
     *,
     mode: str = "socket",
-    host: str = "0.0.0.0",  # noqa: S104 - Slack must reach it
+    host: str = LISTEN_HOST,
     port: int = 3000,
 ) -> None:
     """Run until interrupted (SIGINT or SIGTERM). Raises :class:`ConfigurationError` for missing tokens or a bad mode."""

@@ -32,13 +32,16 @@ def free_port() -> int:
 class ServeProcess:
     """`k6bot serve` in a subprocess, with its log in a file and small HTTP helpers."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, command: tuple[str, ...] = ("serve",)) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, command: tuple[str, ...] = ("serve",), host: str | None = "127.0.0.1"
+    ) -> None:
         self.port = free_port()
         self.command = command
         self.log_path = log_path
         self._log = log_path.open("ab")
+        bind = ("--host", host) if host is not None else ()  # None: the command's own default
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *command, "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "bot.cli", *command, *bind, "--port", str(self.port)],
             env=env,
             cwd=ROOT,
             stdout=self._log,
@@ -131,8 +134,10 @@ def run_serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
     """Start `k6bot serve` (or ``command=("slack", "--mode", "http")``) in a subprocess; stopped at the end."""
     started: list[ServeProcess] = []
 
-    def start(env: dict[str, str], command: tuple[str, ...] = ("serve",)) -> ServeProcess:
-        process = ServeProcess(env, tmp_path / f"serve-{len(started)}.log", command)
+    def start(
+        env: dict[str, str], command: tuple[str, ...] = ("serve",), host: str | None = "127.0.0.1"
+    ) -> ServeProcess:
+        process = ServeProcess(env, tmp_path / f"serve-{len(started)}.log", command, host)
         started.append(process)
         return process
 
