@@ -31,4 +31,5 @@ VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"]
+# k6bot listens on 127.0.0.1 unless told otherwise; in the container it must take the published port.
 CMD ["k6bot", "serve", "--host", "0.0.0.0", "--port", "8080"]

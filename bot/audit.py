@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -10,6 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from bot.policy import Actor
+from bot.scrub import map_strings, scrub
 from bot.store import AuditEntry, Store
 from tools.outputs import human_time
 from tools.registry import Operation
@@ -20,6 +22,13 @@ AuditDecision = Literal["requested", "confirmed", "cancelled", "denied", "expire
 """``direct``: a write that needs no confirmation (a note, a star) and was simply done."""
 
 MAX_ARGUMENT_CHARS = 300
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text any database can store, fit to show: lone surrogates (valid in JSON, not in UTF-8) become U+FFFD,
+    secrets ``***``. An audit row is never lost to what someone typed."""
+    return scrub(_LONE_SURROGATE.sub("\ufffd", text))
 
 
 def _compact(arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,17 +111,17 @@ class AuditLog:
     ) -> AuditEntry:
         entry = AuditEntry(
             frontend=actor.frontend,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            channel_id=channel or actor.channel,
-            operation=operation,
+            actor_id=storable(actor.id),
+            actor_name=storable(actor.name) if actor.name else actor.name,
+            channel_id=storable(channel or actor.channel or "") or None,
+            operation=storable(operation),
             safety=safety,
-            target=target[:500],
-            arguments=_compact(arguments or {}),
+            target=storable(target)[:500],
+            arguments=map_strings(_compact(arguments or {}), storable),
             decision=decision,
-            result=result,
-            detail=detail[:2000],
-            confirmation_id=confirmation_id,
+            result=storable(result),
+            detail=storable(detail)[:2000],
+            confirmation_id=storable(confirmation_id) if confirmation_id else confirmation_id,
         )
         async with self.store.session() as session:
             session.add(entry)

@@ -34,6 +34,7 @@ from bot.router.commands import Command, CommandKind
 from bot.router.dispatch import Dispatcher, Reply, ReplyKind
 from bot.router.render import say_again
 from bot.runtime import DEMO_ANNOUNCEMENT, open_backend
+from bot.scrub import remember_settings, scrubbing
 from bot.store import open_store
 from tools.config import K6CloudSettings
 from tools.outputs import (
@@ -77,7 +78,8 @@ def _console(stream: TextIO | None, *, stderr: bool = False) -> Console:
     is_tty = _is_tty(target)
     # piped output: wide, and long lines are not wrapped, so names stay whole for grep and scripts
     width = None if is_tty else max(int(os.environ.get("COLUMNS", "0") or 0), 160)
-    return Console(file=target, width=width, highlight=False, soft_wrap=not is_tty and not stderr)
+    # every answer leaves through here: an API error text may echo the token
+    return Console(file=scrubbing(target), width=width, highlight=False, soft_wrap=not is_tty and not stderr)
 
 
 async def _chat(
@@ -91,6 +93,7 @@ async def _chat(
 ) -> int:
     out = _console(stdout)
     err = _console(stderr, stderr=True)
+    remember_settings(cloud, bot)
     async with open_backend(cloud, demo_speed=bot.demo_speed, announce=None) as backend:
         if backend.demo:
             err.print(Text(DEMO_ANNOUNCEMENT, style="yellow"))

@@ -16,6 +16,7 @@ import typer
 
 from bot.config import DEFAULT_HOST, MCP_HTTP_PORT, SERVE_PORT, SLACK_HTTP_PORT, BotSettings, SlackSettings
 from bot.logs import configure_logging, secret_values
+from bot.scrub import database_password
 from tools.config import K6CloudSettings, SettingsError
 from tools.errors import K6BotError
 
@@ -52,6 +53,7 @@ def _setup(level: str | None = None) -> tuple[K6CloudSettings, BotSettings, Slac
             slack.bot_token,
             slack.signing_secret,
             slack.app_token,
+            database_password(bot.database_url),
         ),
     )
     return cloud, bot, slack
@@ -187,7 +189,7 @@ def explain(
 
 @app.command()
 def simulator(
-    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Address to bind.")] = DEFAULT_HOST,
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8080,
     token: Annotated[
         str | None, typer.Option(help="Only accept this API token (default: any non-empty token).")

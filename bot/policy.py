@@ -134,9 +134,14 @@ class Policy:
         if actor.frontend != "slack":
             return Decision(True, safety=safety)
         where = channel or actor.channel
-        if self.channels is not None and where is not None and where not in self.channels:
+        if self.channels is not None and where not in self.channels:
+            # fail closed: a request that names no channel is not in an allowed one
             allowed_here = ", ".join(f"<#{c}>" for c in self.channels)
-            return Decision(False, f"k6bot only acts in {allowed_here}.", safety)
+            if where is None:
+                reason = f"k6bot only acts in {allowed_here}, and this request came with no channel."
+            else:
+                reason = f"k6bot only acts in {allowed_here}."
+            return Decision(False, reason, safety)
         ids = self.allow.get(safety, ())
         if EVERYONE in ids or actor.id in ids or actor.groups & set(ids):
             return Decision(True, safety=safety, allowed_ids=ids)

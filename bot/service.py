@@ -31,7 +31,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.config import BotSettings, SlackSettings
+from bot.config import DEFAULT_HOST, BotSettings, SlackSettings
+from bot.http_body import BodyLimit
 from bot.notify.notifier import Notifier
 from bot.notify.webhook import WEBHOOK_PATH, WebhookEndpoint
 from bot.runtime import terminate_like_interrupt
@@ -43,6 +44,10 @@ log = logging.getLogger("k6bot.service")
 
 MCP_PREFIX = "/mcp"
 SLACK_EVENTS_PATH = "/slack/events"
+MCP_MAX_BODY_BYTES = 72 * 1024 * 1024
+"""The largest tool argument is a base64 k6 archive of up to 70,000,000 characters, plus JSON-RPC around it."""
+MAX_BODY_BYTES = 1024 * 1024
+"""Everything else: Slack (512 KiB) and the webhook (256 KiB) check their own, lower limits; GETs need none."""
 
 
 @dataclass
@@ -116,7 +121,7 @@ def _mcp_app(backend: Any, store: Store, bot: BotSettings, host: str) -> ASGIApp
         read_only=bot.read_only,
         demo=backend.demo,
     )
-    return build_http_app(server, token=token, host=host, allowed_hosts=allowed)
+    return BodyLimit(build_http_app(server, token=token, host=host, allowed_hosts=allowed), MCP_MAX_BODY_BYTES)
 
 
 async def _slack_handler(
@@ -137,6 +142,15 @@ async def _slack_handler(
     return frontend.events
 
 
+def _webhook_part(bot: BotSettings, notifier: Notifier | None) -> str:
+    """The webhook only makes the watcher look at a run now: without Slack there is nothing to post."""
+    if not bot.webhook_secret:
+        return "off (no K6BOT_WEBHOOK_SECRET)"
+    if notifier is None:
+        return "off (no SLACK_BOT_TOKEN: nowhere to post notifications)"
+    return "on"
+
+
 # --------------------------------------------------------------------------- the app
 
 
@@ -145,7 +159,7 @@ def build_service_app(
     bot: BotSettings,
     slack: SlackSettings,
     *,
-    host: str = "127.0.0.1",
+    host: str = DEFAULT_HOST,
     notifier_options: dict[str, Any] | None = None,
 ) -> ASGIApp:
     """The whole service as one ASGI app; its lifespan opens the backend, the database and the notifier."""
@@ -173,7 +187,7 @@ def build_service_app(
             else:
                 log.warning("Run-finished notifications are off: set SLACK_BOT_TOKEN")
                 state.parts["notifications"] = "off (no SLACK_BOT_TOKEN)"
-            state.parts["webhook"] = "on" if bot.webhook_secret else "off (no K6BOT_WEBHOOK_SECRET)"
+            state.parts["webhook"] = _webhook_part(bot, state.notifier)
             state.mcp_app = _mcp_app(state.backend, state.store, bot, host)
             if state.mcp_app is not None:
                 await stack.enter_async_context(asgi_lifespan(state.mcp_app))
@@ -215,13 +229,13 @@ def build_service_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.service = state
     app.state.webhook = webhook
-    return _Dispatch(app, state)
+    return _Dispatch(BodyLimit(app, MAX_BODY_BYTES), state)
 
 
 class _Dispatch:
     """Sends ``/mcp`` to the MCP app (it serves that path itself) and everything else to the service routes."""
 
-    def __init__(self, app: Starlette, state: ServiceState) -> None:
+    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app = app
         self.state = state
 
@@ -269,7 +283,7 @@ def run_service(
     bot: BotSettings,
     slack: SlackSettings,
     *,
-    host: str = "0.0.0.0",  # noqa: S104 - a server
+    host: str = DEFAULT_HOST,
     port: int = 8080,
 ) -> None:
     """Serve everything on ``host:port`` until interrupted (SIGINT / SIGTERM stop it cleanly)."""

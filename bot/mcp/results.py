@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from mcp_types import CallToolResult, TextContent
+from mcp_types import CallToolResult, ElicitRequest, InputRequiredResult, TextContent
 from pydantic import BaseModel, Field
 
+from bot.scrub import scrub, scrub_data
 from tools.describe import describe
 from tools.errors import Candidate
 from tools.registry import Operation, Prepared
@@ -82,3 +83,19 @@ def outcome_result(outcome: ConfirmOutcome, text: str | None = None) -> CallTool
 def error_result(sentence: str) -> CallToolResult:
     """A tool error the model reads: exactly the sentence, no prefix, no traceback."""
     return CallToolResult(content=[TextContent(type="text", text=sentence)], is_error=True)
+
+
+def scrubbed(answer: CallToolResult | InputRequiredResult) -> CallToolResult | InputRequiredResult:
+    """The answer with secrets scrubbed from its texts, its structured content and any question it asks."""
+    if isinstance(answer, CallToolResult):
+        answer.content = [
+            block.model_copy(update={"text": scrub(block.text)}) if isinstance(block, TextContent) else block
+            for block in answer.content
+        ]
+        if answer.structured_content is not None:
+            answer.structured_content = scrub_data(answer.structured_content)
+        return answer
+    for request in (answer.input_requests or {}).values():
+        if isinstance(request, ElicitRequest) and hasattr(request.params, "message"):
+            request.params.message = scrub(request.params.message)
+    return answer

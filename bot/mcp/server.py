@@ -12,7 +12,7 @@ from mcp.server import MCPServer
 from mcp_types import Tool as MCPTool
 
 from bot.audit import AuditLog
-from bot.config import BotSettings
+from bot.config import DEFAULT_HOST, BotSettings
 from tools.config import K6CloudSettings
 from tools.errors import ConfigurationError
 from tools.registry import Registry, Toolbox, get_registry
@@ -99,7 +99,7 @@ def run_mcp(
     bot: BotSettings,
     *,
     transport: str = "stdio",
-    host: str = "127.0.0.1",
+    host: str = DEFAULT_HOST,
     port: int = 8000,
     toolsets: str | None = None,
     read_only: bool = False,

@@ -18,11 +18,14 @@ from mcp_types import ToolAnnotations
 from pydantic import model_validator
 
 from bot.policy import Actor, Policy
-from tools.errors import K6BotError
+from bot.router.text import refuse_control_characters
+from bot.scrub import remember_settings
+from tools.errors import InvalidInput, K6BotError
+from tools.operations.common import NOT_A_BOOLEAN
 from tools.registry import Operation, Safety
 
 from .confirm import ConfirmFlow, ToolAnswer
-from .results import confirm_output_schema, error_result, model_result
+from .results import confirm_output_schema, error_result, model_result, scrubbed
 from .schemas import input_schema, output_schema
 from .state import ServerState
 
@@ -95,15 +98,21 @@ class ToolCalls:
 
     def __init__(self, state: ServerState) -> None:
         self.state = state
+        remember_settings(getattr(state.toolbox.client, "settings", None))
         self.confirm = ConfirmFlow(state)
         self._schemas: dict[str, dict[str, Any]] = {}
 
     async def call(self, op: Operation, arguments: dict[str, Any], ctx: Context) -> ToolAnswer:
+        """Every answer leaves through here, scrubbed of secrets (an API error may echo the token)."""
+        return scrubbed(await self._call(op, arguments, ctx))
+
+    async def _call(self, op: Operation, arguments: dict[str, Any], ctx: Context) -> ToolAnswer:
         actor = self.state.actor(ctx)
         try:
             if op.name not in self.state.visible:
                 return await self._refuse(op, arguments, actor)
             arguments = self._pre_parse(op, arguments)
+            self._check_edges(op, arguments)
             if op.needs_confirmation:
                 return await self.confirm.run(op, arguments, ctx, actor)
             return await self._direct(op, arguments, ctx, actor)
@@ -166,6 +175,27 @@ class ToolCalls:
                 parsed[key] = decoded
         return parsed
 
+    def _check_edges(self, op: Operation, arguments: dict[str, Any]) -> None:
+        """What pydantic's lax mode would let through: ``true`` as a number, control characters in a name.
+
+        A boolean where the schema wants an integer (or a list of them) is refused, as is a test or project
+        name that hides control characters (it would be resolved to a real test). Raises InvalidInput.
+        """
+        properties = self._schema(op).get("properties", {})
+        for key, value in arguments.items():
+            schema = properties.get(key)
+            if schema is None:
+                continue
+            kinds = _all_types(schema)
+            values = value if isinstance(value, list) else [value]
+            if "integer" in kinds and "boolean" not in kinds and any(isinstance(v, bool) for v in values):
+                raise InvalidInput(f"Invalid arguments for {op.name}: '{key}' {NOT_A_BOOLEAN}.", field=key)
+        for key in op.ref_fields():
+            value = arguments.get(key)
+            refusal = refuse_control_characters(value) if isinstance(value, str) else None
+            if refusal is not None:
+                raise InvalidInput(f"Invalid arguments for {op.name}: '{key}': {refusal}", field=key)
+
     def _schema(self, op: Operation) -> dict[str, Any]:
         if op.name not in self._schemas:
             self._schemas[op.name] = input_schema(op.input, confirm=op.needs_confirmation)
@@ -182,4 +212,17 @@ def _types(schema: dict[str, Any]) -> set[str]:
     for option in schema.get("anyOf", []) + schema.get("oneOf", []):
         if isinstance(option, dict):
             kinds |= _types(option)
+    return kinds
+
+
+def _all_types(schema: Any) -> set[str]:
+    """Every JSON type a property's schema mentions, nested ones too (``items``, ``anyOf``…)."""
+    if isinstance(schema, list):
+        return set().union(*(_all_types(item) for item in schema)) if schema else set()
+    if not isinstance(schema, dict):
+        return set()
+    kinds = _types(schema)
+    for value in schema.values():
+        if isinstance(value, dict | list):
+            kinds |= _all_types(value)
     return kinds

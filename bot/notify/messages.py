@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.slack.mrkdwn import escape, escape_all, link, mention, plain
+from bot.slack.mrkdwn import escape, link, mention, plain
 from tools.models import TestRun
 from tools.outputs import RunMetrics, abort_reason, human_duration, vuh_text
 
@@ -115,7 +115,7 @@ def _failing_checks(metrics: RunMetrics | None, limit: int = 3) -> str | None:
     failing = sorted((c for c in metrics.checks if c.pass_rate < 1 - RATE_EPSILON), key=lambda c: c.pass_rate)[:limit]
     if not failing:
         return None
-    parts = [f"{escape_all(c.name)} {_pct(c.pass_rate, 1)}" for c in failing]
+    parts = [f"{escape(c.name)} {_pct(c.pass_rate, 1)}" for c in failing]
     return "Checks below 100%: " + " · ".join(parts)
 
 
@@ -136,7 +136,7 @@ def run_finished_message(
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(f"{emoji} {name}: {word}", HEADER_MAX, emoji=False)},
     ]
-    summary = f"{greeting}Run {_run_link(run)} of *{escape_all(name)}* finished: *{escape(word)}*."
+    summary = f"{greeting}Run {_run_link(run)} of *{escape(name)}* finished: *{escape(word)}*."
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _clip(summary, 2900)}})
     if reason:
         blocks.append(
@@ -198,7 +198,7 @@ def _field(text: str) -> dict[str, str]:
 
 
 def _started_by(run: TestRun, starter_id: str | None) -> str:
-    who = escape_all(run.started_by) if run.started_by else "an API token"
+    who = escape(run.started_by) if run.started_by else "an API token"
     if starter_id:
         return f"{mention(starter_id)} via k6bot"
     return who
@@ -246,7 +246,7 @@ def progress_message(
     name = test_label(run, test_name)
     status = run.status.replace("_", " ")
     elapsed = _elapsed(run, now)
-    line = f":hourglass_flowing_sand: Run {_run_link(run)} of *{escape_all(name)}* is *{escape(status)}*: {elapsed}"
+    line = f":hourglass_flowing_sand: Run {_run_link(run)} of *{escape(name)}* is *{escape(status)}*: {elapsed}"
     context = [f"Started by {mention(starter_id)}" if starter_id else "Started from Slack"]
     context.append("k6bot updates this message while the run goes on and answers in the thread when it ends.")
     blocks = [
@@ -262,7 +262,7 @@ def start_message_finished(run: TestRun, *, test_name: str | None, starter_id: s
     name = test_label(run, test_name)
     duration = run.duration_seconds()
     line = (
-        f"{emoji} Run {_run_link(run)} of *{escape_all(name)}* finished: *{escape(word)}* "
+        f"{emoji} Run {_run_link(run)} of *{escape(name)}* finished: *{escape(word)}* "
         f"after {human_duration(duration)}. Details in the thread."
     )
     context = f"Started by {mention(starter_id)}" if starter_id else "Started from Slack"

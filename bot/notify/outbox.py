@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.notify import metrics
 from bot.notify.db import insert_ignore
 from bot.notify.lease import is_dead_local
+from bot.slack.webclient import ScrubbingWebClient
 from bot.store import OutboxMessage, Store, utcnow
 from tools.retry import Backoff, parse_retry_after
 
@@ -54,8 +55,11 @@ MAX_RETRY_AFTER = 3600.0
 
 
 def make_slack_client(token: str, api_url: str, *, timeout: int = 15) -> AsyncWebClient:
-    """An AsyncWebClient for the outbox: built-in retries off, because the outbox does the retrying."""
-    return AsyncWebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=[])
+    """An AsyncWebClient for the outbox: built-in retries off, because the outbox does the retrying.
+
+    It scrubs secrets from what it sends (:class:`bot.slack.webclient.ScrubbingWebClient`).
+    """
+    return ScrubbingWebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=[])
 
 
 class Outbox:

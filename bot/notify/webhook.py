@@ -28,6 +28,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.http_body import BodyTooLarge, read_body, too_large_response
+from bot.logs import RateLimitedLog
 from bot.notify import metrics
 
 if TYPE_CHECKING:
@@ -104,6 +106,7 @@ class WebhookEndpoint:
         self._notifier = notifier
         self._secret = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._refusals = RateLimitedLog(log)  # anyone can call the webhook: one line a minute per reason
 
     def notifier(self) -> Notifier | None:
         if self._notifier is None:
@@ -121,21 +124,24 @@ class WebhookEndpoint:
             )
         if not secret_matches(self._secret, presented_secret(request)):
             metrics.WEBHOOKS.labels("unauthorized").inc()
-            log.warning(
-                "Webhook call with a wrong or missing secret from %s", request.client.host if request.client else "?"
+            self._refusals.warning(
+                "unauthorized",
+                "Webhook call with a wrong or missing secret from %s",
+                request.client.host if request.client else "?",
             )
             return JSONResponse(
                 {"ok": False, "error": "Wrong or missing webhook secret."},
                 status_code=401,
                 headers={"WWW-Authenticate": 'Bearer realm="k6bot webhook"'},
             )
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
+        try:
+            raw = await read_body(request, MAX_BODY)
+        except BodyTooLarge:
             metrics.WEBHOOKS.labels("too_large").inc()
-            return JSONResponse({"ok": False, "error": "Body too large."}, status_code=413)
+            return too_large_response(MAX_BODY)
         try:
             body = json.loads(raw or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             metrics.WEBHOOKS.labels("bad_request").inc()
             return JSONResponse({"ok": False, "error": "The body is not JSON."}, status_code=400)
         run_id = run_id_of(body)
@@ -150,7 +156,11 @@ class WebhookEndpoint:
         if notifier is None:
             metrics.WEBHOOKS.labels("no_notifier").inc()
             return JSONResponse(
-                {"ok": False, "error": "Notifications are off in this k6bot (no Slack bot token)."}, status_code=503
+                {
+                    "ok": False,
+                    "error": "The webhook is off: set SLACK_BOT_TOKEN, there is nowhere to post notifications.",
+                },
+                status_code=503,
             )
         log.info(
             "Webhook %s for run %d (request %s)", event or "event", run_id, request.headers.get("x-k6cloud-id", "-")

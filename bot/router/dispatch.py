@@ -23,6 +23,7 @@ from bot.policy import Actor
 from bot.router.commands import BOT_SAFETY, BotCommand, Command, CommandKind
 from bot.router.help import Help, help_entries
 from bot.router.parse import parse
+from bot.router.text import refuse_control_characters
 from bot.router.understand import Meaning, Understanding, understand
 from bot.store import Subscription
 from tools.errors import AmbiguousLoadTest, Candidate, K6BotError
@@ -115,6 +116,9 @@ class Dispatcher:
         return await understand(text, self.actions.toolbox, tz=self.tz)
 
     async def handle_text(self, actor: Actor, text: str, *, context: Mapping[str, Any] | None = None) -> Reply:
+        refusal = refuse_control_characters(text)
+        if refusal is not None:  # before anything is resolved: such text is not what it looks like
+            return Reply(ReplyKind.ERROR, refusal)
         parsed = parse(text, tz=self.tz, registry=self.actions.registry)
         fit = parsed.understood
         if fit is not None and not self.policy.decide(actor, fit.intent.safety):

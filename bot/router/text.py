@@ -147,3 +147,24 @@ def project_ref(phrase: str) -> int | str:
     if match and int(match.group(1)) >= 1:
         return int(match.group(1))
     return unquote(value) or unquote(phrase)
+
+
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Invisible characters that reorder what is shown ("Trojan Source"): the text read is not the text run."""
+
+
+def refuse_control_characters(text: str) -> str | None:
+    """Why ``text`` is refused as a command (None when it is fine): control characters other than newline
+    and tab, bidirectional overrides, lone surrogates. Checked before anything is resolved, so text that
+    is not what it looks like never names a test.
+    """
+    for ch in text.replace("\r\n", "\n"):
+        if ch in "\n\t":
+            continue
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs") or ch in _BIDI_CONTROLS:
+            return (
+                f"That text contains the control character U+{ord(ch):04X} (invisible, or not what it looks like), "
+                "so k6bot does not act on it. Nothing was done."
+            )
+    return None

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -21,7 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -29,21 +29,36 @@ from bot.actions import Actions
 from bot.audit import AuditLog
 from bot.config import BotSettings, SlackSettings
 from bot.confirm import Confirmations
+from bot.http_body import BodyTooLarge, read_body, too_large_response
+from bot.logs import RateLimitedLog
 from bot.notify.subscriptions import Subscriptions
 from bot.notify.watchlist import Watchlist
 from bot.policy import Policy
 from bot.router.dispatch import Dispatcher
 from bot.runtime import Backend
+from bot.scrub import remember_settings
 from bot.slack.dedupe import RecentRequests
 from bot.slack.handlers import SlackHandlers
 from bot.slack.identity import Identity
+from bot.slack.inbound import MAX_BODY_BYTES, MalformedRequest, check_body, signature_problem
+from bot.slack.webclient import ScrubbingWebClient
 from bot.store import Store
 from tools.errors import ConfigurationError
 
 log = logging.getLogger("k6bot.slack")
 
+_REFUSALS = {
+    "unsigned": "no Slack signature",
+    "stale": "timestamp missing or more than 5 minutes away",
+    "bad_signature": "signature does not match",
+}
+
 Mode = Literal["http", "socket"]
 EVENTS_PATH = "/slack/events"
+REFUSAL_LOG_EVERY = 60.0
+"""Seconds between two log lines about refused requests of the same kind (junk must not flood the log)."""
+
+__all__ = ["EVENTS_PATH", "MAX_BODY_BYTES", "SlackFrontend", "build_slack"]
 
 
 @dataclass
@@ -59,10 +74,11 @@ class SlackFrontend:
     backend: Backend
     store: Store
     bot_token: str
+    signing_secret: str | None = field(default=None, repr=False)
     bot_user_id: str | None = None
     bot_id: str | None = None
     team_id: str | None = None
-    _request_handler: AsyncSlackRequestHandler | None = field(default=None, repr=False)
+    refusals: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(log, every=REFUSAL_LOG_EVERY), repr=False)
 
     async def start(self) -> None:
         """Learn the bot's own ids from ``auth.test`` (best effort: the app works without them)."""
@@ -89,15 +105,42 @@ class SlackFrontend:
             user_id=user_id,
         )
 
-    @property
-    def request_handler(self) -> AsyncSlackRequestHandler:
-        if self._request_handler is None:
-            self._request_handler = AsyncSlackRequestHandler(self.bolt)
-        return self._request_handler
-
     async def events(self, request: Request) -> Response:
-        """``POST /slack/events``: slash commands, interactivity and events, signature checked by bolt."""
-        return await self.request_handler.handle(request)
+        """``POST /slack/events``: slash commands, interactivity and events.
+
+        Size first (413, the body unread), then the signature (401), then the shape (400), each refusal
+        with one rate-limited log line; only then bolt, which checks the signature once more.
+        """
+        where = request.client.host if request.client else "?"
+        try:
+            body = await read_body(request, MAX_BODY_BYTES)
+        except BodyTooLarge as exc:
+            self.refusals.warning(
+                "too_large", "Refused a Slack request from %s: body over %d bytes (413)", where, exc.limit
+            )
+            return too_large_response(exc.limit)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        if self.signing_secret is not None:
+            problem = signature_problem(self.signing_secret, request.headers, body)
+            if problem is not None:
+                self.refusals.warning(problem, "Refused a Slack request from %s: %s (401)", where, _REFUSALS[problem])
+                return JSONResponse({"ok": False, "error": "invalid signature"}, status_code=401)
+        try:
+            check_body(body, request.headers.get("content-type"))
+        except MalformedRequest as exc:
+            return self._malformed(where, exc.reason)
+        try:
+            answer = await self.bolt.async_dispatch(to_async_bolt_request(request, body))
+        except Exception as exc:  # signed, shaped like Slack's, and still beyond bolt: not something Slack sends
+            return self._malformed(where, f"bolt could not read it ({type(exc).__name__})")
+        if answer.status >= 500:
+            return self._malformed(where, f"bolt could not process it ({answer.status})")
+        return to_starlette_response(answer)
+
+    def _malformed(self, where: str, reason: str) -> Response:
+        self.refusals.warning("malformed", "Refused a signed Slack request from %s: %s (400)", where, reason)
+        return JSONResponse({"ok": False, "error": "malformed request"}, status_code=400)
 
     def routes(self, path: str = EVENTS_PATH) -> list[BaseRoute]:
         """The Slack endpoint, to mount in any Starlette app."""
@@ -113,7 +156,7 @@ class SlackFrontend:
 
 
 def _web_client(api_url: str, token: str | None) -> AsyncWebClient:
-    return AsyncWebClient(
+    return ScrubbingWebClient(
         token=token,
         base_url=api_url,
         retry_handlers=[
@@ -130,6 +173,16 @@ def _authorize_with(frontend: SlackFrontend) -> Callable[..., Awaitable[Authoriz
         return frontend.authorize_result(enterprise_id, team_id, user_id)
 
     return authorize
+
+
+def _own_client(frontend: SlackFrontend) -> Callable[..., Awaitable[None]]:
+    """Bolt middleware: listeners send with the front-end's scrubbing client, not bolt's per-request copy."""
+
+    async def use_own_client(context: Any, next: Callable[[], Awaitable[None]]) -> None:
+        context["client"] = frontend.client
+        await next()
+
+    return use_own_client
 
 
 def build_slack(
@@ -152,6 +205,7 @@ def build_slack(
     if mode == "http" and slack_settings.signing_secret is None:
         raise ConfigurationError("SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page.")
     bot_token = slack_settings.bot_token.get_secret_value()
+    remember_settings(slack_settings, bot_settings, getattr(backend.client, "settings", None))
     if actions is None:
         policy = policy or Policy.load(bot_settings.policy_file, read_only=bot_settings.read_only)
         confirmations = confirmations or Confirmations(store, ttl_seconds=bot_settings.confirm_ttl_seconds)
@@ -185,6 +239,7 @@ def build_slack(
         bot_token=bot_token,
     )
     secret = slack_settings.signing_secret.get_secret_value() if slack_settings.signing_secret else None
+    frontend.signing_secret = secret if mode == "http" else None
     frontend.bolt = AsyncApp(
         client=_web_client(slack_settings.api_url, None),  # each request's client gets the token from authorize
         signing_secret=secret,
@@ -194,5 +249,6 @@ def build_slack(
         ignoring_self_events_enabled=True,
         logger=logging.getLogger("k6bot.slack.bolt"),
     )
+    frontend.bolt.middleware(_own_client(frontend))
     handlers.register(frontend.bolt)
     return frontend

@@ -20,7 +20,7 @@ from bot.router.commands import Command, CommandKind
 from bot.router.dispatch import Reply, ReplyKind
 from bot.router.help import SAFETY_MARKS
 from bot.router.render import say_again as render_again
-from bot.slack.mrkdwn import code, escape, link, mention, plain
+from bot.slack.mrkdwn import code, escape, escape_entities, link, mention, plain
 from tools.outputs import (
     BatchResult,
     LoadTestList,
@@ -214,7 +214,7 @@ def _script(result: ScriptFile) -> str:
     if len(body) > SCRIPT_PREVIEW:
         body = body[:SCRIPT_PREVIEW]
         note = f"\n_First {SCRIPT_PREVIEW} of {len(result.script)} characters._"
-    body = escape(body.replace("```", "'''"))
+    body = escape_entities(body.replace("```", "'''"))  # inside a code block: nothing formats
     return f"*Script of {owner}* ({result.size_bytes} bytes):\n```{body}```{note}"
 
 

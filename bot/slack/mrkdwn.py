@@ -1,7 +1,7 @@
 """Slack's text formatting, both ways.
 
-Out: escaping for mrkdwn and plain_text, so text from the API or from users can never ping, link or format
-by accident. In: :func:`incoming_text` turns what Slack sends for a message or a slash command back into
+Out: :func:`escape` for mrkdwn and plain_text, so text from the API or from users can never ping, link or
+format by accident. In: :func:`incoming_text` turns what Slack sends for a message or a slash command back into
 what the person typed.
 """
 
@@ -10,24 +10,31 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_CONTROL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _FORMATTING = re.compile(r"([*_~`])")
 _ENTITY_AT_END = re.compile(r"&[a-z]{0,4}$")
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 def escape(text: object) -> str:
-    """Escape ``&``, ``<`` and ``>`` as Slack requires, so ``<!channel>`` or ``<@U1>`` stay plain text."""
-    return str(text).translate(_CONTROL)
+    """Text from the API or a person, made inert for Slack: the one function every such text goes through.
+
+    ``&``, ``<`` and ``>`` become entities, so ``<!channel>``, ``<@U1>`` or ``<https://x|y>`` stay plain
+    text; ``*``, ``_``, ``~`` and `````` get a zero-width space in front, so ``*bold*``, ``_it_``, ``~s~`` and
+    `` `code` `` do not format. (Slack has no backslash escape; the space is invisible.)
+    """
+    return _FORMATTING.sub(ZERO_WIDTH_SPACE + r"\1", str(text).translate(_ESCAPES))
 
 
-def escape_all(text: object) -> str:
-    """Also neutralise mrkdwn formatting characters (``*bold*``, ``_it_``, ``~s~``, `` `code` ``) with a zero-width space."""
-    return _FORMATTING.sub("\u200b\\1", escape(text))
+def escape_entities(text: object) -> str:
+    """Only ``&``, ``<`` and ``>``: for inside code spans and blocks, where nothing formats and a copy must
+    give back exactly what is shown (a command to paste, a script)."""
+    return str(text).translate(_ESCAPES)
 
 
 def code(text: object) -> str:
     """Inline code: escaped, with backticks removed so the span cannot be broken out of."""
-    return "`" + escape(str(text).replace("`", "'")) + "`"
+    return "`" + escape_entities(str(text).replace("`", "'")) + "`"
 
 
 def mention(user_id: str) -> str:

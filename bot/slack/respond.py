@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.scrub import scrub_data
 from bot.slack.blocks import SlackMessage
 
 log = logging.getLogger("k6bot.slack")
@@ -39,7 +40,7 @@ class Responder:
             return False
         try:
             webhook = AsyncWebhookClient(self.response_url, timeout=_RESPONSE_URL_TIMEOUT)
-            response = await webhook.send_dict(body)
+            response = await webhook.send_dict(scrub_data(body))  # Web API calls are scrubbed by the client
         except Exception as exc:
             log.warning("Could not post to the response_url: %s", type(exc).__name__)
             return False

@@ -40,6 +40,18 @@ def test_policy_file_names_users_and_groups(tmp_path: Path) -> None:
     assert policy.group_ids() == {"S0ONCALL"}
 
 
+def test_a_channel_allow_list_refuses_a_request_that_names_no_channel() -> None:
+    policy = Policy(channels=("C0LOAD",))
+    nowhere = Actor("slack", "U0ALICE", "alice")
+    for safety in Safety:
+        denied = policy.decide(nowhere, safety)
+        assert not denied, safety
+        assert "no channel" in denied.reason and "<#C0LOAD>" in denied.reason
+    assert policy.allowed_classes(nowhere) == set()
+    assert policy.decide(nowhere, Safety.READ, channel="C0LOAD"), "the channel may come with the request"
+    assert Policy().decide(nowhere, Safety.READ), "without an allow-list, no channel is needed"
+
+
 def test_read_only_mode_allows_reads_only_for_everyone() -> None:
     policy = Policy(read_only=True)
     for actor in (ALICE, TERMINAL, Actor("mcp", "claude")):

@@ -15,7 +15,7 @@ import pytest
 
 from bot.chat import run_chat
 from bot.config import BotSettings
-from tests.conftest import TEST_STACK, TEST_TOKEN, make_settings
+from tests.conftest import TEST_STACK, TEST_TOKEN, assert_no_secrets, make_settings
 from tools.config import K6CloudSettings
 from tools.simulator import Simulator
 
@@ -42,7 +42,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _k6bot(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "chat", *args],
         env=_env(tmp_path, **env),
         cwd=tmp_path,
@@ -51,6 +51,8 @@ def _k6bot(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subproces
         text=True,
         timeout=120,
     )
+    assert_no_secrets(done.stdout, done.stderr, where="k6bot chat's output")
+    return done
 
 
 def test_list_tests_with_no_token_runs_on_the_demo_simulator(tmp_path: Path) -> None:
@@ -106,6 +108,7 @@ def _run(cloud: K6CloudSettings, command: str | None, stdin: str = "", yes: bool
     out, err = io.StringIO(), io.StringIO()
     settings = BotSettings(_env_file=None, **bot)  # type: ignore[call-arg]
     code = run_chat(cloud, settings, command, yes, stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    assert_no_secrets(out.getvalue(), err.getvalue(), where="the terminal chat")
     return code, out.getvalue(), err.getvalue()
 
 

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 
@@ -49,6 +49,9 @@ DEFAULT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:rea
 
 class FakeSlack:
     """The fake server. ``api_url`` is the Web API base (ends with a slash); ``response_url(name)`` makes URLs."""
+
+    started: ClassVar[list[FakeSlack]] = []
+    """Every fake started (since the suite's guard last cleared it): what they recorded is checked for secrets."""
 
     def __init__(
         self,
@@ -89,6 +92,7 @@ class FakeSlack:
 
     def start(self) -> FakeSlack:
         self._thread.start()
+        FakeSlack.started.append(self)
         return self
 
     def stop(self) -> None:

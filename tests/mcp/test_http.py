@@ -20,12 +20,12 @@ from mcp.client.streamable_http import streamable_http_client
 
 from bot.mcp import build_http_app, build_server
 from bot.mcp.http import check_http_exposure, is_loopback
+from tests.conftest import MCP_TOKEN
 from tests.mcp.conftest import START_PATH, Person, text_of
 from tools.errors import ConfigurationError
 from tools.registry import Toolbox
 from tools.simulator import Simulator
 
-MCP_TOKEN = "mcp-bearer-7f3a-test-value"
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,

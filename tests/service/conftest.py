@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_STACK, TEST_TOKEN
+from tests.conftest import TEST_STACK, TEST_TOKEN, WEBHOOK_SECRET, assert_no_secrets
 from tests.fakes.slack import FakeSlack
 from tests.notify.conftest import *  # noqa: F403 - the simulator, fake Slack and database fixtures
 
@@ -32,12 +32,16 @@ def free_port() -> int:
 class ServeProcess:
     """`k6bot serve` in a subprocess, with its log in a file and small HTTP helpers."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, command: tuple[str, ...] = ("serve",)) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, command: tuple[str, ...] = ("serve",), host: str | None = "127.0.0.1"
+    ) -> None:
         self.port = free_port()
+        self.command = command
         self.log_path = log_path
         self._log = log_path.open("ab")
+        bind = ("--host", host) if host is not None else ()  # None: the command's own default
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *command, "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "bot.cli", *command, *bind, "--port", str(self.port)],
             env=env,
             cwd=ROOT,
             stdout=self._log,
@@ -119,7 +123,7 @@ def serve_env(frozen_sim_url: str, slack: FakeSlack, tmp_path: Path) -> dict[str
         SLACK_API_URL=slack.api_url,
         K6BOT_DATABASE_URL=str(tmp_path / "k6bot.db"),
         K6BOT_POLL_SECONDS="0.3",
-        K6BOT_WEBHOOK_SECRET="hook-s3cret-value",
+        K6BOT_WEBHOOK_SECRET=WEBHOOK_SECRET,
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -130,11 +134,15 @@ def run_serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
     """Start `k6bot serve` (or ``command=("slack", "--mode", "http")``) in a subprocess; stopped at the end."""
     started: list[ServeProcess] = []
 
-    def start(env: dict[str, str], command: tuple[str, ...] = ("serve",)) -> ServeProcess:
-        process = ServeProcess(env, tmp_path / f"serve-{len(started)}.log", command)
+    def start(
+        env: dict[str, str], command: tuple[str, ...] = ("serve",), host: str | None = "127.0.0.1"
+    ) -> ServeProcess:
+        process = ServeProcess(env, tmp_path / f"serve-{len(started)}.log", command, host)
         started.append(process)
         return process
 
     yield start
     for process in started:
         process.stop()
+    for process in started:
+        assert_no_secrets(process.log(), where=f"the log of k6bot {' '.join(process.command)}")

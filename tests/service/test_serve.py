@@ -6,6 +6,7 @@ import json
 import urllib.request
 from collections.abc import Callable
 
+from tests.conftest import WEBHOOK_SECRET
 from tests.fakes.slack import FakeSlack
 from tests.notify.conftest import finished_posts
 from tests.service.conftest import ServeProcess
@@ -48,7 +49,7 @@ def test_serve_health_metrics_webhook_and_mounts(
     body = {"event": {"type": "test.finished.aborted_system"}, "test": {"id": run_id, "status": 6, "result": 1}}
     assert post(server.url + "/k6/webhook", body, {"Authorization": "Bearer wrong"}) == 401
     assert post(server.url + "/k6/webhook", body) == 401
-    assert post(server.url + "/k6/webhook?secret=hook-s3cret-value", body, {"X-k6cloud-Event": "test.finished"}) == 202
+    assert post(server.url + "/k6/webhook?secret=" + WEBHOOK_SECRET, body, {"X-k6cloud-Event": "test.finished"}) == 202
     slack.wait_for("chat.postMessage", 1, timeout=15)
     assert len(finished_posts(slack, run_id, "C0LOADTEST")) == 1
     assert "aborted by system" in finished_posts(slack, run_id)[0].text

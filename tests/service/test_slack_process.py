@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.store import Lease
+from tests.conftest import E2E_SIGNING_SECRET
 from tests.fakes.slack import FakeSlack
 from tests.notify.conftest import finished_posts
 from tests.service.conftest import ServeProcess
@@ -26,7 +27,7 @@ from tests.service.test_restart import query, seen
 from tests.service.test_serve import post
 from tools.simulator import Simulator
 
-SIGNING_SECRET = "e2e-signing-secret-0123456789"
+SIGNING_SECRET = E2E_SIGNING_SECRET
 CHANNEL = "C0LOADTEST"
 SLACK_HTTP = ("slack", "--mode", "http")
 

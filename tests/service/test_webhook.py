@@ -12,11 +12,12 @@ from bot.notify.notifier import Notifier
 from bot.notify.subscriptions import Subscriptions
 from bot.notify.webhook import WebhookEndpoint, run_id_of, webhook_route
 from bot.store import Store
+from tests.conftest import WEBHOOK_SECRET
 from tests.fakes.slack import FakeSlack
 from tests.notify.conftest import finished_posts
 from tools.simulator import Simulator
 
-SECRET = "hook-s3cret-value"
+SECRET = WEBHOOK_SECRET
 CHANNEL = "C0LOADTEST"
 
 

@@ -71,3 +71,25 @@ def test_reset(sim: Simulator, anon: httpx.Client) -> None:
     assert sim.find_projects() == [] and sim.find_runs() == []
     anon.post("/_sim/reset", json={})
     assert sim.run(1234)["status"] == "running"
+
+
+def test_the_request_log_keeps_the_latest_requests_only(
+    sim: Simulator, anon: httpx.Client, client: httpx.Client
+) -> None:
+    """A long-running demo (``k6bot mcp``) must not grow with every call: the log is a ring buffer."""
+    from tools.simulator.recording import DEFAULT_LOG_SIZE, MAX_RECORDED_BODY
+
+    limit = sim._log.limit
+    assert limit == DEFAULT_LOG_SIZE >= 1000  # the most any test records is well below this
+    sim._log.resize(5)
+    try:
+        for run_id in range(1201, 1209):
+            client.get(f"{V6}/test_runs/{run_id}")
+        assert [r.path for r in sim.requests] == [f"{V6}/test_runs/{i}" for i in range(1204, 1209)]
+        assert [r["path"] for r in anon.get("/_sim/requests").json()] == [r.path for r in sim.requests]
+        assert sim.count("GET", rf"{V6}/test_runs/\d+") == 5 and sim._log.total == 8
+        client.patch(f"{V6}/test_runs/1234", json={"note": "x" * (2 * MAX_RECORDED_BODY)})
+        assert len(sim.requests[-1].body) == MAX_RECORDED_BODY  # one huge body does not pin megabytes either
+    finally:
+        sim._log.resize(limit)
+    assert sim._log.limit == limit and [r.path for r in sim.requests][-1] == f"{V6}/test_runs/1234"

@@ -29,14 +29,14 @@ from bot.confirm import Confirmations
 from bot.runtime import Backend
 from bot.slack.app import SlackFrontend, build_slack
 from bot.store import Store, open_store, utcnow
-from tests.conftest import make_settings
+from tests.conftest import SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, TEST_STACK, TEST_TOKEN, make_settings
 from tests.fakes.slack import FakeSlack, SlackCall
 from tools.client import K6CloudClient
 from tools.registry import Toolbox
 from tools.simulator import Simulator, SimulatorServer
 
-SIGNING_SECRET = "test-signing-secret-0123456789"
-BOT_TOKEN = "xoxb-test-token"
+SIGNING_SECRET = SLACK_SIGNING_SECRET
+BOT_TOKEN = SLACK_BOT_TOKEN
 ALICE = "U0ALICE"
 BOB = "U0BOB"
 CHANNEL = "C0LOAD"
@@ -230,7 +230,7 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def slack_sim() -> Simulator:
-    return Simulator(token="test-token-5e3cr3t-value", stack_id=1000, speed=1.0, demo=True)
+    return Simulator(token=TEST_TOKEN, stack_id=TEST_STACK, speed=1.0, demo=True)
 
 
 HarnessFactory = Callable[..., Any]

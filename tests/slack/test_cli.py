@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import TEST_STACK, TEST_TOKEN
+from tests.conftest import TEST_STACK, TEST_TOKEN, assert_no_secrets
 from tests.fakes.slack import FakeSlack
 from tests.slack.conftest import BOT_TOKEN, SIGNING_SECRET, free_socket, sign
 
@@ -62,9 +62,11 @@ def served(sim_url: str, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[tupl
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            out, err = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            out, err = proc.communicate()
+        assert_no_secrets(out.decode(errors="replace"), err.decode(errors="replace"), where="k6bot slack's output")
 
 
 def test_the_http_mode_answers_a_signed_slash_command(served, fake_slack: FakeSlack, sim) -> None:

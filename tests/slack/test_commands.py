@@ -154,7 +154,8 @@ async def test_audit_for_admins(make_harness, tmp_path: Path) -> None:
     await harness.responses(1)
     await harness.command("audit 5")
     calls = await harness.responses(2)
-    assert "star_test_run" in calls[1].text and "slack:" in calls[1].text
+    shown = calls[1].text.replace("\u200b", "")  # underscores are kept from formatting by a zero-width space
+    assert "star_test_run" in shown and "slack:" in calls[1].text
     await harness.command("audit", user=BOB)
     calls = await harness.responses(3)
     assert "You may not use admin operations" in calls[2].text

@@ -67,3 +67,21 @@ def test_without_buttons_an_ambiguous_read_is_advised_again_with_an_id() -> None
     message = blocks.render(reply, requester="U" + "X" * 300, command="/k6")
     text = " ".join(blocks.lines_of(message.blocks))
     assert "e.g. `/k6 list runs of test 502`" in text and "start" not in text
+
+
+def test_escape_neutralises_formatting_mentions_and_links() -> None:
+    from bot.slack.mrkdwn import ZERO_WIDTH_SPACE, code, escape, escape_entities, link
+
+    hostile = "*x* _y_ ~z~ `c` <!channel> <https://evil|click> & more"
+    escaped = escape(hostile)
+    for active in ("*x*", "_y_", "~z~", "`c`", "<!channel>", "<https://evil"):
+        assert active not in escaped
+    assert (
+        escaped.replace(ZERO_WIDTH_SPACE, "")
+        == "*x* _y_ ~z~ `c` &lt;!channel&gt; &lt;https://evil|click&gt; &amp; more"
+    )
+    assert plain(hostile, 200)["text"] == escaped  # button labels and headers: the same convention
+    # inside code nothing formats, and a copy must paste back what was typed: no zero-width spaces there
+    assert code("list_tests <x>") == "`list_tests &lt;x&gt;`"
+    assert escape_entities("a_b *c*") == "a_b *c*"
+    assert "*x*" not in link("https://k6.example/runs/1", "*x* | y")

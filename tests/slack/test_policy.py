@@ -102,6 +102,36 @@ async def test_channel_limits(make_harness, tmp_path: Path) -> None:
     assert "Orders API Soak Test" in calls[1].text
 
 
+async def test_a_signed_request_without_a_channel_is_refused_when_channels_are_limited(
+    make_harness, tmp_path: Path
+) -> None:
+    harness = await make_harness(policy_file=write_policy(tmp_path, {"channels": ["C0LOAD"]}))
+    for text in ("list tests", "start orders soak test", "help"):
+        body = harness.command_body(text).replace(b"channel_id=C0LOAD&", b"")
+        assert b"channel_id" not in body
+        assert (await harness.post(body)).status_code == 200
+    calls = await harness.responses(3)
+    await harness.settle()
+    for call in calls[:2]:
+        assert "no channel" in call.text and "C0LOAD" in call.text, call.text
+        assert "Orders API" not in call.text
+    assert "start" not in calls[2].text  # help shows nothing that may not be used
+    assert harness.sim.requests == []
+    assert harness.sim.count("POST", START_PATH) == 0
+    # a click that names no channel confirms nothing either
+    cid, _ = await harness.preview("start orders soak test")
+    payload = harness.click_body("k6bot_confirm", cid)
+    stripped = payload.replace(b"%22channel_id%22%3A+%22C0LOAD%22%2C+", b"").replace(
+        b"%22channel%22%3A+%7B%22id%22%3A+%22C0LOAD%22%2C+%22name%22%3A+%22load-tests%22%7D%2C+", b""
+    )
+    assert b"C0LOAD" not in stripped
+    await harness.post(stripped)
+    calls = await harness.responses(6)  # "working on it", then the decision replaces it
+    await harness.settle()
+    assert "no channel" in calls[5].text and calls[5].args["replace_original"] is True, calls[5].text
+    assert harness.sim.count("POST", START_PATH) == 0
+
+
 async def test_the_policy_is_checked_again_at_confirmation(harness: Harness) -> None:
     cid, _ = await harness.preview("abort run 1234")
     harness.frontend.actions.policy = Policy.from_mapping({"allow": {"stop": [CAROL]}})

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from tools.outputs import Output, decode_cursor, encode_cursor
 from tools.registry import InputModel, OpContext, RefKind
 
 T = TypeVar("T", bound=BaseModel)
 
+NOT_A_BOOLEAN = "must be a number, not true or false"
+
+
+def _not_a_boolean(value: Any) -> Any:
+    """JSON ``true`` is not run 1: without this, pydantic's lax mode reads a boolean as 0 or 1."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("not_a_boolean", NOT_A_BOOLEAN)
+    return value
+
+
+NotABoolean = BeforeValidator(_not_a_boolean)
+"""For ids and references: a boolean is refused (numbers and numeric strings are not affected)."""
+
 LoadTestRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=300)],
+    NotABoolean,
     RefKind.LOAD_TEST,
     Field(
         description="The load test: its id (e.g. 501) or its name or words naming it (e.g. 'orders soak test').",
@@ -22,18 +37,21 @@ LoadTestRef = Annotated[
 
 MaybeLoadTestRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=300)] | None,
+    NotABoolean,
     RefKind.LOAD_TEST,
     Field(description="Only this load test: its id or words naming it. Leave out for all load tests."),
 ]
 
 ProjectRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=255)],
+    NotABoolean,
     RefKind.PROJECT,
     Field(description="The project: its numeric id or its name.", examples=[77, "Payments"]),
 ]
 
 MaybeProjectRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=255)] | None,
+    NotABoolean,
     RefKind.PROJECT,
     Field(description="Only this project: its id or name. Leave out for all projects."),
 ]
@@ -43,10 +61,13 @@ TEST_RUN_ID = Field(
     description="ID of the test run, e.g. 1234.",
     validation_alias=AliasChoices("test_run_id", "run_id", "test_run", "id"),
 )
+TEST_RUN_ID.metadata.append(NotABoolean)  # a FieldInfo used as a default keeps its metadata's validators
+"""The default of every ``test_run_id: int`` field: its constraints, aliases and the boolean check."""
 
 Limit = Annotated[
     int,
     Field(ge=1, le=1000, description="How many items to return at most (1–1000, sent to the API as $top)."),
+    NotABoolean,
 ]
 
 Cursor = Annotated[
