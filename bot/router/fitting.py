@@ -32,7 +32,7 @@ from bot.router.lexicon import (
     words_of,
 )
 from bot.router.text import project_ref, test_ref
-from bot.router.tokens import Analysis, Entity, Kind
+from bot.router.tokens import Analysis, Entity, Kind, Token
 from tools.phrasing import Answer, Slot, unwrap
 from tools.references import Named, RunRef, ScheduleOf, TestOfRun
 from tools.registry import Safety
@@ -277,6 +277,8 @@ class Fitter:
         self.by_name = {s.field: s for s in intent.slots}
         self.noun_positions: set[int] = set()
         self.answered: set[int] = set()
+        self.quoted: dict[str, Entity] = {}
+        """Name fields filled from a quoted phrase, which may yet turn out to be part of a longer name."""
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -292,6 +294,8 @@ class Fitter:
         if entity is not None:
             self.fit.sources[spec.field] = entity.kind
             self.used.update(entity.tokens)
+            if entity.kind is Kind.QUOTED and spec.slot in NAME_SLOTS:
+                self.quoted[spec.field] = entity
         self.score += points
 
     @property
@@ -687,8 +691,18 @@ class Fitter:
             if assigned is not None:
                 self.score += REMARK
                 self.used.update(i for s in segments if s.after_comma for i in s.tokens)
+        if assigned is None and self.quoted:
+            # words around a quote that nothing else takes: the quote is part of the name as typed
+            # ("start *x* _y_ `c` <!channel>" names one test, not one called "c")
+            field, quoted = next(iter(self.quoted.items()))
+            del self.filled[field], self.quoted[field]
+            self.fit.sources.pop(field, None)
+            self.used.difference_update(quoted.tokens)
+            self.score -= SLOT_HARD
+            segments = [*segments, Segment(None, list(quoted.tokens), False)]
+            specs = [s for s in self.intent.slots if s.slot in NAME_SLOTS and s.field not in self.filled]
         if assigned is None:
-            everything = [i for s in segments for i in s.tokens]
+            everything = sorted({i for s in segments for i in s.tokens})
             self.score += MERGED * (len(segments) - 1)
             if len(specs) == 1:
                 assigned = {specs[0].field: everything}
@@ -702,10 +716,13 @@ class Fitter:
         for name, indices in assigned.items():
             if name == REF or (name in self.by_name and self.by_name[name].slot is Slot.LOAD_TEST):
                 indices = _with_trailing_test(self.analysis, indices)
+            indices = _with_touching_marks(self.analysis, indices, self.used)
             phrase = _name_text(self.analysis, indices)
             if not phrase:
                 continue
             self.used.update(indices)
+            # a link nothing else took was typed as part of the name
+            self.fit.unused = [e for e in self.fit.unused if not set(e.tokens) <= self.used]
             if all(w in self.vocabulary and w not in FILLER for w in words_of(phrase)):
                 self.score += VOCABULARY_NAME
             if name == REF:
@@ -879,7 +896,7 @@ def _segments(analysis: Analysis, seq: Words_, used: set[int]) -> list[Segment]:
                 close()
             comma = True
             continue
-        if token.index in used or token.kind not in ("word", "number", "hash", "clock"):
+        if token.index in used or token.kind not in ("word", "number", "hash", "clock", "url"):
             if current or (token.index in used and label is not None):
                 close()
             continue
@@ -934,6 +951,27 @@ def _with_trailing_test(analysis: Analysis, indices: list[int]) -> list[int]:
     if after < len(analysis.tokens) and analysis.tokens[after].low in ("test", "tests", "loadtest"):
         return [*indices, after]
     return indices
+
+
+def _with_touching_marks(analysis: Analysis, indices: list[int], used: set[int]) -> list[int]:
+    """Marks typed against a name are part of it ("*x*", "(v2)", "<!channel>"), not separate words."""
+    if not indices:
+        return indices
+    tokens = analysis.tokens
+    first, last = min(indices), max(indices)
+    while first > 0 and _mark(tokens[first - 1], used, ",;:") and tokens[first - 1].end == tokens[first].start:
+        first -= 1
+    while (
+        last + 1 < len(tokens)
+        and _mark(tokens[last + 1], used, ",;:.?!")
+        and tokens[last].end == tokens[last + 1].start
+    ):
+        last += 1
+    return sorted({*indices, *range(first, min(indices)), *range(max(indices) + 1, last + 1)})
+
+
+def _mark(token: Token, used: set[int], not_these: str) -> bool:
+    return token.kind == "punct" and token.index not in used and token.text not in not_these
 
 
 def _name_text(analysis: Analysis, indices: list[int]) -> str:
