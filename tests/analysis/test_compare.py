@@ -44,3 +44,13 @@ def test_overall_verdicts():
 def test_negative_tolerance_is_refused():
     with pytest.raises(ValueError, match="tolerance"):
         compare_figures({"p95": 1.0}, {"p95": 1.0}, tolerance_pct=-1)
+
+
+def test_verdict_line_reads_like_the_issue():
+    from tools.analysis.compare import verdict_line
+
+    worse = compare_figures({"p95": 412.0}, {"p95": 349.0})
+    assert verdict_line(worse, 1220, "baseline") == "p95 412 ms, +18% vs baseline #1220 — regression"
+    same = compare_figures({"p95": 350.0}, {"p95": 349.0})
+    assert verdict_line(same, 1229, "previous") == "no significant change vs previous #1229"
+    assert verdict_line(compare_figures({}, {}), 7, "previous") == "not comparable with previous #7 (figures missing)"

@@ -99,3 +99,16 @@ def compare_figures(
     else:
         overall = Overall.UNKNOWN
     return Comparison(deltas=deltas, overall=overall, tolerance_pct=tolerance_pct)
+
+
+def verdict_line(comparison: Comparison, reference_id: int, reference_kind: str) -> str:
+    """The one line a run-finished notification carries, e.g. 'p95 412 ms, +18% vs baseline #1220 — regression'."""
+    ref = f"{reference_kind} #{reference_id}"
+    if comparison.overall is Overall.NO_CHANGE:
+        return f"no significant change vs {ref}"
+    if comparison.overall is Overall.UNKNOWN:
+        return f"not comparable with {ref} (figures missing)"
+    p95 = next((d for d in comparison.deltas if d.metric == "p95"), None)
+    if p95 is None or p95.current is None or p95.change_pct is None:
+        return f"{comparison.overall.value} vs {ref}"
+    return f"p95 {p95.current:.0f} ms, {p95.change_pct:+.0f}% vs {ref} — {comparison.overall.value}"
