@@ -324,10 +324,13 @@ class LoadTestCatalog:
         # one entry each ("all"), kept for ttl seconds; the value remembers when it was read
         self._tests: TTLCache[str, tuple[float, list[LoadTest]]] = TTLCache(maxsize=1, ttl=ttl, timer=clock)
         self._projects: TTLCache[str, tuple[float, list[Project]]] = TTLCache(maxsize=1, ttl=ttl, timer=clock)
+        # tests named by id, so repeated calls about one test (list its runs page by page) read it once
+        self._by_id: TTLCache[int, LoadTest] = TTLCache(maxsize=256, ttl=ttl, timer=clock)
         self._lock = asyncio.Lock()
 
     def invalidate(self) -> None:
         self._tests.clear()
+        self._by_id.clear()
         self._projects.clear()
 
     async def _cached(
@@ -362,8 +365,13 @@ class LoadTestCatalog:
         """The one load test ``ref`` names: an id, an exact name, or a phrase close to one name."""
         test_id = parse_id(ref)
         if test_id is not None:
+            cached = self._by_id.get(test_id)
+            if cached is not None:
+                return cached
             try:
-                return await self.client.get_model(LoadTest, f"/cloud/v6/load_tests/{test_id}")
+                test = await self.client.get_model(LoadTest, f"/cloud/v6/load_tests/{test_id}")
+                self._by_id[test_id] = test
+                return test
             except NotFound:
                 if isinstance(ref, str):  # a test may be named "2024": an exact name still counts
                     named = [t for t in await self.load_tests() if _fold(t.name.strip()) == _fold(ref.strip())]

@@ -314,7 +314,9 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
         can_order = False
     names = {t.id: t.name for t in await ctx.catalog.load_tests()} if args.load_test is None else {}
     now = datetime.now(UTC)
-    window = min(1000, max(100, args.limit * 2))
+    # Unfiltered, one page of limit + 1 says whether more follow; client-side filters read wider pages.
+    filtered = statuses is not None or results is not None or (args.starred is not None and not can_order)
+    window = min(1000, max(100, args.limit * 2)) if filtered else min(1000, args.limit + 1)
     items: list[RunSummary] = []
     scanned = 0
     resume: dict[str, Any] | None = None
