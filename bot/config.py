@@ -81,6 +81,12 @@ class BotSettings(NamedSettings):
     confirm_ttl_seconds: float = Field(
         default=600.0, gt=0, le=86400, description="How long a confirmation stays valid."
     )
+    idempotency_window: float = Field(
+        default=600.0,
+        gt=0,
+        le=86400,
+        description="Seconds within which an identical confirmed MCP start/stop is a repeat of the first one.",
+    )
     demo_speed: float = Field(default=30.0, gt=0, le=10000, description="Clock speed of the demo simulator.")
     log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING, ERROR).")
     timezone: str | None = Field(

@@ -120,6 +120,7 @@ def _mcp_app(backend: Any, store: Store, bot: BotSettings, host: str) -> ASGIApp
         toolsets=bot.toolsets,
         read_only=bot.read_only,
         demo=backend.demo,
+        idempotency_window=bot.idempotency_window,
     )
     return BodyLimit(build_http_app(server, token=token, host=host, allowed_hosts=allowed), MCP_MAX_BODY_BYTES)
 

@@ -31,6 +31,7 @@ from mcp_types import CallToolResult, ElicitRequest, ElicitRequestFormParams, El
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field, ValidationError
 
+from bot.idempotency import derive_key
 from bot.policy import Actor
 from tools.describe import describe
 from tools.errors import AmbiguousLoadTest, InvalidInput, K6BotError
@@ -143,7 +144,9 @@ class ConfirmFlow:
             else:
                 return await self._answered(op, prepared, answer, actor, key=None)
         if confirm_flag:
-            return await self._execute(op, prepared, actor, via="confirm: true", key=None)
+            # derived, not random: the same confirmed call again from this session is the same write
+            key = derive_key(op.name, prepared.arguments, self.state.scope(ctx, actor))
+            return await self._execute(op, prepared, actor, via="confirm: true", key=key, repeatable=True)
         await self.state.record(actor, op, "requested", arguments=prepared.arguments, facts=prepared.facts)
         outcome = ConfirmOutcome(
             outcome="needs_confirmation",
@@ -179,11 +182,18 @@ class ConfirmFlow:
         return outcome_result(outcome)
 
     async def _execute(
-        self, op: Operation, prepared: Prepared, actor: Actor, *, via: str, key: str | None
+        self, op: Operation, prepared: Prepared, actor: Actor, *, via: str, key: str | None, repeatable: bool = False
     ) -> ToolAnswer:
         key = key or uuid.uuid4().hex
+
+        async def write() -> Any:
+            return await self.toolbox.execute(op.name, prepared.arguments, confirmed=True, idempotency_key=key)
+
         try:
-            result = await self.toolbox.execute(op.name, prepared.arguments, confirmed=True, idempotency_key=key)
+            if repeatable:
+                result, repeat = await self.state.repeats.once(key, write)
+            else:
+                result, repeat = await write(), False
         except K6BotError as exc:
             await self.state.record(
                 actor,
@@ -203,15 +213,20 @@ class ConfirmFlow:
             arguments=prepared.arguments,
             facts=prepared.facts,
             result="ok",
-            detail=via,
+            detail=f"{via}: repeat of an identical call, nothing new done" if repeat else via,
             confirmation_id=key,
         )
         text = describe(result)
+        message = getattr(result, "message", None) or text.splitlines()[0]
+        if repeat:
+            message = f"Already done by an identical call moments ago; nothing new was started. {message}"
+            text = f"{message}\n{text}"
         outcome = ConfirmOutcome(
             outcome="done",
-            message=getattr(result, "message", None) or text.splitlines()[0],
+            message=message,
             preview=PreviewOut.of(prepared),
             result=result.model_dump(mode="json"),
+            repeat=repeat,
         )
         return outcome_result(outcome, text)
 

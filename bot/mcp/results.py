@@ -53,6 +53,8 @@ class ConfirmOutcome(BaseModel):
     preview: PreviewOut | None = None
     candidates: list[CandidateOut] = Field(default_factory=list)
     result: dict[str, Any] | None = None
+    repeat: bool = False
+    """True when an identical confirmed call already did this: ``result`` is that first call's result."""
 
 
 def confirm_output_schema(op: Operation) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from mcp_types import Tool as MCPTool
 
 from bot.audit import AuditLog
 from bot.config import DEFAULT_HOST, BotSettings
+from bot.idempotency import DEFAULT_WINDOW_SECONDS, RepeatWindow
 from tools.config import K6CloudSettings
 from tools.errors import ConfigurationError
 from tools.registry import Registry, Toolbox, get_registry
@@ -64,6 +65,7 @@ def build_server(
     read_only: bool = False,
     demo: bool = False,
     registry: Registry | None = None,
+    idempotency_window: float = DEFAULT_WINDOW_SECONDS,
 ) -> K6BotMCPServer:
     """The MCP server for ``toolbox``: tools derived from the registry, resources, instructions.
 
@@ -76,7 +78,15 @@ def build_server(
     visible = frozenset(op.name for op in registry.select(chosen, read_only=read_only))
     offered = {op.name for op in registry.select(chosen)}
     hidden_groups = sorted(g for g, ops in registry.groups().items() if any(op.name not in offered for op in ops))
-    state = ServerState(toolbox=toolbox, audit=audit, toolsets=chosen, read_only=read_only, demo=demo, visible=visible)
+    state = ServerState(
+        toolbox=toolbox,
+        audit=audit,
+        toolsets=chosen,
+        read_only=read_only,
+        demo=demo,
+        visible=visible,
+        repeats=RepeatWindow(window=idempotency_window),
+    )
     calls = ToolCalls(state)
     server = K6BotMCPServer(
         state,
@@ -150,7 +160,12 @@ async def _serve(
     try:
         async with open_backend(cloud, demo_speed=bot.demo_speed) as backend:
             server = build_server(
-                backend.toolbox, audit=AuditLog(store), toolsets=toolsets, read_only=read_only, demo=backend.demo
+                backend.toolbox,
+                audit=AuditLog(store),
+                toolsets=toolsets,
+                read_only=read_only,
+                demo=backend.demo,
+                idempotency_window=bot.idempotency_window,
             )
             if transport == "stdio":
                 await server.run_stdio_async()

@@ -10,12 +10,15 @@ from typing import Any
 from mcp.server.mcpserver import Context
 
 from bot.audit import AuditDecision, AuditLog
+from bot.idempotency import RepeatWindow
 from bot.policy import Actor
 from tools.registry import Operation, Toolbox
 
 log = logging.getLogger("k6bot.mcp")
 
 DEFAULT_CLIENT_ID = "mcp-client"
+STATELESS_VERSION = "2026-07-28"
+"""From this protocol version on, requests carry no session."""
 
 
 @dataclass
@@ -27,6 +30,8 @@ class ServerState:
     demo: bool = False
     visible: frozenset[str] = frozenset()
     """Names of the tools ``tools/list`` shows (the selected toolsets, reads only in read-only mode)."""
+    repeats: RepeatWindow[Any] = field(default_factory=RepeatWindow)
+    """Confirmed writes of the last window, by derived idempotency key: a repeated call gets the first result."""
 
     def actor(self, ctx: Context) -> Actor:
         """The MCP client as the audit log names it: its ``clientInfo.name``."""
@@ -38,6 +43,21 @@ class ServerState:
         except (AttributeError, ValueError):
             name = None
         return Actor(frontend="mcp", id=(name or DEFAULT_CLIENT_ID)[:200])
+
+    def scope(self, ctx: Context, actor: Actor) -> str:
+        """Who asks, for repeat detection: the client and its MCP session (HTTP session id when there is one)."""
+        session_id = None
+        try:
+            request = ctx.request_context.request
+            headers = getattr(request, "headers", None)
+            session_id = headers.get("mcp-session-id") if headers is not None else None
+        except (AttributeError, ValueError):
+            session_id = None
+        if session_id is None and ctx.protocol_version is not None and ctx.protocol_version >= STATELESS_VERSION:
+            return f"{actor.id}|stateless"  # no session in this protocol: the client is the scope
+        # the SDK makes a ServerSession per request; the connection under it lives as long as the session
+        connection = getattr(ctx.session, "_connection", ctx.session)
+        return f"{actor.id}|{session_id or id(connection)}"
 
     async def record(
         self,

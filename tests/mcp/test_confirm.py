@@ -6,6 +6,8 @@ against the simulator over real HTTP, and counts what reached the API.
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.audit import AuditLog
 from bot.mcp import build_server
 from tests.mcp.conftest import ABORT_PATH, START_PATH, Person, audit_entries, connect, text_of
@@ -198,3 +200,37 @@ async def test_small_writes_need_no_confirmation_and_are_audited(
     assert [(e.operation, e.decision, e.result) for e in await audit_entries(audit)] == [
         ("star_test_run", "direct", "ok")
     ]
+
+
+async def test_confirm_true_twice_starts_one_run_and_the_repeat_says_so(
+    server, sim: Simulator, protocol: str, audit: AuditLog
+) -> None:
+    arguments = {"load_test": "orders soak test", "confirm": True}
+    async with connect(server, protocol) as client:
+        first = await client.call_tool("start_load_test", arguments)
+        again = await client.call_tool("start_load_test", {**arguments, "load_test": "Orders soak test"})
+
+    assert sim.count("POST", START_PATH) == 1
+    one, two = first.structured_content, again.structured_content
+    assert (one["repeat"], two["repeat"]) == (False, True)
+    assert two["result"]["test_run"]["id"] == one["result"]["test_run"]["id"]
+    assert "nothing new was started" in text_of(again)
+    details = [e.detail for e in await audit_entries(audit)]
+    assert details == ["confirm: true", "confirm: true: repeat of an identical call, nothing new done"]
+
+
+async def test_concurrent_identical_confirmed_starts_start_one_run(server, sim: Simulator, protocol: str) -> None:
+    arguments = {"load_test": "orders soak test", "confirm": True}
+    async with connect(server, protocol) as client:
+        results = await asyncio.gather(*(client.call_tool("start_load_test", arguments) for _ in range(5)))
+
+    assert sim.count("POST", START_PATH) == 1
+    assert len({r.structured_content["result"]["test_run"]["id"] for r in results}) == 1
+
+
+async def test_the_same_confirmed_start_from_another_session_is_a_new_run(server, sim: Simulator) -> None:
+    arguments = {"load_test": "orders soak test", "confirm": True}
+    for _ in range(2):
+        async with connect(server, "legacy") as client:
+            await client.call_tool("start_load_test", arguments)
+    assert sim.count("POST", START_PATH) == 2

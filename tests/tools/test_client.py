@@ -245,3 +245,27 @@ async def test_the_token_never_reaches_logs_reprs_or_errors(
 
 def _runs_of(sim: Simulator, test_id: int) -> list[dict]:
     return sim.list_runs(test_id)
+
+
+@pytest.mark.parametrize("kind", ["drop", "status"])
+async def test_a_start_whose_every_answer_is_lost_is_reconciled_to_the_one_run_it_made(
+    toolbox: Toolbox, sim: Simulator, kind: str
+) -> None:
+    before = {r["id"] for r in _runs_of(sim, 502)}
+    sim.faults.add(
+        Fault(method="POST", path=r"/cloud/v6/load_tests/502/start", kind=kind, status=502, after=True, times=None)  # type: ignore[arg-type]
+    )
+    started = await toolbox.execute("start_load_test", {"load_test": 502}, confirmed=True)
+    assert {r["id"] for r in _runs_of(sim, 502)} - before == {started.test_run.id}
+    assert "answer was lost" in started.message
+
+
+async def test_a_start_refused_before_processing_says_not_started_and_starts_nothing(
+    toolbox: Toolbox, sim: Simulator
+) -> None:
+    before = {r["id"] for r in _runs_of(sim, 502)}
+    sim.faults.add(Fault(method="POST", path=r"/cloud/v6/load_tests/502/start", kind="drop", times=None))
+    with pytest.raises(ApiUnavailable) as raised:
+        await toolbox.execute("start_load_test", {"load_test": 502}, confirmed=True)
+    assert "no new run of it, so it was most likely not started" in str(raised.value)
+    assert {r["id"] for r in _runs_of(sim, 502)} == before

@@ -11,7 +11,15 @@ from typing import Annotated, Any
 from pydantic import Field, model_validator
 
 from tools.client import parse_model
-from tools.errors import AmbiguousLoadTest, InvalidInput, K6BotError, NoMatchingLoadTest, NotAllowedNow
+from tools.errors import (
+    AmbiguousLoadTest,
+    ApiError,
+    ApiUnavailable,
+    InvalidInput,
+    K6BotError,
+    NoMatchingLoadTest,
+    NotAllowedNow,
+)
 from tools.models import LoadTest, StartedTestRun, TestRun, ValidateOptionsResult
 from tools.operations.common import (
     Cursor,
@@ -639,16 +647,66 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
 )
 async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:
     key = ctx.idempotency_key or str(uuid.uuid4())
-    response = await ctx.send("POST", test_path(args.load_test, "/start"), idempotent=False, idempotency_key=key)
-    run = ctx.client.with_links(parse_model(StartedTestRun, response))
+    before = await _latest_run_id(ctx, args.load_test)
+    try:
+        response = await ctx.send("POST", test_path(args.load_test, "/start"), idempotent=False, idempotency_key=key)
+    except (ApiUnavailable, ApiError) as exc:
+        if not exc.possibly_processed:
+            raise  # confirmed: k6 Cloud did nothing
+        found = await _reconcile_start(ctx, args.load_test, before)
+        if isinstance(found, StartedTestRun):
+            run, lost = found, True
+        else:
+            seen = (
+                "k6 Cloud shows no new run of it, so it was most likely not started"
+                if found
+                else "k6 Cloud may have started it"
+            )
+            raise ApiUnavailable(
+                f"{seen}, but its answer was lost ({exc}); check the runs of load test {args.load_test} "
+                "in k6 Cloud before starting it again.",
+                attempts=getattr(exc, "attempts", 1),
+            ) from None
+    else:
+        run, lost = parse_model(StartedTestRun, response), False
+    run = ctx.client.with_links(run)
     name = ctx.facts.get("load_test_name") or await ctx.catalog.display_name(run.test_id) or f"test {run.test_id}"
+    found_note = " (k6 Cloud's answer was lost; this is the run that start created)" if lost else ""
     return StartedRun(
-        message=f"Started '{name}': test run {run.id}.",
+        message=f"Started '{name}': test run {run.id}{found_note}.",
         test_run=RunSummary.from_run(run, name),
         load_test_id=run.test_id,
         load_test_name=name,
         idempotency_key=key,
     )
+
+
+async def _latest_run_id(ctx: OpContext, load_test: int | str) -> int:
+    """The newest run id of the test before the start: a run above it afterwards is one this start made."""
+    page = await ctx.client.get_page(
+        TestRun, test_path(load_test, "/test_runs"), {"$orderby": "created desc", "$top": 1}
+    )
+    return max((r.id for r in page.value), default=0)
+
+
+async def _reconcile_start(ctx: OpContext, load_test: int | str, before: int | None) -> StartedTestRun | bool:
+    """After an ambiguous start: the one run created since ``before``; True when k6 Cloud shows no new run,
+    False when that cannot be told (the runs could not be read, or several new runs: not ours to claim)."""
+    if before is None:
+        return False
+    try:
+        response = await ctx.send(
+            "GET",
+            test_path(load_test, "/test_runs"),
+            params={"$orderby": "created desc", "$top": 20},
+            idempotent=True,
+        )
+    except K6BotError:
+        return False
+    newer = [r for r in response.json().get("value", []) if isinstance(r, dict) and r.get("id", 0) > before]
+    if len(newer) == 1:
+        return StartedTestRun.model_validate(newer[0])
+    return not newer
 
 
 @start_load_test.preview
