@@ -19,6 +19,7 @@ from tools.errors import (
     K6BotError,
     NoMatchingLoadTest,
     NotAllowedNow,
+    NotFound,
 )
 from tools.models import LoadTest, StartedTestRun, TestRun, ValidateOptionsResult
 from tools.operations.common import (
@@ -209,8 +210,14 @@ async def list_load_tests(ctx: OpContext, args: ListLoadTestsInput) -> LoadTestL
     """,
 )
 async def get_load_test(ctx: OpContext, args: LoadTestInput) -> LoadTest:
+    # Always read it now: resolution may come from the catalog's cache, and a "show" must not be stale.
     resolved = ctx.resolved.get("load_test")
-    return resolved if isinstance(resolved, LoadTest) else await ctx.get(LoadTest, test_path(args.load_test))
+    test_id = resolved.id if isinstance(resolved, LoadTest) else args.load_test
+    try:
+        return await ctx.get(LoadTest, test_path(test_id))
+    except NotFound:
+        ctx.catalog.invalidate()
+        raise NoMatchingLoadTest(f"No load test with id {test_id}.", phrase=str(args.load_test)) from None
 
 
 # --------------------------------------------------------------------------- create / update / move / delete
