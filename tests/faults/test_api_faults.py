@@ -32,6 +32,7 @@ async def test_a_read_under_fault_is_retried_to_the_right_answer(toolbox: Toolbo
     sim.faults.add(Fault(method="GET", path=READ, **spec))
     result = await toolbox.execute("get_test_run", {"test_run_id": 1233}, confirmed=True)
     assert result.id == 1233
+    assert len(sim.faults) == 0, "the fault never fired"
     ROWS.append(FaultRow(name, "GET test_runs/{id} (tool layer)", "correct", 0, 0))
 
 
@@ -43,4 +44,5 @@ async def test_a_start_under_fault_creates_exactly_one_run(toolbox: Toolbox, sim
     started = await toolbox.execute("start_load_test", {"load_test": 501}, confirmed=True)
     created = set(sim.run_ids()) - before
     ROWS.append(FaultRow(name, "POST load_tests/{id}/start (tool)", "started", 1, len(created)))
+    assert len(sim.faults) == 0, "the fault never fired"
     assert created == {started.test_run.id}
