@@ -6,14 +6,12 @@ say it started (never "failed, try again").
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from bot.audit import AuditLog
 from bot.mcp import build_server
-from bot.store import open_store
 from tests.faults.conftest import ROWS, FaultRow
 from tests.mcp.conftest import PROTOCOLS, Person, audit_entries, connect, text_of
 from tools.registry import Toolbox
@@ -24,15 +22,6 @@ AFTER_FAULTS: dict[str, dict[str, Any]] = {
     "502 after processing": {"kind": "status", "status": 502, "after": True},
     "503 burst x2, Retry-After 0": {"kind": "status", "status": 503, "retry_after": 0, "times": 2},
 }
-
-
-@pytest.fixture
-async def audit() -> AsyncIterator[AuditLog]:
-    store = await open_store("sqlite+aiosqlite:///:memory:")
-    try:
-        yield AuditLog(store)
-    finally:
-        await store.close()
 
 
 @pytest.mark.parametrize("name", list(AFTER_FAULTS))
