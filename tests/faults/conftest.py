@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 
-from bot.audit import AuditLog
-from bot.store import open_store
+from tests.mcp.conftest import audit  # noqa: F401  (the MCP tests' in-memory audit log, for the fault tests too)
 
 
 @dataclass
@@ -43,12 +41,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{row.fault:<34} | {row.where:<34} | {row.outcome:<10} | {row.runs_expected:>4}/{row.runs_actual:<7} |"
             f" {row.lost:>4} | {row.duplicated:>10}"
         )
-
-
-@pytest.fixture
-async def audit() -> AsyncIterator[AuditLog]:
-    store = await open_store("sqlite+aiosqlite:///:memory:")
-    try:
-        yield AuditLog(store)
-    finally:
-        await store.close()
