@@ -100,12 +100,28 @@ def install_record_scrubbing() -> None:
         logging.setLogRecordFactory(_scrubbed_record(factory))
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record is emitted, not to the stream that was current at setup.
+
+    A CLI run in-process (tests, an embedding program) swaps sys.stderr for a buffer and closes it afterwards; a
+    handler holding that buffer would fail on every later record and print the raw record, arguments and all.
+    """
+
+    @property  # type: ignore[override]
+    def stream(self):  # type: ignore[no-untyped-def]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
 def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Log to stderr (stdout may be the MCP stdio channel) with secrets scrubbed."""
     secrets = list(secrets)
     remember(*secrets)
     install_record_scrubbing()
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
