@@ -1,0 +1,54 @@
+"""investigate_test_run over the simulator's demo data, via real HTTP."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_STACK, TEST_TOKEN
+from tests.simulator.conftest import auth_headers
+from tests.simulator.metrics_client import value
+from tools.analysis.aborts import AbortSide
+from tools.analysis.thresholds import ThresholdState
+from tools.errors import NotFound
+
+
+async def test_1224_names_crossed_thresholds_and_failing_checks(toolbox, sim, sim_url):
+    sim.clear_requests()
+    result = await toolbox.execute("investigate_test_run", {"test_run": 1224})
+    assert len(sim.requests) <= 15
+    assert len(sim.requests) == result.requests
+    assert result.requests <= 15
+    states = {v.threshold: v.state for v in result.thresholds}
+    assert states["http_req_duration{name:pay}: p(95)<700"] is ThresholdState.CROSSED
+    assert states["http_req_failed: rate<0.02"] is ThresholdState.CROSSED
+    assert states["checks: rate>0.98"] is ThresholdState.CROSSED
+    assert states["http_req_duration: p(95)<800"] is ThresholdState.PASSED
+    assert "payment accepted" in result.checks.failing
+    assert result.side == "system-side"
+    with httpx.Client(base_url=sim_url, headers=auth_headers(TEST_TOKEN, TEST_STACK)) as c:
+        pay = value(c, 1224, "histogram_quantile(0.95)", 'http_req_duration{name="pay"}')
+        p95 = value(c, 1224, "histogram_quantile(0.95)", "http_req_duration")
+    measured = {v.threshold: v.measured for v in result.thresholds}
+    assert measured["http_req_duration{name:pay}: p(95)<700"] == pay
+    assert result.figures.p95_ms == p95
+    assert "http_req_duration{name:pay}" in result.text()
+
+
+async def test_1203_flags_the_zero_observation_threshold(toolbox):
+    result = await toolbox.execute("investigate_test_run", {"test_run": 1203})
+    empty = [v.threshold for v in result.thresholds if v.state is ThresholdState.NO_OBSERVATIONS]
+    assert empty == ["http_req_duration{name:3ds-challenge}: p(95)<1500"]
+    assert "no observations" in result.diagnosis
+
+
+async def test_1228_platform_abort_is_not_the_script(toolbox):
+    result = await toolbox.execute("investigate_test_run", {"test_run": 1228})
+    assert result.abort is not None and result.abort.side is AbortSide.PLATFORM
+    assert result.side == "platform-side"
+
+
+async def test_unknown_run_is_a_clear_404(toolbox):
+    with pytest.raises(NotFound) as caught:
+        await toolbox.execute("investigate_test_run", {"test_run": 999999})
+    assert "999999 not found" in str(caught.value)
