@@ -230,7 +230,7 @@ ALL_WORDS = ("all", "every", "each", "both", "all the", "everything")
 
 # --------------------------------------------------------------------------- slots of input fields
 
-_RUN_FIELDS = {"test_run_id", "baseline_test_run_id"}
+_RUN_FIELDS = {"test_run_id", "test_run", "baseline_test_run_id"}
 _NAMED: dict[str, Slot] = {
     "project_ids": Slot.PROJECTS,
     "load_zone_ids": Slot.LOAD_ZONES,

@@ -624,6 +624,14 @@ async def test_get_test_run_metrics(toolbox: Toolbox) -> None:
     await fails(toolbox, "get_test_run_metrics", K6BotError, "Test run 987654 not found.", test_run_id=987654)
 
 
+@covers("investigate_test_run", errors=(("investigate_test_run", 404),))
+async def test_investigate_test_run(toolbox: Toolbox) -> None:
+    report = await run(toolbox, "investigate_test_run", test_run=1224)
+    assert report.result == "failed" and report.side == "system-side"
+    assert any(v.state == "crossed" for v in report.thresholds)
+    await fails(toolbox, "investigate_test_run", K6BotError, "Test run 987654 not found.", test_run=987654)
+
+
 # --------------------------------------------------------------------------- projects
 
 
