@@ -52,3 +52,14 @@ async def test_unknown_run_is_a_clear_404(toolbox):
     with pytest.raises(NotFound) as caught:
         await toolbox.execute("investigate_test_run", {"test_run": 999999})
     assert "999999 not found" in str(caught.value)
+
+
+async def test_one_mcp_call_gives_structured_content_and_text(toolbox):
+    from bot.mcp import build_server
+    from tests.mcp.conftest import connect, text_of
+
+    async with connect(build_server(toolbox), "legacy") as client:
+        result = await client.call_tool("investigate_test_run", {"test_run": 1224})
+    assert not result.is_error, text_of(result)
+    assert result.structured_content["side"] == "system-side"
+    assert "http_req_duration{name:pay}: p(95)<700: crossed" in text_of(result)

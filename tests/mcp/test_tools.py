@@ -180,6 +180,7 @@ async def test_instructions_explain_the_workflow(toolbox: Toolbox) -> None:
 
 READ_ARGUMENTS: dict[str, Any] = {
     "test_run_id": 1211,
+    "test_run": 1224,
     "load_test": 501,
     "project": 77,
     "phrase": "orders",

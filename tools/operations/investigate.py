@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from tools.analysis.aborts import AbortCause, AbortSide, classify_abort
 from tools.analysis.checks import ChecksLayer, checks_layer
@@ -13,7 +13,7 @@ from tools.analysis.thresholds import ThresholdState, ThresholdVerdict, crossed,
 from tools.errors import NotFound
 from tools.k6scripts import read_script
 from tools.models import MetricQueryResponse, TestRun
-from tools.operations.common import TEST_RUN_ID
+from tools.operations.common import NotABoolean
 from tools.operations.test_runs import METRIC_QUERIES, aggregate_path, run_path
 from tools.outputs import Output, status_phrase
 from tools.phrasing import Phrases
@@ -23,29 +23,37 @@ MAX_REQUESTS = 15
 FIGURES: dict[str, tuple[str, str]] = {"p50": ("histogram_quantile(0.5)", "http_req_duration"), **METRIC_QUERIES}
 
 
+TEST_RUN = Field(
+    ge=1,
+    description="ID of the test run, e.g. 1224.",
+    validation_alias=AliasChoices("test_run", "test_run_id", "run_id", "id"),
+)
+TEST_RUN.metadata.append(NotABoolean)
+
+
 class InvestigateInput(InputModel):
-    test_run: int = TEST_RUN_ID
+    test_run: int = TEST_RUN
 
 
 class KeyFigures(Output):
     p50_ms: float | None = None
     p95_ms: float | None = None
     p99_ms: float | None = None
-    request_rate: float | None = Field(default=None, description="Requests per second.")
+    request_rate: float | None = None  # requests per second
     failed_ratio: float | None = None
     max_vus: int | None = None
 
 
 class Investigation(Output):
     test_run_id: int
-    status: str = Field(description="Status layer: completed in order, or aborted.")
-    result: str | None = Field(default=None, description="Result layer: passed / failed / error.")
+    status: str
+    result: str | None = None
     abort: AbortCause | None = None
     thresholds: list[ThresholdVerdict]
     checks: ChecksLayer
     figures: KeyFigures
     script_problems: list[str] = Field(default_factory=list)
-    side: str = Field(description="test-side, system-side, platform-side or none.")
+    side: str  # test-side, system-side, platform-side or none
     diagnosis: str
     requests: int
 
@@ -116,8 +124,8 @@ def _diagnose(
         template="investigate {test_run}",
     ),
     description="""
-    Why a run passed or failed: status, every script threshold with its measured value, check pass rates,
-    abort cause, p50/p95/p99, request rate, failed ratio and a diagnosis. Read-only.
+    Why a run passed or failed: status, each threshold measured, check pass rates, abort cause, key
+    figures and a diagnosis. Read-only.
     """,
 )
 async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Investigation:
