@@ -63,3 +63,18 @@ async def test_one_mcp_call_gives_structured_content_and_text(toolbox):
     assert not result.is_error, text_of(result)
     assert result.structured_content["side"] == "system-side"
     assert "http_req_duration{name:pay}: p(95)<700: crossed" in text_of(result)
+
+
+async def test_a_running_run_is_said_so_and_analysed_so_far(toolbox):
+    result = await toolbox.execute("investigate_test_run", {"test_run": 1234})
+    assert result.status == "running" and result.abort is None
+    assert result.diagnosis.startswith("The run is running: figures so far only.")
+    assert result.thresholds  # the script's thresholds are listed even while it runs
+
+
+async def test_1225_threshold_abort_is_the_script(toolbox):
+    result = await toolbox.execute("investigate_test_run", {"test_run": 1225})
+    assert result.abort is not None and result.abort.side is AbortSide.SCRIPT
+    assert any(
+        v.threshold == "http_req_failed: rate<0.05" and v.state is ThresholdState.CROSSED for v in result.thresholds
+    )
