@@ -3,7 +3,8 @@
 The fake Slack Web API answers ``apps.connections.open`` with the ``ws://`` URL of an aiohttp WebSocket
 server here that speaks Slack's protocol: ``hello``, then envelopes (``slash_commands``, ``interactive``,
 ``events_api``) that k6bot must acknowledge by ``envelope_id``; ``disconnect`` (refresh_requested) and a
-dropped connection make it reconnect with a new URL. Every wait is on a queue or an event, with a timeout.
+dropped connection make it reconnect with a new URL. After each reconnect Slack redelivers the last
+envelope (``retry_attempt`` 1, as when an ack was lost): it is acknowledged again but does nothing twice. Every wait is on a queue or an event, with a timeout.
 """
 
 from __future__ import annotations
@@ -44,11 +45,12 @@ class Connection:
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send_str(json.dumps(message))
 
-    async def deliver(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
-        """Send an envelope and wait until k6bot acknowledges exactly it."""
-        await self.send(
-            {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": False}
-        )
+    async def deliver(self, kind: str, payload: dict[str, Any], envelope_id: str, *, retry: int = 0) -> None:
+        """Send an envelope (``retry`` > 0: a redelivery) and wait until k6bot acknowledges exactly it."""
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": False}
+        if retry:
+            envelope.update({"retry_attempt": retry, "retry_reason": "timeout"})
+        await self.send(envelope)
         acked = await asyncio.wait_for(self.acks.get(), WAIT)
         assert acked == envelope_id
 
@@ -183,6 +185,19 @@ async def wait_sim(sim: Simulator, method: str, path: str, count: int) -> None:
         await asyncio.sleep(0.02)
 
 
+async def settle() -> None:
+    """Wait until no listener task is running any more (so a duplicate would have had its effect)."""
+    for _ in range(500):
+        pending = [
+            t
+            for t in asyncio.all_tasks()
+            if t is not asyncio.current_task() and "run_ack_function_asynchronously" in repr(t.get_coro())
+        ]
+        if not pending:
+            return
+        await asyncio.wait(pending, timeout=10)
+
+
 async def test_envelopes_are_acknowledged_and_handled_once_across_reconnects(
     fake_slack: FakeSlack, slack_sim: Simulator, socket_server: SocketModeServer, tmp_path: Path
 ) -> None:
@@ -210,20 +225,26 @@ async def test_envelopes_are_acknowledged_and_handled_once_across_reconnects(
         # 2nd connection (a new URL asked for): the Confirm click starts the run; then the socket is dropped.
         second = await socket_server.next_connection()
         await asyncio.wait_for(first.closed.wait(), WAIT)
-        await second.deliver("interactive", confirm_payload(fake_slack, cid), "env-confirm")
+        command = command_payload(fake_slack, "start orders soak test")
+        await second.deliver("slash_commands", command, "env-command", retry=1)  # Slack missed the ack
+        click = confirm_payload(fake_slack, cid)
+        await second.deliver("interactive", click, "env-confirm")
         await wait_sim(slack_sim, "POST", START_PATH, 1)
         await second.ws.close()
 
         # 3rd connection, after the drop: an app mention is answered in the channel.
         third = await socket_server.next_connection()
+        await third.deliver("interactive", click, "env-confirm", retry=1)
         await third.deliver("events_api", mention_payload(), "env-mention")
+        await third.deliver("events_api", mention_payload(), "env-mention", retry=1)
         await wait_calls(fake_slack, "chat.postEphemeral", 1)
-        mention_replies = [c for c in fake_slack.calls_of("chat.postEphemeral") if "#1234" in c.text]
-        assert len(mention_replies) == 1
 
         opened = fake_slack.calls_of("apps.connections.open")
         assert [c.status for c in opened] == [200, 200, 200]
-        assert socket_server.all_acks == ["env-command", "env-confirm", "env-mention"]
+        assert socket_server.all_acks == [
+            f"env-{name}" for name in ("command",) * 2 + ("confirm",) * 2 + ("mention",) * 2
+        ]
+        await settle()
         assert [first.number, second.number, third.number] == [1, 2, 3]
     finally:
         serving.cancel()
@@ -235,4 +256,6 @@ async def test_envelopes_are_acknowledged_and_handled_once_across_reconnects(
     assert slack_sim.count("POST", START_PATH) == 1
     command_calls = [c for c in fake_slack.calls_of("response_url") if "k6bot_confirm" in json.dumps(c.args)]
     assert len(command_calls) == 1
+    mention_replies = [c for c in fake_slack.calls_of("chat.postEphemeral") if "#1234" in c.text]
+    assert len(mention_replies) == 1
     assert socket_server.connections.empty()
