@@ -68,3 +68,19 @@ def test_the_readme_says_what_unsubscribe_does() -> None:
     usages = {entry.usage for entry in help_entries(None).entries}
     assert "unsubscribe" in usages
     assert "| `/k6 unsubscribe [test]` | stop (all of this channel's subscriptions, or only that test's) |" in README
+
+
+def test_the_readme_mcp_client_snippets_are_well_formed() -> None:
+    import json
+    import shlex
+
+    claude = next(line for line in README.splitlines() if line.startswith("claude mcp add k6bot"))
+    words = shlex.split(claude)
+    assert words[:4] == ["claude", "mcp", "add", "k6bot"]  # the name before -e, which takes several values
+    assert words.index("-e") > words.index("k6bot") and words[-3:] == ["--", "k6bot", "mcp"]
+    snippets = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", README, flags=re.S)]
+    for snippet in snippets:
+        used = set(re.findall(r"\$\{input:([\w-]+)\}", json.dumps(snippet)))
+        declared = {entry["id"] for entry in snippet.get("inputs", [])}
+        assert used <= declared, f"undeclared inputs {used - declared} in {snippet}"
+    assert any("k6bot-token" in json.dumps(s.get("inputs", [])) for s in snippets)

@@ -96,6 +96,30 @@ class BearerTokenGuard:
         await response(scope, receive, send)
 
 
+OAUTH_DISCOVERY = "/.well-known/oauth"
+"""OAuth metadata paths (``/.well-known/oauth-protected-resource``, ``…/oauth-authorization-server``)."""
+
+
+class NoOAuthDiscovery:
+    """404 for OAuth discovery, before any token check: k6bot takes a static bearer token, not an OAuth flow.
+
+    A client that finds no metadata does not try to register or send the user to a login page.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith(OAUTH_DISCOVERY):
+            response = JSONResponse(
+                {"error": "not_found", "error_description": "k6bot uses a static bearer token, not OAuth."},
+                status_code=404,
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def build_http_app(
     server: MCPServer,
     *,
@@ -110,7 +134,7 @@ def build_http_app(
     )
     if token:
         app = BearerTokenGuard(app, token)
-    return app
+    return NoOAuthDiscovery(app)
 
 
 async def serve_http(

@@ -144,3 +144,22 @@ def test_the_cli_refuses_a_public_bind_without_a_token(tmp_path) -> None:
     assert done.returncode != 0
     assert "Refusing to serve MCP over HTTP on 0.0.0.0 without a token" in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("token", [MCP_TOKEN, None])
+async def test_oauth_discovery_is_404_so_clients_use_the_bearer_token(http_app, token: str | None) -> None:
+    async with serving(http_app(token=token)) as url, httpx.AsyncClient() as http:
+        found = [
+            await http.get(f"{url}{path}")
+            for path in (
+                "/.well-known/oauth-protected-resource",
+                "/.well-known/oauth-protected-resource/mcp",
+                "/.well-known/oauth-authorization-server",
+            )
+        ]
+        unauthorized = await http.post(f"{url}/mcp", json=INITIALIZE, headers=JSON_HEADERS)
+    assert [r.status_code for r in found] == [404, 404, 404]
+    assert all("www-authenticate" not in r.headers for r in found)
+    if token:
+        assert unauthorized.status_code == 401
+        assert unauthorized.headers["www-authenticate"].startswith("Bearer ")
