@@ -632,6 +632,13 @@ async def test_investigate_test_run(toolbox: Toolbox) -> None:
     await fails(toolbox, "investigate_test_run", K6BotError, "Test run 987654 not found.", test_run=987654)
 
 
+@covers("compare_test_runs", errors=(("compare_test_runs", 404),))
+async def test_compare_test_runs(toolbox: Toolbox) -> None:
+    report = await run(toolbox, "compare_test_runs", test_run=1223, against="baseline")
+    assert report.against_id == 1211 and report.overall == "regression"
+    await fails(toolbox, "compare_test_runs", K6BotError, "run 987654 or the run", test_run=987654)
+
+
 # --------------------------------------------------------------------------- projects
 
 
