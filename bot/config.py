@@ -76,6 +76,10 @@ class BotSettings(NamedSettings):
     policy_file: Path | None = Field(default=None, description="YAML file saying who may do what (Slack).")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL or a SQLite file path.")
     notify_channel: str | None = Field(default=None, description="Slack channel that hears about every run.")
+    notify_insight: bool = Field(
+        default=True,
+        description="Run-finished messages add the verdict vs the baseline / previous run and every crossed threshold.",
+    )
     poll_seconds: float = Field(default=15.0, gt=0, le=3600, description="How often the watcher polls k6 Cloud.")
     webhook_secret: SecretStr | None = Field(default=None, description="Shared secret of POST /k6/webhook.")
     confirm_ttl_seconds: float = Field(

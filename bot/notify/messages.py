@@ -7,11 +7,15 @@ abort messages, check names), so a test called ``<!channel>`` pings nobody. Ever
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.slack.mrkdwn import escape, link, mention, plain
+from tools.analysis.thresholds import crossed
 from tools.models import TestRun
+from tools.operations.compare import RunComparison
+from tools.operations.investigate import Investigation
 from tools.outputs import RunMetrics, abort_reason, human_duration, vuh_text
 
 RERUN_ACTION = "k6bot_rerun"
@@ -109,7 +113,39 @@ def _metric_fields(metrics: RunMetrics | None) -> list[str]:
     return fields
 
 
-def _failing_checks(metrics: RunMetrics | None, limit: int = 3) -> str | None:
+@dataclass(frozen=True)
+class RunInsight:
+    """What k6bot worked out about a finished run, beyond the API's figures; either part may be missing."""
+
+    comparison: RunComparison | None = None
+    investigation: Investigation | None = None
+
+
+def verdict_line(insight: RunInsight | None) -> str | None:
+    """``p95 412 ms, +18% vs baseline #1220 — regression``, or None when nothing was compared."""
+    if insight is None or insight.comparison is None:
+        return None
+    return insight.comparison.headline()
+
+
+def crossed_line(insight: RunInsight | None) -> str | None:
+    """Every crossed threshold with its measured value (the API names only one)."""
+    if insight is None or insight.investigation is None:
+        return None
+    bad = crossed(insight.investigation.thresholds)
+    if not bad:
+        return None
+    parts = [escape(t.threshold) + ("" if t.measured is None else f" (measured {t.measured:,.4g})") for t in bad]
+    return "Thresholds crossed: " + " · ".join(parts)
+
+
+def _failing_checks(metrics: RunMetrics | None, insight: RunInsight | None = None, limit: int = 3) -> str | None:
+    if insight is not None and insight.investigation is not None:
+        rates = {c.check: c.pass_rate for c in insight.investigation.checks.checks}
+        names = insight.investigation.checks.failing
+        if names:
+            shown = [f"{escape(n)} {_pct(rates[n], 1)}" if n in rates else escape(n) for n in names]
+            return "Checks failing: " + " · ".join(shown)
     if metrics is None:
         return None
     failing = sorted((c for c in metrics.checks if c.pass_rate < 1 - RATE_EPSILON), key=lambda c: c.pass_rate)[:limit]
@@ -125,8 +161,13 @@ def run_finished_message(
     test_name: str | None,
     metrics: RunMetrics | None = None,
     starter_id: str | None = None,
+    insight: RunInsight | None = None,
 ) -> dict[str, Any]:
-    """``{"text", "blocks"}`` of the notification for a finished run; ``starter_id`` is mentioned (thread)."""
+    """``{"text", "blocks"}`` of the notification for a finished run; ``starter_id`` is mentioned (thread).
+
+    ``insight`` adds the verdict against the baseline / previous run, every crossed threshold and the failing
+    checks; without it the message is what the API alone says.
+    """
     emoji, word = outcome(run)
     name = test_label(run, test_name)
     reason = reason_of(run)
@@ -146,6 +187,16 @@ def run_finished_message(
             }
         )
 
+    verdict = verdict_line(insight)
+    if verdict:
+        icon = {"regression": ":chart_with_upwards_trend:", "improvement": ":chart_with_downwards_trend:"}.get(
+            insight.comparison.overall.value if insight and insight.comparison else "", ":bar_chart:"
+        )
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _clip(f"{icon} {escape(verdict)}", 2900)}})
+    over = crossed_line(insight)
+    if over:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _clip(f":no_entry: {over}", 2900)}})
+
     result_text = escape(run.result or "-")
     status_text = escape(run.status.replace("_", " "))
     facts = [
@@ -161,7 +212,7 @@ def run_finished_message(
     if metric_fields:
         blocks.append({"type": "section", "fields": [_field(f) for f in metric_fields]})
     notes = []
-    failing = _failing_checks(metrics)
+    failing = _failing_checks(metrics, insight)
     if failing:
         notes.append(failing)
     if metrics is None:
@@ -190,7 +241,7 @@ def run_finished_message(
             ],
         }
     )
-    return {"text": _fallback(run, name, word, reason, duration, metrics, greeting), "blocks": blocks}
+    return {"text": _fallback(run, name, word, reason, duration, metrics, greeting, verdict), "blocks": blocks}
 
 
 def _field(text: str) -> dict[str, str]:
@@ -212,6 +263,7 @@ def _fallback(
     duration: float | None,
     metrics: RunMetrics | None,
     greeting: str,
+    verdict: str | None = None,
 ) -> str:
     bits = [f"{greeting}Run {run.id} of {escape(name)} finished: {escape(word)}"]
     if reason:
@@ -220,7 +272,9 @@ def _fallback(
         bits.append(human_duration(duration))
     if run.vuh is not None:
         bits.append(vuh_text(run.vuh))
-    if metrics is not None and metrics.http_req_duration_p95_ms is not None:
+    if verdict:
+        bits.append(escape(verdict))
+    elif metrics is not None and metrics.http_req_duration_p95_ms is not None:
         bits.append(f"p95 {metrics.http_req_duration_p95_ms:,.0f} ms")
     return _clip(" · ".join(bits), 3000)
 

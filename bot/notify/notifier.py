@@ -89,6 +89,7 @@ class Notifier:
             notify_channel=self.bot.notify_channel,
             clock=clock,
             on_enqueue=self._wake_sender.set,
+            insight=self.bot.notify_insight,
         )
         self.lease = DbLease(
             store,

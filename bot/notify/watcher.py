@@ -53,12 +53,20 @@ from sqlalchemy import delete, select, update
 
 from bot.notify import metrics
 from bot.notify.db import insert_ignore, meta_delete, meta_get, meta_set
-from bot.notify.messages import is_failure, progress_message, run_finished_message, start_message_finished
+from bot.notify.messages import (
+    RunInsight,
+    is_failure,
+    progress_message,
+    run_finished_message,
+    start_message_finished,
+)
 from bot.notify.outbox import Outbox
 from bot.notify.subscriptions import Subscriptions
 from bot.store import Store, Subscription, WatchedRun, utcnow
 from tools.errors import NotFound
 from tools.models import LoadTest, TestRun
+from tools.operations.compare import RunComparison
+from tools.operations.investigate import Investigation
 from tools.outputs import RunMetrics
 from tools.registry import Toolbox
 
@@ -155,6 +163,8 @@ class Watcher:
         clock: Callable[[], datetime] = utcnow,
         on_enqueue: Callable[[], None] | None = None,
         metrics_timeout: float = 15.0,
+        insight: bool = True,
+        insight_timeout: float = 5.0,
     ) -> None:
         self.toolbox = toolbox
         self.client = toolbox.client
@@ -163,6 +173,8 @@ class Watcher:
         self.clock = clock
         self.on_enqueue = on_enqueue
         self.metrics_timeout = metrics_timeout
+        self.insight = insight
+        self.insight_timeout = insight_timeout
         self.subscriptions = Subscriptions(store)
         self.outbox = Outbox(store, clock=clock)
         self._lock = asyncio.Lock()
@@ -470,7 +482,9 @@ class Watcher:
     async def _finish(self, run: TestRun, row: WatchedRun | None, subs: list[Subscription], report: PollReport) -> None:
         planned = destinations(run, row, subs, self.notify_channel)
         name = await self._test_name(run, row)
-        run_metrics = await self._metrics(run.id) if planned else None
+        run_metrics, insight = (
+            await asyncio.gather(self._metrics(run.id), self._insight(run)) if planned else (None, None)
+        )
         async with self.store.session() as session:
             claimed = await session.execute(
                 update(WatchedRun)
@@ -489,7 +503,9 @@ class Watcher:
             fresh_row = await session.get(WatchedRun, run.id, populate_existing=True)
             targets = destinations(run, fresh_row, subs, self.notify_channel)
             for target in targets:
-                message = run_finished_message(run, test_name=name, metrics=run_metrics, starter_id=target.mention)
+                message = run_finished_message(
+                    run, test_name=name, metrics=run_metrics, starter_id=target.mention, insight=insight
+                )
                 payload: dict[str, Any] = {
                     "channel": target.channel,
                     **message,
@@ -579,6 +595,29 @@ class Watcher:
             log.warning("Metrics of run %d are not available (%s); notifying without them", run_id, exc)
             return None
         return result if isinstance(result, RunMetrics) else None
+
+    async def _insight(self, run: TestRun) -> RunInsight | None:
+        """The verdict against the baseline / previous run and every threshold judged — a bonus like the metrics.
+
+        Both are computed side by side, each within ``insight_timeout``; whatever fails or is late is left out, so
+        the basic message is never held back by more than that.
+        """
+        if not self.insight:
+            return None
+
+        async def one(name: str) -> Any:
+            try:
+                return await asyncio.wait_for(self.toolbox.execute(name, {"test_run": run.id}), self.insight_timeout)
+            except Exception as exc:
+                log.info("No %s for run %d in the notification (%s)", name, run.id, exc)
+                return None
+
+        comparison, investigation = await asyncio.gather(one("compare_test_runs"), one("investigate_test_run"))
+        found = RunInsight(
+            comparison=comparison if isinstance(comparison, RunComparison) else None,
+            investigation=investigation if isinstance(investigation, Investigation) else None,
+        )
+        return found if found.comparison or found.investigation else None
 
     def _wake(self) -> None:
         if self.on_enqueue is not None:

@@ -50,6 +50,7 @@ async def test_subscribed_channel_gets_exactly_one_message_per_finished_run(
     frozen_sim: Simulator, store: Store, slack: FakeSlack, make_notifier: Callable[..., Notifier]
 ) -> None:
     notifier = make_notifier()
+    notifier.watcher.insight = False  # the verdict reads runs by id (tests/notify/test_insight.py); not counted here
     await Subscriptions(store).subscribe(CHANNEL)
     await cycle(notifier)  # first poll: the baseline, old finished runs stay quiet
     assert slack.successful("chat.postMessage") == []

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from tools.analysis.compare import Comparison, MetricDelta, Overall, compare_figures
+from tools.analysis.compare import Comparison, MetricDelta, Overall, Verdict, compare_figures
 from tools.errors import InvalidInput
 from tools.models import LoadTest, MetricQueryResponse, TestRun
 from tools.operations.investigate import TEST_RUN
@@ -42,8 +42,33 @@ class RunComparison(Output):
     tolerance_pct: float
     deltas: list[MetricDelta]
 
+    def reference_label(self) -> str:
+        """``baseline #1211``, ``previous #1229`` or ``run 1203``."""
+        return f"{self.against_kind} #{self.against_id}" if self.against_kind != "run" else f"run {self.against_id}"
+
+    def headline(self) -> str:
+        """One line for a notification: ``p95 412 ms, +18% vs baseline #1220 — regression``."""
+        ref = self.reference_label()
+        p95 = next((d for d in self.deltas if d.metric == "p95"), None)
+        if self.overall is Overall.NO_CHANGE:
+            lead = f"p95 {p95.current:,.0f} ms, " if p95 is not None and p95.current is not None else ""
+            return f"{lead}no significant change vs {ref}"
+        wanted = {Overall.REGRESSION: {Verdict.WORSE}, Overall.IMPROVEMENT: {Verdict.BETTER}}
+        kinds = wanted.get(self.overall, {Verdict.WORSE, Verdict.BETTER})
+        worst = [d for d in self.deltas if d.verdict in kinds and d.change_pct is not None]
+        if p95 is not None and p95 in worst:
+            worst.remove(p95)
+            worst.insert(0, p95)
+        bits = []
+        for d in worst[:2]:
+            unit = UNITS.get(d.metric, "")
+            value = "-" if d.current is None else f"{d.current:,.4g}{unit}"
+            bits.append(f"{d.metric} {value}, {d.change_pct:+.0f}%")
+        lead = "; ".join(bits) + " " if bits else ""
+        return f"{lead}vs {ref} — {self.overall.value}"
+
     def text(self) -> str:
-        ref = f"{self.against_kind} #{self.against_id}" if self.against_kind != "run" else f"run {self.against_id}"
+        ref = self.reference_label()
         lines = [f"Run {self.test_run_id} vs {ref}: {self.overall.value} (tolerance ±{self.tolerance_pct:g}%)"]
         if not self.same_test:
             lines.append("Note: the two runs belong to different load tests; the comparison may not mean much.")

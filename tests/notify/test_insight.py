@@ -1,0 +1,99 @@
+"""Run-finished messages carry the verdict: vs baseline / previous, every crossed threshold, the failing checks.
+
+The figures in the message must be the ones the registry's own operations compute for the same run, and a slow or
+broken insight must not hold the basic message back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from bot.notify.notifier import Notifier
+from bot.notify.subscriptions import Subscriptions
+from bot.slack.mrkdwn import escape
+from bot.store import Store
+from tests.fakes.slack import FakeSlack
+from tests.notify.conftest import finished_posts
+from tests.notify.test_watcher import CHANNEL, cycle
+from tools.analysis.thresholds import crossed
+from tools.operations.compare import RunComparison
+from tools.operations.investigate import Investigation
+from tools.registry import Toolbox
+from tools.simulator import Simulator
+from tools.simulator.faults import Fault
+
+SOAK_RUNNING = 1234  # demo: Orders API Soak Test, baseline 1211 (p95 398 ms); 1234's p95 is 474 ms
+CHECKOUT_SPIKE = 503  # demo: a test whose script crosses a tagged sub-metric threshold
+
+
+def shown(text: str) -> str:
+    """``text`` as it appears in a recorded Slack call: mrkdwn-escaped, then JSON-encoded."""
+    return json.dumps(escape(text), ensure_ascii=False)[1:-1]
+
+
+async def test_soak_run_is_told_against_its_baseline_with_the_operations_own_numbers(
+    frozen_sim: Simulator,
+    store: Store,
+    slack: FakeSlack,
+    sim_toolbox: Toolbox,
+    make_notifier: Callable[..., Notifier],
+) -> None:
+    notifier = make_notifier()
+    await Subscriptions(store).subscribe(CHANNEL)
+    await cycle(notifier)
+    frozen_sim.finish_run(SOAK_RUNNING, result="passed")
+    await cycle(notifier, polls=2)
+    posts = finished_posts(slack, SOAK_RUNNING, CHANNEL)
+    assert len(posts) == 1
+    comparison = await sim_toolbox.execute("compare_test_runs", {"test_run": SOAK_RUNNING})
+    assert isinstance(comparison, RunComparison)
+    assert comparison.against_kind == "baseline" and comparison.against_id == 1211
+    line = comparison.headline()
+    assert "vs baseline #1211" in line and line.endswith(comparison.overall.value)
+    assert shown(line) in posts[0].text
+    assert escape(line) in posts[0].args["text"]  # the plain fallback says it too
+
+
+async def test_failed_run_lists_every_crossed_threshold_and_the_failing_checks(
+    frozen_sim: Simulator,
+    store: Store,
+    slack: FakeSlack,
+    sim_toolbox: Toolbox,
+    make_notifier: Callable[..., Notifier],
+) -> None:
+    notifier = make_notifier()
+    await Subscriptions(store).subscribe(CHANNEL)
+    await cycle(notifier)
+    run_id = frozen_sim.start_run(CHECKOUT_SPIKE)["id"]
+    await cycle(notifier)
+    frozen_sim.clock.advance(120)
+    frozen_sim.finish_run(run_id, result="failed")
+    await cycle(notifier, polls=2)
+    posts = finished_posts(slack, run_id, CHANNEL)
+    assert len(posts) == 1
+    found = await sim_toolbox.execute("investigate_test_run", {"test_run": run_id})
+    assert isinstance(found, Investigation)
+    bad = crossed(found.thresholds)
+    assert bad, found.text()
+    assert "Thresholds crossed:" in posts[0].text
+    for verdict in bad:
+        assert shown(verdict.threshold) in posts[0].text
+    for check in found.checks.failing:
+        assert shown(check) in posts[0].text
+
+
+async def test_broken_insight_leaves_the_basic_message_whole(
+    frozen_sim: Simulator, store: Store, slack: FakeSlack, make_notifier: Callable[..., Notifier]
+) -> None:
+    notifier = make_notifier()
+    await Subscriptions(store).subscribe(CHANNEL)
+    await cycle(notifier)
+    frozen_sim.faults.add(Fault(path=r"/cloud/v6/test_runs/\d+/script", status=500, times=None))
+    frozen_sim.faults.add(Fault(path=r"/cloud/v6/load_tests/\d+$", status=500, times=None))
+    frozen_sim.finish_run(SOAK_RUNNING, result="passed")
+    await cycle(notifier, polls=2)
+    posts = finished_posts(slack, SOAK_RUNNING, CHANNEL)
+    assert len(posts) == 1
+    assert "p95 http_req_duration" in posts[0].text  # the API's figures are there
+    assert "vs baseline" not in posts[0].text and "Thresholds crossed" not in posts[0].text
