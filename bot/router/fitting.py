@@ -196,6 +196,12 @@ class Words_:
         return 0
 
 
+_STATES_LONGEST_FIRST = sorted(STATE_PHRASES.items(), key=lambda kv: -len(kv[0]))
+_ORDINALS_LONGEST_FIRST = sorted(ORDINAL_PHRASES, key=len, reverse=True)
+_ALL_LONGEST_FIRST = sorted(ALL_PHRASES, key=len, reverse=True)
+"""Sorted once: every intent's fitter tries them, longest first, on every text."""
+
+
 def occurrences(phrase: Words, seq: Words_, taken: set[int]) -> list[Hit]:
     """Where ``phrase`` occurs in the words, consecutively except for filler words between its words."""
     hits: list[Hit] = []
@@ -433,10 +439,13 @@ class Fitter:
         """Each entity into the first free field that takes its kind and the word before it (those whose
         preposition a field names explicitly first)."""
         for strict in (True, False):
-            for entity in list(hard):
+            left = []
+            for entity in hard:
                 if self._assign(entity, strict):
                     self.used.update(entity.tokens)
-                    hard.remove(entity)
+                else:
+                    left.append(entity)
+            hard = left  # rebuilt, not list.remove(): "1234 " * 800 must stay linear
         return hard
 
     def _several_runs(self, hard: list[Entity]) -> list[Entity]:
@@ -454,7 +463,8 @@ class Fitter:
         for entity in extra:
             self.used.update(entity.tokens)
         self.fit.batch = True
-        return [e for e in hard if e not in extra]
+        taken = {id(e) for e in extra}  # by identity: equal-looking entities are still different words
+        return [e for e in hard if id(e) not in taken]
 
     def _place(self, entity: Entity, kinds: tuple[Slot, ...], value: Any, strict: bool) -> bool:
         for kind in kinds:
@@ -643,7 +653,9 @@ class Fitter:
             blocked -= {p for p in self.noun_positions if (seq.words[p],) in STATE_PHRASES}
         data = {p for p, index in enumerate(seq.index) if index in self.used and p not in self.taken}
         blocked |= data  # a note's words are the note, not state words
-        for phrase, (kind, value) in sorted(STATE_PHRASES.items(), key=lambda kv: -len(kv[0])):
+        for phrase, (kind, value) in _STATES_LONGEST_FIRST:
+            if phrase[0] not in seq.positions:
+                continue  # most texts hold none of the ~80 state phrases: skip them without a search
             for hit in occurrences(phrase, seq, blocked):
                 positions = _positions(hit)
                 blocked |= positions
@@ -664,8 +676,10 @@ class Fitter:
                     self.fit.unused_soft.extend(seq.index[p] for p in positions)
                 self._explain(positions)
         usable = wants_ref or bool(self.free(Slot.COUNT)) or any(s.slot is Slot.COUNT for s in slots)
-        for phrases, key in ((ORDINAL_PHRASES, "latest"), (ALL_PHRASES, "every")):
-            for phrase in sorted(phrases, key=len, reverse=True):
+        for phrases, key in ((_ORDINALS_LONGEST_FIRST, "latest"), (_ALL_LONGEST_FIRST, "every")):
+            for phrase in phrases:
+                if phrase[0] not in seq.positions:
+                    continue
                 for hit in occurrences(phrase, seq, self.taken | data):
                     positions = _positions(hit)
                     self._explain(positions)
