@@ -37,7 +37,7 @@ from tools.describe import describe
 from tools.errors import AmbiguousLoadTest, InvalidInput, K6BotError
 from tools.registry import Operation, Prepared, RefKind
 
-from .results import CandidateOut, ConfirmOutcome, PreviewOut, outcome_result
+from .results import CandidateOut, ConfirmOutcome, PreviewOut, outcome_result, structured
 from .state import ServerState
 
 log = logging.getLogger("k6bot.mcp")
@@ -225,7 +225,7 @@ class ConfirmFlow:
             outcome="done",
             message=message,
             preview=PreviewOut.of(prepared),
-            result=result.model_dump(mode="json"),
+            result=structured(result),
             repeat=repeat,
         )
         return outcome_result(outcome, text)

@@ -58,15 +58,20 @@ class ConfirmOutcome(BaseModel):
 
 
 def confirm_output_schema(op: Operation) -> dict[str, Any]:
-    """The wrapper schema, with ``result`` declared as the operation's own output (or null)."""
+    """The wrapper schema; ``result`` is the operation's own output, declared by its top-level fields only.
+
+    Thirty-odd run / stop / admin tools share this wrapper, so its nested objects stay plain objects: their
+    fields are in the tool's text answer and in ``get_*`` tools' schemas, and ``tools/list`` stays small.
+    """
     schema = output_schema(ConfirmOutcome)
-    result = output_schema(op.output)
-    if result.get("type") == "object":
-        result["type"] = ["object", "null"]
-    else:  # pragma: no cover - every operation returns a model
-        result = {"anyOf": [result, {"type": "null"}]}
-    schema["properties"]["result"] = result
+    schema["properties"]["candidates"] = {"type": "array"}  # of {id, name, project_id, project_name}: the text says
+    schema["properties"]["result"] = output_schema(op.output, depth=0)
     return schema
+
+
+def structured(model: BaseModel) -> dict[str, Any]:
+    """A model as structured content: JSON, with unset (None) fields left out — the schemas declare no nulls."""
+    return model.model_dump(mode="json", exclude_none=True)
 
 
 def text_result(text: str, structured: dict[str, Any]) -> CallToolResult:
@@ -75,11 +80,11 @@ def text_result(text: str, structured: dict[str, Any]) -> CallToolResult:
 
 def model_result(result: BaseModel) -> CallToolResult:
     """A read or write operation's result: its JSON as structured content, its text for people."""
-    return text_result(describe(result), result.model_dump(mode="json"))
+    return text_result(describe(result), structured(result))
 
 
 def outcome_result(outcome: ConfirmOutcome, text: str | None = None) -> CallToolResult:
-    return text_result(text or outcome.message, outcome.model_dump(mode="json"))
+    return text_result(text or outcome.message, structured(outcome))
 
 
 def error_result(sentence: str) -> CallToolResult:

@@ -47,11 +47,15 @@ def _input_schema(model: type[BaseModel], confirm: bool) -> dict[str, Any]:
     schema = compact(model.model_json_schema(mode="validation"))
     schema.pop("description", None)  # the model's docstring; the tool description says it better
     schema.setdefault("properties", {})
+    required = set(schema.get("required", ()))
+    for name, field in list(schema["properties"].items()):  # an optional field is left out, not sent as null
+        if name not in required and "default" not in field:
+            schema["properties"][name] = _non_null(field)
     if confirm:
         schema["properties"]["confirm"] = {
             "type": "boolean",
             "default": False,
-            "description": "Only if k6bot could not ask the person: true once they approved the preview.",
+            "description": "true only after the person approved k6bot's preview.",
         }
     schema["type"] = "object"
     return schema
@@ -111,6 +115,8 @@ def _walk(node: Any, defs: dict[str, Any], stack: tuple[str, ...], *, output: bo
             continue
         if key in _SCHEMA_MAPS and isinstance(value, dict):
             out[key] = {name: _walk(sub, defs, stack, output=output) for name, sub in value.items()}
+            if output and key == "properties":  # structured content leaves None fields out: no null members
+                out[key] = {name: _non_null(sub) for name, sub in out[key].items()}
         else:
             out[key] = _walk(value, defs, stack, output=output)
     return _merge_any_of(out)
@@ -143,6 +149,24 @@ def _merge_any_of(node: dict[str, Any]) -> dict[str, Any]:
     if "enum" in merged and None not in merged["enum"]:
         merged["enum"] = [*merged["enum"], None]
     return merged
+
+
+def _non_null(node: Any) -> Any:
+    """An output member without ``null`` in its type (k6bot leaves None fields out of structured content).
+
+    Only object members lose it: a ``None`` inside a list (a gap in a series) is still sent, so ``items`` keep it.
+    """
+    if not isinstance(node, dict):
+        return node
+    kind = node.get("type")
+    if isinstance(kind, list) and "null" in kind and len(kind) > 1:
+        node = {**node, "type": _types([k for k in kind if k != "null"])}
+    if isinstance(node.get("enum"), list) and None in node["enum"]:
+        node = {**node, "enum": [v for v in node["enum"] if v is not None]}
+    if isinstance(node.get("anyOf"), list) and {"type": "null"} in node["anyOf"]:
+        rest = [o for o in node["anyOf"] if o != {"type": "null"}]
+        node = {k: v for k, v in node.items() if k != "anyOf"} | (rest[0] if len(rest) == 1 else {"anyOf": rest})
+    return node
 
 
 def _types(kinds: list[str]) -> str | list[str]:

@@ -31,10 +31,8 @@ from .state import ServerState
 
 log = logging.getLogger("k6bot.mcp")
 
-CONFIRM_NOTE = (
-    "k6bot asks the person to confirm first. If it cannot ask, you get a preview: call again with "
-    "confirm: true once they agree."
-)
+CONFIRM_NOTE = "k6bot asks the person to confirm first (see `confirm`)."
+"""Said in every run / stop / admin tool; the flow itself is in the server instructions and the ``confirm`` field."""
 
 
 def tool_description(op: Operation) -> str:
@@ -49,10 +47,12 @@ def tool_description(op: Operation) -> str:
 
 
 def tool_annotations(op: Operation) -> ToolAnnotations:
-    """All four hints set explicitly, from the registry's safety class."""
+    """All four hints set explicitly, from the registry's safety class.
+
+    The title is the tool's own top-level ``title`` (clients prefer it to ``annotations.title``), not repeated here.
+    """
     hints = op.hints
     return ToolAnnotations(
-        title=op.title,
         read_only_hint=hints.read_only,
         destructive_hint=hints.destructive,
         idempotent_hint=hints.idempotent,

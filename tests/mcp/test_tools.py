@@ -50,7 +50,8 @@ async def test_every_registry_operation_is_a_tool_with_its_title_schemas_and_des
                 "default": False,
                 "description": tool.input_schema["properties"]["confirm"]["description"],
             }
-            assert "confirm: true" in tool.description
+            assert "`confirm`" in tool.description  # the flow itself is in the server instructions, once
+            assert "preview" in tool.input_schema["properties"]["confirm"]["description"]
             assert set(tool.output_schema["properties"]) >= {"outcome", "message", "preview", "result"}
         else:
             assert "confirm" not in tool.input_schema["properties"]
@@ -77,8 +78,8 @@ async def test_every_tool_declares_all_four_hints_consistent_with_its_safety_cla
     for tool in tools:
         op = REGISTRY[tool.name]
         annotations = wire(tool).get("annotations", {})
-        if annotations.get("title") != op.title:
-            problems.append(f"{tool.name}: annotations.title is {annotations.get('title')!r}")
+        if tool.title != op.title or "title" in annotations:  # one title, top-level (clients prefer it)
+            problems.append(f"{tool.name}: title {tool.title!r}, annotations.title {annotations.get('title')!r}")
         for hint, expected in EXPECTED_HINTS[op.safety].items():
             if not isinstance(annotations.get(hint), bool):
                 problems.append(f"{tool.name} ({op.safety}): {hint} is missing")

@@ -121,7 +121,7 @@ def test_toolsets() -> None:
         "list_test_runs",
         "find_load_tests",
     } <= core
-    assert len(core) <= 9
+    assert len(core) <= 10
     assert len(REGISTRY.select(["all"])) == len(REGISTRY)
     assert all(op.safety is Safety.READ for op in REGISTRY.select(["all"], read_only=True))
     assert {op.group for op in REGISTRY.select(["legacy"])} == {"legacy"}

@@ -30,7 +30,7 @@ LoadTestRef = Annotated[
     NotABoolean,
     RefKind.LOAD_TEST,
     Field(
-        description="The load test: its id (e.g. 501) or its name or words naming it (e.g. 'orders soak test').",
+        description="The load test: its id, its name or words naming it.",
         examples=[501, "orders soak test"],
     ),
 ]
@@ -66,13 +66,13 @@ TEST_RUN_ID.metadata.append(NotABoolean)  # a FieldInfo used as a default keeps 
 
 Limit = Annotated[
     int,
-    Field(ge=1, le=1000, description="How many items to return at most (1–1000, sent to the API as $top)."),
+    Field(ge=1, le=1000, description="At most this many (1–1000)."),
     NotABoolean,
 ]
 
 Cursor = Annotated[
     str | None,
-    Field(max_length=4000, description="The next_cursor of a previous answer, for the next page."),
+    Field(max_length=4000, description="next_cursor of the previous page."),
 ]
 
 

@@ -123,8 +123,7 @@ async def _reference(ctx: OpContext, run: TestRun, against: int | str | None) ->
     group="runs",
     safety=Safety.READ,
     idempotent=True,
-    # Not in the default MCP toolset yet: with it the default tools/list is ~3,340 tokens (budget 3,000) until
-    # other core descriptions are tightened. Slack, the terminal and `--toolsets all` have it.
+    core=True,
     endpoints=[
         Endpoint("GET", "/cloud/v6/test_runs/{id}"),
         Endpoint("GET", "/cloud/v6/load_tests/{id}"),
@@ -142,8 +141,8 @@ async def _reference(ctx: OpContext, run: TestRun, against: int | str | None) ->
         template="compare {test_run} with {against}",
     ),
     description="""
-    Compare a run's p95, p99, error rate, request rate and check rate with the baseline, the previous run
-    or a given run: both values, % change, a verdict per metric and overall. Read-only.
+    Compare a run's p95, p99, error, request and check rates with the baseline, the previous or a given
+    run: values, % change, verdicts. Read-only.
     """,
 )
 async def compare_test_runs(ctx: OpContext, args: CompareInput) -> RunComparison:

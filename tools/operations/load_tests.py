@@ -97,8 +97,7 @@ class FindInput(InputModel):
     ),
     description="""
     Find load tests whose names match a phrase ("orders soak", "checkout"), best first, and say whether
-    exactly one is a clear match. Use it to get a test's id before starting it or listing its runs.
-    Read-only and free.
+    exactly one is a clear match. Read-only and free.
     """,
 )
 async def find_load_tests(ctx: OpContext, args: FindInput) -> FoundTests:

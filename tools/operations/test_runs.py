@@ -908,9 +908,8 @@ TRANSIENT_FAILURES_TOLERATED = 3
         template="wait for {test_run_id}",
     ),
     description="""
-    Wait until a test run is completed or aborted, reporting progress (status and elapsed time) while it
-    goes, then return the final summary: result, duration, cost in VUH, abort reason and link. If the
-    timeout passes first, returns where the run stands (the run itself continues). Read-only.
+    Wait until a test run completes or is aborted, reporting progress, then return its summary (result,
+    duration, VUH, abort reason, link). On timeout, says where it stands; the run goes on. Read-only.
     """,
 )
 async def wait_for_test_run(ctx: OpContext, args: WaitInput) -> RunReport:
