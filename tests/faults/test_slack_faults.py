@@ -22,14 +22,7 @@ from tests.conftest import TEST_STACK, TEST_TOKEN, make_settings
 from tests.fakes.slack import FakeSlack, SlackCall
 from tests.faults.conftest import ROWS, FaultRow
 from tests.notify.conftest import ManualClock
-from tests.slack.conftest import (  # noqa: F401  (the Slack harness fixtures, for the fault tests too)
-    CHANNEL,
-    START_PATH,
-    Harness,
-    buttons,
-    fake_slack,
-    make_harness,
-)
+from tests.slack.conftest import CHANNEL, START_PATH, Harness, buttons
 from tools.client import K6CloudClient
 from tools.registry import Toolbox
 from tools.simulator import Simulator, SimulatorServer
@@ -42,9 +35,7 @@ def slack_sim() -> Simulator:
 
 
 @pytest.fixture
-async def make_notifier(
-    slack_sim: Simulator, fake_slack: FakeSlack
-) -> AsyncIterator[Callable[[Harness], Notifier]]:
+async def make_notifier(slack_sim: Simulator, fake_slack: FakeSlack) -> AsyncIterator[Callable[[Harness], Notifier]]:
     """A notifier on the harness's database, the same simulator (its own server) and the fake Slack."""
     made: list[tuple[Notifier, K6CloudClient, SimulatorServer]] = []
 
@@ -161,16 +152,21 @@ async def test_a_start_from_slack_under_slack_faults_is_started_announced_and_no
     announced = announcements(fake)
     notified = [c for run_id in created for c in notifications(fake, run_id)]
     state = preview_state(fake)
-    outcome = "ok" if (len(announced), len(notified), state) == (1, 1, "started") else f"{state}"
-    ROWS.append(FaultRow(name, "Slack start→announce→notify", outcome, 1, len(created)))
-    ROWS.append(FaultRow(name, "  announcements posted", outcome, 1, len(announced)))
-    ROWS.append(FaultRow(name, "  run-finished notifications", outcome, 1, len(notified)))
+    outcome = "ok" if (len(announced), len(notified), state) == (1, 1, "started") else f"preview {state}"
+    where = "Slack confirm→announce→notify"
+    ROWS.append(FaultRow(name, where, outcome, 1, len(created)))
+    ROWS.append(FaultRow(name, where, outcome, 1, len(announced), counted="announcements"))
+    ROWS.append(FaultRow(name, where, outcome, 1, len(notified), counted="notifications"))
+    ROWS.append(FaultRow(name, where, outcome, 1, int(state == "started"), counted="preview final"))
 
+    for method, times, status, _ in SLACK_FAULTS[name]:
+        fired = [c for c in fake.calls_of(method) if c.status == status]
+        assert len(fired) == times, f"the {method} fault did not fire: {fake.summary()}"
     assert sim.count("POST", START_PATH) == 1 and len(created) == 1, fake.summary()
     assert len(announced) == 1, fake.summary()
     assert len(notified) == 1, fake.summary()
     assert state == "started", fake.summary()
-    assert CHANNEL in {c.args.get("channel") for c in notified} | {CHANNEL if not announced else None}
+    assert [c.args.get("channel") for c in notified] == [CHANNEL]
 
 
 # ---------------------------------------------------------------------- what a response_url post may repeat
@@ -206,12 +202,13 @@ async def test_a_response_url_post_is_repeated_only_when_that_cannot_duplicate_i
     else:
         ok = await responder.in_channel(_message())
     calls = fake_slack.calls_of("response_url")
-    ROWS.append(
-        FaultRow(f"response_url {status} x2", f"Responder.{kind}", "delivered" if ok else "given up", 0, 0)
-    )
+    delivered_count = len(fake_slack.successful("response_url"))
+    outcome = "delivered" if ok else "given up"
+    fault = f"response_url {status} x2"
+    ROWS.append(FaultRow(fault, f"Responder.{kind}", outcome, int(delivered), delivered_count, counted="messages"))
     assert ok is delivered
     assert len(calls) == posts, fake_slack.summary()
-    assert len(fake_slack.successful("response_url")) == (1 if delivered else 0)
+    assert delivered_count == (1 if delivered else 0)
 
 
 async def test_a_long_retry_after_on_a_response_url_is_not_waited_for(fake_slack: FakeSlack) -> None:
