@@ -327,18 +327,33 @@ def parse_model(model: type[M], response: httpx.Response) -> M:
         return model.model_validate_json(response.content)
     except ValidationError as exc:
         first: dict[str, Any] = dict(exc.errors()[0]) if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise ApiError(
+        method, path = response.request.method, response.request.url.path
+        if first.get("type") == "json_invalid":
+            size = len(response.content)
+            kind = response.headers.get("Content-Type", "no Content-Type").split(";")[0].strip()
+            api_message = f"the body is not JSON ({size} bytes, {kind})"
+            sentence = (
+                f"k6 Cloud answered {method} {path} with HTTP {response.status_code} and a body that is not JSON "
+                f"({size} bytes, {kind}): a proxy or an outage page may be in the way. Try again in a moment."
+            )
+        else:
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            api_message = f"unexpected response shape at '{where}': {first.get('msg', 'invalid')}"
+            sentence = (
+                f"k6 Cloud answered {method} {path} with a body k6bot "
+                f"does not understand ({where or 'body'}: {first.get('msg', 'invalid')})."
+            )
+        error = ApiError(
             response.status_code,
             code="unexpected_response",
-            api_message=f"unexpected response shape at '{where}': {first.get('msg', 'invalid')}",
-            method=response.request.method,
-            path=response.request.url.path,
-            sentence=(
-                f"k6 Cloud answered {response.request.method} {response.request.url.path} with a body k6bot "
-                f"does not understand ({where or 'body'}: {first.get('msg', 'invalid')})."
-            ),
-        ) from None
+            api_message=api_message,
+            method=method,
+            path=path,
+            sentence=sentence,
+        )
+        # a 2xx means k6 Cloud did what was asked: only its answer is unreadable (a write must be reconciled)
+        error.possibly_processed = response.is_success
+        raise error from None
 
 
 def api_error_from_response(response: httpx.Response, *, method: str, path: str, attempts: int = 1) -> ApiError:

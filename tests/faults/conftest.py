@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.mcp.conftest import audit  # noqa: F401  (the MCP tests' in-memory audit log, for the fault tests too)
+from tests.slack.conftest import fake_slack, make_harness, slack_sim  # noqa: F401  (the Slack app over real HTTP)
 
 
 @dataclass
@@ -16,6 +17,8 @@ class FaultRow:
     outcome: str
     runs_expected: int
     runs_actual: int
+    counted: str = "runs"
+    """What the expected/actual numbers count: runs created, messages posted, …"""
 
     @property
     def lost(self) -> int:
@@ -33,11 +36,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not ROWS:
         return
     terminalreporter.section("fault suite")
-    header = f"{'fault injected':<34} | {'where':<34} | {'outcome':<10} | runs exp/act | lost | duplicated"
+    fault_w = max(len("fault injected"), *(len(r.fault) for r in ROWS))
+    where_w = max(len("where"), *(len(r.where) for r in ROWS))
+    outcome_w = max(len("outcome"), *(len(r.outcome) for r in ROWS))
+    counted_w = max(len("counted"), *(len(r.counted) for r in ROWS))
+    header = (
+        f"{'fault injected':<{fault_w}} | {'where':<{where_w}} | {'outcome':<{outcome_w}} | "
+        f"{'counted':<{counted_w}} | exp/act | lost | duplicated"
+    )
     terminalreporter.write_line(header)
     terminalreporter.write_line("-" * len(header))
     for row in ROWS:
         terminalreporter.write_line(
-            f"{row.fault:<34} | {row.where:<34} | {row.outcome:<10} | {row.runs_expected:>4}/{row.runs_actual:<7} |"
-            f" {row.lost:>4} | {row.duplicated:>10}"
+            f"{row.fault:<{fault_w}} | {row.where:<{where_w}} | {row.outcome:<{outcome_w}} | "
+            f"{row.counted:<{counted_w}} | {row.runs_expected:>3}/{row.runs_actual:<3} | {row.lost:>4} | "
+            f"{row.duplicated:>10}"
         )

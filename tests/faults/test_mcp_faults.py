@@ -21,6 +21,7 @@ AFTER_FAULTS: dict[str, dict[str, Any]] = {
     "drop after processing": {"kind": "drop", "after": True},
     "502 after processing": {"kind": "status", "status": 502, "after": True},
     "503 burst x2, Retry-After 0": {"kind": "status", "status": 503, "retry_after": 0, "times": 2},
+    "200 with a body that is not JSON": {"kind": "malformed", "after": True},
 }
 
 

@@ -79,6 +79,27 @@ def test_after_processing_the_side_effect_happens_but_the_response_is_lost(
     assert len(sim.find_runs()) == runs_before + 1
 
 
+def test_malformed_answers_200_with_a_body_that_is_not_json(sim: Simulator, client: httpx.Client) -> None:
+    sim.faults.add(Fault(method="GET", path=r".*/test_runs/1234", kind="malformed"))
+    response = client.get(f"{V6}/test_runs/1234")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    with pytest.raises(ValueError):
+        response.json()
+    assert sim.requests[-1].status == 200
+    assert client.get(f"{V6}/test_runs/1234").json()["id"] == 1234  # times=1: used up
+
+
+def test_malformed_after_processing_keeps_the_side_effect(sim: Simulator, client: httpx.Client) -> None:
+    runs_before = len(sim.find_runs())
+    sim.faults.add(Fault(method="POST", path=r".*/start", kind="malformed", after=True))
+    response = client.post(f"{V6}/load_tests/502/start")
+    assert response.status_code == 200
+    with pytest.raises(ValueError):
+        response.json()
+    assert len(sim.find_runs()) == runs_before + 1
+
+
 def test_after_processing_status_fault(sim: Simulator, client: httpx.Client) -> None:
     sim.faults.add(Fault(method="POST", path=r".*/abort", status=502, after=True))
     error_of(client.post(f"{V6}/test_runs/1234/abort"), 502)

@@ -656,6 +656,7 @@ async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:
     before = await _latest_run_id(ctx, args.load_test)
     try:
         response = await ctx.send("POST", test_path(args.load_test, "/start"), idempotent=False, idempotency_key=key)
+        run, lost = parse_model(StartedTestRun, response), False  # an unreadable 2xx: started, answer lost
     except (ApiUnavailable, ApiError) as exc:
         if not exc.possibly_processed:
             raise  # confirmed: k6 Cloud did nothing
@@ -673,8 +674,6 @@ async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:
                 "in k6 Cloud before starting it again.",
                 attempts=getattr(exc, "attempts", 1),
             ) from None
-    else:
-        run, lost = parse_model(StartedTestRun, response), False
     run = ctx.client.with_links(run)
     name = ctx.facts.get("load_test_name") or await ctx.catalog.display_name(run.test_id) or f"test {run.test_id}"
     found_note = " (k6 Cloud's answer was lost; this is the run that start created)" if lost else ""
@@ -709,7 +708,12 @@ async def _reconcile_start(ctx: OpContext, load_test: int | str, before: int | N
         )
     except K6BotError:
         return False
-    newer = [r for r in response.json().get("value", []) if isinstance(r, dict) and r.get("id", 0) > before]
+    try:
+        body = response.json()
+    except ValueError:  # an unreadable list: what happened cannot be told
+        return False
+    values = body.get("value", []) if isinstance(body, dict) else []
+    newer = [r for r in values if isinstance(r, dict) and isinstance(r.get("id"), int) and r["id"] > before]
     if len(newer) == 1:
         return StartedTestRun.model_validate(newer[0])
     return not newer

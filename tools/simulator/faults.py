@@ -7,8 +7,10 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["status", "latency", "drop"]
-FAULT_KINDS = ("status", "latency", "drop")
+FaultKind = Literal["status", "latency", "drop", "malformed"]
+FAULT_KINDS = ("status", "latency", "drop", "malformed")
+MALFORMED_BODY = b'{"value": [{"id": 1233, "status": "runn'
+"""What a ``malformed`` fault answers: JSON cut off mid-string, as a proxy that drops the rest of a body sends."""
 
 
 @dataclass
@@ -18,8 +20,9 @@ class Fault:
     ``method`` (None = any) and ``path`` (a regex matched with ``re.fullmatch`` on the URL path) select the
     requests. ``kind`` is ``status`` (answer ``status`` with ``body`` or a standard error body, plus a
     ``Retry-After`` header when ``retry_after`` is set), ``latency`` (wait ``delay`` real seconds, then
-    process normally) or ``drop`` (close the connection without a response). ``delay`` also applies before a
-    status or drop. ``times`` is how many requests it affects (None = forever). By default the fault fires
+    process normally), ``drop`` (close the connection without a response) or ``malformed`` (answer HTTP 200
+    with ``Content-Type: application/json`` and a body that is not JSON, :data:`MALFORMED_BODY`; ``status``
+    and ``body`` are ignored). ``delay`` also applies before a status, drop or malformed answer. ``times`` is how many requests it affects (None = forever). By default the fault fires
     *before* the request is processed (no side effect); with ``after=True`` the request is processed first
     and only its response is replaced or lost.
     """

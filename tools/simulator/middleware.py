@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import check_auth
 from .errors import code_for_status, error_body
-from .faults import Fault
+from .faults import MALFORMED_BODY, Fault
 from .recording import RecordedRequest
 
 if TYPE_CHECKING:
@@ -111,6 +111,8 @@ class Exchange:
         if fault.kind == "drop":
             self.record(0)
             await drop_connection(self._send)
+        elif fault.kind == "malformed":
+            await _respond(malformed_response(), self.scope, self.send)
         else:
             await _respond(fault_response(fault), self.scope, self.send)
 
@@ -139,6 +141,11 @@ def internal_error_response() -> JSONResponse:
         error_body("internal_error", "The simulator hit an unexpected error while handling the request."),
         status_code=500,
     )
+
+
+def malformed_response() -> Response:
+    """A 200 whose body claims to be JSON and is not (a ``malformed`` fault)."""
+    return Response(MALFORMED_BODY, status_code=200, media_type="application/json")
 
 
 def fault_response(fault: Fault) -> Response:
