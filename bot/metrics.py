@@ -36,7 +36,9 @@ K6_DURATION = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 K6_RETRIES = Counter(
-    "k6bot_k6_api_retries", "HTTP attempts to the k6 Cloud API that repeated an earlier one, by operation.", ["operation"]
+    "k6bot_k6_api_retries",
+    "HTTP attempts to the k6 Cloud API that repeated an earlier one, by operation.",
+    ["operation"],
 )
 
 SLACK_CALLS = Counter(

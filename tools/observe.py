@@ -15,7 +15,7 @@ from dataclasses import dataclass
 log = logging.getLogger("k6bot.observe")
 
 _ID_SEGMENT = re.compile(r"^(\d+|[0-9a-fA-F-]{16,})$")
-_CALL_ID = re.compile(r"\((\d+)\)")
+_ARGUMENTS = re.compile(r"\((?:[^()]|\([^()]*\))*\)")  # "(...)" call arguments, one level of nesting inside
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,18 @@ _observers: list[Observer] = []
 
 
 def route_of(path: str) -> str:
-    """The path with numeric and long hex ids replaced by ``{id}`` (bounded label values)."""
-    path = path.split("?", 1)[0]
-    path = _CALL_ID.sub("({id})", path)
+    """The path with its ids and call arguments templated, so label values stay few.
+
+    ``/cloud/v6/test_runs/1234`` → ``/cloud/v6/test_runs/{id}``; ``/cloud/v6/load_tests(12)/start`` →
+    ``/cloud/v6/load_tests({id})/start``; ``…/query_aggregate_k6(metric='x',query='…')`` →
+    ``…/query_aggregate_k6({args})``.
+    """
+    path = _ARGUMENTS.sub(_arguments, path.split("?", 1)[0])
     return "/".join("{id}" if _ID_SEGMENT.match(part) else part for part in path.split("/"))
+
+
+def _arguments(match: re.Match[str]) -> str:
+    return "({id})" if match.group(0)[1:-1].isdigit() else "({args})"
 
 
 def add_observer(observer: Observer) -> Callable[[], None]:
