@@ -30,7 +30,7 @@ from bot.store import Confirmation, open_store
 from tests.conftest import E2E_SIGNING_SECRET
 from tests.fakes.slack import FakeSlack, SlackCall
 from tests.notify.conftest import finished_posts
-from tests.service.conftest import ServeProcess
+from tests.service.conftest import ROOT, ServeProcess
 from tests.service.test_restart import db_url, seen, subscribe
 from tools.simulator import Simulator
 from tools.simulator.faults import Fault
@@ -294,16 +294,19 @@ def test_metrics_after_a_scripted_session(
     assert 0 < after.total("k6bot_k6_api_request_duration_seconds_sum") < time.monotonic() - began
 
     # Slack Web API: the rate limit counted, the notification delivered, the delay measured from the run's end.
+    def delta(name: str, **labels: str) -> float:
+        return after(name, **labels) - before(name, **labels)
+
     posts = "chat.postMessage"
-    assert after("k6bot_slack_api_rate_limited_total", method=posts) - before(
-        "k6bot_slack_api_rate_limited_total", method=posts
-    ) == 1
-    assert after("k6bot_slack_api_calls_total", method=posts, outcome="ratelimited") == 1
-    assert after("k6bot_slack_api_calls_total", method=posts, outcome="ok") - before(
-        "k6bot_slack_api_calls_total", method=posts, outcome="ok"
-    ) == len(slack.successful(posts))
-    delay = after("k6bot_notification_delay_seconds_count") - before("k6bot_notification_delay_seconds_count")
-    assert delay == 1
-    seconds = after("k6bot_notification_delay_seconds_sum") - before("k6bot_notification_delay_seconds_sum")
+    assert delta("k6bot_slack_api_rate_limited_total", method=posts) == 1
+    assert delta("k6bot_slack_api_calls_total", method=posts, outcome="ratelimited") == 1
+    assert delta("k6bot_slack_api_calls_total", method=posts, outcome="ok") == len(slack.successful(posts))
+    assert delta("k6bot_notification_delay_seconds_count") == 1
+    seconds = delta("k6bot_notification_delay_seconds_sum")
     assert 1 <= seconds < time.monotonic() - began + 5  # waited out the Retry-After; the simulator's clock is frozen
-    assert after("k6bot_watcher_poll_duration_seconds_count") > before("k6bot_watcher_poll_duration_seconds_count")
+    assert delta("k6bot_watcher_poll_duration_seconds_count") > 0
+
+    # Every metric k6bot exposes is in the README's table.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in after.types if name.startswith("k6bot_") and name not in readme]
+    assert missing == [], missing
