@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp_types import ElicitResult
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
@@ -163,7 +164,8 @@ def expire(env: dict[str, str], confirmation_id: str) -> None:
 
 
 async def mcp_session(url: str) -> dict[str, Any]:
-    """A model's session over streamable HTTP: a read, a start without confirm, a hidden tool, a bad id."""
+    """A model's session over streamable HTTP: a read, a start without confirm, a hidden tool, a bad id; then a
+    client that can ask the person, who declines a start."""
     http = httpx2.AsyncClient(timeout=httpx2.Timeout(30, read=60))
     answers: dict[str, Any] = {}
     async with Client(streamable_http_client(f"{url}/mcp", http_client=http), mode="legacy") as client:
@@ -171,6 +173,14 @@ async def mcp_session(url: str) -> dict[str, Any]:
         answers["start"] = await client.call_tool("start_load_test", {"load_test": 502})
         answers["hidden"] = await client.call_tool("create_project", {"name": "nope"})
         answers["missing"] = await client.call_tool("get_test_run", {"test_run_id": 987654321})
+
+    async def decline(_context: Any, _params: Any) -> ElicitResult:
+        return ElicitResult(action="decline")
+
+    http = httpx2.AsyncClient(timeout=httpx2.Timeout(30, read=60))
+    transport = streamable_http_client(f"{url}/mcp", http_client=http)
+    async with Client(transport, mode="legacy", elicitation_callback=decline) as client:
+        answers["declined"] = await client.call_tool("start_load_test", {"load_test": 502})
     return answers
 
 
@@ -245,6 +255,7 @@ def test_metrics_after_a_scripted_session(
     answers = asyncio.run(mcp_session(server.url))
     assert answers["list"].is_error is False
     assert answers["hidden"].is_error and answers["missing"].is_error
+    assert answers["declined"].structured_content["outcome"] == "declined"
     after = scrape(server)
 
     def commands(operation: str, frontend: str, outcome: str) -> float:
@@ -260,6 +271,7 @@ def test_metrics_after_a_scripted_session(
     assert commands("get_test_run", "slack", "error") == 1
     assert commands("list_load_tests", "mcp", "ok") == 1
     assert commands("start_load_test", "mcp", "pending") == 1
+    assert commands("start_load_test", "mcp", "cancelled") == 1
     assert commands("create_project", "mcp", "denied") == 1
     assert commands("get_test_run", "mcp", "error") == 1
     assert after.label_values("k6bot_commands_total", "outcome") <= {
