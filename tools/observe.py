@@ -7,6 +7,7 @@ ignored; it can never fail a request.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -42,6 +43,7 @@ Observer = Callable[[ApiAttempt], None]
 _observers: list[Observer] = []
 
 
+@functools.lru_cache(maxsize=1024)
 def route_of(path: str) -> str:
     """The path with its ids and call arguments templated, so label values stay few.
 

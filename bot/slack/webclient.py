@@ -7,8 +7,10 @@ and the notification outbox. (``response_url`` posts go through :class:`bot.slac
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
@@ -51,6 +53,9 @@ class ScrubbingWebClient(AsyncWebClient):
                 metrics.SLACK_RATE_LIMITED.labels(api_method).inc()
             metrics.SLACK_CALLS.labels(api_method, _label(error, status)).inc()
             raise
+        except asyncio.CancelledError:  # e.g. the outbox's send timeout
+            metrics.SLACK_CALLS.labels(api_method, "cancelled").inc()
+            raise
         except Exception as exc:
             metrics.SLACK_CALLS.labels(api_method, "network" if _network(exc) else "client_error").inc()
             raise
@@ -66,6 +71,4 @@ def _label(error: Any, status: int | None) -> str:
 
 
 def _network(exc: Exception) -> bool:
-    import aiohttp
-
     return isinstance(exc, TimeoutError | OSError | aiohttp.ClientError)
