@@ -11,13 +11,14 @@ the :class:`Outcome`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
 
+from bot import metrics
 from bot.audit import AuditDecision, AuditLog
 from bot.confirm import ClaimStatus, Confirmations, prepared_of
 from bot.policy import Actor, Policy
@@ -93,6 +94,48 @@ class Actions:
         context: Mapping[str, Any] | None = None,
     ) -> Outcome:
         """Ask for an operation: run it (reads, small writes) or prepare it for confirmation."""
+        return await self._counted(actor, operation, self._request(actor, operation, arguments, context=context))
+
+    async def request_batch(
+        self,
+        actor: Actor,
+        operation: str,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        context: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """One operation for several targets ("abort all running tests"): one confirmation listing each target;
+        on the yes each is re-checked, carried out and audited on its own."""
+        return await self._counted(actor, operation, self._request_batch(actor, operation, items, context=context))
+
+    async def confirm(self, actor: Actor, confirmation_id: str) -> Outcome:
+        """The requester said yes: run the prepared operation once, after checking again."""
+        return await self._counted(actor, None, self._confirm(actor, confirmation_id))
+
+    async def cancel(self, actor: Actor, confirmation_id: str) -> Outcome:
+        return await self._counted(actor, None, self._cancel(actor, confirmation_id))
+
+    async def _counted(self, actor: Actor, operation: str | None, work: Awaitable[Outcome]) -> Outcome:
+        """Count the outcome in ``k6bot_commands_total``; an unknown operation's name is not a label value."""
+        try:
+            outcome = await work
+        except Exception:
+            known = operation if operation is not None and operation in self.registry else "unknown"
+            metrics.command(known, actor.frontend, "error")
+            raise
+        name = outcome.operation.name if outcome.operation is not None else "unknown"
+        metrics.command(name, actor.frontend, _METRIC_OUTCOME[outcome.kind])
+        return outcome
+
+    async def _request(
+        self,
+        actor: Actor,
+        operation: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        context: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """Ask for an operation: run it (reads, small writes) or prepare it for confirmation."""
         arguments = dict(arguments or {})
         try:
             op = self.registry[operation]
@@ -120,7 +163,7 @@ class Actions:
             confirmation=confirmation,
         )
 
-    async def request_batch(
+    async def _request_batch(
         self,
         actor: Actor,
         operation: str,
@@ -214,7 +257,7 @@ class Actions:
 
     # ------------------------------------------------------------------ confirm / cancel
 
-    async def confirm(self, actor: Actor, confirmation_id: str) -> Outcome:
+    async def _confirm(self, actor: Actor, confirmation_id: str) -> Outcome:
         """The requester said yes: run the prepared operation once, after checking again."""
         claim = await self.confirmations.claim(confirmation_id, actor)
         row = claim.confirmation
@@ -243,7 +286,7 @@ class Actions:
             return Outcome(kind, result.text(), op, row.arguments, result=result, prepared=prepared, confirmation=row)
         return await self._run(actor, op, row.arguments, confirmed=True, confirmation=row, prepared=prepared)
 
-    async def cancel(self, actor: Actor, confirmation_id: str) -> Outcome:
+    async def _cancel(self, actor: Actor, confirmation_id: str) -> Outcome:
         claim = await self.confirmations.cancel(confirmation_id, actor)
         row = claim.confirmation
         if not claim.ok:
@@ -389,6 +432,19 @@ class Actions:
             detail=detail,
             confirmation_id=confirmation_id,
         )
+
+
+_METRIC_OUTCOME = {
+    OutcomeKind.RESULT: "ok",
+    OutcomeKind.CONFIRM: "pending",
+    OutcomeKind.CHOOSE: "pending",
+    OutcomeKind.DENIED: "denied",
+    OutcomeKind.REFUSED: "denied",
+    OutcomeKind.ERROR: "error",
+    OutcomeKind.CANCELLED: "cancelled",
+    OutcomeKind.EXPIRED: "expired",
+    OutcomeKind.ALREADY: "duplicate",
+}
 
 
 def _text_of(result: BaseModel) -> str:

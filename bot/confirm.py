@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, select, update
 
+from bot import metrics
 from bot.policy import Actor
 from bot.store import Confirmation, Store, utcnow
 from tools.registry import Prepared
@@ -93,6 +94,7 @@ class Confirmations:
         now = self.clock()
         if row.state == "pending" and row.expires_at <= now:
             await self._set_state(confirmation_id, "pending", "expired")
+            metrics.CONFIRMATIONS_EXPIRED.inc()
             refreshed = await self.get(confirmation_id)
             return Claim(ClaimStatus.EXPIRED, refreshed)
         stale = and_(
@@ -114,6 +116,7 @@ class Confirmations:
         if updated.rowcount == 1:  # type: ignore[attr-defined]
             return Claim(ClaimStatus.OK, refreshed)
         if refreshed is not None and refreshed.state == "pending" and refreshed.expires_at <= now:
+            metrics.CONFIRMATIONS_EXPIRED.inc()
             return Claim(ClaimStatus.EXPIRED, refreshed)
         return Claim(ClaimStatus.ALREADY_DECIDED, refreshed)
 
@@ -138,6 +141,19 @@ class Confirmations:
         """Set a final state that is not an execution (e.g. "denied" after a failed re-check)."""
         async with self.store.session() as session:
             await session.execute(update(Confirmation).where(Confirmation.id == confirmation_id).values(state=state))
+
+
+async def count_pending(store: Store, *, now: datetime | None = None) -> int:
+    """Confirmations still waiting for their requester's yes (not expired); sets ``k6bot_confirmations_pending``."""
+    moment = now or utcnow()
+    async with store.session() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(Confirmation)
+            .where(Confirmation.state == "pending", Confirmation.expires_at > moment)
+        )
+    metrics.CONFIRMATIONS_PENDING.set(int(count or 0))
+    return int(count or 0)
 
 
 def prepared_of(row: Confirmation) -> Prepared:

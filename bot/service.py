@@ -4,8 +4,8 @@
 * ``/mcp`` — MCP over streamable HTTP (needs ``K6BOT_MCP_TOKEN`` unless bound to loopback);
 * ``POST /k6/webhook`` — Grafana Cloud k6 custom-webhook notifications (needs ``K6BOT_WEBHOOK_SECRET``);
 * ``GET /healthz`` — database reachable and the watcher polling (or another replica holding the lease);
-* ``GET /metrics`` — Prometheus metrics (polls, transitions, notifications sent / failed / retried,
-  outbox backlog, lease);
+* ``GET /metrics`` — Prometheus metrics: commands and tool calls, k6 API and Slack API calls, confirmations,
+  polls, transitions, notifications sent / failed / retried and their delay, outbox backlog, lease (README);
 * the notifier — the watcher under its lease and the outbox sender (needs ``SLACK_BOT_TOKEN``).
 
 Without ``K6_CLOUD_TOKEN`` everything runs against the built-in simulator (demo mode). Parts whose
@@ -31,7 +31,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import bot.metrics  # noqa: F401 - registers the k6 API observer before any request
 from bot.config import DEFAULT_HOST, BotSettings, SlackSettings
+from bot.confirm import count_pending
 from bot.http_body import BodyLimit
 from bot.notify.notifier import Notifier
 from bot.notify.webhook import WEBHOOK_PATH, WebhookEndpoint
@@ -208,6 +210,9 @@ def build_service_app(
         if state.notifier is not None:
             with contextlib.suppress(Exception):
                 await state.notifier.status()  # refreshes the backlog gauge
+        if state.store is not None:
+            with contextlib.suppress(Exception):
+                await count_pending(state.store)  # refreshes the pending confirmations gauge
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     async def slack_events(request: Request) -> Response:

@@ -28,6 +28,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from tools import observe
 from tools.config import K6CloudSettings
 from tools.errors import ApiError, ApiUnavailable, ConfigurationError, error_class_for
 from tools.models import AuthenticationResponse, Page, TestRun
@@ -160,6 +161,7 @@ class K6CloudClient:
             send_headers[IDEMPOTENCY_HEADER] = idempotency_key
         repeatable = idempotent or idempotency_key is not None
         clean_params = _clean_params(params)
+        route = observe.route_of(path)
         possibly_processed = False  # by any attempt so far: what a caller must reconcile after a failure
 
         async def once(attempt: int) -> httpx.Response:
@@ -177,6 +179,9 @@ class K6CloudClient:
                     headers=send_headers,
                 )
             except httpx.TransportError as exc:
+                observe.report(
+                    observe.ApiAttempt(method, route, None, type(exc).__name__, time.monotonic() - started, attempt)
+                )
                 sent = not isinstance(exc, _NOT_SENT_ERRORS)
                 possibly_processed = possibly_processed or sent
                 unreachable = ApiUnavailable(_transport_sentence(exc, self.settings.api_url), attempts=attempt)
@@ -185,13 +190,10 @@ class K6CloudClient:
                 raise Failure(
                     unreachable, may_repeat=repeatable or not sent, possibly_processed=sent, reason=type(exc).__name__
                 ) from None
+            elapsed = time.monotonic() - started
+            observe.report(observe.ApiAttempt(method, route, response.status_code, None, elapsed, attempt))
             log.debug(
-                "%s %s -> %d in %.0f ms (attempt %d)",
-                method,
-                path,
-                response.status_code,
-                (time.monotonic() - started) * 1000,
-                attempt,
+                "%s %s -> %d in %.0f ms (attempt %d)", method, path, response.status_code, elapsed * 1000, attempt
             )
             if response.is_success:
                 return response

@@ -14,9 +14,10 @@ from typing import Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
-from mcp_types import ToolAnnotations
+from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import model_validator
 
+from bot import metrics
 from bot.policy import Actor, Policy
 from bot.router.text import refuse_control_characters
 from bot.scrub import remember_settings
@@ -103,8 +104,15 @@ class ToolCalls:
         self._schemas: dict[str, dict[str, Any]] = {}
 
     async def call(self, op: Operation, arguments: dict[str, Any], ctx: Context) -> ToolAnswer:
-        """Every answer leaves through here, scrubbed of secrets (an API error may echo the token)."""
-        return scrubbed(await self._call(op, arguments, ctx))
+        """Every answer leaves through here, scrubbed of secrets (an API error may echo the token), and counted."""
+        visible = op.name in self.state.visible
+        try:
+            answer = scrubbed(await self._call(op, arguments, ctx))
+        except BaseException:
+            metrics.command(op.name, "mcp", "error")
+            raise
+        metrics.command(op.name, "mcp", _metric_outcome(answer, visible=visible, confirm=op.needs_confirmation))
+        return answer
 
     async def _call(self, op: Operation, arguments: dict[str, Any], ctx: Context) -> ToolAnswer:
         actor = self.state.actor(ctx)
@@ -200,6 +208,19 @@ class ToolCalls:
         if op.name not in self._schemas:
             self._schemas[op.name] = input_schema(op.input, confirm=op.needs_confirmation)
         return self._schemas[op.name]
+
+
+_CONFIRM_OUTCOMES = {"done": "ok", "declined": "cancelled", "cancelled": "cancelled"}
+
+
+def _metric_outcome(answer: ToolAnswer, *, visible: bool, confirm: bool) -> str:
+    """ok / pending / denied / cancelled / error for ``k6bot_commands_total``."""
+    if isinstance(answer, CallToolResult):
+        if answer.is_error:
+            return "error" if visible else "denied"
+        outcome = (answer.structured_content or {}).get("outcome") if confirm else None
+        return _CONFIRM_OUTCOMES.get(outcome, "pending") if isinstance(outcome, str) else "ok"
+    return "pending"  # a question for the person (confirm, or which test)
 
 
 def _types(schema: dict[str, Any]) -> set[str]:

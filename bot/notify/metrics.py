@@ -6,7 +6,7 @@ notifier (``k6bot serve`` or ``k6bot slack``).
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, disable_created_metrics
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
 disable_created_metrics()  # the *_created series only add noise to k6bot's dashboards
 
@@ -18,6 +18,11 @@ RUN_FETCHES = Counter(
 TRANSITIONS = Counter("k6bot_watcher_transitions", "Run status transitions the watcher saw, by new status.", ["status"])
 FINISHED = Counter("k6bot_watcher_runs_finished", "Finished runs the watcher handled, by what it did.", ["action"])
 LAST_POLL = Gauge("k6bot_watcher_last_poll_timestamp_seconds", "Unix time of the last successful poll.")
+POLL_DURATION = Histogram(
+    "k6bot_watcher_poll_duration_seconds",
+    "How long one watcher poll took (list walk, transitions, queuing notifications), failed ones too.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
 LEASE_HELD = Gauge("k6bot_watcher_lease_held", "1 while this process holds the watcher lease (polls k6 Cloud).")
 
 SENT = Counter("k6bot_notifications_sent", "Slack messages the outbox delivered, by kind.", ["kind"])
@@ -26,6 +31,11 @@ FAILED = Counter(
 )
 RETRIED = Counter(
     "k6bot_notifications_retried", "Slack deliveries scheduled for another attempt, by reason.", ["reason"]
+)
+NOTIFY_DELAY = Histogram(
+    "k6bot_notification_delay_seconds",
+    "Time from a run's end (as k6 Cloud reports it) to its run-finished message accepted by Slack.",
+    buckets=(1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0),
 )
 BACKLOG = Gauge("k6bot_outbox_backlog", "Outbox messages waiting to be delivered.")
 

@@ -37,7 +37,7 @@ from bot.notify import metrics
 from bot.notify.db import insert_ignore
 from bot.notify.lease import is_dead_local
 from bot.slack.webclient import ScrubbingWebClient
-from bot.store import OutboxMessage, Store, utcnow
+from bot.store import OutboxMessage, Store, WatchedRun, utcnow
 from tools.retry import Backoff, parse_retry_after
 
 log = logging.getLogger("k6bot.notify.outbox")
@@ -340,6 +340,8 @@ class OutboxSender:
         if result.ok:
             await self.outbox.mark_sent(row.id, result.ts)
             metrics.SENT.labels(kind).inc()
+            if kind == "finished":
+                await self._observe_delay(row.dedupe_key)
             log.info("Sent %s (%s) ts=%s", row.dedupe_key, row.method, result.ts)
             return True
         attempts = row.attempts + 1
@@ -370,6 +372,20 @@ class OutboxSender:
         await self.outbox.mark_failed(row.id, error)
         metrics.FAILED.labels(kind, error[:60]).inc()
         return False
+
+    async def _observe_delay(self, dedupe_key: str) -> None:
+        """``k6bot_notification_delay_seconds``: from the run's end to now (Slack just accepted the message)."""
+        try:
+            run_id = int(dedupe_key.split(":")[1])
+            async with self.outbox.store.session() as session:
+                ended = await session.scalar(select(WatchedRun.finished_at).where(WatchedRun.run_id == run_id))
+        except Exception:  # a metric must never fail a delivery
+            log.debug("No run end for %s", dedupe_key, exc_info=True)
+            return
+        if ended is not None:
+            if ended.tzinfo is None:
+                ended = ended.replace(tzinfo=UTC)
+            metrics.NOTIFY_DELAY.observe(max(0.0, (self.clock() - ended).total_seconds()))
 
     async def call(self, method: str, payload: dict[str, Any]) -> SendResult:
         """One Slack Web API call, classified (never raises for Slack or network trouble)."""

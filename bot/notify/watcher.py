@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -204,12 +205,15 @@ class Watcher:
     async def poll_once(self) -> PollReport:
         """One pass: list walk, transitions, notifications, progress. Safe to run on several replicas."""
         async with self._lock:
+            started = time.monotonic()
             try:
                 report = await self._poll()
             except Exception as exc:
+                metrics.POLL_DURATION.observe(time.monotonic() - started)
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 metrics.POLLS.labels("error").inc()
                 raise
+            metrics.POLL_DURATION.observe(time.monotonic() - started)
             self.last_error = None
             self.last_poll_at = self.clock()
             metrics.POLLS.labels("ok").inc()
