@@ -11,6 +11,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.scrub import scrub_data
 from bot.slack.blocks import SlackMessage
+from tools.outputs import Attachment
 
 log = logging.getLogger("k6bot.slack")
 
@@ -82,3 +83,23 @@ class Responder:
     async def in_channel(self, message: SlackMessage) -> bool:
         """A message everyone in the channel sees, posted through the response_url (needs no membership)."""
         return await self._post({**message.payload(), "response_type": "in_channel", "replace_original": False})
+
+    async def upload(self, attachment: Attachment) -> bool:
+        """A file (a chart) into the conversation, in the thread when there is one, with Slack's current upload
+        flow (``files.getUploadURLExternal``, the bytes to the URL it gives, ``files.completeUploadExternal``)."""
+        if not self.channel_id:
+            return False
+        try:
+            await self.client.files_upload_v2(
+                channel=self.channel_id,
+                thread_ts=self.thread_ts,
+                file=attachment.data,
+                filename=attachment.filename,
+                title=attachment.title or attachment.filename,
+            )
+            return True
+        except SlackApiError as exc:
+            log.warning("The upload of %s failed: %s", attachment.filename, exc.response.get("error"))
+        except Exception as exc:
+            log.warning("The upload of %s failed: %s", attachment.filename, type(exc).__name__)
+        return False
