@@ -103,8 +103,8 @@ def _draw(test_run_id: int, series: dict[str, list[Point]], title: str) -> bytes
     ],
     errors={404: "Test run {test_run} not found."},
     phrases=Phrases(
-        verbs=("chart", "graph", "plot", "draw", "show a chart of", "picture of"),
-        nouns=("chart", "graph", "plot", "run", "test run"),
+        verbs=("chart", "graph", "plot"),
+        nouns=("chart", "graph", "picture", "run", "test run"),
         examples={
             "chart run 1224": {"test_run": 1224},
             "graph of 1225": {"test_run": 1225},
