@@ -652,6 +652,9 @@ async def test_chart_test_run(toolbox: Toolbox, sim: Simulator) -> None:
     assert p95.points > 3 and p95.min is not None and p95.max is not None and p95.min <= (p95.last or 0) <= p95.max
     assert len(p95.sparkline) > 3 and set(p95.sparkline) <= set("▁▂▃▄▅▆▇█")
     assert "Chart attached: k6-run-1224.png" in chart.text() and p95.sparkline in chart.text()
+    running = await run(toolbox, "chart_test_run", test_run=1234)
+    assert running.status == "running" and running.has_data and running.attachments
+    assert "still going: the chart shows what exists so far" in running.text()
     empty = await run(toolbox, "chart_test_run", test_run=1238)
     assert not empty.has_data and empty.attachments == [] and empty.image is None
     assert "nothing to draw" in empty.text() or "No metrics yet" in empty.text()

@@ -4,6 +4,7 @@ with a short text summary and a sparkline per series for front-ends that only sh
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
 from pydantic import Field
@@ -16,6 +17,7 @@ from tools.outputs import Attachment, Output, status_phrase
 from tools.phrasing import Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
+log = logging.getLogger("k6bot.charts")
 _DRAWING = threading.Lock()
 """pyplot keeps global state: one chart is drawn at a time (drawing runs in a worker thread)."""
 _SCALE = {"failed": 100.0}
@@ -149,7 +151,12 @@ async def chart_test_run(ctx: OpContext, args: ChartInput) -> RunChart:
     )
     if has_data:
         title = f"Test run {run.id}" + (f" — {name}" if name else "")
-        png = await asyncio.to_thread(_draw, run.id, series, title)
+        try:
+            png = await asyncio.to_thread(_draw, run.id, series, title)
+        except Exception:  # the figures are still worth reading when drawing fails
+            log.exception("Could not draw the chart of run %s", run.id)
+            chart.note = "The chart could not be drawn (the details are in k6bot's log); the figures are below."
+            return chart
         chart.image = f"k6-run-{run.id}.png"
         chart.attach(Attachment(filename=chart.image, mime_type="image/png", data=png, title=title))
     return chart
