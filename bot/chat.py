@@ -16,8 +16,10 @@ import getpass
 import logging
 import os
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
@@ -42,6 +44,7 @@ from tools.outputs import (
     RunList,
     ScriptFile,
     StartedRun,
+    attachments_of,
     human_duration,
     human_time,
     status_phrase,
@@ -115,6 +118,7 @@ async def _chat(
                 stdin=stdin,
                 assume_yes=assume_yes,
                 watchlist=watchlist,
+                chart_dir=bot.chart_dir,
             )
             if command is not None:
                 session.can_ask = _is_tty(stdin)
@@ -164,8 +168,11 @@ class TerminalChat:
         stdin: TextIO,
         assume_yes: bool = False,
         watchlist: Watchlist | None = None,
+        chart_dir: Path | None = None,
     ) -> None:
         self.dispatcher = dispatcher
+        self.chart_dir = chart_dir
+        """Where attachments (charts) are written; None: a temporary directory made when the first one comes."""
         self.actor = actor
         self.out = out
         self.err = err
@@ -391,6 +398,21 @@ class TerminalChat:
             self.out.file.flush()
         else:
             self.out.print(Text(reply.text))
+        self._save_attachments(result)
+
+    def _save_attachments(self, result: object) -> None:
+        """Each file the result carries (a chart) written to the chart directory, its path printed."""
+        for attachment in attachments_of(result):
+            try:
+                if self.chart_dir is None:
+                    self.chart_dir = Path(tempfile.mkdtemp(prefix="k6bot-charts-"))
+                self.chart_dir.mkdir(parents=True, exist_ok=True)
+                path = self.chart_dir / Path(attachment.filename).name
+                path.write_bytes(attachment.data)
+            except OSError as exc:
+                self.err.print(Text(f"Could not write {attachment.filename} to {self.chart_dir}: {exc.strerror}"))
+                continue
+            self.out.print(Text(f"Chart: {path}"))
 
     def _tests(self, result: LoadTestList) -> None:
         if not result.items:

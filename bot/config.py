@@ -97,6 +97,9 @@ class BotSettings(NamedSettings):
         default=None,
         description="IANA time zone in which 'today', 'since monday' and schedule times are meant (default: local).",
     )
+    chart_dir: Path | None = Field(
+        default=None, description="Where the terminal chat writes chart PNGs (default: a temporary directory)."
+    )
 
     @field_validator("timezone")
     @classmethod

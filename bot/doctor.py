@@ -28,7 +28,14 @@ from bot.store import DatabaseUnavailable, Store
 from tools.config import K6CloudSettings, SettingsError
 from tools.errors import K6BotError
 
-MANIFEST_BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read", "app_mentions:read")
+MANIFEST_BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "usergroups:read",
+    "app_mentions:read",
+    "files:write",
+)
 """The bot scopes manifest.yaml asks for (a test keeps the two equal)."""
 SHORT_SECRET = 16
 """Shared secrets shorter than this are easy to guess (``openssl rand -hex 24`` makes 48 characters)."""

@@ -87,6 +87,11 @@ def _png(figure: Any) -> bytes:
     return buffer.getvalue()
 
 
+def literal(text: str) -> str:
+    """Text drawn as it is: ``$`` would start matplotlib mathtext (a test named "cost $5 $\\frac" must not fail)."""
+    return text.replace("$", r"\$")
+
+
 def run_chart(test_run_id: int, series: Mapping[str, Sequence[Point]], title: str | None = None) -> bytes:
     """A PNG of p95 latency, request rate, failed-request rate and VUs over a run (``series`` keyed as
     :data:`RUN_CHART_QUERIES`; a missing or empty series is drawn as "no data")."""
@@ -113,7 +118,7 @@ def run_chart(test_run_id: int, series: Mapping[str, Sequence[Point]], title: st
             drawn.set_ylim(bottom=0)
         axis.grid(True, alpha=0.3)
     axes[-1].set_xlabel("minutes since start", fontsize=11)
-    figure.suptitle(title or f"Test run {test_run_id}", fontsize=14, fontweight="bold")
+    figure.suptitle(literal(title or f"Test run {test_run_id}"), fontsize=14, fontweight="bold")
     figure.tight_layout()
     return _png(figure)
 
@@ -149,7 +154,7 @@ def trend_chart(
     for name, value in thresholds.items():
         on_latency = any(word in name.lower() for word in ("p95", "p(95", "duration", "latency"))
         axis, shown = (latency, value) if on_latency else (errors, value * 100)
-        axis.axhline(shown, color="grey", linestyle="--", linewidth=1.5, label=f"threshold {name}")
+        axis.axhline(shown, color="grey", linestyle="--", linewidth=1.5, label=literal(f"threshold {name}"))
     positions = {run_id: index for index, run_id in enumerate(run_ids)}
     for era in era_starts:
         if era in positions and positions[era] > 0:
@@ -163,7 +168,7 @@ def trend_chart(
     errors.set_xticks(xs)
     errors.set_xticklabels([str(r) for r in run_ids], rotation=45 if len(run_ids) > 12 else 0, fontsize=9)
     errors.set_xlabel("test run", fontsize=11)
-    figure.suptitle(title, fontsize=14, fontweight="bold")
+    figure.suptitle(literal(title), fontsize=14, fontweight="bold")
     figure.tight_layout()
     return _png(figure)
 

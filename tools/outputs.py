@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from tools.errors import InvalidInput
 from tools.models import LoadTest, RunStatus, TestRun
@@ -153,11 +153,42 @@ def decode_cursor(cursor: str | None) -> dict[str, Any]:
 # --------------------------------------------------------------------------- summaries
 
 
+class Attachment(BaseModel):
+    """A file that goes with a result (a chart): front-ends show it in their own way (an MCP image, a Slack
+    upload, a file on disk). Never part of the structured result or its schema."""
+
+    model_config = ConfigDict(frozen=True)
+
+    filename: str
+    mime_type: str
+    data: bytes = Field(repr=False)
+    title: str = ""
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime_type.startswith("image/")
+
+
 class Output(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    _attachments: list[Attachment] = PrivateAttr(default_factory=list)
+
     def text(self) -> str:  # pragma: no cover - every subclass overrides
         return str(self)
+
+    @property
+    def attachments(self) -> list[Attachment]:
+        """Files that go with this result; not in ``model_dump`` nor in the JSON schema."""
+        return list(self._attachments)
+
+    def attach(self, attachment: Attachment) -> None:
+        self._attachments.append(attachment)
+
+
+def attachments_of(result: Any) -> list[Attachment]:
+    """The attachments of any operation result (none for plain API objects)."""
+    return result.attachments if isinstance(result, Output) else []
 
 
 class RunSummary(Output):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Literal
 
-from mcp_types import CallToolResult, ElicitRequest, InputRequiredResult, TextContent
+from mcp_types import CallToolResult, ElicitRequest, ImageContent, InputRequiredResult, TextContent
 from pydantic import BaseModel, Field
 
 from bot.scrub import scrub, scrub_data
 from tools.describe import describe
 from tools.errors import Candidate
+from tools.outputs import attachments_of
 from tools.registry import Operation, Prepared
 
 from .schemas import output_schema
@@ -79,8 +81,14 @@ def text_result(text: str, structured: dict[str, Any]) -> CallToolResult:
 
 
 def model_result(result: BaseModel) -> CallToolResult:
-    """A read or write operation's result: its JSON as structured content, its text for people."""
-    return text_result(describe(result), structured(result))
+    """A read or write operation's result: its JSON as structured content, its text for people, and any image
+    it carries (a chart) as image content next to the text."""
+    answer = text_result(describe(result), structured(result))
+    for attachment in attachments_of(result):
+        if attachment.is_image:
+            data = base64.b64encode(attachment.data).decode("ascii")
+            answer.content.append(ImageContent(type="image", data=data, mime_type=attachment.mime_type))
+    return answer
 
 
 def outcome_result(outcome: ConfirmOutcome, text: str | None = None) -> CallToolResult:

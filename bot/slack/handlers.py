@@ -28,7 +28,7 @@ from bot.slack.dedupe import RecentRequests
 from bot.slack.identity import Identity
 from bot.slack.mrkdwn import incoming_text, mention
 from bot.slack.respond import Responder
-from tools.outputs import StartedRun
+from tools.outputs import StartedRun, attachments_of
 
 log = logging.getLogger("k6bot.slack")
 
@@ -147,6 +147,18 @@ class SlackHandlers:
             context={"channel_id": channel, "command": command_name, "user_name": name},
         )
         await responder.ephemeral(blocks.render(reply, requester=user, command=command_name))
+        await self._attach(reply, responder)
+
+    async def _attach(self, reply: Reply, responder: Responder) -> None:
+        """Upload what the result carries (a chart) into the conversation; say so when that is not possible."""
+        for attachment in attachments_of(reply.outcome.result if reply.outcome else None):
+            if not await responder.upload(attachment):
+                await responder.ephemeral(
+                    blocks.notice(
+                        f"Could not post {attachment.filename} in this conversation: "
+                        "invite k6bot here (it needs the files:write scope)."
+                    )
+                )
 
     # ------------------------------------------------------------------ @k6bot …
 
@@ -168,6 +180,7 @@ class SlackHandlers:
                 actor, mention_command(event.get("text")), context={"channel_id": channel, "thread_ts": thread}
             )
             await responder.ephemeral(blocks.render(reply, requester=user, command="@k6bot"))
+            await self._attach(reply, responder)
 
         await self._safely(work(), responder)
 
@@ -296,6 +309,7 @@ class SlackHandlers:
             actor = await self.identity.actor(click.user, click.name, click.channel)
             reply = await self.dispatcher.handle(actor, command, context={"channel_id": click.channel})
             await responder.replace(blocks.render(reply, requester=click.user))
+            await self._attach(reply, responder)
 
         await self._safely(work(), responder)
 
@@ -339,6 +353,7 @@ class SlackHandlers:
             command = Command(CommandKind.OPERATION, operation, {argument: ref})
             reply = await self.dispatcher.handle(actor, command, context={"channel_id": click.channel})
             await responder.ephemeral(blocks.render(reply, requester=click.user))
+            await self._attach(reply, responder)
 
         await self._safely(work(), responder)
 

@@ -14,6 +14,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.scrub import scrub_data
 from bot.slack.blocks import SlackMessage
+from tools.outputs import Attachment
 from tools.retry import Backoff, Failure, Sleep, parse_retry_after, retrying
 
 log = logging.getLogger("k6bot.slack")
@@ -133,3 +134,23 @@ class Responder:
         """A message everyone in the channel sees, posted through the response_url (needs no membership)."""
         body = {**message.payload(), "response_type": "in_channel", "replace_original": False}
         return await self._post(body, repeatable=False)
+
+    async def upload(self, attachment: Attachment) -> bool:
+        """A file (a chart) into the conversation, in the thread when there is one, with Slack's current upload
+        flow (``files.getUploadURLExternal``, the bytes to the URL it gives, ``files.completeUploadExternal``)."""
+        if not self.channel_id:
+            return False
+        try:
+            await self.client.files_upload_v2(
+                channel=self.channel_id,
+                thread_ts=self.thread_ts,
+                file=attachment.data,
+                filename=attachment.filename,
+                title=attachment.title or attachment.filename,
+            )
+            return True
+        except SlackApiError as exc:
+            log.warning("The upload of %s failed: %s", attachment.filename, exc.response.get("error"))
+        except Exception as exc:
+            log.warning("The upload of %s failed: %s", attachment.filename, type(exc).__name__)
+        return False

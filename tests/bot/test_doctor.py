@@ -122,8 +122,8 @@ def test_a_token_missing_a_scope(healthy: Path, slack: FakeSlack) -> None:
     code, lines = doctor()
     assert code == 1
     assert line_of(lines, "Slack scopes") == (
-        "✗ Slack scopes: missing chat:write.public, usergroups:read (manifest.yaml asks for them): add them under "
-        "OAuth & Permissions → Scopes, then reinstall the app."
+        "✗ Slack scopes: missing chat:write.public, usergroups:read, files:write (manifest.yaml asks for them): add "
+        "them under OAuth & Permissions → Scopes, then reinstall the app."
     )
 
 

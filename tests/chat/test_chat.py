@@ -189,6 +189,38 @@ def test_reads_print_tables_and_plain_text(cloud, db) -> None:
     assert "export default function" in out or "export const options" in out
 
 
+def test_a_chart_is_written_to_the_chart_dir_and_its_path_printed(cloud, db, tmp_path: Path) -> None:
+    charts = tmp_path / "charts"
+    code, out, err = _run(cloud, "chart run 1224", database_url=db, chart_dir=str(charts))
+    assert code == 0, err
+    png = charts / "k6-run-1224.png"
+    assert f"Chart: {png}" in out
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and png.stat().st_size > 10_000
+    assert "p95 http_req_duration" in out and any(c in out for c in "▁▂▃▄▅▆▇█")  # the inline sparkline
+
+
+def test_without_a_chart_dir_the_chart_goes_to_a_temporary_directory(cloud, db) -> None:
+    code, out, err = _run(cloud, "graph of 1224", database_url=db)
+    assert code == 0, err
+    [line] = [line for line in out.splitlines() if line.startswith("Chart: ")]
+    path = Path(line.removeprefix("Chart: "))
+    try:
+        assert path.name == "k6-run-1224.png" and path.parent.name.startswith("k6bot-charts-")
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        path.unlink()
+        path.parent.rmdir()
+
+
+def test_a_chart_dir_that_cannot_be_written_is_said_and_the_text_still_shown(cloud, db, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    code, out, err = _run(cloud, "chart run 1224", database_url=db, chart_dir=str(blocker))
+    assert "Could not write k6-run-1224.png" in err and "Chart: " not in out
+    assert "p95 http_req_duration" in out and blocker.read_text() == "not a directory"
+    assert code == 0
+
+
 def test_rich_markup_in_names_is_printed_as_is(cloud, sim, db) -> None:
     sim.add_load_test(77, "[bold red]not markup[/] <!channel>")
     code, out, _ = _run(cloud, "list tests", database_url=db)

@@ -7,6 +7,10 @@ condition variable instead of sleeping.
 Like Slack, every answer to the bot token carries the granted scopes in ``x-oauth-scopes`` (``scopes``;
 None leaves the header out), and ``apps.connections.open`` wants the app-level token (``app_token``) and
 answers ``socket_url``.
+
+File uploads follow Slack's current flow: ``files.getUploadURLExternal`` answers an ``upload_url`` on this fake,
+the bytes POSTed there are kept in ``uploads`` (by file id, recorded as the call ``upload``), and
+``files.completeUploadExternal`` shares them (``shared``: file id → channel / thread / title).
 """
 
 from __future__ import annotations
@@ -43,7 +47,14 @@ class _Failure:
     error: str
 
 
-DEFAULT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read", "app_mentions:read")
+DEFAULT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "usergroups:read",
+    "app_mentions:read",
+    "files:write",
+)
 """What manifest.yaml asks for."""
 
 
@@ -67,6 +78,13 @@ class FakeSlack:
         self.calls: list[SlackCall] = []
         self.usergroups: dict[str, list[str]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, bytes] = {}
+        """Bytes POSTed to each upload URL, by file id."""
+        self.pending: dict[str, dict[str, Any]] = {}
+        """Upload URLs handed out and not completed yet: file id → the getUploadURLExternal arguments."""
+        self.shared: dict[str, dict[str, Any]] = {}
+        """Completed uploads: file id → channel_id, thread_ts, title, initial_comment."""
+        self._file_ids = 0
         self._failures: dict[str, list[_Failure]] = {}
         self._ts = 1_700_000_000_000_100
         self._cond = threading.Condition()
@@ -166,6 +184,9 @@ class FakeSlack:
         with self._cond:
             self.calls.clear()
             self._failures.clear()
+            self.uploads.clear()
+            self.pending.clear()
+            self.shared.clear()
 
     # ------------------------------------------------------------------ serving
 
@@ -174,6 +195,10 @@ class FakeSlack:
         raw = request.rfile.read(length) if length else b""
         content_type = request.headers.get("Content-Type", "")
         args: dict[str, Any]
+        path, _, query = request.path.partition("?")
+        if path.startswith("/upload/"):
+            self._upload(request, path[len("/upload/") :], raw)
+            return
         if "json" in content_type:
             try:
                 args = json.loads(raw or b"{}")
@@ -185,7 +210,6 @@ class FakeSlack:
                 if isinstance(args.get(key), str):
                     with contextlib.suppress(ValueError):
                         args[key] = json.loads(args[key])
-        path, _, query = request.path.partition("?")
         for key, value in parse_qsl(query):  # GET methods (e.g. usergroups.users.list in the SDK) send a query
             args.setdefault(key, value)
         if path.startswith("/response/"):
@@ -268,7 +292,56 @@ class FakeSlack:
                 {"ok": True, "channel": {"id": args.get("channel"), "name": str(args.get("channel")).lower()}},
                 {},
             )
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(args)
+        if method == "files.completeUploadExternal":
+            return self._complete(args)
         return 200, {"ok": True}, {}
+
+    def _upload_url(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if not args.get("filename") or not str(args.get("length") or "").isdigit():
+            return 200, {"ok": False, "error": "invalid_arguments"}, {}
+        with self._cond:
+            self._file_ids += 1
+            file_id = f"F{self._file_ids:08d}"
+            self.pending[file_id] = dict(args)
+        return 200, {"ok": True, "file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}, {}
+
+    def _upload(self, request: BaseHTTPRequestHandler, file_id: str, raw: bytes) -> None:
+        with self._cond:
+            expected = self.pending.get(file_id)
+            ok = expected is not None and int(expected["length"]) == len(raw)
+            if ok:
+                self.uploads[file_id] = raw
+            status = 200 if ok else 400
+            self.calls.append(SlackCall("upload", {"file_id": file_id, "size": len(raw)}, True, status))
+            self._cond.notify_all()
+        data = b"OK - " + str(len(raw)).encode() if ok else b"bad upload"
+        request.send_response(status)
+        request.send_header("Content-Type", "text/plain")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+
+    def _complete(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        try:
+            files = json.loads(args.get("files") or "[]") if isinstance(args.get("files"), str) else args["files"]
+        except (ValueError, KeyError):
+            return 200, {"ok": False, "error": "invalid_arguments"}, {}
+        with self._cond:
+            if not files or any(f.get("id") not in self.uploads for f in files):
+                return 200, {"ok": False, "error": "file_not_found"}, {}
+            shared = []
+            for f in files:
+                self.pending.pop(f["id"], None)
+                self.shared[f["id"]] = {
+                    "channel_id": args.get("channel_id"),
+                    "thread_ts": args.get("thread_ts"),
+                    "title": f.get("title"),
+                    "initial_comment": args.get("initial_comment"),
+                }
+                shared.append({"id": f["id"], "title": f.get("title")})
+        return 200, {"ok": True, "files": shared}, {}
 
     def _next_ts(self) -> str:
         with self._cond:

@@ -58,3 +58,9 @@ def test_matplotlib_is_imported_only_when_a_chart_is_drawn() -> None:
     code = "import sys, tools.charts, tools.registry; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_title_with_dollar_signs_is_drawn_literally_not_as_mathtext() -> None:
+    hostile = r"cost $5 and $\frac{ budget"  # mathtext would fail to parse this
+    assert _size(run_chart(1, {"p95": [(0.0, 1.0), (60.0, 2.0)]}, title=hostile)) == (1000, 600)
+    assert _size(trend_chart(hostile, [1, 2], [1.0, 2.0], [0.0, 0.1], {"$p(95)<$": 1.0}, [])) == (1000, 600)

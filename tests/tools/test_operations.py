@@ -639,6 +639,30 @@ async def test_compare_test_runs(toolbox: Toolbox) -> None:
     await fails(toolbox, "compare_test_runs", K6BotError, "run 987654 or the run", test_run=987654)
 
 
+@covers("chart_test_run", errors=(("chart_test_run", 404),))
+async def test_chart_test_run(toolbox: Toolbox, sim: Simulator) -> None:
+    chart = await run(toolbox, "chart_test_run", test_run=1224)
+    assert chart.has_data and chart.image == "k6-run-1224.png"
+    assert sim.count("GET", r"/cloud/v5/test_runs/1224/query_range_k6.*") == 4
+    [png] = chart.attachments
+    assert png.mime_type == "image/png" and png.data.startswith(b"\x89PNG\r\n\x1a\n") and len(png.data) > 10_000
+    assert len(chart.model_dump_json()) < 3_000 and "attachments" not in chart.model_dump()  # no bytes in the JSON
+    assert "attachments" not in str(type(chart).model_json_schema())
+    p95 = next(s for s in chart.series if s.name == "p95")
+    assert p95.points > 3 and p95.min is not None and p95.max is not None and p95.min <= (p95.last or 0) <= p95.max
+    assert len(p95.sparkline) > 3 and set(p95.sparkline) <= set("▁▂▃▄▅▆▇█")
+    assert "Chart attached: k6-run-1224.png" in chart.text() and p95.sparkline in chart.text()
+    running = await run(toolbox, "chart_test_run", test_run=1234)
+    assert running.status == "running" and running.has_data and running.attachments
+    assert "still going: the chart shows what exists so far" in running.text()
+    empty = await run(toolbox, "chart_test_run", test_run=1238)
+    assert not empty.has_data and empty.attachments == [] and empty.image is None
+    assert "nothing to draw" in empty.text() or "No metrics yet" in empty.text()
+    before = sim.count("GET", r".*query_range_k6.*")
+    await fails(toolbox, "chart_test_run", K6BotError, "Test run 987654 not found.", test_run=987654)
+    assert sim.count("GET", r".*query_range_k6.*") == before  # a missing run is found out before any metric query
+
+
 # --------------------------------------------------------------------------- projects
 
 

@@ -139,7 +139,7 @@ def _concrete(path: str) -> str:
 def test_every_endpoint_has_a_simulator_route(sim_url: str, endpoint: tuple[str, str, str]) -> None:
     method, path, api = endpoint
     url = sim_url + _concrete(path)
-    if path.endswith("query_aggregate_k6"):
+    if path.endswith(("query_aggregate_k6", "query_range_k6")):
         url += "(query='rate',metric='http_reqs')"
     headers = {
         "Authorization": f"{'Token' if api == 'v2' else 'Bearer'} {TEST_TOKEN}",

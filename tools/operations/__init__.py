@@ -2,6 +2,7 @@
 
 from tools.operations import (  # noqa: F401 - imported for their declarations
     account,
+    charts,
     compare,
     investigate,
     labels,
