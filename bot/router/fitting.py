@@ -641,6 +641,8 @@ class Fitter:
         blocked = set(self.taken)
         if filters:  # "running tests": a state word in a noun still sets the filter
             blocked -= {p for p in self.noun_positions if (seq.words[p],) in STATE_PHRASES}
+        elif wants_ref:  # "why did the last failed run fail": a result word in a noun still qualifies the run
+            blocked -= {p for p in self.noun_positions if STATE_PHRASES.get((seq.words[p],), (None,))[0] is Slot.RESULT}
         data = {p for p, index in enumerate(seq.index) if index in self.used and p not in self.taken}
         blocked |= data  # a note's words are the note, not state words
         for phrase, (kind, value) in sorted(STATE_PHRASES.items(), key=lambda kv: -len(kv[0])):
@@ -658,8 +660,11 @@ class Fitter:
                     self.score += SLOT_SOFT
                     self.fit.filters += 1
                 elif wants_ref:
-                    qualifiers["status" if kind is Slot.STATUS else "result"].append(value)
-                    self.score += SLOT_SOFT
+                    found = qualifiers["status" if kind is Slot.STATUS else "result"]
+                    if value not in found:
+                        found.append(value)
+                        if not positions <= self.noun_positions:  # a noun's words scored already
+                            self.score += SLOT_SOFT
                 elif not self.answered.issuperset(positions):  # "is 1234 done": the question's own word
                     self.fit.unused_soft.extend(seq.index[p] for p in positions)
                 self._explain(positions)
