@@ -276,6 +276,8 @@ class Fitter:
         self.filled: dict[str, Any] = {}
         self.by_name = {s.field: s for s in intent.slots}
         self.noun_positions: set[int] = set()
+        self.word_nouns: set[int] = set()
+        """Positions of nouns that are one word ("failed"; not "error rate")."""
         self.answered: set[int] = set()
         self.quoted: dict[str, Entity] = {}
         """Name fields filled from a quoted phrase, which may yet turn out to be part of a longer name."""
@@ -377,6 +379,8 @@ class Fitter:
             for hit in occurrences(noun, self.seq, self.taken):
                 positions = _positions(hit)
                 self.noun_positions |= positions
+                if len(positions) == 1:
+                    self.word_nouns |= positions
                 self._explain(positions)
                 if hit.fuzzy:
                     self.score += NOUN_FUZZY
@@ -595,6 +599,7 @@ class Fitter:
             if not positions <= self.taken:
                 self._explain(positions - self.taken)
             self.fit.nouns += 1  # "the VU limit" names what is changed, as a noun would
+            self.score += NOUN_EXTRA * (hit.length - 1)  # the longer, the surer ("max vus per test")
             named_at = self.seq.index[hit.start]
             number = min(numbers, key=lambda e: abs(e.first - named_at), default=None)
             if number is not None:
@@ -642,7 +647,7 @@ class Fitter:
         if filters:  # "running tests": a state word in a noun still sets the filter
             blocked -= {p for p in self.noun_positions if (seq.words[p],) in STATE_PHRASES}
         elif wants_ref:  # "why did the last failed run fail": a result word in a noun still qualifies the run
-            blocked -= {p for p in self.noun_positions if STATE_PHRASES.get((seq.words[p],), (None,))[0] is Slot.RESULT}
+            blocked -= {p for p in self.word_nouns if STATE_PHRASES.get((seq.words[p],), (None,))[0] is Slot.RESULT}
         data = {p for p, index in enumerate(seq.index) if index in self.used and p not in self.taken}
         blocked |= data  # a note's words are the note, not state words
         for phrase, (kind, value) in sorted(STATE_PHRASES.items(), key=lambda kv: -len(kv[0])):
