@@ -63,6 +63,8 @@ from tools.registry import Toolbox, get_registry
 TOKEN, STACK = "bench", 1000
 STACK_SIZE = 5000
 TARGET_RATE = 0.90
+HELDOUT_2_UNTUNED = "88.6 % (70/79), 0 wrong writes, at commit 7b84be5"
+"""Set 2's first measurement, before the parser was fixed on its misses: the figure reported for set 2."""
 TARGET_P99_MS = 20.0
 FILLER_SERVICES = ("Catalog", "Profile", "Cart", "Shipping", "Pricing", "Reviews", "Wishlist", "Sessions", "Media",
                    "Reports", "Billing", "Tracking", "Loyalty", "Coupons", "Recommendations", "Gallery")  # fmt: skip
@@ -267,6 +269,8 @@ def main() -> int:
     ]  # fmt: skip
     _print_table(rows)
     print("baseline: one Toolbox.execute('get_test_run') read on the same simulator, same percentile")
+    print(f"held-out set 2 untuned (its first measurement, reported): {HELDOUT_2_UNTUNED}; the parser was fixed on")
+    print("  its misses afterwards (general fixes only), so the set-2 rows above now guard against regressions")
     pending = held.pending + held_2.pending + corp.pending
     if pending:
         print(f"{pending} entries left out: their operation (issue 9) is not declared yet")
