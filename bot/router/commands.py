@@ -90,6 +90,8 @@ BOT_COMMANDS: tuple[BotCommandSpec, ...] = (
             verbs=(
                 "help",
                 "commands",
+                "what commands",
+                "which commands",
                 "usage",
                 "menu",
                 "what can you do",

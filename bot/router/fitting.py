@@ -282,6 +282,8 @@ class Fitter:
         self.filled: dict[str, Any] = {}
         self.by_name = {s.field: s for s in intent.slots}
         self.noun_positions: set[int] = set()
+        self.word_nouns: set[int] = set()
+        """Positions of nouns that are one word ("failed"; not "error rate")."""
         self.answered: set[int] = set()
         self.quoted: dict[str, Entity] = {}
         """Name fields filled from a quoted phrase, which may yet turn out to be part of a longer name."""
@@ -383,6 +385,8 @@ class Fitter:
             for hit in occurrences(noun, self.seq, self.taken):
                 positions = _positions(hit)
                 self.noun_positions |= positions
+                if len(positions) == 1:
+                    self.word_nouns |= positions
                 self._explain(positions)
                 if hit.fuzzy:
                     self.score += NOUN_FUZZY
@@ -605,6 +609,7 @@ class Fitter:
             if not positions <= self.taken:
                 self._explain(positions - self.taken)
             self.fit.nouns += 1  # "the VU limit" names what is changed, as a noun would
+            self.score += NOUN_EXTRA * (hit.length - 1)  # the longer, the surer ("max vus per test")
             named_at = self.seq.index[hit.start]
             number = min(numbers, key=lambda e: abs(e.first - named_at), default=None)
             if number is not None:
@@ -651,6 +656,8 @@ class Fitter:
         blocked = set(self.taken)
         if filters:  # "running tests": a state word in a noun still sets the filter
             blocked -= {p for p in self.noun_positions if (seq.words[p],) in STATE_PHRASES}
+        elif wants_ref:  # "why did the last failed run fail": a result word in a noun still qualifies the run
+            blocked -= {p for p in self.word_nouns if STATE_PHRASES.get((seq.words[p],), (None,))[0] is Slot.RESULT}
         data = {p for p, index in enumerate(seq.index) if index in self.used and p not in self.taken}
         blocked |= data  # a note's words are the note, not state words
         for phrase, (kind, value) in _STATES_LONGEST_FIRST:
@@ -670,8 +677,11 @@ class Fitter:
                     self.score += SLOT_SOFT
                     self.fit.filters += 1
                 elif wants_ref:
-                    qualifiers["status" if kind is Slot.STATUS else "result"].append(value)
-                    self.score += SLOT_SOFT
+                    found = qualifiers["status" if kind is Slot.STATUS else "result"]
+                    if value not in found:
+                        found.append(value)
+                        if not positions <= self.noun_positions:  # a noun's words scored already
+                            self.score += SLOT_SOFT
                 elif not self.answered.issuperset(positions):  # "is 1234 done": the question's own word
                     self.fit.unused_soft.extend(seq.index[p] for p in positions)
                 self._explain(positions)

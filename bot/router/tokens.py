@@ -138,6 +138,10 @@ _DURATION = re.compile(
     r"\b(?:for|up\s+to|at\s+most|timeout(?:\s+of)?|max(?:imum)?)\s+(?P<d>\d+\s*(?:h(?:ours?|rs?)?|m(?:in(?:ute)?s?)?|s(?:ec(?:ond)?s?)?)"
     r"(?:\s*\d+\s*(?:m(?:in(?:ute)?s?)?|s(?:ec(?:ond)?s?)?))?)\b"
 )
+_BARE_DURATION = re.compile(
+    r"\b(?P<d>\d+\s*(?:hours?|hrs?|minutes?|mins?|seconds?|secs?))\b(?!\s+(?:ago|before|earlier))"
+)
+"""A duration said without "for" ("wait 5 minutes for 1236"): weak, so a field must want it."""
 CRON_ONLY = re.compile(r"\s*" + CRON_EXPR + r"\s*")
 K6_URL = re.compile(r"/a/k6-app/(?P<what>runs|tests|projects)/(?P<id>\d{1,12})\b")
 
@@ -208,6 +212,11 @@ def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
         seconds = dates.parse_duration(duration.group("d"))
         if seconds:
             add(Kind.DURATION, seconds, _tokens_in(tokens, *duration.span()))
+    for duration in _BARE_DURATION.finditer(low):
+        seconds = dates.parse_duration(duration.group("d"))
+        entity = add(Kind.DURATION, seconds, _tokens_in(tokens, *duration.span())) if seconds else None
+        if entity is not None:
+            entity.weak = True
 
     # ids with their kind, counts, #ids, bare numbers
     for kind, pattern in _ID_PATTERNS:

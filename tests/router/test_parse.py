@@ -246,6 +246,42 @@ def test_the_last_run_of_a_test_and_the_last_failed_run() -> None:
     assert fit.values["test_run_id"].result == ("failed",)
 
 
+def test_a_result_word_that_is_a_noun_still_qualifies_the_run() -> None:
+    """ "failed" is one of investigate's nouns, and also says which run; "error" inside "error rate" does not."""
+    for text in ("diagnose the latest failed run", "why did the newest failed run fail"):
+        fit = parse(text).understood
+        assert fit is not None and fit.intent.name == "investigate_test_run", text
+        assert fit.values["test_run"].result == ("failed",), text
+    fit = parse("error rate of the orders soak").understood
+    assert fit is not None and fit.intent.name == "get_test_run_metrics"
+    assert fit.values["test_run_id"].result == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "operation", "values"),
+    [
+        ("wait 10 minutes for run 1237", "wait_for_test_run", {"test_run_id": 1237, "timeout_seconds": 600}),
+        ("wait 2 hours for 1234", "wait_for_test_run", {"test_run_id": 1234, "timeout_seconds": 7200}),
+        ("run orders smoke again", "start_load_test", {"load_test": "orders smoke"}),
+        ("what went wrong in 1228", "investigate_test_run", {"test_run": 1228}),
+        ("is something still running", "list_test_runs", {"status": ["active"]}),
+        ("set max vus per test of platform to 300", "update_project_limits", {"project": "platform", "vu_max_per_test": 300}),
+        ("verify my api key", "check_auth", {}),
+        ("which commands do you know", "help", {}),
+    ],
+)  # fmt: skip
+def test_general_forms_found_by_the_second_held_out_set(text: str, operation: str, values: dict[str, Any]) -> None:
+    """Forms that held-out set 2 missed before they were added (other phrasings than the held-out ones)."""
+    fit = parse(text).understood
+    assert fit is not None and fit.intent.name == operation, text
+    assert {key: fit.values.get(key) for key in values} == values
+
+
+def test_a_bare_duration_fills_nothing_that_does_not_want_one() -> None:
+    fit = parse("runs of checkout spike 5 minutes").understood
+    assert fit is None or "timeout_seconds" not in fit.values
+
+
 def test_rerun_names_a_run_and_means_its_test() -> None:
     fit = parse("rerun 1224").understood
     assert fit is not None and fit.intent.name == "start_load_test" and fit.values == {"load_test": TestOfRun(1224)}

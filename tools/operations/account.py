@@ -56,6 +56,8 @@ class CheckAuthInput(InputModel):
             "token working",
             "does my token work",
             "api token",
+            "api key",
+            "key",
             "works",
             "still works",
             "work",

@@ -115,7 +115,20 @@ def _diagnose(
     ],
     errors={404: "Test run {test_run} not found."},
     phrases=Phrases(
-        verbs=("investigate", "why did", "why was", "explain", "diagnose", "analyse", "analyze"),
+        verbs=(
+            "investigate",
+            "why did",
+            "why was",
+            "explain",
+            "diagnose",
+            "analyse",
+            "analyze",
+            "what went wrong with",
+            "what went wrong in",
+            "what went wrong",
+            "what's wrong with",
+            "what is wrong with",
+        ),
         nouns=("fail", "failed", "run", "test run", "abort", "aborted"),
         examples={
             "why did 1224 fail": {"test_run": 1224},

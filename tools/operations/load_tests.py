@@ -621,6 +621,7 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
             Verb("rerun", via=Slot.RUN),
             Verb("re-run", via=Slot.RUN),
             Verb("run again", via=Slot.RUN),
+            Verb("run … again", via=Slot.RUN),
             Verb("repeat", via=Slot.RUN),
             Verb("retry", via=Slot.RUN),
             "again",

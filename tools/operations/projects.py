@@ -273,13 +273,18 @@ async def list_project_limits(ctx: OpContext, args: ListProjectLimitsInput) -> L
 class UpdateLimitsInput(InputModel):
     project: ProjectRef
     vuh_max_per_month: Annotated[
-        int | None, Say(Slot.AMOUNT, words=("vuh per month", "vuh a month", "monthly vuh", "vuh limit", "vuh"))
+        int | None,
+        Say(
+            Slot.AMOUNT, words=("max vuh per month", "vuh per month", "vuh a month", "monthly vuh", "vuh limit", "vuh")
+        ),
     ] = Field(default=None, ge=1, description="Most VUH the project may use per month.")
     vu_max_per_test: Annotated[
-        int | None, Say(Slot.AMOUNT, words=("vu limit", "vus limit", "max vus", "vus per test", "vus", "vu"))
+        int | None,
+        Say(Slot.AMOUNT, words=("max vus per test", "vu limit", "vus limit", "max vus", "vus per test", "vus", "vu")),
     ] = Field(default=None, ge=1, description="Most VUs one test may use.")
     vu_browser_max_per_test: Annotated[
-        int | None, Say(Slot.AMOUNT, words=("browser vu limit", "browser vus", "browser vu"))
+        int | None,
+        Say(Slot.AMOUNT, words=("max browser vus per test", "browser vu limit", "browser vus", "browser vu")),
     ] = Field(default=None, ge=1, description="Most browser VUs one test may use.")
     duration_max_per_test: Annotated[
         int | None,

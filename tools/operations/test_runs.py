@@ -254,6 +254,8 @@ def _cursor_time(state: dict[str, Any], key: str) -> datetime | None:
             "what is",
             "anything",
             "is anything",
+            "something",
+            "is something",
             "are there",
             "any",
             "how many",
