@@ -55,7 +55,7 @@ def _input_schema(model: type[BaseModel], confirm: bool) -> dict[str, Any]:
         schema["properties"]["confirm"] = {
             "type": "boolean",
             "default": False,
-            "description": "true only after the person approved k6bot's preview.",
+            "description": "true only once the person approved the preview.",
         }
     schema["type"] = "object"
     return schema

@@ -29,36 +29,33 @@ LoadTestRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=300)],
     NotABoolean,
     RefKind.LOAD_TEST,
-    Field(
-        description="The load test: its id, its name or words naming it.",
-        examples=[501, "orders soak test"],
-    ),
+    Field(description="The load test: id, name or words naming it."),
 ]
 
 MaybeLoadTestRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=300)] | None,
     NotABoolean,
     RefKind.LOAD_TEST,
-    Field(description="Only this load test: its id or words naming it. Leave out for all load tests."),
+    Field(description="Only this load test: id or words naming it."),
 ]
 
 ProjectRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=255)],
     NotABoolean,
     RefKind.PROJECT,
-    Field(description="The project: its numeric id or its name.", examples=[77, "Payments"]),
+    Field(description="The project: id or name."),
 ]
 
 MaybeProjectRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=255)] | None,
     NotABoolean,
     RefKind.PROJECT,
-    Field(description="Only this project: its id or name. Leave out for all projects."),
+    Field(description="Only this project: id or name."),
 ]
 
 TEST_RUN_ID = Field(
     ge=1,
-    description="ID of the test run, e.g. 1234.",
+    description="Test run id.",
     validation_alias=AliasChoices("test_run_id", "run_id", "test_run", "id"),
 )
 TEST_RUN_ID.metadata.append(NotABoolean)  # a FieldInfo used as a default keeps its metadata's validators
@@ -66,13 +63,13 @@ TEST_RUN_ID.metadata.append(NotABoolean)  # a FieldInfo used as a default keeps 
 
 Limit = Annotated[
     int,
-    Field(ge=1, le=1000, description="At most this many (1–1000)."),
+    Field(ge=1, le=1000, description="Page size."),
     NotABoolean,
 ]
 
 Cursor = Annotated[
     str | None,
-    Field(max_length=4000, description="next_cursor of the previous page."),
+    Field(max_length=4000, description="next_cursor of the last page."),
 ]
 
 
