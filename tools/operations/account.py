@@ -67,8 +67,8 @@ class CheckAuthInput(InputModel):
         template="check auth",
     ),
     description="""
-    Check that the configured API token works and which Grafana stack (and default project) it reaches.
-    Read-only; use it first when something answers 401 or 403.
+    Check that the configured API token works and which Grafana stack (and default project) it reaches. Use it
+    first when something answers 401 or 403.
     """,
 )
 async def check_auth(ctx: OpContext, args: CheckAuthInput) -> AccessCheck:

@@ -114,8 +114,8 @@ def _draw(test_run_id: int, series: dict[str, list[Point]], title: str) -> bytes
         template="chart {test_run}",
     ),
     description="""
-    A PNG chart of a run: p95 latency, request rate, failed requests and VUs over time, with a text
-    summary and sparklines. Read-only.
+    A PNG chart of a run: p95 latency, request rate, failed requests and VUs over time, with a text summary and
+    sparklines.
     """,
 )
 async def chart_test_run(ctx: OpContext, args: ChartInput) -> RunChart:

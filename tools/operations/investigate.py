@@ -137,8 +137,8 @@ def _diagnose(
         template="investigate {test_run}",
     ),
     description="""
-    Why a run passed or failed: status, each threshold measured, check pass rates, abort cause, key
-    figures and a diagnosis. Read-only.
+    Why a run passed or failed: status, each threshold measured, check pass rates, abort cause, key figures and a
+    diagnosis.
     """,
 )
 async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Investigation:

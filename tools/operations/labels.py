@@ -78,7 +78,7 @@ class NoInput(InputModel):
         template="list label keys",
     ),
     description="""
-    List the organization's label keys (the names projects can be labelled with). Read-only.
+    List the organization's label keys (the names projects can be labelled with).
     """,
 )
 async def list_label_keys(ctx: OpContext, args: NoInput) -> LabelKeyList:
@@ -237,7 +237,7 @@ async def delete_label_key(ctx: OpContext, args: LabelKeyInput) -> Done:
         template="labels of {project}",
     ),
     description="""
-    List the labels (key=value) on a project. Read-only.
+    List the labels (key=value) on a project.
     """,
 )
 async def list_project_labels(ctx: OpContext, args: ProjectInput) -> ProjectLabelList:

@@ -12,7 +12,7 @@ from tools.outputs import Output
 from tools.phrasing import LIST, SHOW, Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
-DEPRECATED = "The legacy v2 API is no longer developed by Grafana; prefer the v6 operations."
+DEPRECATED = "Grafana no longer develops the legacy v2 API."
 NOT_FOUND = "Test run {test_run_id} not found (legacy API)."
 
 
@@ -106,7 +106,7 @@ async def legacy_start_load_test(ctx: OpContext, args: LoadTestInput) -> LegacyR
         bare=True,
     ),
     description="""
-    Get a test run from the legacy v2 API (numeric run_status, result_status, processing_status). Read-only.
+    Get a test run from the legacy v2 API (numeric run_status, result_status, processing_status).
     """,
 )
 async def legacy_get_test_run(ctx: OpContext, args: LegacyRunInput) -> LegacyRunResult:
@@ -143,7 +143,7 @@ class LegacyListInput(InputModel):
         template="legacy runs of {load_test}",
     ),
     description="""
-    List the runs of a load test from the legacy v2 API. Read-only.
+    List the runs of a load test from the legacy v2 API.
     """,
 )
 async def legacy_list_test_runs(ctx: OpContext, args: LegacyListInput) -> LegacyRuns:

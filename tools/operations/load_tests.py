@@ -96,8 +96,8 @@ class FindInput(InputModel):
         template="find {phrase}",
     ),
     description="""
-    Find load tests whose names match a phrase ("orders soak", "checkout"), best first, and say whether
-    exactly one is a clear match. Read-only and free.
+    Find load tests whose names match a phrase ("orders soak"), best first, and say whether exactly one is a clear
+    match.
     """,
 )
 async def find_load_tests(ctx: OpContext, args: FindInput) -> FoundTests:
@@ -158,8 +158,7 @@ class ListLoadTestsInput(InputModel):
         template="list tests[ in {project}]",
     ),
     description="""
-    List load tests, in one project or in the whole stack, sorted by name. Returns compact summaries (id,
-    name, project) with a next_cursor for more. Read-only and free.
+    List load tests of one project or the whole stack (id, name, project).
     """,
 )
 async def list_load_tests(ctx: OpContext, args: ListLoadTestsInput) -> LoadTestList:
@@ -205,7 +204,7 @@ async def list_load_tests(ctx: OpContext, args: ListLoadTestsInput) -> LoadTestL
         bare=True,
     ),
     description="""
-    Get a load test (id, name, project, baseline run, dates) by id or by name. Read-only.
+    Get a load test: id, name, project, baseline run, dates.
     """,
 )
 async def get_load_test(ctx: OpContext, args: LoadTestInput) -> LoadTest:
@@ -256,7 +255,7 @@ class CreateLoadTestInput(InputModel):
         needs_noun=True,
     ),
     description="""
-    Create a load test in a project from a k6 script. The name must be unique within the project.
+    Create a load test in a project from a k6 script.
     """,
 )
 async def create_load_test(ctx: OpContext, args: CreateLoadTestInput) -> LoadTest:
@@ -426,8 +425,8 @@ async def move_load_test(ctx: OpContext, args: MoveLoadTestInput) -> LoadTest:
         template="delete test {load_test}",
     ),
     description="""
-    Delete a load test with its script, all its runs and their results, for good. Refused while one of
-    its runs is in progress.
+    Delete a load test with its script, runs and their results, for good. Refused while one of its runs is in
+    progress.
     """,
 )
 async def delete_load_test(ctx: OpContext, args: LoadTestInput) -> Done:
@@ -512,7 +511,7 @@ _ACCEPT = {
         template="show script of {load_test}",
     ),
     description="""
-    Get a load test's current script: the k6 JavaScript source, or a k6 .tar archive as base64. Read-only.
+    Get a load test's current script: the k6 JavaScript source, or a k6 .tar archive as base64.
     """,
 )
 async def get_load_test_script(ctx: OpContext, args: GetScriptInput) -> ScriptFile:
@@ -562,8 +561,8 @@ class UploadScriptInput(InputModel):
         template="upload script to {load_test}: {script}",
     ),
     description="""
-    Replace a load test's script with new k6 JavaScript (or a k6 .tar archive). The next run uses it; the
-    previous script is not kept (past runs keep their own copy).
+    Replace a load test's script with new k6 JavaScript or a k6 .tar archive. The next run uses it; the old script
+    is not kept (past runs keep their copy).
     """,
 )
 async def upload_load_test_script(ctx: OpContext, args: UploadScriptInput) -> Done:
@@ -647,9 +646,8 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
         template="start {load_test}",
     ),
     description="""
-    Start a load test in Grafana Cloud k6: a new run that sends real traffic and costs virtual-user hours
-    (VUH). Name the test by id or words ('orders soak test'); a phrase fitting several tests is refused with
-    the candidates. Follow the new run with wait_for_test_run.
+    Start a load test in Grafana Cloud k6: a new run that sends real traffic and costs virtual-user hours (VUH). A
+    phrase fitting several tests is refused with the candidates. Follow the run with wait_for_test_run.
     """,
 )
 async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:
@@ -820,8 +818,8 @@ class ValidateOptionsInput(InputModel):
         template="validate options options={options}",
     ),
     description="""
-    Check that a k6 options object can run in Grafana Cloud (limits, zones, versions) and get the VUH it
-    would cost, without starting anything. Read-only and free.
+    Check that a k6 options object can run in Grafana Cloud (limits, zones, versions) and get the VUH it would
+    cost, without starting anything.
     """,
 )
 async def validate_options(ctx: OpContext, args: ValidateOptionsInput) -> ValidateOptionsResult:

@@ -85,7 +85,7 @@ class ListZonesInput(InputModel):
         template="list load zones",
     ),
     description="""
-    List the load zones tests can run from (public cloud regions and private zones). Read-only.
+    List the load zones tests can run from (public cloud regions and private zones).
     """,
 )
 async def list_load_zones(ctx: OpContext, args: ListZonesInput) -> LoadZoneList:
@@ -123,7 +123,7 @@ class ZoneInput(InputModel):
         template="allowed projects of {load_zone_id}",
     ),
     description="""
-    List the projects allowed to run tests from a private load zone. Read-only.
+    List the projects allowed to run tests from a private load zone.
     """,
 )
 async def get_load_zone_allowed_projects(ctx: OpContext, args: ZoneInput) -> AllowedProjectList:
@@ -205,7 +205,7 @@ async def set_load_zone_allowed_projects(ctx: OpContext, args: SetZoneProjectsIn
         template="allowed load zones of {project}",
     ),
     description="""
-    List the private load zones a project may run tests from. Read-only.
+    List the private load zones a project may run tests from.
     """,
 )
 async def get_project_allowed_load_zones(ctx: OpContext, args: ProjectInput) -> AllowedZoneList:

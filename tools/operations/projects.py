@@ -41,7 +41,7 @@ class ListProjectsInput(InputModel):
         template="list projects",
     ),
     description="""
-    List the projects of the stack (id, name, whether it is the default project). Read-only.
+    List the projects of the stack (id, name, whether it is the default).
     """,
 )
 async def list_projects(ctx: OpContext, args: ListProjectsInput) -> Listing[Project]:
@@ -70,7 +70,7 @@ async def list_projects(ctx: OpContext, args: ListProjectsInput) -> Listing[Proj
         bare=True,
     ),
     description="""
-    Get a project by id or name. Read-only.
+    Get a project by id or name.
     """,
 )
 async def get_project(ctx: OpContext, args: ProjectInput) -> Project:
@@ -218,7 +218,7 @@ async def delete_project(ctx: OpContext, args: ProjectInput) -> Done:
         template="limits of project {project}",
     ),
     description="""
-    Get a project's limits: VUH per month, VUs and browser VUs per test, duration per test. Read-only.
+    Get a project's limits: VUH per month, VUs and browser VUs per test, duration per test.
     """,
 )
 async def get_project_limits(ctx: OpContext, args: ProjectInput) -> ProjectLimits:
@@ -260,7 +260,7 @@ class ListProjectLimitsInput(InputModel):
         template="list project limits",
     ),
     description="""
-    List the limits of every project (or of the given ones). Read-only.
+    List the limits of every project (or of the given ones).
     """,
 )
 async def list_project_limits(ctx: OpContext, args: ListProjectLimitsInput) -> Listing[ProjectLimits]:
@@ -364,7 +364,7 @@ def _limits_confirmation(values: Mapping[str, Any]) -> str:
         needs_noun=True,
     ),
     description="""
-    Set or remove a project's limits (VUH per month, VUs, browser VUs and duration per test).
+    Set or remove a project's limits.
     """,
 )
 async def update_project_limits(ctx: OpContext, args: UpdateLimitsInput) -> ProjectLimits:

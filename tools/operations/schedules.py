@@ -35,8 +35,7 @@ class ScheduleInput(InputModel):
         template="list schedules",
     ),
     description="""
-    List every schedule of the stack: which load test, when it starts, its recurrence, next run, and
-    whether it is deactivated. Read-only.
+    List every schedule of the stack: load test, start, recurrence, next run, whether deactivated.
     """,
 )
 async def list_schedules(ctx: OpContext, args: PageInput) -> Listing[Schedule]:
@@ -64,7 +63,7 @@ async def list_schedules(ctx: OpContext, args: PageInput) -> Listing[Schedule]:
         bare=True,
     ),
     description="""
-    Get one schedule by id. Read-only.
+    Get one schedule by id.
     """,
 )
 async def get_schedule(ctx: OpContext, args: ScheduleInput) -> Schedule:
@@ -98,7 +97,7 @@ async def get_schedule(ctx: OpContext, args: ScheduleInput) -> Schedule:
         template="show the schedule of {load_test}",
     ),
     description="""
-    Get the schedule of a load test (by id or name), if it has one. Read-only.
+    Get the schedule of a load test, if it has one.
     """,
 )
 async def get_load_test_schedule(ctx: OpContext, args: LoadTestInput) -> Schedule:
@@ -161,8 +160,8 @@ def _schedule_confirmation(values: Mapping[str, Any]) -> str:
         template="schedule {load_test} every day at 2am",
     ),
     description="""
-    Schedule a load test to start at a time, once or repeating (recurrence rule or cron). Replaces the
-    test's existing schedule. Every scheduled run costs VUH.
+    Schedule a load test to start at a time, once or repeating (recurrence rule or cron), replacing its existing
+    schedule. Every scheduled run costs VUH.
     """,
 )
 async def set_load_test_schedule(ctx: OpContext, args: SetScheduleInput) -> Schedule:

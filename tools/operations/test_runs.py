@@ -297,9 +297,8 @@ def _cursor_time(state: dict[str, Any], key: str) -> datetime | None:
         template="list runs[ {status}][ {result}][ of {load_test}]",
     ),
     description="""
-    List test runs, newest first, of one load test or the whole stack, filtered by state ('active' = running
-    now), result, date or star. Returns compact summaries (id, test, status, result, duration, cost) and a
-    next_cursor; get_test_run has every detail. Read-only.
+    List test runs, newest first, of one load test or the whole stack, filtered by state, result, date or star.
+    Returns summaries; get_test_run has every detail.
     """,
 )
 async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
@@ -394,8 +393,8 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
         bare=True,
     ),
     description="""
-    Get every detail of one test run: status and its history, result, cost in VUH, load zones, options,
-    who started it and the link to its page in Grafana Cloud. Read-only and free.
+    Get every detail of one test run: status history, result, cost in VUH, load zones, options, who started it,
+    its Grafana Cloud link.
     """,
 )
 async def get_test_run(ctx: OpContext, args: TestRunInput) -> TestRun:
@@ -430,7 +429,7 @@ class UpdateTestRunInput(InputModel):
         template="note {test_run_id}: {note}",
     ),
     description="""
-    Set the note of a test run (e.g. "baseline after the cache fix"). Replaces the previous note.
+    Set the note of a test run (e.g. "baseline after the cache fix"), replacing the previous one.
     """,
 )
 async def update_test_run(ctx: OpContext, args: UpdateTestRunInput) -> RunAction:
@@ -485,8 +484,8 @@ def _abort_refusal(run: TestRun) -> NotAllowedNow:
         template="abort {test_run_id}",
     ),
     description="""
-    Abort a test run that has not finished yet (created, queued, initializing or running). The run ends
-    as 'aborted' by you; results collected so far are kept. Cannot be undone.
+    Abort a test run that has not finished yet. It ends as 'aborted' by you; results so far are kept. Cannot be
+    undone.
     """,
 )
 async def abort_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
@@ -552,8 +551,7 @@ async def _check_abort(ctx: OpContext, args: TestRunInput) -> None:
         template="delete {test_run_id}",
     ),
     description="""
-    Delete a finished test run with its results and metrics, for good. A run that is still going must
-    be aborted first.
+    Delete a finished test run with its results and metrics, for good. Abort a running one first.
     """,
 )
 async def delete_test_run(ctx: OpContext, args: TestRunInput) -> Done:
@@ -630,8 +628,8 @@ def _refuse_unfinished(run: TestRun) -> None:
         template="show load generators of {test_run_id}",
     ),
     description="""
-    Get how a test run's load is spread over load zones and load generator nodes (percentages, node sizes
-    and public IPs, e.g. to allow-list them). Read-only.
+    Get how a test run's load is spread over load zones and load generator nodes (percentages, node sizes, public
+    IPs to allow-list).
     """,
 )
 async def get_test_run_distribution(ctx: OpContext, args: TestRunInput) -> TestRunDistribution:
@@ -691,8 +689,8 @@ def script_file(content: bytes, content_type: str, **owner: Any) -> ScriptFile:
         template="show script of {test_run_id}",
     ),
     description="""
-    Get the exact script (JavaScript, or a k6 .tar archive as base64) a test run executed, which may differ
-    from the load test's current script. Read-only.
+    Get the exact script (JavaScript, or a k6 .tar archive as base64) a test run executed, which may differ from
+    its test's current script.
     """,
 )
 async def get_test_run_script(ctx: OpContext, args: TestRunInput) -> ScriptFile:
@@ -726,7 +724,7 @@ async def _toggle(ctx: OpContext, args: TestRunInput, action: str, message: str)
         404: NOT_FOUND,
         409: "Run {test_run_id} cannot be saved: its results were already deleted, or the limit of saved runs is reached.",
     },
-    deprecated="k6 Cloud deprecates save in favour of star (scheduled for removal on 2026-09-01).",
+    deprecated="k6 Cloud removes save on 2026-09-01; star_test_run marks a run but keeps it no longer.",
     phrases=Phrases(
         verbs=("save", "keep", "retain", "preserve"),
         nouns=(
@@ -742,8 +740,7 @@ async def _toggle(ctx: OpContext, args: TestRunInput, action: str, message: str)
         template="save {test_run_id}",
     ),
     description="""
-    Save a test run's results so they are kept past the retention period. Deprecated by k6 Cloud in favour
-    of starring (star_test_run), which marks a run but does not extend retention.
+    Save a test run's results so they are kept past the retention period.
     """,
 )
 async def save_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
@@ -762,7 +759,7 @@ async def save_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
     idempotent=True,
     endpoints=[Endpoint("POST", "/cloud/v6/test_runs/{id}/unsave")],
     errors={404: NOT_FOUND},
-    deprecated="k6 Cloud deprecates unsave in favour of unstar (scheduled for removal on 2026-09-01).",
+    deprecated="k6 Cloud removes unsave on 2026-09-01, for unstar_test_run.",
     phrases=Phrases(
         verbs=("unsave", "stop keeping", "don't keep", "forget"),
         nouns=(
@@ -776,8 +773,7 @@ async def save_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
         template="unsave {test_run_id}",
     ),
     description="""
-    Stop keeping a saved test run past retention: its results are deleted when the retention period ends.
-    Deprecated by k6 Cloud in favour of unstar_test_run.
+    Stop keeping a saved test run past retention: its results go when the retention period ends.
     """,
 )
 async def unsave_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
@@ -910,8 +906,8 @@ TRANSIENT_FAILURES_TOLERATED = 3
         template="wait for {test_run_id}",
     ),
     description="""
-    Wait until a test run completes or is aborted, reporting progress, then return its summary (result,
-    duration, VUH, abort reason, link). On timeout, says where it stands; the run goes on. Read-only.
+    Wait until a test run completes or is aborted, reporting progress, then return its summary (result, duration,
+    VUH, abort reason, link). On timeout, says where it stands; the run goes on.
     """,
 )
 async def wait_for_test_run(ctx: OpContext, args: WaitInput) -> RunReport:
@@ -1055,9 +1051,8 @@ def aggregate_path(test_run_id: int, query: str, metric: str) -> str:
         template="metrics of {test_run_id}",
     ),
     description="""
-    Get the figures that matter of a test run: p95 and p99 http_req_duration, request rate, share of failed
-    requests and check pass rates, from the v5 metrics aggregate endpoint. Values are absent when the run
-    has no such data (e.g. not started, or no HTTP traffic). Read-only.
+    Get a test run's key figures: p95 and p99 http_req_duration, request rate, failed-request share and check pass
+    rates. Absent when the run has no such data (e.g. not started, no HTTP traffic).
     """,
 )
 async def get_test_run_metrics(ctx: OpContext, args: TestRunInput) -> RunMetrics:
