@@ -47,10 +47,7 @@ def _input_schema(model: type[BaseModel], confirm: bool) -> dict[str, Any]:
     schema = compact(model.model_json_schema(mode="validation"))
     schema.pop("description", None)  # the model's docstring; the tool description says it better
     schema.setdefault("properties", {})
-    required = set(schema.get("required", ()))
-    for name, field in list(schema["properties"].items()):  # an optional field is left out, not sent as null
-        if name not in required and "default" not in field:
-            schema["properties"][name] = _non_null(field)
+    _optional_not_null(schema)
     if confirm:
         schema["properties"]["confirm"] = {
             "type": "boolean",
@@ -59,6 +56,20 @@ def _input_schema(model: type[BaseModel], confirm: bool) -> dict[str, Any]:
         }
     schema["type"] = "object"
     return schema
+
+
+def _optional_not_null(schema: dict[str, Any]) -> None:
+    """An optional field without a default is left out, not sent as null: its schema does not offer ``null``.
+
+    At every level: the members of nested objects (a recurrence rule's ``until``) are left out the same way.
+    """
+    required = set(schema.get("required", ()))
+    for name, field in list(schema.get("properties", {}).items()):
+        if name not in required and "default" not in field:
+            field = schema["properties"][name] = _non_null(field)
+        for nested in (field, field.get("items")):
+            if isinstance(nested, dict) and "properties" in nested:
+                _optional_not_null(nested)
 
 
 @cache
@@ -111,6 +122,8 @@ def _walk(node: Any, defs: dict[str, Any], stack: tuple[str, ...], *, output: bo
             continue
         if key == "default" and value is None:
             continue
+        if key == "additionalProperties" and value is True:  # JSON Schema's default: saying it adds nothing
+            continue
         if output and (key in _DROP_IN_OUTPUT or (key == "description" and not _is_field_level(node))):
             continue
         if key in _SCHEMA_MAPS and isinstance(value, dict):
@@ -119,7 +132,31 @@ def _walk(node: Any, defs: dict[str, Any], stack: tuple[str, ...], *, output: bo
                 out[key] = {name: _non_null(sub) for name, sub in out[key].items()}
         else:
             out[key] = _walk(value, defs, stack, output=output)
-    return _merge_any_of(out)
+    return _enum_without_type(_merge_any_of(out))
+
+
+def _enum_without_type(node: dict[str, Any]) -> dict[str, Any]:
+    """``enum`` lists every value allowed, so a ``type`` next to it (of those very values) says nothing more."""
+    values = node.get("enum")
+    kind = node.get("type")
+    if not isinstance(values, list) or not values or kind is None:
+        return node
+    kinds = {kind} if isinstance(kind, str) else set(kind)
+    if {_json_type(v) for v in values} <= kinds:
+        return {k: v for k, v in node.items() if k != "type"}
+    return node
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), "?")
 
 
 def _is_field_level(node: dict[str, Any]) -> bool:
