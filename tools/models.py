@@ -301,16 +301,16 @@ class Weekday(StrEnum):
 
 
 class RecurrenceRule(ApiModel):
-    frequency: Frequency = Field(description="How often the test runs.")
-    interval: int = Field(default=1, ge=1, description="Run every N periods of the frequency.")
-    byday: list[Weekday] | None = Field(default=None, description="Weekdays to run on, e.g. ['MO', 'WE'].")
-    until: ApiDateTime | None = Field(default=None, description="Last date-time a run may start.")
-    count: int | None = Field(default=None, ge=1, description="Stop after this many runs.")
+    frequency: Frequency
+    interval: int = Field(default=1, ge=1, description="Every N periods.")
+    byday: list[Weekday] | None = Field(default=None, description="Weekdays to run on.")
+    until: ApiDateTime | None = Field(default=None, description="No run starts after it.")
+    count: int | None = Field(default=None, ge=1, description="Stop after N runs.")
 
 
 class ScheduleCron(ApiModel):
-    schedule: str = Field(max_length=256, description="Cron expression, e.g. '0 3 * * 1-5'.")
-    time_zone: str = Field(max_length=128, description="IANA time zone, e.g. 'Europe/Berlin'.")
+    schedule: str = Field(max_length=256, description="e.g. '0 3 * * 1-5'.")
+    time_zone: str = Field(max_length=128, description="IANA, e.g. 'Europe/Berlin'.")
 
 
 class Schedule(ApiModel):

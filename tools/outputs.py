@@ -268,10 +268,10 @@ class RunSummary(Output):
 
 class RunList(Output):
     items: list[RunSummary]
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.")
+    next_cursor: str | None = Field(default=None)
     load_test_id: int | None = None
     load_test_name: str | None = None
-    scanned: int = Field(default=0, description="How many runs were read to answer (filters apply locally).")
+    scanned: int = Field(default=0, description="Runs read to answer.")
 
     def text(self) -> str:
         scope = f" of {self.load_test_name}" if self.load_test_name else ""
@@ -312,7 +312,7 @@ class LoadTestSummary(Output):
 
 class LoadTestList(Output):
     items: list[LoadTestSummary]
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.")
+    next_cursor: str | None = Field(default=None)
     total: int | None = None
     project_id: int | None = None
     project_name: str | None = None

@@ -94,8 +94,8 @@ class Listing(Output, Generic[T]):
     """A page of items with a cursor for the next page."""
 
     items: list[T]
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.")
-    total: int | None = Field(default=None, description="How many items exist in all.")
+    next_cursor: str | None = Field(default=None)
+    total: int | None = Field(default=None, description="Items in all.")
 
     def text(self) -> str:
         if not self.items:

@@ -86,13 +86,13 @@ async def list_label_keys(ctx: OpContext, args: NoInput) -> LabelKeyList:
 
 
 class NewLabelKey(InputModel):
-    key: str = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN, description="The key, e.g. 'team'.")
+    key: str = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN, description="e.g. 'team'.")
     description: str | None = Field(default=None, min_length=1, max_length=255, description="What the key means.")
 
 
 class CreateLabelKeysInput(InputModel):
     keys: Annotated[list[NewLabelKey], Say(Slot.PHRASE)] = Field(
-        min_length=1, max_length=100, description="Label keys to add."
+        min_length=1, max_length=100, description="Keys to add."
     )
 
 
@@ -131,7 +131,7 @@ async def create_label_keys(ctx: OpContext, args: CreateLabelKeysInput) -> Label
 
 
 class UpdateLabelKeyInput(InputModel):
-    label_key_id: int = Field(ge=1, description="ID of the label key.")
+    label_key_id: int = Field(ge=1, description="Label key id.")
     key: Annotated[str | None, Say(Slot.NAME, before=("to", "as key"))] = Field(
         default=None, min_length=1, max_length=64, pattern=LABEL_PATTERN, description="New key name."
     )
@@ -186,7 +186,7 @@ async def update_label_key(ctx: OpContext, args: UpdateLabelKeyInput) -> LabelKe
 
 
 class LabelKeyInput(InputModel):
-    label_key_id: int = Field(ge=1, description="ID of the label key.")
+    label_key_id: int = Field(ge=1, description="Label key id.")
 
 
 @operation(
@@ -246,13 +246,13 @@ async def list_project_labels(ctx: OpContext, args: ProjectInput) -> ProjectLabe
 
 
 class LabelValue(InputModel):
-    key: str = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN, description="Label key, e.g. 'team'.")
-    value: str = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN, description="Label value, e.g. 'payments'.")
+    key: str = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN, description="e.g. 'team'.")
+    value: str = Field(min_length=1, max_length=64, pattern=LABEL_PATTERN, description="e.g. 'payments'.")
 
 
 class SetProjectLabelsInput(InputModel):
     project: ProjectRef
-    labels: list[LabelValue] = Field(max_length=30, description="The complete set of labels the project should have.")
+    labels: list[LabelValue] = Field(max_length=30, description="All the labels the project should have.")
 
 
 @operation(
@@ -295,7 +295,7 @@ async def set_project_labels(ctx: OpContext, args: SetProjectLabelsInput) -> Pro
 class RemoveProjectLabelInput(InputModel):
     project: ProjectRef
     key: Annotated[str, Say(Slot.LABEL_KEY_NAME)] = Field(
-        min_length=1, max_length=64, pattern=LABEL_PATTERN, description="The label key to remove."
+        min_length=1, max_length=64, pattern=LABEL_PATTERN, description="Key of the label to remove."
     )
 
 

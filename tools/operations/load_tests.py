@@ -62,9 +62,9 @@ def test_path(test_id: int | str, suffix: str = "") -> str:
 
 
 class FindInput(InputModel):
-    phrase: str = Field(min_length=1, max_length=300, description="Words naming the test, e.g. 'orders soak'.")
+    phrase: str = Field(min_length=1, max_length=300, description="Words naming the test.")
     project: MaybeProjectRef = None
-    limit: int = Field(default=5, ge=1, le=50, description="How many candidates to return at most.")
+    limit: int = Field(default=5, ge=1, le=50, description="Most candidates to return.")
 
 
 @operation(
@@ -124,12 +124,12 @@ async def find_load_tests(ctx: OpContext, args: FindInput) -> FoundTests:
 class ListLoadTestsInput(InputModel):
     project: MaybeProjectRef = None
     name: Annotated[str | None, Say(Slot.VALUE)] = Field(
-        default=None, max_length=300, description="Only the test with exactly this name."
+        default=None, max_length=300, description="Only the test of exactly this name."
     )
     order_by: str = Field(
         default="name",
         pattern=r"^(id|project_id|name|created|updated)( desc)?$",
-        description="Sort field (id, project_id, name, created, updated), optionally followed by ' desc'.",
+        description="Sort field, optionally + ' desc'.",
     )
     limit: Limit = 20
     cursor: Cursor = None
@@ -223,11 +223,11 @@ async def get_load_test(ctx: OpContext, args: LoadTestInput) -> LoadTest:
 
 class CreateLoadTestInput(InputModel):
     project: ProjectRef
-    name: str = Field(min_length=1, max_length=300, description="Name of the new test, unique in the project.")
+    name: str = Field(min_length=1, max_length=300, description="Unique in the project.")
     script: Annotated[str | None, Say(Slot.NOTE)] = Field(
-        default=None, max_length=5_000_000, description="The k6 JavaScript source of the test (optional)."
+        default=None, max_length=5_000_000, description="k6 JavaScript source."
     )
-    k6_version: int | None = Field(default=None, description="Major k6 version the test needs, if any.")
+    k6_version: int | None = Field(default=None, description="Major k6 version the test needs.")
 
 
 @operation(
@@ -273,7 +273,7 @@ class UpdateLoadTestInput(InputModel):
     load_test: LoadTestRef
     name: str | None = Field(default=None, min_length=1, max_length=300, description="New name.")
     baseline_test_run_id: Annotated[int | None, Say(Slot.RUN, before=("to", "as", None))] = Field(
-        default=None, ge=1, description="Run to compare other runs against."
+        default=None, ge=1, description="Run to compare others against."
     )
     clear_baseline: Annotated[
         bool,
@@ -359,7 +359,7 @@ async def update_load_test(ctx: OpContext, args: UpdateLoadTestInput) -> LoadTes
 
 class MoveLoadTestInput(InputModel):
     load_test: LoadTestRef
-    to_project: ProjectRef = Field(description="The project to move the test (and all its runs) into.")
+    to_project: ProjectRef = Field(description="Destination project: id or name.")
 
 
 @operation(
@@ -472,7 +472,7 @@ class GetScriptInput(InputModel):
     format: str = Field(
         default="any",
         pattern="^(any|javascript|archive)$",
-        description="'javascript' or 'archive' to insist on one type (refused if the script is the other); 'any' takes either.",
+        description="'javascript' or 'archive' refuses the other kind; 'any' takes either.",
     )
 
 
@@ -523,10 +523,10 @@ async def get_load_test_script(ctx: OpContext, args: GetScriptInput) -> ScriptFi
 class UploadScriptInput(InputModel):
     load_test: LoadTestRef
     script: Annotated[str | None, Say(Slot.NOTE)] = Field(
-        default=None, max_length=5_000_000, description="New k6 JavaScript source."
+        default=None, max_length=5_000_000, description="k6 JavaScript source."
     )
     archive_base64: str | None = Field(
-        default=None, max_length=70_000_000, description="A k6 .tar archive, base64-encoded."
+        default=None, max_length=70_000_000, description="Or a k6 .tar archive, base64."
     )
 
     @model_validator(mode="after")
@@ -764,11 +764,11 @@ async def _preview_start(ctx: OpContext, args: LoadTestInput) -> Preview:
 
 class ValidateOptionsInput(InputModel):
     options: dict[str, Any] = Field(
-        description="The k6 script options object, e.g. {'vus': 50, 'duration': '30m', 'cloud': {'projectID': 77}}."
+        description="k6 options, e.g. {'vus': 50, 'duration': '30m', 'cloud': {'projectID': 77}}."
     )
     project: MaybeProjectRef = None
     k6_dependencies: dict[str, str] | None = Field(
-        default=None, description="k6 and extension version constraints, e.g. {'k6': '>=v0.52'}."
+        default=None, description="Version constraints, e.g. {'k6': '>=v0.52'}."
     )
     is_local_execution: Annotated[bool, Say(Slot.FLAG, words=("local execution", "locally", "local"))] = Field(
         default=False, description="True for `k6 cloud run --local-execution`."

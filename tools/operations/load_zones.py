@@ -53,7 +53,7 @@ class _ProjectsEnvelope(BaseModel):
 
 class ListZonesInput(InputModel):
     k6_load_zone_id: str | None = Field(
-        default=None, max_length=200, description="Only the zone with this id, e.g. 'amazon:us:ashburn'."
+        default=None, max_length=200, description="Only this zone, e.g. 'amazon:us:ashburn'."
     )
 
 
@@ -94,7 +94,7 @@ async def list_load_zones(ctx: OpContext, args: ListZonesInput) -> LoadZoneList:
 
 
 class ZoneInput(InputModel):
-    load_zone_id: int = Field(ge=1, description="Numeric id of the (private) load zone.")
+    load_zone_id: int = Field(ge=1, description="Load zone id (numeric).")
 
 
 @operation(
@@ -132,8 +132,8 @@ async def get_load_zone_allowed_projects(ctx: OpContext, args: ZoneInput) -> All
 
 
 class SetZoneProjectsInput(InputModel):
-    load_zone_id: int = Field(ge=1, description="Numeric id of the private load zone.")
-    project_ids: list[int] = Field(max_length=1000, description="The complete list of project ids allowed to use it.")
+    load_zone_id: int = Field(ge=1, description="Load zone id (numeric).")
+    project_ids: list[int] = Field(max_length=1000, description="All project ids allowed.")
 
 
 @operation(
@@ -216,7 +216,7 @@ async def get_project_allowed_load_zones(ctx: OpContext, args: ProjectInput) -> 
 class SetProjectZonesInput(InputModel):
     project: ProjectRef
     load_zone_ids: list[int] = Field(
-        max_length=1000, description="The complete list of private load zone ids it may use."
+        max_length=1000, description="All load zone ids allowed."
     )
 
 

@@ -17,11 +17,11 @@ NOT_FOUND = "Project {project} not found."
 
 
 class ListProjectsInput(InputModel):
-    name_search: str | None = Field(default=None, max_length=255, description="Only projects whose name contains this.")
+    name_search: str | None = Field(default=None, max_length=255, description="Only names containing this.")
     order_by: str = Field(
         default="name",
         pattern=r"^(created|name)( desc)?$",
-        description="'name' or 'created', optionally with ' desc'.",
+        description="Optionally + ' desc'.",
     )
     limit: Limit = 50
     cursor: Cursor = None
@@ -79,7 +79,7 @@ async def get_project(ctx: OpContext, args: ProjectInput) -> Project:
 
 
 class CreateProjectInput(InputModel):
-    name: str = Field(min_length=1, max_length=255, description="Name of the new project, unique in the stack.")
+    name: str = Field(min_length=1, max_length=255, description="Unique in the stack.")
 
 
 @operation(
@@ -117,7 +117,7 @@ async def create_project(ctx: OpContext, args: CreateProjectInput) -> Project:
 
 class UpdateProjectInput(InputModel):
     project: ProjectRef
-    name: str = Field(min_length=1, max_length=255, description="The project's new name.")
+    name: str = Field(min_length=1, max_length=255, description="New name.")
 
 
 @operation(
@@ -226,7 +226,7 @@ async def get_project_limits(ctx: OpContext, args: ProjectInput) -> ProjectLimit
 
 
 class ListProjectLimitsInput(InputModel):
-    project_ids: list[int] | None = Field(default=None, max_length=30, description="Only these project ids (up to 30).")
+    project_ids: list[int] | None = Field(default=None, max_length=30, description="Only these projects.")
     limit: Limit = 50
     cursor: Cursor = None
 
@@ -277,25 +277,25 @@ class UpdateLimitsInput(InputModel):
         Say(
             Slot.AMOUNT, words=("max vuh per month", "vuh per month", "vuh a month", "monthly vuh", "vuh limit", "vuh")
         ),
-    ] = Field(default=None, ge=1, description="Most VUH the project may use per month.")
+    ] = Field(default=None, ge=1, description="VUH per month.")
     vu_max_per_test: Annotated[
         int | None,
         Say(Slot.AMOUNT, words=("max vus per test", "vu limit", "vus limit", "max vus", "vus per test", "vus", "vu")),
-    ] = Field(default=None, ge=1, description="Most VUs one test may use.")
+    ] = Field(default=None, ge=1, description="VUs per test.")
     vu_browser_max_per_test: Annotated[
         int | None,
         Say(Slot.AMOUNT, words=("max browser vus per test", "browser vu limit", "browser vus", "browser vu")),
-    ] = Field(default=None, ge=1, description="Most browser VUs one test may use.")
+    ] = Field(default=None, ge=1, description="Browser VUs per test.")
     duration_max_per_test: Annotated[
         int | None,
         Say(
             Slot.AMOUNT,
             words=("max duration per test", "max duration", "duration limit", "duration per test", "duration"),
         ),
-    ] = Field(default=None, ge=1, description="Longest a test may run, in seconds.")
+    ] = Field(default=None, ge=1, description="Seconds per test.")
     remove: Annotated[list[str], Say(Slot.REMOVALS)] = Field(
         default_factory=list,
-        description="Names of limits to remove (e.g. ['vuh_max_per_month']).",
+        description="Limits to remove, e.g. ['vu_max_per_test'].",
     )
 
     @model_validator(mode="after")

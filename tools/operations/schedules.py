@@ -18,7 +18,7 @@ SCHEDULE_NOT_FOUND = "Schedule {schedule_id} not found."
 
 
 class ScheduleInput(InputModel):
-    schedule_id: int = Field(ge=1, description="ID of the schedule.")
+    schedule_id: int = Field(ge=1, description="Schedule id.")
 
 
 @operation(
@@ -106,11 +106,11 @@ async def get_load_test_schedule(ctx: OpContext, args: LoadTestInput) -> Schedul
 
 class SetScheduleInput(InputModel):
     load_test: LoadTestRef
-    starts: ApiDateTime = Field(description="When the first run starts (ISO 8601 date-time).")
+    starts: ApiDateTime = Field(description="When the first run starts.")
     recurrence_rule: RecurrenceRule | None = Field(
-        default=None, description="How it repeats (frequency, interval, days, end)."
+        default=None, description="How it repeats."
     )
-    cron: ScheduleCron | None = Field(default=None, description="Alternatively, a cron expression with a time zone.")
+    cron: ScheduleCron | None = Field(default=None, description="Or a cron expression.")
 
     @model_validator(mode="after")
     def _one_rule(self) -> SetScheduleInput:

@@ -111,16 +111,16 @@ class ListTestRunsInput(InputModel):
     load_test: MaybeLoadTestRef = None
     status: list[StatusFilter] | None = Field(
         default=None,
-        description="Only runs in these states; 'active' = not finished yet, 'finished' = completed or aborted.",
+        description="'active': not finished yet; 'finished': completed or aborted.",
     )
-    result: list[RunResult] | None = Field(default=None, description="Keep only runs with these results.")
+    result: list[RunResult] | None = Field(default=None)
     created_after: ApiDateTime | None = Field(
-        default=None, description="Only runs created at/after this (UTC if no zone)."
+        default=None, description="Created at/after (UTC if no zone)."
     )
     created_before: ApiDateTime | None = Field(
-        default=None, description="Only runs created before this (UTC if no zone)."
+        default=None, description="Created before (UTC if no zone)."
     )
-    starred: bool | None = Field(default=None, description="Only starred (true) or unstarred (false) runs.")
+    starred: bool | None = Field(default=None)
     limit: Limit = 20
     cursor: Cursor = None
 
@@ -404,7 +404,7 @@ async def get_test_run(ctx: OpContext, args: TestRunInput) -> TestRun:
 class UpdateTestRunInput(InputModel):
     test_run_id: int = TEST_RUN_ID
     note: str = Field(
-        max_length=10_000, description="The note to set on the run (replaces the current one; '' clears it)."
+        max_length=10_000, description="'' clears it."
     )
 
 
@@ -855,9 +855,9 @@ class WaitInput(InputModel):
         default=1800,
         ge=1,
         le=24 * 3600,
-        description="Give up waiting after this many seconds (the run goes on).",
+        description="Give up waiting after this many seconds.",
     )
-    poll_seconds: float = Field(default=5, ge=0.5, le=300, description="Seconds between status checks.")
+    poll_seconds: float = Field(default=5, ge=0.5, le=300, description="Seconds between checks.")
 
 
 TRANSIENT_FAILURES_TOLERATED = 3
