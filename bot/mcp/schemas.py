@@ -3,9 +3,10 @@
 Every byte of ``tools/list`` is read by the assistant's model on every turn, so the schemas keep what a model
 needs — field names, types, nullability, enums, numeric bounds, patterns, defaults that matter and the field
 descriptions of inputs — and drop what it does not: the titles pydantic derives from field names, ``$ref``
-indirection, ``null`` defaults, string length limits (k6bot validates every argument itself and answers with
-a clear sentence) and ``anyOf`` spellings of "integer or string or null". Output schemas describe the
-top-level fields and the objects inside them; API objects nested deeper are declared as plain objects.
+indirection, ``null`` defaults, string length limits and ``additionalProperties`` (k6bot validates every
+argument itself and answers with a clear sentence, naming an unknown argument), a ``type`` next to an ``enum``
+of its values and ``anyOf`` spellings of "integer or string or null". Output schemas describe the top-level
+fields and the objects inside them; API objects nested deeper are declared as plain objects.
 """
 
 from __future__ import annotations
@@ -122,8 +123,8 @@ def _walk(node: Any, defs: dict[str, Any], stack: tuple[str, ...], *, output: bo
             continue
         if key == "default" and value is None:
             continue
-        if key == "additionalProperties" and value is True:  # JSON Schema's default: saying it adds nothing
-            continue
+        if key == "additionalProperties" and isinstance(value, bool):
+            continue  # true is JSON Schema's default; false: k6bot itself refuses an unknown argument by its name
         if output and (key in _DROP_IN_OUTPUT or (key == "description" and not _is_field_level(node))):
             continue
         if key in _SCHEMA_MAPS and isinstance(value, dict):
