@@ -29,33 +29,32 @@ LoadTestRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=300)],
     NotABoolean,
     RefKind.LOAD_TEST,
-    Field(description="The load test: id, name or words naming it."),
+    Field(description="Id, name or words naming it."),
 ]
 
 MaybeLoadTestRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=300)] | None,
     NotABoolean,
     RefKind.LOAD_TEST,
-    Field(description="Only this load test: id or words naming it."),
+    Field(description="Only this one: id or words naming it."),
 ]
 
 ProjectRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=255)],
     NotABoolean,
     RefKind.PROJECT,
-    Field(description="The project: id or name."),
+    Field(description="Id or name."),
 ]
 
 MaybeProjectRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=255)] | None,
     NotABoolean,
     RefKind.PROJECT,
-    Field(description="Only this project: id or name."),
+    Field(description="Only this one: id or name."),
 ]
 
 TEST_RUN_ID = Field(
     ge=1,
-    description="Test run id.",
     validation_alias=AliasChoices("test_run_id", "run_id", "test_run", "id"),
 )
 TEST_RUN_ID.metadata.append(NotABoolean)  # a FieldInfo used as a default keeps its metadata's validators

@@ -115,7 +115,7 @@ async def legacy_get_test_run(ctx: OpContext, args: LegacyRunInput) -> LegacyRun
 
 
 class LegacyListInput(InputModel):
-    load_test: MaybeLoadTestRef = Field(default=None, description="The load test: id or name.")
+    load_test: MaybeLoadTestRef = Field(default=None, description="Id or name.")
     test_run_ids: list[int] | None = Field(default=None, max_length=100, description="Only these run ids.")
 
 

@@ -359,7 +359,7 @@ async def update_load_test(ctx: OpContext, args: UpdateLoadTestInput) -> LoadTes
 
 class MoveLoadTestInput(InputModel):
     load_test: LoadTestRef
-    to_project: ProjectRef = Field(description="Destination project: id or name.")
+    to_project: ProjectRef = Field(description="Id or name.")
 
 
 @operation(
