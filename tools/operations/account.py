@@ -67,8 +67,8 @@ class CheckAuthInput(InputModel):
         template="check auth",
     ),
     description="""
-    Check that the configured API token works and which Grafana stack (and default project) it reaches. Use it
-    first when something answers 401 or 403.
+    Check that the API token works and which Grafana stack (and default project) it reaches. Use it first on a 401
+    or 403.
     """,
 )
 async def check_auth(ctx: OpContext, args: CheckAuthInput) -> AccessCheck:

@@ -70,8 +70,8 @@ class LegacyRunInput(InputModel):
         template="legacy start {load_test}",
     ),
     description="""
-    Start a load test through the legacy v2 API (no idempotency key: never retried). Costs VUH and sends
-    real traffic. Prefer start_load_test.
+    Start a load test via the legacy v2 API (no idempotency key: never retried); costs VUH. Prefer
+    start_load_test.
     """,
 )
 async def legacy_start_load_test(ctx: OpContext, args: LoadTestInput) -> LegacyRunResult:
@@ -143,7 +143,7 @@ class LegacyListInput(InputModel):
         template="legacy runs of {load_test}",
     ),
     description="""
-    List the runs of a load test from the legacy v2 API.
+    List a load test's runs from the legacy v2 API.
     """,
 )
 async def legacy_list_test_runs(ctx: OpContext, args: LegacyListInput) -> LegacyRuns:
@@ -182,7 +182,7 @@ async def legacy_list_test_runs(ctx: OpContext, args: LegacyListInput) -> Legacy
         template="legacy stop {test_run_id}",
     ),
     description="""
-    Stop a running test run through the legacy v2 API; it ends as 'aborted by user'. Prefer abort_test_run.
+    Stop a running test run via the legacy v2 API (it ends 'aborted by user'). Prefer abort_test_run.
     """,
 )
 async def legacy_stop_test_run(ctx: OpContext, args: LegacyRunInput) -> LegacyRunResult:

@@ -386,7 +386,7 @@ class MoveLoadTestInput(InputModel):
         template="move {load_test} to {to_project}",
     ),
     description="""
-    Move a load test, with all its runs, to another project of the same organization.
+    Move a load test, with its runs, to another project of the organization.
     """,
 )
 async def move_load_test(ctx: OpContext, args: MoveLoadTestInput) -> LoadTest:
@@ -425,8 +425,7 @@ async def move_load_test(ctx: OpContext, args: MoveLoadTestInput) -> LoadTest:
         template="delete test {load_test}",
     ),
     description="""
-    Delete a load test with its script, runs and their results, for good. Refused while one of its runs is in
-    progress.
+    Delete a load test with its script, runs and results, for good. Refused while a run of it is going.
     """,
 )
 async def delete_load_test(ctx: OpContext, args: LoadTestInput) -> Done:
@@ -561,8 +560,8 @@ class UploadScriptInput(InputModel):
         template="upload script to {load_test}: {script}",
     ),
     description="""
-    Replace a load test's script with new k6 JavaScript or a k6 .tar archive. The next run uses it; the old script
-    is not kept (past runs keep their copy).
+    Replace a load test's script with k6 JavaScript or a .tar archive. The next run uses it; the old script is not
+    kept (past runs keep theirs).
     """,
 )
 async def upload_load_test_script(ctx: OpContext, args: UploadScriptInput) -> Done:
@@ -646,8 +645,8 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
         template="start {load_test}",
     ),
     description="""
-    Start a load test in Grafana Cloud k6: a new run that sends real traffic and costs virtual-user hours (VUH). A
-    phrase fitting several tests is refused with the candidates. Follow the run with wait_for_test_run.
+    Start a load test in Grafana Cloud k6: a new run that sends real traffic and costs virtual-user hours (VUH).
+    Words fitting several tests start nothing and return the candidates. Follow the run with wait_for_test_run.
     """,
 )
 async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:
@@ -818,8 +817,8 @@ class ValidateOptionsInput(InputModel):
         template="validate options options={options}",
     ),
     description="""
-    Check that a k6 options object can run in Grafana Cloud (limits, zones, versions) and get the VUH it would
-    cost, without starting anything.
+    Check that k6 options can run in Grafana Cloud (limits, zones, versions) and get their VUH cost, starting
+    nothing.
     """,
 )
 async def validate_options(ctx: OpContext, args: ValidateOptionsInput) -> ValidateOptionsResult:

@@ -99,7 +99,7 @@ class ZoneInput(InputModel):
 
 @operation(
     name="get_load_zone_allowed_projects",
-    title="List projects allowed to use a private load zone",
+    title="List a private load zone's projects",
     group="load_zones",
     safety=Safety.READ,
     idempotent=True,
@@ -138,7 +138,7 @@ class SetZoneProjectsInput(InputModel):
 
 @operation(
     name="set_load_zone_allowed_projects",
-    title="Set the projects allowed to use a private load zone",
+    title="Set a private load zone's projects",
     group="load_zones",
     safety=Safety.ADMIN,
     idempotent=True,
@@ -175,7 +175,7 @@ async def set_load_zone_allowed_projects(ctx: OpContext, args: SetZoneProjectsIn
 
 @operation(
     name="get_project_allowed_load_zones",
-    title="List private load zones a project may use",
+    title="List a project's private load zones",
     group="load_zones",
     safety=Safety.READ,
     idempotent=True,
@@ -222,7 +222,7 @@ class SetProjectZonesInput(InputModel):
 
 @operation(
     name="set_project_allowed_load_zones",
-    title="Set the private load zones a project may use",
+    title="Set a project's private load zones",
     group="load_zones",
     safety=Safety.ADMIN,
     idempotent=True,

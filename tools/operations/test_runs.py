@@ -393,8 +393,7 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
         bare=True,
     ),
     description="""
-    Get every detail of one test run: status history, result, cost in VUH, load zones, options, who started it,
-    its Grafana Cloud link.
+    Get every detail of a test run: status history, result, VUH cost, load zones, options, who started it, link.
     """,
 )
 async def get_test_run(ctx: OpContext, args: TestRunInput) -> TestRun:
@@ -484,8 +483,7 @@ def _abort_refusal(run: TestRun) -> NotAllowedNow:
         template="abort {test_run_id}",
     ),
     description="""
-    Abort a test run that has not finished yet. It ends as 'aborted' by you; results so far are kept. Cannot be
-    undone.
+    Abort an unfinished test run: it ends 'aborted' by you, keeping results so far. Cannot be undone.
     """,
 )
 async def abort_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
@@ -551,7 +549,7 @@ async def _check_abort(ctx: OpContext, args: TestRunInput) -> None:
         template="delete {test_run_id}",
     ),
     description="""
-    Delete a finished test run with its results and metrics, for good. Abort a running one first.
+    Delete a finished test run with its results and metrics, for good.
     """,
 )
 async def delete_test_run(ctx: OpContext, args: TestRunInput) -> Done:
@@ -628,8 +626,8 @@ def _refuse_unfinished(run: TestRun) -> None:
         template="show load generators of {test_run_id}",
     ),
     description="""
-    Get how a test run's load is spread over load zones and load generator nodes (percentages, node sizes, public
-    IPs to allow-list).
+    Get how a run's load is spread over load zones and generator nodes (percentages, sizes, public IPs to allow-
+    list).
     """,
 )
 async def get_test_run_distribution(ctx: OpContext, args: TestRunInput) -> TestRunDistribution:
@@ -689,8 +687,8 @@ def script_file(content: bytes, content_type: str, **owner: Any) -> ScriptFile:
         template="show script of {test_run_id}",
     ),
     description="""
-    Get the exact script (JavaScript, or a k6 .tar archive as base64) a test run executed, which may differ from
-    its test's current script.
+    Get the exact script (JavaScript, or a .tar archive as base64) a test run executed; its test's script may have
+    changed since.
     """,
 )
 async def get_test_run_script(ctx: OpContext, args: TestRunInput) -> ScriptFile:
@@ -740,7 +738,7 @@ async def _toggle(ctx: OpContext, args: TestRunInput, action: str, message: str)
         template="save {test_run_id}",
     ),
     description="""
-    Save a test run's results so they are kept past the retention period.
+    Keep a test run's results past the retention period.
     """,
 )
 async def save_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
@@ -773,7 +771,7 @@ async def save_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
         template="unsave {test_run_id}",
     ),
     description="""
-    Stop keeping a saved test run past retention: its results go when the retention period ends.
+    Stop keeping a saved test run past retention (its results then go).
     """,
 )
 async def unsave_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
@@ -906,8 +904,8 @@ TRANSIENT_FAILURES_TOLERATED = 3
         template="wait for {test_run_id}",
     ),
     description="""
-    Wait until a test run completes or is aborted, reporting progress, then return its summary (result, duration,
-    VUH, abort reason, link). On timeout, says where it stands; the run goes on.
+    Wait until a test run completes or is aborted, reporting progress, then return its result, duration, VUH,
+    abort reason and link. On timeout, says where it stands; the run goes on.
     """,
 )
 async def wait_for_test_run(ctx: OpContext, args: WaitInput) -> RunReport:
@@ -1051,8 +1049,8 @@ def aggregate_path(test_run_id: int, query: str, metric: str) -> str:
         template="metrics of {test_run_id}",
     ),
     description="""
-    Get a test run's key figures: p95 and p99 http_req_duration, request rate, failed-request share and check pass
-    rates. Absent when the run has no such data (e.g. not started, no HTTP traffic).
+    Get a run's p95 and p99 http_req_duration, request rate, failed-request share and check pass rates. Absent
+    without such data (not started, no HTTP traffic).
     """,
 )
 async def get_test_run_metrics(ctx: OpContext, args: TestRunInput) -> RunMetrics:
