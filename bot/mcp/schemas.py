@@ -30,7 +30,8 @@ _DROP_IN_OUTPUT = (
     "required",
 )
 OUTPUT_DEPTH = 1
-"""Object levels an output schema spells out below the root; deeper objects are ``{"type": "object"}``."""
+"""Object levels an output schema spells out below the root; deeper objects are ``{"type": "object"}``
+(arrays of them ``{"type": "array"}``)."""
 
 
 def input_schema(model: type[BaseModel], *, confirm: bool) -> dict[str, Any]:
@@ -98,7 +99,10 @@ def limit_depth(schema: dict[str, Any], depth: int) -> dict[str, Any]:
             return {"type": kind}
         return {**schema, "properties": {k: limit_depth(v, depth - 1) for k, v in schema["properties"].items()}}
     if isinstance(schema.get("items"), dict):
-        return {**schema, "items": limit_depth(schema["items"], depth)}
+        items = limit_depth(schema["items"], depth)
+        if items == {"type": "object"}:  # objects whose fields are not declared here: a plain array, as candidates
+            return {k: v for k, v in schema.items() if k != "items"}
+        return {**schema, "items": items}
     return schema
 
 
