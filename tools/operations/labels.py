@@ -78,7 +78,7 @@ class NoInput(InputModel):
         template="list label keys",
     ),
     description="""
-    List the organization's label keys (the names projects can be labelled with).
+    List the organization's label keys (what projects can be labelled with).
     """,
 )
 async def list_label_keys(ctx: OpContext, args: NoInput) -> LabelKeyList:
@@ -214,7 +214,7 @@ class LabelKeyInput(InputModel):
         needs_noun=True,
     ),
     description="""
-    Delete a label key; every project label using it is removed too (admins only).
+    Delete a label key and every project label using it (admins only).
     """,
 )
 async def delete_label_key(ctx: OpContext, args: LabelKeyInput) -> Done:

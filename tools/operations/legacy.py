@@ -12,7 +12,7 @@ from tools.outputs import Output
 from tools.phrasing import LIST, SHOW, Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
-DEPRECATED = "Grafana no longer develops the legacy v2 API."
+DEPRECATED = "Grafana no longer develops the v2 API."
 NOT_FOUND = "Test run {test_run_id} not found (legacy API)."
 
 
@@ -70,7 +70,7 @@ class LegacyRunInput(InputModel):
         template="legacy start {load_test}",
     ),
     description="""
-    Start a load test via the legacy v2 API (no idempotency key: never retried); costs VUH. Prefer
+    Start a load test via the legacy v2 API (never retried: no idempotency key). Costs VUH. Prefer
     start_load_test.
     """,
 )
@@ -106,7 +106,7 @@ async def legacy_start_load_test(ctx: OpContext, args: LoadTestInput) -> LegacyR
         bare=True,
     ),
     description="""
-    Get a test run from the legacy v2 API (numeric run_status, result_status, processing_status).
+    Get a test run via the legacy v2 API (numeric run_status, result_status, processing_status).
     """,
 )
 async def legacy_get_test_run(ctx: OpContext, args: LegacyRunInput) -> LegacyRunResult:
@@ -143,7 +143,7 @@ class LegacyListInput(InputModel):
         template="legacy runs of {load_test}",
     ),
     description="""
-    List a load test's runs from the legacy v2 API.
+    List a load test's runs via the legacy v2 API.
     """,
 )
 async def legacy_list_test_runs(ctx: OpContext, args: LegacyListInput) -> LegacyRuns:
@@ -182,7 +182,7 @@ async def legacy_list_test_runs(ctx: OpContext, args: LegacyListInput) -> Legacy
         template="legacy stop {test_run_id}",
     ),
     description="""
-    Stop a running test run via the legacy v2 API (it ends 'aborted by user'). Prefer abort_test_run.
+    Stop a running test run via the legacy v2 API. Prefer abort_test_run.
     """,
 )
 async def legacy_stop_test_run(ctx: OpContext, args: LegacyRunInput) -> LegacyRunResult:

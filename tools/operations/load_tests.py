@@ -96,8 +96,7 @@ class FindInput(InputModel):
         template="find {phrase}",
     ),
     description="""
-    Find load tests whose names match a phrase ("orders soak"), best first, and say whether exactly one is a clear
-    match.
+    Find load tests whose names match a phrase ("orders soak"), best first, and say whether one is a clear match.
     """,
 )
 async def find_load_tests(ctx: OpContext, args: FindInput) -> FoundTests:
@@ -158,7 +157,7 @@ class ListLoadTestsInput(InputModel):
         template="list tests[ in {project}]",
     ),
     description="""
-    List load tests of one project or the whole stack (id, name, project).
+    List load tests of one project or all (id, name, project).
     """,
 )
 async def list_load_tests(ctx: OpContext, args: ListLoadTestsInput) -> LoadTestList:
@@ -386,7 +385,7 @@ class MoveLoadTestInput(InputModel):
         template="move {load_test} to {to_project}",
     ),
     description="""
-    Move a load test, with its runs, to another project of the organization.
+    Move a load test, with its runs, to another project.
     """,
 )
 async def move_load_test(ctx: OpContext, args: MoveLoadTestInput) -> LoadTest:
@@ -510,7 +509,7 @@ _ACCEPT = {
         template="show script of {load_test}",
     ),
     description="""
-    Get a load test's current script: the k6 JavaScript source, or a k6 .tar archive as base64.
+    Get a load test's current script: k6 JavaScript, or a .tar archive as base64.
     """,
 )
 async def get_load_test_script(ctx: OpContext, args: GetScriptInput) -> ScriptFile:
@@ -560,8 +559,8 @@ class UploadScriptInput(InputModel):
         template="upload script to {load_test}: {script}",
     ),
     description="""
-    Replace a load test's script with k6 JavaScript or a .tar archive. The next run uses it; the old script is not
-    kept (past runs keep theirs).
+    Replace a load test's script with k6 JavaScript or a .tar archive, for the next runs (past runs keep theirs;
+    the old one is not kept).
     """,
 )
 async def upload_load_test_script(ctx: OpContext, args: UploadScriptInput) -> Done:

@@ -123,7 +123,7 @@ class ZoneInput(InputModel):
         template="allowed projects of {load_zone_id}",
     ),
     description="""
-    List the projects allowed to run tests from a private load zone.
+    List the projects allowed to use a private load zone.
     """,
 )
 async def get_load_zone_allowed_projects(ctx: OpContext, args: ZoneInput) -> AllowedProjectList:
@@ -159,7 +159,7 @@ class SetZoneProjectsInput(InputModel):
         needs_noun=True,
     ),
     description="""
-    Replace the list of projects allowed to use a private load zone.
+    Replace the projects allowed to use a private load zone.
     """,
 )
 async def set_load_zone_allowed_projects(ctx: OpContext, args: SetZoneProjectsInput) -> AllowedProjectList:
@@ -250,7 +250,7 @@ class SetProjectZonesInput(InputModel):
         needs_noun=True,
     ),
     description="""
-    Replace the list of private load zones a project may run tests from.
+    Replace the private load zones a project may run tests from.
     """,
 )
 async def set_project_allowed_load_zones(ctx: OpContext, args: SetProjectZonesInput) -> AllowedZoneList:

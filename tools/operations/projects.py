@@ -41,7 +41,7 @@ class ListProjectsInput(InputModel):
         template="list projects",
     ),
     description="""
-    List the projects of the stack (id, name, whether it is the default).
+    List the projects (id, name, whether it is the default).
     """,
 )
 async def list_projects(ctx: OpContext, args: ListProjectsInput) -> Listing[Project]:
@@ -140,7 +140,7 @@ class UpdateProjectInput(InputModel):
         needs_noun=True,
     ),
     description="""
-    Rename a project (its load tests and runs stay in it).
+    Rename a project.
     """,
 )
 async def update_project(ctx: OpContext, args: UpdateProjectInput) -> Project:
@@ -218,7 +218,7 @@ async def delete_project(ctx: OpContext, args: ProjectInput) -> Done:
         template="limits of project {project}",
     ),
     description="""
-    Get a project's limits: VUH per month, VUs and browser VUs per test, duration per test.
+    Get a project's limits: VUH per month, VUs, browser VUs and duration per test.
     """,
 )
 async def get_project_limits(ctx: OpContext, args: ProjectInput) -> ProjectLimits:

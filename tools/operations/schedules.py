@@ -35,7 +35,7 @@ class ScheduleInput(InputModel):
         template="list schedules",
     ),
     description="""
-    List every schedule of the stack: load test, start, recurrence, next run, whether deactivated.
+    List every schedule: load test, start, recurrence, next run, whether deactivated.
     """,
 )
 async def list_schedules(ctx: OpContext, args: PageInput) -> Listing[Schedule]:
@@ -161,7 +161,7 @@ def _schedule_confirmation(values: Mapping[str, Any]) -> str:
     ),
     description="""
     Schedule a load test to start at a time, once or repeating (recurrence rule or cron), replacing its schedule.
-    Every scheduled run costs VUH.
+    Each run costs VUH.
     """,
 )
 async def set_load_test_schedule(ctx: OpContext, args: SetScheduleInput) -> Schedule:
@@ -194,7 +194,7 @@ async def set_load_test_schedule(ctx: OpContext, args: SetScheduleInput) -> Sche
         needs_noun=True,
     ),
     description="""
-    Delete a schedule: its load test no longer starts on its own (the test and runs stay).
+    Delete a schedule: its load test no longer starts on its own.
     """,
 )
 async def delete_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
@@ -234,7 +234,7 @@ async def delete_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
         needs_noun=True,
     ),
     description="""
-    Re-activate a deactivated schedule (while it has a future run). Scheduled runs cost VUH.
+    Re-activate a deactivated schedule that has a future run. Scheduled runs cost VUH.
     """,
 )
 async def activate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
@@ -268,7 +268,7 @@ async def activate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
         needs_noun=True,
     ),
     description="""
-    Deactivate a schedule: no scheduled runs until re-activated. The recurrence is kept.
+    Deactivate a schedule, keeping it: no scheduled runs until re-activated.
     """,
 )
 async def deactivate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:

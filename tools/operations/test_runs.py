@@ -297,8 +297,8 @@ def _cursor_time(state: dict[str, Any], key: str) -> datetime | None:
         template="list runs[ {status}][ {result}][ of {load_test}]",
     ),
     description="""
-    List test runs, newest first, of one load test or the whole stack, filtered by state, result, date or star.
-    Returns summaries; get_test_run has every detail.
+    List test runs, newest first, of one load test or all, filtered by state, result, date or star. get_test_run
+    has every detail.
     """,
 )
 async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
@@ -428,7 +428,7 @@ class UpdateTestRunInput(InputModel):
         template="note {test_run_id}: {note}",
     ),
     description="""
-    Set the note of a test run (e.g. "baseline after the cache fix"), replacing the previous one.
+    Set the note of a test run (e.g. "baseline after the cache fix").
     """,
 )
 async def update_test_run(ctx: OpContext, args: UpdateTestRunInput) -> RunAction:
@@ -483,7 +483,7 @@ def _abort_refusal(run: TestRun) -> NotAllowedNow:
         template="abort {test_run_id}",
     ),
     description="""
-    Abort an unfinished test run: it ends 'aborted' by you, keeping results so far. Cannot be undone.
+    Abort an unfinished test run: it ends 'aborted', keeping results so far. Cannot be undone.
     """,
 )
 async def abort_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
@@ -626,8 +626,7 @@ def _refuse_unfinished(run: TestRun) -> None:
         template="show load generators of {test_run_id}",
     ),
     description="""
-    Get how a run's load is spread over load zones and generator nodes (percentages, sizes, public IPs to allow-
-    list).
+    Get how a run's load is spread over load zones and generator nodes (percentages, sizes, public IPs).
     """,
 )
 async def get_test_run_distribution(ctx: OpContext, args: TestRunInput) -> TestRunDistribution:
@@ -687,8 +686,7 @@ def script_file(content: bytes, content_type: str, **owner: Any) -> ScriptFile:
         template="show script of {test_run_id}",
     ),
     description="""
-    Get the exact script (JavaScript, or a .tar archive as base64) a test run executed; its test's script may have
-    changed since.
+    Get the exact script (JavaScript, or a .tar archive as base64) a test run executed.
     """,
 )
 async def get_test_run_script(ctx: OpContext, args: TestRunInput) -> ScriptFile:
@@ -722,7 +720,7 @@ async def _toggle(ctx: OpContext, args: TestRunInput, action: str, message: str)
         404: NOT_FOUND,
         409: "Run {test_run_id} cannot be saved: its results were already deleted, or the limit of saved runs is reached.",
     },
-    deprecated="k6 Cloud removes save on 2026-09-01; star_test_run marks a run but keeps it no longer.",
+    deprecated="k6 Cloud removes save on 2026-09-01 (star_test_run does not extend retention).",
     phrases=Phrases(
         verbs=("save", "keep", "retain", "preserve"),
         nouns=(
@@ -757,7 +755,7 @@ async def save_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
     idempotent=True,
     endpoints=[Endpoint("POST", "/cloud/v6/test_runs/{id}/unsave")],
     errors={404: NOT_FOUND},
-    deprecated="k6 Cloud removes unsave on 2026-09-01, for unstar_test_run.",
+    deprecated="k6 Cloud removes unsave on 2026-09-01.",
     phrases=Phrases(
         verbs=("unsave", "stop keeping", "don't keep", "forget"),
         nouns=(
@@ -771,7 +769,7 @@ async def save_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
         template="unsave {test_run_id}",
     ),
     description="""
-    Stop keeping a saved test run past retention (its results then go).
+    Stop keeping a saved test run past retention.
     """,
 )
 async def unsave_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
@@ -815,7 +813,7 @@ async def _endpoint_gone_if_run_exists(ctx: OpContext, test_run_id: int, action:
         template="star {test_run_id}",
     ),
     description="""
-    Star a test run to find it quickly and compare against it. Starring does not extend retention.
+    Star a test run, to find it quickly (it does not extend retention).
     """,
 )
 async def star_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
@@ -1049,8 +1047,8 @@ def aggregate_path(test_run_id: int, query: str, metric: str) -> str:
         template="metrics of {test_run_id}",
     ),
     description="""
-    Get a run's p95 and p99 http_req_duration, request rate, failed-request share and check pass rates. Absent
-    without such data (not started, no HTTP traffic).
+    Get a run's p95 and p99 http_req_duration, request rate, failed-request share and check pass rates (absent
+    without HTTP traffic).
     """,
 )
 async def get_test_run_metrics(ctx: OpContext, args: TestRunInput) -> RunMetrics:
