@@ -12,7 +12,7 @@ from bot.scrub import scrub, scrub_data
 from tools.describe import describe
 from tools.errors import Candidate
 from tools.outputs import attachments_of
-from tools.registry import Operation, Prepared
+from tools.registry import Operation, Prepared, RefKind
 
 from .schemas import output_schema
 
@@ -68,6 +68,10 @@ def confirm_output_schema(op: Operation) -> dict[str, Any]:
     schema = output_schema(ConfirmOutcome)
     schema["properties"]["candidates"] = {"type": "array"}  # of {id, name, project_id, project_name}: the text says
     schema["properties"]["result"] = output_schema(op.output, depth=0)
+    if RefKind.LOAD_TEST not in op.ref_fields().values():  # only a load test named in words can be ambiguous
+        del schema["properties"]["candidates"]
+        outcome = schema["properties"]["outcome"]
+        outcome["enum"] = [value for value in outcome["enum"] if value != "ambiguous"]
     return schema
 
 
