@@ -114,7 +114,7 @@ def _draw(test_run_id: int, series: dict[str, list[Point]], title: str) -> bytes
         template="chart {test_run}",
     ),
     description="""
-    A PNG chart of a run's p95 latency, request rate, failed requests and VUs over time, with a text summary.
+    A PNG chart of a run's p95 latency, request rate, failed requests and VUs over time.
     """,
 )
 async def chart_test_run(ctx: OpContext, args: ChartInput) -> RunChart:

@@ -141,8 +141,7 @@ async def _reference(ctx: OpContext, run: TestRun, against: int | str | None) ->
         template="compare {test_run} with {against}",
     ),
     description="""
-    Compare a run's p95, p99, error, request and check rates with the baseline, the previous or a given run:
-    values, % change, verdicts.
+    Compare a run's p95, p99, error, request and check rates with another run: values, % change, verdicts.
     """,
 )
 async def compare_test_runs(ctx: OpContext, args: CompareInput) -> RunComparison:

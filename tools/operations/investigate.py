@@ -136,7 +136,7 @@ def _diagnose(
         template="investigate {test_run}",
     ),
     description="""
-    Why a run passed or failed: status, each threshold, check pass rates, abort cause, key figures, a diagnosis.
+    Why a run passed or failed: status, thresholds, check pass rates, abort cause, key figures, a diagnosis.
     """,
 )
 async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Investigation:

@@ -78,7 +78,7 @@ class NoInput(InputModel):
         template="list label keys",
     ),
     description="""
-    List the organization's label keys (what projects can be labelled with).
+    List the organization's label keys.
     """,
 )
 async def list_label_keys(ctx: OpContext, args: NoInput) -> LabelKeyList:

@@ -70,8 +70,7 @@ class LegacyRunInput(InputModel):
         template="legacy start {load_test}",
     ),
     description="""
-    Start a load test via the legacy v2 API (never retried: no idempotency key). Costs VUH. Prefer
-    start_load_test.
+    Start a load test via the legacy v2 API (never retried). Costs VUH. Prefer start_load_test.
     """,
 )
 async def legacy_start_load_test(ctx: OpContext, args: LoadTestInput) -> LegacyRunResult:

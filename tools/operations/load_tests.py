@@ -96,7 +96,7 @@ class FindInput(InputModel):
         template="find {phrase}",
     ),
     description="""
-    Find load tests whose names match a phrase ("orders soak"), best first, and say whether one is a clear match.
+    Find load tests whose names match a phrase ("orders soak"), best first, and whether one is a clear match.
     """,
 )
 async def find_load_tests(ctx: OpContext, args: FindInput) -> FoundTests:
@@ -424,7 +424,7 @@ async def move_load_test(ctx: OpContext, args: MoveLoadTestInput) -> LoadTest:
         template="delete test {load_test}",
     ),
     description="""
-    Delete a load test with its script, runs and results, for good. Refused while a run of it is going.
+    Delete a load test with its script, runs and results, for good (not while it runs).
     """,
 )
 async def delete_load_test(ctx: OpContext, args: LoadTestInput) -> Done:
@@ -559,8 +559,7 @@ class UploadScriptInput(InputModel):
         template="upload script to {load_test}: {script}",
     ),
     description="""
-    Replace a load test's script with k6 JavaScript or a .tar archive, for the next runs (past runs keep theirs;
-    the old one is not kept).
+    Replace a load test's script with k6 JavaScript or a .tar archive, for its next runs.
     """,
 )
 async def upload_load_test_script(ctx: OpContext, args: UploadScriptInput) -> Done:
@@ -645,7 +644,7 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
     ),
     description="""
     Start a load test in Grafana Cloud k6: a new run that sends real traffic and costs virtual-user hours (VUH).
-    Words fitting several tests start nothing and return the candidates. Follow the run with wait_for_test_run.
+    Words fitting several tests return the candidates. Follow the run with wait_for_test_run.
     """,
 )
 async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:

@@ -85,7 +85,7 @@ class ListZonesInput(InputModel):
         template="list load zones",
     ),
     description="""
-    List the load zones tests can run from (public cloud regions and private zones).
+    List the load zones tests can run from (public regions and private zones).
     """,
 )
 async def list_load_zones(ctx: OpContext, args: ListZonesInput) -> LoadZoneList:

@@ -178,7 +178,7 @@ async def update_project(ctx: OpContext, args: UpdateProjectInput) -> Project:
         needs_noun=True,
     ),
     description="""
-    Delete a project with its load tests, runs and results, for good. Refused while a test runs in it.
+    Delete a project with its load tests, runs and results, for good (not while a test runs).
     """,
 )
 async def delete_project(ctx: OpContext, args: ProjectInput) -> Done:

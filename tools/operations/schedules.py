@@ -160,8 +160,7 @@ def _schedule_confirmation(values: Mapping[str, Any]) -> str:
         template="schedule {load_test} every day at 2am",
     ),
     description="""
-    Schedule a load test to start at a time, once or repeating (recurrence rule or cron), replacing its schedule.
-    Each run costs VUH.
+    Schedule a load test to start at a time, once or repeating, replacing its schedule. Each run costs VUH.
     """,
 )
 async def set_load_test_schedule(ctx: OpContext, args: SetScheduleInput) -> Schedule:
@@ -234,7 +233,7 @@ async def delete_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
         needs_noun=True,
     ),
     description="""
-    Re-activate a deactivated schedule that has a future run. Scheduled runs cost VUH.
+    Re-activate a deactivated schedule that has a future run. Its runs cost VUH.
     """,
 )
 async def activate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:

@@ -297,8 +297,7 @@ def _cursor_time(state: dict[str, Any], key: str) -> datetime | None:
         template="list runs[ {status}][ {result}][ of {load_test}]",
     ),
     description="""
-    List test runs, newest first, of one load test or all, filtered by state, result, date or star. get_test_run
-    has every detail.
+    List test runs, newest first, of one load test or all, filtered by state, result, date or star.
     """,
 )
 async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
@@ -393,7 +392,7 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
         bare=True,
     ),
     description="""
-    Get every detail of a test run: status history, result, VUH cost, load zones, options, who started it, link.
+    Get every detail of a test run: status history, result, cost, load zones, options, who started it, link.
     """,
 )
 async def get_test_run(ctx: OpContext, args: TestRunInput) -> TestRun:
@@ -483,7 +482,7 @@ def _abort_refusal(run: TestRun) -> NotAllowedNow:
         template="abort {test_run_id}",
     ),
     description="""
-    Abort an unfinished test run: it ends 'aborted', keeping results so far. Cannot be undone.
+    Abort an unfinished test run, keeping its results so far. Cannot be undone.
     """,
 )
 async def abort_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
@@ -626,7 +625,7 @@ def _refuse_unfinished(run: TestRun) -> None:
         template="show load generators of {test_run_id}",
     ),
     description="""
-    Get how a run's load is spread over load zones and generator nodes (percentages, sizes, public IPs).
+    Get how a run's load is spread over load zones and generator nodes (shares, sizes, public IPs).
     """,
 )
 async def get_test_run_distribution(ctx: OpContext, args: TestRunInput) -> TestRunDistribution:
@@ -813,7 +812,7 @@ async def _endpoint_gone_if_run_exists(ctx: OpContext, test_run_id: int, action:
         template="star {test_run_id}",
     ),
     description="""
-    Star a test run, to find it quickly (it does not extend retention).
+    Star a test run, to find it quickly (it keeps it no longer).
     """,
 )
 async def star_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
@@ -902,8 +901,8 @@ TRANSIENT_FAILURES_TOLERATED = 3
         template="wait for {test_run_id}",
     ),
     description="""
-    Wait until a test run completes or is aborted, reporting progress, then return its result, duration, VUH,
-    abort reason and link. On timeout, says where it stands; the run goes on.
+    Wait for a test run to complete or abort, reporting progress, then return its result, duration, VUH, abort
+    reason and link. On timeout, says where it stands (the run goes on).
     """,
 )
 async def wait_for_test_run(ctx: OpContext, args: WaitInput) -> RunReport:
@@ -1047,8 +1046,7 @@ def aggregate_path(test_run_id: int, query: str, metric: str) -> str:
         template="metrics of {test_run_id}",
     ),
     description="""
-    Get a run's p95 and p99 http_req_duration, request rate, failed-request share and check pass rates (absent
-    without HTTP traffic).
+    Get a run's p95 and p99 http_req_duration, request rate, failed-request share and check pass rates.
     """,
 )
 async def get_test_run_metrics(ctx: OpContext, args: TestRunInput) -> RunMetrics:
