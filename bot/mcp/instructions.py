@@ -19,6 +19,8 @@ abort reason and link when the run finishes (or where it stands when the timeout
 Stop a run with abort_test_run (also confirmed by the person). See what is running with \
 list_test_runs status=["active"]. Lists return compact summaries, newest first, with a limit (default 20) and a \
 next_cursor: pass it as cursor for the next page. get_* tools return the full object.
+Tools that need approval answer with an outcome: done (see result; repeat is true when an identical confirmed \
+call already did it), needs_confirmation (see preview), declined, cancelled, or ambiguous (see candidates).
 A decline means no: do not retry the same action unless the person asks again.
 Resources: k6://test-runs/{id} (a run's summary and JSON), k6://load-tests/{id}/script (a test's script)."""
 

@@ -54,7 +54,7 @@ def _input_schema(model: type[BaseModel], confirm: bool) -> dict[str, Any]:
         schema["properties"]["confirm"] = {
             "type": "boolean",
             "default": False,
-            "description": "true once the person approved the preview.",
+            "description": "The person approved the preview.",
         }
     schema["type"] = "object"
     return schema

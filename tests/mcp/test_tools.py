@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import mcp_types as types
 import pytest
 
 from bot.audit import AuditLog
 from bot.mcp import build_server
+from bot.mcp.results import Outcome
 from tests.mcp.conftest import START_PATH, audit_entries, connect, text_of
 from tools.errors import InvalidInput
 from tools.registry import Safety, Toolbox, get_registry
@@ -177,6 +178,9 @@ async def test_instructions_explain_the_workflow(toolbox: Toolbox) -> None:
         assert step in instructions
     assert "confirm: true" in instructions
     assert "DEMO MODE" in instructions
+    # the outcomes of a tool that needs approval are listed here, once, not in every tool's output schema
+    for outcome in get_args(Outcome):
+        assert outcome in instructions
 
 
 READ_ARGUMENTS: dict[str, Any] = {
