@@ -437,8 +437,8 @@ class ScriptFile(Output):
     content_type: str
     is_archive: bool
     size_bytes: int
-    script: str | None = Field(default=None, description="The JavaScript source, when it is not an archive.")
-    archive_base64: str | None = Field(default=None, description="The .tar archive, base64-encoded.")
+    script: str | None = Field(default=None, description="When not an archive.")
+    archive_base64: str | None = Field(default=None, description="The .tar archive, base64.")
 
     def text(self) -> str:
         owner = f"load test {self.load_test_id}" if self.load_test_id else f"test run {self.test_run_id}"
@@ -459,7 +459,7 @@ class RunMetrics(Output):
     http_req_duration_p95_ms: float | None = None
     http_req_duration_p99_ms: float | None = None
     http_req_rate: float | None = Field(default=None, description="Requests per second.")
-    http_req_failed_rate: float | None = Field(default=None, description="Share of failed requests, 0–1.")
+    http_req_failed_rate: float | None = Field(default=None, description="Share of failed requests, 0-1.")
     checks: list[CheckResult] = Field(default_factory=list)
     checks_pass_rate: float | None = None
 

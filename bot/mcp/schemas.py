@@ -50,6 +50,9 @@ def _input_schema(model: type[BaseModel], confirm: bool) -> dict[str, Any]:
     schema.pop("description", None)  # the model's docstring; the tool description says it better
     schema.setdefault("properties", {})
     _optional_not_null(schema)
+    for name, field in schema["properties"].items():
+        if (name.endswith("_id") or name == "test_run") and field.get("type") == "integer" and field.get("minimum") == 1:
+            del field["minimum"]  # an id is positive: saying so on every id tells a model nothing
     if confirm:
         schema["properties"]["confirm"] = {
             "type": "boolean",

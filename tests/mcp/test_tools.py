@@ -21,6 +21,7 @@ from tools.simulator import Simulator
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
 UPDATE_SNAPSHOTS = os.environ.get("K6BOT_UPDATE_SNAPSHOTS") == "1"  # read at import: fixtures clear K6BOT_*
 TOKEN_BUDGET = 3000
+ALL_TOKEN_BUDGET = 12000
 REGISTRY = get_registry()
 
 
@@ -103,6 +104,15 @@ async def test_the_default_tools_list_is_the_small_core_under_the_token_budget(t
     data = listing.model_dump(mode="json", by_alias=True, exclude_none=True)
     spaced = len(json.dumps(data).encode())  # the roomiest common spelling of the same JSON
     assert spaced / 4 < TOKEN_BUDGET, f"default tools/list is {spaced / 4:.0f} tokens (bytes/4)"
+
+
+async def test_the_whole_tools_list_stays_under_its_token_budget(toolbox: Toolbox) -> None:
+    async with connect(build_server(toolbox, toolsets="all"), "legacy") as client:
+        listing = await client.list_tools()
+
+    assert [t.name for t in listing.tools] == REGISTRY.names()  # every tool, none dropped to fit
+    spaced = len(json.dumps(listing.model_dump(mode="json", by_alias=True, exclude_none=True)).encode())
+    assert spaced / 4 < ALL_TOKEN_BUDGET, f"tools/list with toolsets=all is {spaced / 4:.0f} tokens (bytes/4)"
 
 
 async def test_the_tool_schemas_match_the_reviewed_snapshot(toolbox: Toolbox) -> None:

@@ -60,7 +60,7 @@ class RunChart(Output):
     series: list[SeriesSummary]
     has_data: bool
     note: str | None = None
-    image: str | None = Field(default=None, description="File name of the attached PNG (None: nothing to draw).")
+    image: str | None = Field(default=None, description="File name of the attached PNG.")
 
     def text(self) -> str:
         name = self.test_name or f"test {self.test_id}"

@@ -94,7 +94,7 @@ class Listing(Output, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = Field(default=None)
-    total: int | None = Field(default=None, description="Items in all.")
+    total: int | None = None
 
     def text(self) -> str:
         if not self.items:

@@ -30,7 +30,7 @@ class CompareInput(InputModel):
         default=None,
         description="Run id, 'baseline' or 'previous' (default: the baseline if set, else previous).",
     )
-    tolerance_pct: float = Field(default=10.0, ge=0, le=100, description="Changes within ±this % are no change.")
+    tolerance_pct: float = Field(default=10.0, ge=0, le=100, description="Changes within +/- this % are no change.")
 
 
 class RunComparison(Output):
