@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer
 
 from tools.errors import InvalidInput
 from tools.models import LoadTest, RunStatus, TestRun
@@ -236,8 +236,8 @@ class RunSummary(Output):
     def is_finished(self) -> bool:
         return self.status in (RunStatus.COMPLETED.value, RunStatus.ABORTED.value)
 
-    def line(self) -> str:
-        name = f" {self.test_name}" if self.test_name else f" test {self.test_id}"
+    def line(self, *, with_test: bool = True) -> str:
+        name = (f" {self.test_name}" if self.test_name else f" test {self.test_id}") if with_test else ""
         bits = [f"#{self.id}{name}", status_phrase(self.status, self.result)]
         if self.duration_seconds is not None:
             bits.append(human_duration(self.duration_seconds))
@@ -266,19 +266,46 @@ class RunSummary(Output):
         return "\n".join(lines)
 
 
+class RunRow(BaseModel):
+    """A listed run in structured content: what a program needs of each run; get_test_run has the rest."""
+
+    id: int
+    test_id: int
+    status: str
+    result: str | None = None
+    created: str
+    """UTC, to the second: ``2026-12-04T18:13:03Z``."""
+    duration_seconds: int | None = None
+    vuh: float | None = None
+
+    @classmethod
+    def of(cls, run: RunSummary) -> RunRow:
+        duration = None if run.duration_seconds is None else round(run.duration_seconds)
+        created = run.created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return cls(id=run.id, test_id=run.test_id, status=run.status, result=run.result, created=created,
+                   duration_seconds=duration, vuh=run.vuh)  # fmt: skip
+
+
 class RunList(Output):
+    """Runs as front-ends see them (``items``: full summaries). As JSON (an MCP tool's structured content) each run
+    is a compact :class:`RunRow`: the text says the rest, and get_test_run has every detail."""
+
     items: list[RunSummary]
     next_cursor: str | None = Field(default=None)
     load_test_id: int | None = None
     load_test_name: str | None = None
     scanned: int = Field(default=0, description="Runs read to answer.")
 
+    @field_serializer("items", when_used="json")
+    def _rows(self, items: list[RunSummary]) -> list[RunRow]:
+        return [RunRow.of(item) for item in items]
+
     def text(self) -> str:
         scope = f" of {self.load_test_name}" if self.load_test_name else ""
         if not self.items:
             return f"No test runs{scope} match."
         lines = [f"{len(self.items)} test run(s){scope}, newest first:"]
-        lines += [f"- {item.line()}" for item in self.items]
+        lines += [f"- {item.line(with_test=not self.load_test_name)}" for item in self.items]
         if self.next_cursor:
             lines.append("(more: call again with the next_cursor)")
         return "\n".join(lines)

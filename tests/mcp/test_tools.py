@@ -22,6 +22,8 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
 UPDATE_SNAPSHOTS = os.environ.get("K6BOT_UPDATE_SNAPSHOTS") == "1"  # read at import: fixtures clear K6BOT_*
 TOKEN_BUDGET = 3000
 ALL_TOKEN_BUDGET = 12000
+RUN_TOKEN_BUDGET = 60
+"""Tokens (bytes/4) a listed run may cost in a list_test_runs answer, text and structured content together."""
 REGISTRY = get_registry()
 
 
@@ -60,6 +62,30 @@ async def test_every_registry_operation_is_a_tool_with_its_title_schemas_and_des
             assert set(tool.output_schema["properties"]) == set(op.output.model_fields)
         if op.deprecated:
             assert op.deprecated in tool.description
+
+
+@pytest.mark.parametrize("arguments", [{"limit": 20}, {"load_test": 501, "limit": 20}], ids=["stack", "one-test"])
+async def test_a_listed_run_costs_at_most_60_tokens_and_keeps_what_programs_need(
+    toolbox: Toolbox, arguments: dict[str, Any]
+) -> None:
+    async with connect(build_server(toolbox, toolsets="all"), "legacy") as client:
+        listed = await client.call_tool("list_test_runs", arguments)
+    full = {run.id: run for run in (await toolbox.execute("list_test_runs", arguments)).items}  # the same, as models
+
+    assert not listed.is_error, text_of(listed)
+    items = listed.structured_content["items"]
+    assert len(items) == 20 and [item["id"] for item in items] == list(full)
+    spent = len(text_of(listed).encode()) + len(json.dumps(listed.structured_content).encode())
+    assert spent / 4 / len(items) <= RUN_TOKEN_BUDGET, f"{spent / 4 / len(items):.1f} tokens per listed run"
+    assert {key for item in items for key in item} <= {"id", "test_id", "status", "result", "created",
+                                                         "duration_seconds", "vuh"}  # fmt: skip
+    finished = [item for item in items if item["status"] in ("completed", "aborted")]  # no longer changing
+    assert len(finished) >= 5
+    for item in finished:
+        run = full[item["id"]]
+        assert (item["test_id"], item["status"], item["result"]) == (run.test_id, run.status, run.result)
+        assert (item["duration_seconds"], item["vuh"]) == (round(run.duration_seconds or -1), run.vuh)
+        assert item["created"] == run.created.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # The hints each safety class must carry; None = set explicitly, either way (it depends on the operation).
