@@ -51,7 +51,11 @@ def _input_schema(model: type[BaseModel], confirm: bool) -> dict[str, Any]:
     schema.setdefault("properties", {})
     _optional_not_null(schema)
     for name, field in schema["properties"].items():
-        if (name.endswith("_id") or name == "test_run") and field.get("type") == "integer" and field.get("minimum") == 1:
+        if (
+            (name.endswith("_id") or name == "test_run")
+            and field.get("type") == "integer"
+            and field.get("minimum") == 1
+        ):
             del field["minimum"]  # an id is positive: saying so on every id tells a model nothing
     if confirm:
         schema["properties"]["confirm"] = {
@@ -164,7 +168,9 @@ def _json_type(value: Any) -> str:
         return "integer"
     if isinstance(value, float):
         return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "?")
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else "?"
 
 
 def _is_field_level(node: dict[str, Any]) -> bool:

@@ -523,9 +523,7 @@ class UploadScriptInput(InputModel):
     script: Annotated[str | None, Say(Slot.NOTE)] = Field(
         default=None, max_length=5_000_000, description="k6 JavaScript source."
     )
-    archive_base64: str | None = Field(
-        default=None, max_length=70_000_000, description="Or a k6 .tar archive, base64."
-    )
+    archive_base64: str | None = Field(default=None, max_length=70_000_000, description="Or a k6 .tar archive, base64.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> UploadScriptInput:

@@ -215,9 +215,7 @@ async def get_project_allowed_load_zones(ctx: OpContext, args: ProjectInput) -> 
 
 class SetProjectZonesInput(InputModel):
     project: ProjectRef
-    load_zone_ids: list[int] = Field(
-        max_length=1000, description="All load zone ids allowed."
-    )
+    load_zone_ids: list[int] = Field(max_length=1000, description="All load zone ids allowed.")
 
 
 @operation(

@@ -107,9 +107,7 @@ async def get_load_test_schedule(ctx: OpContext, args: LoadTestInput) -> Schedul
 class SetScheduleInput(InputModel):
     load_test: LoadTestRef
     starts: ApiDateTime = Field(description="When the first run starts.")
-    recurrence_rule: RecurrenceRule | None = Field(
-        default=None, description="How it repeats."
-    )
+    recurrence_rule: RecurrenceRule | None = Field(default=None, description="How it repeats.")
     cron: ScheduleCron | None = Field(default=None, description="Or a cron expression.")
 
     @model_validator(mode="after")

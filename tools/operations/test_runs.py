@@ -114,12 +114,8 @@ class ListTestRunsInput(InputModel):
         description="'active': not finished yet; 'finished': completed or aborted.",
     )
     result: list[RunResult] | None = Field(default=None)
-    created_after: ApiDateTime | None = Field(
-        default=None, description="Created at/after (UTC if no zone)."
-    )
-    created_before: ApiDateTime | None = Field(
-        default=None, description="Created before (UTC if no zone)."
-    )
+    created_after: ApiDateTime | None = Field(default=None, description="Created at/after (UTC if no zone).")
+    created_before: ApiDateTime | None = Field(default=None, description="Created before (UTC if no zone).")
     starred: bool | None = Field(default=None)
     limit: Limit = 20
     cursor: Cursor = None
@@ -401,9 +397,7 @@ async def get_test_run(ctx: OpContext, args: TestRunInput) -> TestRun:
 
 class UpdateTestRunInput(InputModel):
     test_run_id: int = TEST_RUN_ID
-    note: str = Field(
-        max_length=10_000, description="'' clears it."
-    )
+    note: str = Field(max_length=10_000, description="'' clears it.")
 
 
 @operation(
