@@ -51,6 +51,8 @@ def _input_schema(model: type[BaseModel], confirm: bool) -> dict[str, Any]:
     schema.setdefault("properties", {})
     _optional_not_null(schema)
     for name, field in schema["properties"].items():
+        if _only_names(name, field.get("description")):
+            del field["description"]  # "Test run id." on test_run_id: the name said it
         if (
             (name.endswith("_id") or name == "test_run")
             and field.get("type") == "integer"
@@ -65,6 +67,15 @@ def _input_schema(model: type[BaseModel], confirm: bool) -> dict[str, Any]:
         }
     schema["type"] = "object"
     return schema
+
+
+def _only_names(name: str, description: Any) -> bool:
+    """Whether a field's description is its name again ("Schedule id." of ``schedule_id``), perhaps plus "id"."""
+    if not isinstance(description, str):
+        return False
+    said = description.casefold().rstrip(".").split()
+    named = name.casefold().split("_")
+    return said in (named, [*named, "id"])
 
 
 def _optional_not_null(schema: dict[str, Any]) -> None:

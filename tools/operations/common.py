@@ -55,6 +55,7 @@ MaybeProjectRef = Annotated[
 
 TEST_RUN_ID = Field(
     ge=1,
+    description="Test run id.",
     validation_alias=AliasChoices("test_run_id", "run_id", "test_run", "id"),
 )
 TEST_RUN_ID.metadata.append(NotABoolean)  # a FieldInfo used as a default keeps its metadata's validators

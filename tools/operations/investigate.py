@@ -25,6 +25,7 @@ FIGURES: dict[str, tuple[str, str]] = {"p50": ("histogram_quantile(0.5)", "http_
 
 TEST_RUN = Field(
     ge=1,
+    description="Test run id.",
     validation_alias=AliasChoices("test_run", "test_run_id", "run_id", "id"),
 )
 TEST_RUN.metadata.append(NotABoolean)

@@ -131,7 +131,7 @@ async def create_label_keys(ctx: OpContext, args: CreateLabelKeysInput) -> Label
 
 
 class UpdateLabelKeyInput(InputModel):
-    label_key_id: int = Field(ge=1)
+    label_key_id: int = Field(ge=1, description="Label key id.")
     key: Annotated[str | None, Say(Slot.NAME, before=("to", "as key"))] = Field(
         default=None, min_length=1, max_length=64, pattern=LABEL_PATTERN, description="New key name."
     )
@@ -186,7 +186,7 @@ async def update_label_key(ctx: OpContext, args: UpdateLabelKeyInput) -> LabelKe
 
 
 class LabelKeyInput(InputModel):
-    label_key_id: int = Field(ge=1)
+    label_key_id: int = Field(ge=1, description="Label key id.")
 
 
 @operation(

@@ -94,7 +94,7 @@ async def list_load_zones(ctx: OpContext, args: ListZonesInput) -> LoadZoneList:
 
 
 class ZoneInput(InputModel):
-    load_zone_id: int = Field(ge=1)
+    load_zone_id: int = Field(ge=1, description="Load zone id.")
 
 
 @operation(
@@ -132,7 +132,7 @@ async def get_load_zone_allowed_projects(ctx: OpContext, args: ZoneInput) -> All
 
 
 class SetZoneProjectsInput(InputModel):
-    load_zone_id: int = Field(ge=1)
+    load_zone_id: int = Field(ge=1, description="Load zone id.")
     project_ids: list[int] = Field(max_length=1000, description="All project ids allowed.")
 
 

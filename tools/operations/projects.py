@@ -140,7 +140,7 @@ class UpdateProjectInput(InputModel):
         needs_noun=True,
     ),
     description="""
-    Rename a project.
+    Rename a project (its tests and runs stay in it).
     """,
 )
 async def update_project(ctx: OpContext, args: UpdateProjectInput) -> Project:

@@ -18,7 +18,7 @@ SCHEDULE_NOT_FOUND = "Schedule {schedule_id} not found."
 
 
 class ScheduleInput(InputModel):
-    schedule_id: int = Field(ge=1)
+    schedule_id: int = Field(ge=1, description="Schedule id.")
 
 
 @operation(

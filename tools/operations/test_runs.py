@@ -113,10 +113,10 @@ class ListTestRunsInput(InputModel):
         default=None,
         description="'active': not finished yet; 'finished': completed or aborted.",
     )
-    result: list[RunResult] | None = Field(default=None)
+    result: list[RunResult] | None = Field(default=None, description="Only these results.")
     created_after: ApiDateTime | None = Field(default=None, description="Created at/after (UTC if no zone).")
     created_before: ApiDateTime | None = Field(default=None, description="Created before (UTC if no zone).")
-    starred: bool | None = Field(default=None)
+    starred: bool | None = Field(default=None, description="Only starred (true) or unstarred (false) runs.")
     limit: Limit = 20
     cursor: Cursor = None
 
