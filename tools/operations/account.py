@@ -26,7 +26,7 @@ class CheckAuthInput(InputModel):
         default=None,
         max_length=500,
         pattern=r"^https?://\S+$",
-        description="Stack URL, e.g. https://mystack.grafana.net (default: K6_CLOUD_STACK_URL).",
+        description="e.g. https://mystack.grafana.net (default: K6_CLOUD_STACK_URL).",
     )
 
 

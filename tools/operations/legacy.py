@@ -12,7 +12,7 @@ from tools.outputs import Output
 from tools.phrasing import LIST, SHOW, Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
-DEPRECATED = "Grafana no longer develops the v2 API."
+DEPRECATED = "Grafana no longer develops v2."
 NOT_FOUND = "Test run {test_run_id} not found (legacy API)."
 
 

@@ -806,7 +806,7 @@ async def _endpoint_gone_if_run_exists(ctx: OpContext, test_run_id: int, action:
         template="star {test_run_id}",
     ),
     description="""
-    Star a test run, to find it quickly (it keeps it no longer).
+    Star a test run to find it quickly (it does not extend retention).
     """,
 )
 async def star_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
