@@ -61,7 +61,7 @@ from bot.notify.messages import (
     run_finished_message,
     start_message_finished,
 )
-from bot.notify.outbox import Outbox
+from bot.notify.outbox import FOLLOW_WITH_CHART, Outbox
 from bot.notify.subscriptions import Subscriptions
 from bot.store import Store, Subscription, WatchedRun, utcnow
 from tools.errors import NotFound
@@ -166,6 +166,7 @@ class Watcher:
         metrics_timeout: float = 15.0,
         insight: bool = True,
         insight_timeout: float = 5.0,
+        charts: bool = False,
     ) -> None:
         self.toolbox = toolbox
         self.client = toolbox.client
@@ -176,6 +177,7 @@ class Watcher:
         self.metrics_timeout = metrics_timeout
         self.insight = insight
         self.insight_timeout = insight_timeout
+        self.charts = charts
         self.subscriptions = Subscriptions(store)
         self.outbox = Outbox(store, clock=clock)
         self._lock = asyncio.Lock()
@@ -520,6 +522,8 @@ class Watcher:
                     payload["thread_ts"] = target.thread_ts
                     if target.broadcast:
                         payload["reply_broadcast"] = True
+                if self.charts and run_metrics is not None and run_metrics.http_req_rate is not None:
+                    payload[FOLLOW_WITH_CHART] = run.id  # the sender queues the chart once Slack has the message
                 await self.outbox.enqueue(session, target.dedupe_key(run.id), payload)
             if fresh_row is not None and fresh_row.origin == "slack" and fresh_row.channel_id and fresh_row.message_ts:
                 await Outbox.supersede(session, f"progress:{run.id}:")
