@@ -639,6 +639,14 @@ async def test_compare_test_runs(toolbox: Toolbox) -> None:
     await fails(toolbox, "compare_test_runs", K6BotError, "run 987654 or the run", test_run=987654)
 
 
+@covers("get_load_test_trend", errors=(("get_load_test_trend", 404),))
+async def test_get_load_test_trend(toolbox: Toolbox) -> None:
+    report = await run(toolbox, "get_load_test_trend", load_test=501, runs=10)
+    assert report.last_run_id == 1230 and report.unfinished_left_out == 1
+    assert any(t.metric == "p95" and t.direction == "degrading" for t in report.trends)
+    await fails(toolbox, "get_load_test_trend", K6BotError, "987654", load_test=987654)
+
+
 # --------------------------------------------------------------------------- projects
 
 

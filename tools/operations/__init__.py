@@ -3,6 +3,7 @@
 from tools.operations import (  # noqa: F401 - imported for their declarations
     account,
     compare,
+    trend,
     investigate,
     labels,
     legacy,

@@ -1,0 +1,108 @@
+"""get_load_test_trend over the simulator's demo data, via real HTTP: values are the simulator's own figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_STACK, TEST_TOKEN
+from tests.simulator.conftest import auth_headers
+from tests.simulator.metrics_client import value
+from tools.errors import K6BotError
+from tools.simulator.demo import EXPIRED_RUN_ID, ORDERS_SOAK_TEST_ID, SOAK_P95
+
+SOAK = ORDERS_SOAK_TEST_ID
+MULTI_RUN = rf"/cloud/v5/load_tests/{SOAK}/query_aggregate_k6\(.*"
+PER_RUN_V5 = r"/cloud/v5/test_runs/.*"
+SCRIPTS = r"/cloud/v6/test_runs/\d+/script"
+LAST_TEN = [1197, 1198, 1199, 1200, 1201, 1205, 1211, 1217, 1223, 1230]
+
+
+async def test_last_ten_runs_one_request_per_metric_with_the_simulators_numbers(toolbox, sim, sim_url):
+    sim.clear_requests()
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": SOAK})
+    assert [p.test_run_id for p in trend.points] == LAST_TEN
+    # 5 figures → 5 multi-run requests for 10 runs; nothing per run; the two ends' scripts only (same script)
+    assert sim.count("GET", MULTI_RUN) == 5
+    assert sim.count("GET", PER_RUN_V5) == 0
+    assert sim.count("GET", SCRIPTS) == 2
+    assert len(sim.requests) == 1 + 1 + 2 + 5  # the test, one page of its runs, 2 scripts, 5 metrics
+    assert trend.unfinished_left_out == 1 and trend.unfinished_run_ids == [1234]
+    assert trend.window.startswith("runs 1197–1230, ")
+    assert f"{trend.window_start:%Y-%m-%d} → {trend.window_end:%Y-%m-%d}" in trend.window
+    with httpx.Client(base_url=sim_url, headers=auth_headers(TEST_TOKEN, TEST_STACK)) as c:
+        for point in (trend.points[0], trend.points[5], trend.points[-1]):
+            run = point.test_run_id
+            assert point.p95 == value(c, run, "histogram_quantile(0.95)", "http_req_duration")
+            assert point.p99 == value(c, run, "histogram_quantile(0.99)", "http_req_duration")
+            assert point.error_rate == value(c, run, "ratio", "http_req_failed")
+            assert point.request_rate == value(c, run, "rate", "http_reqs")
+    assert [p.result for p in trend.points if p.test_run_id == 1197] == ["failed"]
+    assert len(trend.eras) == 1
+
+
+async def test_creeping_p95_is_degrading_1197_an_anomaly_and_the_threshold_a_few_runs_away(toolbox):
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": SOAK, "runs": 10})
+    p95 = next(t for t in trend.trends if t.metric == "p95")
+    assert p95.direction == "degrading"  # computed without the 1197 regression, which would mask the creep
+    assert p95.anomalies == [1197]
+    assert p95.runs_until_breach is not None and 1 <= p95.runs_until_breach <= 6
+    latest_p95 = trend.points[-1].p95
+    assert latest_p95 == pytest.approx(SOAK_P95[1230], rel=0.15)
+    limits = {t.threshold: t for t in trend.thresholds}
+    assert set(limits) == {
+        "http_req_duration: p(95)<500",
+        "http_req_duration: p(99)<1000",
+        "http_req_failed: rate<0.01",
+    }
+    room = limits["http_req_duration: p(95)<500"]
+    assert room.latest == latest_p95
+    assert room.headroom_pct == pytest.approx((500 - latest_p95) / 500 * 100)
+    assert room.direction == "degrading" and room.runs_until_breach == p95.runs_until_breach
+    text = trend.text()
+    assert "p95: degrading" in text and "anomalies: 1197" in text and "headroom" in text
+    assert "1 unfinished run(s) left out" in text
+
+
+async def test_script_eras_are_found_by_bisection_and_the_trend_is_within_the_latest(toolbox, sim):
+    sim.clear_requests()
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": SOAK, "runs": 25})
+    ids = [p.test_run_id for p in trend.points]
+    assert ids[0] == 1184 and ids[-1] == 1230 and EXPIRED_RUN_ID not in ids
+    assert trend.without_metrics == [EXPIRED_RUN_ID]
+    assert [(e.first_run_id, e.last_run_id) for e in trend.eras] == [(1184, 1191), (1192, 1230)]
+    assert "1192" in trend.eras[1].name and trend.eras[0].script_sha256 != trend.eras[1].script_sha256
+    assert trend.trend_era == 2 and "within era 2 (runs 1192–1230)" in trend.text()
+    # 23 finished runs: still one request per metric, and scripts only at the bisection points
+    assert sim.count("GET", MULTI_RUN) == 5
+    assert sim.count("GET", SCRIPTS) <= 8
+    p95 = next(t for t in trend.trends if t.metric == "p95")
+    assert p95.anomalies == [1197]
+
+
+async def test_since_a_date_takes_every_finished_run_created_since(toolbox):
+    since = datetime.now(UTC) - timedelta(days=20)
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": SOAK, "since": since.isoformat()})
+    assert [p.test_run_id for p in trend.points] == [1211, 1217, 1223, 1230]
+    assert all(p.created >= since for p in trend.points)
+
+
+async def test_fewer_than_three_runs_is_no_trend_and_says_why(toolbox):
+    since = datetime.now(UTC) - timedelta(days=6)
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": SOAK, "since": since.isoformat()})
+    assert [p.test_run_id for p in trend.points] == [1223, 1230]
+    assert trend.trends == [] and all(t.direction is None for t in trend.thresholds)
+    assert "No trend: 2 finished run(s) with metrics; at least 3 are needed." in trend.text()
+
+
+async def test_bad_input_is_refused_and_sends_no_metric_query(toolbox, sim):
+    sim.clear_requests()
+    with pytest.raises(K6BotError, match="runs or since"):
+        await toolbox.execute("get_load_test_trend", {"load_test": SOAK, "runs": 5, "since": "2026-01-01"})
+    with pytest.raises(K6BotError):
+        await toolbox.execute("get_load_test_trend", {"load_test": SOAK, "runs": 2})
+    with pytest.raises(K6BotError):
+        await toolbox.execute("get_load_test_trend", {"load_test": 987654})
+    assert sim.count("GET", r"/cloud/v5/.*") == 0

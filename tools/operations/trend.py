@@ -1,0 +1,452 @@
+"""Run intelligence: how a load test is trending over its last runs, in one call whose cost does not grow per run.
+
+The metrics of the whole window come from the multi-run v5 endpoint — one request per metric, never one per
+run — and the runs' scripts are fetched only where the script may have changed: the window's two ends, then
+bisection between any two runs whose scripts differ (a segment whose ends run the same script is taken as one
+era). Independent requests go out together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from tools.analysis.compare import Better
+from tools.analysis.trend import MIN_RUNS, Direction, MetricTrend, metric_trend
+from tools.errors import InvalidInput, NotFound
+from tools.k6scripts import Script, Threshold, quote_argument, read_script
+from tools.models import ApiDateTime, LoadTest, MetricQueryResponse, TestRun
+from tools.operations.common import LoadTestRef
+from tools.operations.compare import FIGURE_NAMES, UNITS
+from tools.operations.test_runs import METRIC_QUERIES, newest_first, run_path
+from tools.outputs import Output
+from tools.phrasing import Phrases, Say, Slot
+from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
+
+DEFAULT_RUNS = 10
+MAX_RUNS = 100
+MAX_THRESHOLD_QUERIES = 8
+"""Thresholds on metrics the headline figures do not cover cost one request each (per metric, not per run)."""
+FIGURES = {FIGURE_NAMES[k]: METRIC_QUERIES[k] for k in METRIC_QUERIES}
+"""p95, p99, error_rate, request_rate, check_rate → (v5 query, metric)."""
+FIGURE_UNITS = {FIGURE_NAMES[k]: u for k, u in UNITS.items()}
+
+
+class TrendInput(InputModel):
+    load_test: LoadTestRef
+    runs: Annotated[int | None, Say(Slot.COUNT)] = Field(
+        default=None,
+        ge=MIN_RUNS,
+        le=MAX_RUNS,
+        description=f"How many of the latest finished runs (default {DEFAULT_RUNS}; not with 'since').",
+    )
+    since: Annotated[ApiDateTime | None, Say(Slot.SINCE)] = Field(
+        default=None, description="Instead of a count: every finished run created at/after this (UTC if no zone)."
+    )
+
+    @model_validator(mode="after")
+    def _one_window(self) -> TrendInput:
+        if self.runs is not None and self.since is not None:
+            raise ValueError("give either runs or since, not both")
+        return self
+
+
+class TrendPoint(BaseModel):
+    test_run_id: int
+    created: datetime
+    status: str
+    result: str | None = None
+    era: int
+    p95: float | None = None
+    p99: float | None = None
+    error_rate: float | None = None
+    request_rate: float | None = None
+    check_rate: float | None = None
+
+
+class Era(BaseModel):
+    number: int  # 1 = oldest in the window
+    name: str
+    script_sha256: str | None
+    first_run_id: int
+    last_run_id: int
+    runs: int
+
+
+class ThresholdTrend(BaseModel):
+    threshold: str
+    limit: float | None
+    latest: float | None
+    headroom_pct: float | None
+    direction: Direction | None
+    runs_until_breach: int | None
+
+
+class FigureTrend(MetricTrend):
+    unit: str = ""
+    latest: float | None = None
+
+
+class LoadTestTrend(Output):
+    load_test_id: int
+    load_test_name: str
+    window: str
+    first_run_id: int | None
+    last_run_id: int | None
+    window_start: datetime | None
+    window_end: datetime | None
+    points: list[TrendPoint]
+    eras: list[Era]
+    trend_era: int | None
+    trends: list[FigureTrend]
+    thresholds: list[ThresholdTrend]
+    unfinished_left_out: int
+    unfinished_run_ids: list[int]
+    without_metrics: list[int]
+    note: str | None = None
+
+    def text(self) -> str:
+        lines = [f"{self.load_test_name} ({self.load_test_id}): {self.window}"]
+        left = []
+        if self.unfinished_left_out:
+            left.append(f"{self.unfinished_left_out} unfinished run(s) left out")
+        if self.without_metrics:
+            left.append(f"no metrics any more for {', '.join(map(str, self.without_metrics))}")
+        if left:
+            lines.append("; ".join(left).capitalize() + ".")
+        if len(self.eras) > 1:
+            lines.append("Script eras: " + "; ".join(e.name for e in self.eras) + ".")
+        if self.note:
+            lines.append(self.note)
+        for t in self.trends:
+            lines.append("- " + _trend_line(t))
+        for h in self.thresholds:
+            latest = "-" if h.latest is None else f"{h.latest:.4g}"
+            room = "" if h.headroom_pct is None else f", headroom {h.headroom_pct:.1f}%"
+            until = f", ~{h.runs_until_breach} run(s) until it breaches" if h.runs_until_breach else ""
+            direction = f", {h.direction.value}" if h.direction else ""
+            lines.append(f"- threshold {h.threshold}: latest {latest}{room}{direction}{until}")
+        lines.append("Runs (oldest first):")
+        for p in self.points:
+            lines.append("  " + _point_line(p))
+        return "\n".join(lines)
+
+
+def _fmt(value: float | None, unit: str = "", pct: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 100:.2f}%" if pct else f"{value:.4g}{unit}"
+
+
+def _trend_line(t: FigureTrend) -> str:
+    change = "" if t.change_pct is None else f" ({t.change_pct:+.1f}%, first half vs second half)"
+    extra = []
+    if t.volatile:
+        extra.append("volatile")
+    if t.anomalies:
+        extra.append(f"anomalies: {', '.join(map(str, t.anomalies))}")
+    if t.runs_until_breach:
+        extra.append(f"~{t.runs_until_breach} run(s) until its threshold breaches")
+    tail = f"; {'; '.join(extra)}" if extra else ""
+    latest = _fmt(t.latest, t.unit, pct=t.metric in ("error_rate", "check_rate"))
+    return f"{t.metric}: {t.direction.value}{change}, latest {latest}{tail}"
+
+
+def _point_line(p: TrendPoint) -> str:
+    outcome = p.result or p.status
+    return (
+        f"#{p.test_run_id} {p.created:%Y-%m-%d} {outcome}: p95 {_fmt(p.p95, ' ms')}, p99 {_fmt(p.p99, ' ms')}, "
+        f"errors {_fmt(p.error_rate, pct=True)}, {_fmt(p.request_rate)} req/s, checks {_fmt(p.check_rate, pct=True)}"
+    )
+
+
+# --------------------------------------------------------------------------- fetching
+
+
+async def _window(ctx: OpContext, test_id: int, args: TrendInput) -> tuple[list[TestRun], list[int]]:
+    """The window's finished runs (oldest first) and the unfinished runs that fall in it (left out)."""
+    wanted = MAX_RUNS if args.since is not None else (args.runs or DEFAULT_RUNS)
+    params: dict[str, Any] = {"created_after": args.since} if args.since is not None else {}
+    path = f"/cloud/v6/load_tests/{test_id}/test_runs"
+    finished: list[TestRun] = []
+    unfinished: list[int] = []
+    runs = newest_first(ctx, path, params, can_order=True, window=min(1000, wanted * 2 + 5), state={})
+    async for run, _ in runs:
+        if run.is_finished:
+            if len(finished) >= wanted:
+                break
+            finished.append(run)
+        elif len(finished) < wanted:
+            unfinished.append(run.id)
+    await runs.aclose()
+    return finished[::-1], unfinished
+
+
+def multi_run_path(test_id: int, query: str, metric: str, run_ids: list[int]) -> str:
+    ids = ",".join(map(str, run_ids))
+    arguments = f"query={quote_argument(query)},metric={quote_argument(metric)},test_run_ids=[{ids}]"
+    return f"/cloud/v5/load_tests/{test_id}/query_aggregate_k6({arguments})"
+
+
+async def _per_run(ctx: OpContext, test_id: int, pair: tuple[str, str], run_ids: list[int]) -> dict[int, float]:
+    """One request for every run of the window: the value per ``test_run_id`` (series by check are averaged)."""
+    answer = await ctx.get(MetricQueryResponse, multi_run_path(test_id, *pair, run_ids), api="v5")
+    values: dict[int, list[float]] = {}
+    for series in answer.data.result:
+        raw = series.metric.get("test_run_id")
+        value = series.last_value
+        if raw is None or value is None or not raw.isdigit():
+            continue
+        values.setdefault(int(raw), []).append(value)
+    return {rid: round(sum(v) / len(v), 4) if len(v) > 1 else v[0] for rid, v in values.items()}
+
+
+async def _script(ctx: OpContext, run_id: int) -> bytes | None:
+    try:
+        response = await ctx.send(
+            "GET", run_path(run_id, "/script"), idempotent=True, accept="text/javascript, application/x-tar"
+        )
+    except NotFound:
+        return None
+    return bytes(response.content)
+
+
+class _Scripts:
+    """Scripts fetched so far, by run id; hashes found by bisection, each script fetched at most once."""
+
+    def __init__(self, ctx: OpContext) -> None:
+        self.ctx = ctx
+        self.content: dict[int, bytes | None] = {}
+
+    async def fetch(self, run_ids: list[int]) -> None:
+        missing = [rid for rid in dict.fromkeys(run_ids) if rid not in self.content]
+        for rid, data in zip(missing, await asyncio.gather(*(_script(self.ctx, r) for r in missing)), strict=True):
+            self.content[rid] = data
+
+    def sha(self, run_id: int) -> str | None:
+        data = self.content.get(run_id)
+        return None if data is None else hashlib.sha256(data).hexdigest()
+
+    async def hashes(self, run_ids: list[int]) -> list[str | None]:
+        """The script hash of every run: a segment whose two ends agree is taken as one script (no A→B→A)."""
+        if not run_ids:
+            return []
+        await self.fetch([run_ids[0], run_ids[-1]])
+        segments = [(0, len(run_ids) - 1)]
+        while True:
+            split = [(a, b) for a, b in segments if b - a > 1 and self.sha(run_ids[a]) != self.sha(run_ids[b])]
+            if not split:
+                break
+            await self.fetch([run_ids[(a + b) // 2] for a, b in split])
+            segments = [s for s in segments if s not in split]
+            for a, b in split:
+                segments += [(a, (a + b) // 2), ((a + b) // 2, b)]
+        out: list[str | None] = [None] * len(run_ids)
+        for a, b in segments:
+            if self.sha(run_ids[a]) == self.sha(run_ids[b]):
+                out[a : b + 1] = [self.sha(run_ids[a])] * (b - a + 1)
+            else:  # neighbours
+                out[a], out[b] = self.sha(run_ids[a]), self.sha(run_ids[b])
+        return out
+
+
+def _eras(runs: list[TestRun], hashes: list[str | None]) -> tuple[list[Era], list[int]]:
+    eras: list[Era] = []
+    numbers: list[int] = []
+    for run, sha in zip(runs, hashes, strict=True):
+        if not eras or eras[-1].script_sha256 != sha:
+            label = f"script {sha[:8]}" if sha else "script unavailable"
+            note = f" — {run.note}" if run.note else ""
+            eras.append(
+                Era(
+                    number=len(eras) + 1,
+                    name=f"era {len(eras) + 1}: {label} from run {run.id}{note}",
+                    script_sha256=sha,
+                    first_run_id=run.id,
+                    last_run_id=run.id,
+                    runs=0,
+                )
+            )
+        eras[-1].last_run_id = run.id
+        eras[-1].runs += 1
+        numbers.append(eras[-1].number)
+    for era in eras:
+        era.name += f" (runs {era.first_run_id}–{era.last_run_id})" if era.runs > 1 else f" (run {era.first_run_id})"
+    return eras, numbers
+
+
+def _thresholds(data: bytes | None) -> tuple[Script | None, list[Threshold]]:
+    if data is None:
+        return None, []
+    script = read_script(data)
+    return script, [t for t in script.thresholds if t.parsed]
+
+
+def _pair(script: Script, t: Threshold) -> tuple[str, str] | None:
+    kind = script.metric_type(t.metric)
+    query = t.v5_query(kind) if kind else None
+    return None if query is None else (query.query, query.metric)
+
+
+def _trend(
+    name: str, points: list[tuple[int, float]], limit: float | None, better: Better | None = None
+) -> MetricTrend | None:
+    """Anomalies over every point; direction and runs-until-breach without them, so one regression hides no creep."""
+    whole = metric_trend(name, points, limit, better=better)
+    if whole is None or not whole.anomalies:
+        return whole
+    calm = metric_trend(name, [p for p in points if p[0] not in whole.anomalies], limit, better=better)
+    return whole if calm is None else calm.model_copy(update={"anomalies": whole.anomalies})
+
+
+# --------------------------------------------------------------------------- the operation
+
+
+@operation(
+    name="get_load_test_trend",
+    title="Trend of a load test",
+    group="runs",
+    safety=Safety.READ,
+    idempotent=True,
+    endpoints=[
+        Endpoint("GET", "/cloud/v6/load_tests/{id}"),
+        Endpoint("GET", "/cloud/v6/load_tests/{id}/test_runs"),
+        Endpoint("GET", "/cloud/v6/test_runs/{id}/script"),
+        Endpoint("GET", "/cloud/v5/load_tests/{id}/query_aggregate_k6", api="v5"),
+    ],
+    errors={404: "Load test {load_test} not found."},
+    phrases=Phrases(
+        verbs=("trend", "is … getting worse", "is … getting better", "how is … trending", "history of"),
+        nouns=("trend", "trending", "getting worse", "getting slower", "over time", "last runs", "history"),
+        examples={
+            "trend of orders soak": {"load_test": "orders soak"},
+            "is orders soak getting worse over the last 10 runs?": {"load_test": "orders soak", "runs": 10},
+        },
+        template="trend of {load_test}",
+    ),
+    description="""
+    How a load test trends over its last finished runs (default 10) or since a date: per-run p95, p99, error,
+    request and check rates; direction, volatility, anomalies, threshold headroom, runs until breach;
+    script eras. Read-only.
+    """,
+)
+async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend:
+    resolved = ctx.resolved.get("load_test")
+    test_id = resolved.id if isinstance(resolved, LoadTest) else args.load_test
+    if not isinstance(test_id, int):
+        raise InvalidInput(f"Name the load test by its id or name; {test_id!r} is neither.")
+    test, (runs, unfinished) = await asyncio.gather(
+        ctx.get(LoadTest, f"/cloud/v6/load_tests/{test_id}"), _window(ctx, test_id, args)
+    )
+    run_ids = [r.id for r in runs]
+    scripts = _Scripts(ctx)
+    base = list(FIGURES)
+    figure_answers: list[dict[int, float]] = []
+    if run_ids:
+        # The metrics of every run and the window's two scripts at once; bisection only where they differ.
+        fetched = await asyncio.gather(
+            scripts.fetch([run_ids[0], run_ids[-1]]),
+            *(_per_run(ctx, test_id, FIGURES[name], run_ids) for name in base),
+        )
+        figure_answers = list(fetched[1:])
+    hashes = await scripts.hashes(run_ids)
+    script, thresholds = _thresholds(scripts.content.get(run_ids[-1])) if run_ids else (None, [])
+    figures = dict(zip(base, figure_answers, strict=True))
+    pairs: dict[str, tuple[str, str] | None] = {t.label: _pair(script, t) for t in thresholds} if script else {}
+    known = {FIGURES[name]: figures[name] for name in base}
+    extra = list(dict.fromkeys(p for p in pairs.values() if p is not None and p not in known))
+    extra = extra[:MAX_THRESHOLD_QUERIES]
+    if extra:
+        for pair, answer in zip(
+            extra, await asyncio.gather(*(_per_run(ctx, test_id, p, run_ids) for p in extra)), strict=True
+        ):
+            known[pair] = answer
+
+    with_metrics = {rid for answer in known.values() for rid in answer}
+    without = [rid for rid in run_ids if rid not in with_metrics]
+    kept_runs = [r for r in runs if r.id in with_metrics]
+    kept_hashes = [h for r, h in zip(runs, hashes, strict=True) if r.id in with_metrics]
+    eras, numbers = _eras(kept_runs, kept_hashes)
+    points = [
+        TrendPoint(
+            test_run_id=r.id,
+            created=r.created,
+            status=r.status,
+            result=r.result,
+            era=era,
+            **{name: figures[name].get(r.id) for name in base},
+        )
+        for r, era in zip(kept_runs, numbers, strict=True)
+    ]
+    latest_era = eras[-1].number if eras else None
+    current = [p for p in points if p.era == latest_era]
+    note = None
+    if len(current) < MIN_RUNS:
+        have = f"{len(current)} finished run(s) with metrics" + (" in the latest script era" if len(eras) > 1 else "")
+        note = f"No trend: {have}; at least {MIN_RUNS} are needed."
+    elif len(eras) > 1:
+        note = f"Trends are computed within era {latest_era} (runs {current[0].test_run_id}–{current[-1].test_run_id})."
+
+    limits: dict[tuple[str, str], Threshold] = {}
+    for t in thresholds:
+        pair = pairs.get(t.label)
+        if pair is not None and pair in FIGURES.values() and not t.tags:
+            limits.setdefault(pair, t)
+    trends: list[FigureTrend] = []
+    for name in base:
+        series = [(p.test_run_id, v) for p in current if (v := getattr(p, name)) is not None]
+        limit = limits.get(FIGURES[name])
+        found = _trend(name, series, limit.limit if limit else None)
+        if found is not None:
+            latest = series[-1][1] if series else None
+            trends.append(FigureTrend(**found.model_dump(), unit=FIGURE_UNITS.get(name, ""), latest=latest))
+    current_ids = [p.test_run_id for p in current]
+    threshold_trends: list[ThresholdTrend] = []
+    for t in thresholds:
+        pair = pairs.get(t.label)
+        values = known.get(pair, {}) if pair else {}
+        series = [(rid, values[rid]) for rid in current_ids if rid in values]
+        latest = series[-1][1] if series else None
+        better = Better.HIGHER if t.operator in (">", ">=") else Better.LOWER
+        found = _trend(t.label, series, t.limit, better=better)
+        threshold_trends.append(
+            ThresholdTrend(
+                threshold=t.label,
+                limit=t.limit,
+                latest=latest,
+                headroom_pct=t.evaluate(latest).headroom_pct if latest is not None else None,
+                direction=found.direction if found else None,
+                runs_until_breach=found.runs_until_breach if found else None,
+            )
+        )
+    first, last = (points[0], points[-1]) if points else (None, None)
+    if first and last:
+        window = (
+            f"runs {first.test_run_id}–{last.test_run_id}, {first.created:%Y-%m-%d} → {last.created:%Y-%m-%d} "
+            f"({len(points)} finished run(s))"
+        )
+    else:
+        window = "no finished runs with metrics" + (f" since {args.since:%Y-%m-%d}" if args.since else "")
+    return LoadTestTrend(
+        load_test_id=test.id,
+        load_test_name=test.name,
+        window=window,
+        first_run_id=first.test_run_id if first else None,
+        last_run_id=last.test_run_id if last else None,
+        window_start=first.created if first else None,
+        window_end=last.created if last else None,
+        points=points,
+        eras=eras,
+        trend_era=latest_era,
+        trends=trends,
+        thresholds=threshold_trends,
+        unfinished_left_out=len(unfinished),
+        unfinished_run_ids=unfinished,
+        without_metrics=without,
+        note=note,
+    )
+
