@@ -28,7 +28,7 @@ async def test_last_ten_runs_one_request_per_metric_with_the_simulators_numbers(
     assert sim.count("GET", MULTI_RUN) == 5
     assert sim.count("GET", PER_RUN_V5) == 0
     assert sim.count("GET", SCRIPTS) == 2
-    assert len(sim.requests) == 1 + 1 + 2 + 5  # the test, one page of its runs, 2 scripts, 5 metrics
+    assert len(sim.requests) == 1 + 1 + 2 + 5  # the test (resolving it), one page of runs, 2 scripts, 5 metrics
     assert trend.unfinished_left_out == 1 and trend.unfinished_run_ids == [1234]
     assert trend.window.startswith("runs 1197–1230, ")
     assert f"{trend.window_start:%Y-%m-%d} → {trend.window_end:%Y-%m-%d}" in trend.window

@@ -335,13 +335,12 @@ def _trend(
     """,
 )
 async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend:
-    resolved = ctx.resolved.get("load_test")
+    resolved = ctx.resolved.get("load_test")  # resolving the reference read the test already
     test_id = resolved.id if isinstance(resolved, LoadTest) else args.load_test
     if not isinstance(test_id, int):
         raise InvalidInput(f"Name the load test by its id or name; {test_id!r} is neither.")
-    test, (runs, unfinished) = await asyncio.gather(
-        ctx.get(LoadTest, f"/cloud/v6/load_tests/{test_id}"), _window(ctx, test_id, args)
-    )
+    runs, unfinished = await _window(ctx, test_id, args)
+    test = resolved if isinstance(resolved, LoadTest) else await ctx.get(LoadTest, f"/cloud/v6/load_tests/{test_id}")
     run_ids = [r.id for r in runs]
     scripts = _Scripts(ctx)
     base = list(FIGURES)
