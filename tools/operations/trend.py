@@ -29,6 +29,8 @@ from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 DEFAULT_RUNS = 10
 MAX_RUNS = 100
+THIN_HEADROOM_PCT = 25.0
+"""Runs-until-breach is given only when the latest value is this close to the limit (in % of the limit)."""
 MAX_THRESHOLD_QUERIES = 8
 """Thresholds on metrics the headline figures do not cover cost one request each (per metric, not per run)."""
 FIGURES = {FIGURE_NAMES[k]: METRIC_QUERIES[k] for k in METRIC_QUERIES}
@@ -80,13 +82,15 @@ class Era(BaseModel):
 class ThresholdTrend(BaseModel):
     threshold: str
     limit: float | None
-    latest: float | None
-    headroom_pct: float | None
-    direction: Direction | None
-    runs_until_breach: int | None
+    evaluated: bool = True  # False: no v5 query measures it (or over the query budget): never guessed
+    latest: float | None = None
+    headroom_pct: float | None = None
+    direction: Direction | None = None
+    runs_until_breach: int | None = None  # only for a degrading metric with thin headroom
 
 
 class FigureTrend(MetricTrend):
+    threshold: str | None = None  # the untagged threshold on this figure, whose countdown runs_until_breach is
     unit: str = ""
     latest: float | None = None
 
@@ -113,7 +117,8 @@ class LoadTestTrend(Output):
         lines = [f"{self.load_test_name} ({self.load_test_id}): {self.window}"]
         left = []
         if self.unfinished_left_out:
-            left.append(f"{self.unfinished_left_out} unfinished run(s) left out")
+            ids = ", ".join(map(str, self.unfinished_run_ids))
+            left.append(f"{self.unfinished_left_out} unfinished run(s) left out ({ids})")
         if self.without_metrics:
             left.append(f"no metrics any more for {', '.join(map(str, self.without_metrics))}")
         if left:
@@ -125,6 +130,12 @@ class LoadTestTrend(Output):
         for t in self.trends:
             lines.append("- " + _trend_line(t))
         for h in self.thresholds:
+            if not h.evaluated:
+                lines.append(f"- threshold {h.threshold}: not evaluated")
+                continue
+            if h.latest is None:
+                lines.append(f"- threshold {h.threshold}: no observations in these runs")
+                continue
             latest = "-" if h.latest is None else f"{h.latest:.4g}"
             room = "" if h.headroom_pct is None else f", headroom {h.headroom_pct:.1f}%"
             until = f", ~{h.runs_until_breach} run(s) until it breaches" if h.runs_until_breach else ""
@@ -150,7 +161,7 @@ def _trend_line(t: FigureTrend) -> str:
     if t.anomalies:
         extra.append(f"anomalies: {', '.join(map(str, t.anomalies))}")
     if t.runs_until_breach:
-        extra.append(f"~{t.runs_until_breach} run(s) until its threshold breaches")
+        extra.append(f"~{t.runs_until_breach} run(s) until {t.threshold} breaches")
     tail = f"; {'; '.join(extra)}" if extra else ""
     latest = _fmt(t.latest, t.unit, pct=t.metric in ("error_rate", "check_rate"))
     return f"{t.metric}: {t.direction.value}{change}, latest {latest}{tail}"
@@ -158,6 +169,8 @@ def _trend_line(t: FigureTrend) -> str:
 
 def _point_line(p: TrendPoint) -> str:
     outcome = p.result or p.status
+    if p.status != "completed":
+        outcome = f"{p.status}, {outcome}" if p.result else p.status
     return (
         f"#{p.test_run_id} {p.created:%Y-%m-%d} {outcome}: p95 {_fmt(p.p95, ' ms')}, p99 {_fmt(p.p99, ' ms')}, "
         f"errors {_fmt(p.error_rate, pct=True)}, {_fmt(p.request_rate)} req/s, checks {_fmt(p.check_rate, pct=True)}"
@@ -283,10 +296,12 @@ def _thresholds(data: bytes | None) -> tuple[Script | None, list[Threshold]]:
     if data is None:
         return None, []
     script = read_script(data)
-    return script, [t for t in script.thresholds if t.parsed]
+    return script, list(script.thresholds)
 
 
 def _pair(script: Script, t: Threshold) -> tuple[str, str] | None:
+    if not t.parsed:
+        return None
     kind = script.metric_type(t.metric)
     query = t.v5_query(kind) if kind else None
     return None if query is None else (query.query, query.metric)
@@ -390,38 +405,49 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
     elif len(eras) > 1:
         note = f"Trends are computed within era {latest_era} (runs {current[0].test_run_id}–{current[-1].test_run_id})."
 
-    limits: dict[tuple[str, str], Threshold] = {}
-    for t in thresholds:
-        pair = pairs.get(t.label)
-        if pair is not None and pair in FIGURES.values() and not t.tags:
-            limits.setdefault(pair, t)
-    trends: list[FigureTrend] = []
-    for name in base:
-        series = [(p.test_run_id, v) for p in current if (v := getattr(p, name)) is not None]
-        limit = limits.get(FIGURES[name])
-        found = _trend(name, series, limit.limit if limit else None)
-        if found is not None:
-            latest = series[-1][1] if series else None
-            trends.append(FigureTrend(**found.model_dump(), unit=FIGURE_UNITS.get(name, ""), latest=latest))
     current_ids = [p.test_run_id for p in current]
     threshold_trends: list[ThresholdTrend] = []
+    countdowns: dict[tuple[str, str], tuple[str, int | None]] = {}  # a headline figure's untagged threshold
     for t in thresholds:
         pair = pairs.get(t.label)
-        values = known.get(pair, {}) if pair else {}
+        if pair is None or pair not in known:
+            threshold_trends.append(ThresholdTrend(threshold=t.label, limit=t.limit, evaluated=False))
+            continue
+        values = known[pair]
         series = [(rid, values[rid]) for rid in current_ids if rid in values]
         latest = series[-1][1] if series else None
+        room = t.evaluate(latest).headroom_pct if latest is not None else None
         better = Better.HIGHER if t.operator in (">", ">=") else Better.LOWER
         found = _trend(t.label, series, t.limit, better=better)
+        thin = room is not None and room <= THIN_HEADROOM_PCT
+        until = found.runs_until_breach if found and thin else None
         threshold_trends.append(
             ThresholdTrend(
                 threshold=t.label,
                 limit=t.limit,
                 latest=latest,
-                headroom_pct=t.evaluate(latest).headroom_pct if latest is not None else None,
+                headroom_pct=room,
                 direction=found.direction if found else None,
-                runs_until_breach=found.runs_until_breach if found else None,
+                runs_until_breach=until,
             )
         )
+        if not t.tags and pair in FIGURES.values():
+            countdowns.setdefault(pair, (t.label, until))
+    trends: list[FigureTrend] = []
+    for name in base:
+        series = [(p.test_run_id, v) for p in current if (v := getattr(p, name)) is not None]
+        found = _trend(name, series, None)
+        if found is not None:
+            label, until = countdowns.get(FIGURES[name], (None, None))
+            trends.append(
+                FigureTrend(
+                    **found.model_dump(exclude={"runs_until_breach"}),
+                    runs_until_breach=until,
+                    threshold=label,
+                    unit=FIGURE_UNITS.get(name, ""),
+                    latest=series[-1][1],
+                )
+            )
     first, last = (points[0], points[-1]) if points else (None, None)
     if first and last:
         window = (
@@ -448,4 +474,3 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
         without_metrics=without,
         note=note,
     )
-
