@@ -335,8 +335,17 @@ def _trend(
     ],
     errors={404: "Load test {load_test} not found."},
     phrases=Phrases(
-        verbs=("trend", "is … getting worse", "is … getting better", "how is … trending", "history of"),
-        nouns=("trend", "trending", "getting worse", "getting slower", "over time", "last runs", "history"),
+        verbs=(
+            "trend",
+            "trend of",
+            "is … getting worse",
+            "is … getting better",
+            "is … getting slower",
+            "is … degrading",
+            "how is … trending",
+            "history of",
+        ),
+        nouns=("trend", "trending", "over time", "over the last", "over", "runs", "history", "creeping", "degrading"),
         examples={
             "trend of orders soak": {"load_test": "orders soak"},
             "is orders soak getting worse over the last 10 runs?": {"load_test": "orders soak", "runs": 10},
