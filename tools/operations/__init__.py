@@ -3,7 +3,6 @@
 from tools.operations import (  # noqa: F401 - imported for their declarations
     account,
     compare,
-    trend,
     investigate,
     labels,
     legacy,
@@ -12,4 +11,5 @@ from tools.operations import (  # noqa: F401 - imported for their declarations
     projects,
     schedules,
     test_runs,
+    trend,
 )

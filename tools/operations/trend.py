@@ -368,14 +368,13 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
     run_ids = [r.id for r in runs]
     scripts = _Scripts(ctx)
     base = list(FIGURES)
-    figure_answers: list[dict[int, float]] = []
+    figure_answers: list[dict[int, float]] = [{} for _ in base]
     if run_ids:
         # The metrics of every run and the window's two scripts at once; bisection only where they differ.
-        fetched = await asyncio.gather(
+        _, figure_answers = await asyncio.gather(
             scripts.fetch([run_ids[0], run_ids[-1]]),
-            *(_per_run(ctx, test_id, FIGURES[name], run_ids) for name in base),
+            asyncio.gather(*(_per_run(ctx, test_id, FIGURES[name], run_ids) for name in base)),
         )
-        figure_answers = list(fetched[1:])
     hashes = await scripts.hashes(run_ids)
     script, thresholds = _thresholds(scripts.content.get(run_ids[-1])) if run_ids else (None, [])
     figures = dict(zip(base, figure_answers, strict=True))
@@ -418,11 +417,11 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
     threshold_trends: list[ThresholdTrend] = []
     countdowns: dict[tuple[str, str], tuple[str, int | None]] = {}  # a headline figure's untagged threshold
     for t in thresholds:
-        pair = pairs.get(t.label)
-        if pair is None or pair not in known:
+        measured = pairs.get(t.label)
+        if measured is None or measured not in known:
             threshold_trends.append(ThresholdTrend(threshold=t.label, limit=t.limit, evaluated=False))
             continue
-        values = known[pair]
+        values = known[measured]
         series = [(rid, values[rid]) for rid in current_ids if rid in values]
         latest = series[-1][1] if series else None
         room = t.evaluate(latest).headroom_pct if latest is not None else None
@@ -440,8 +439,8 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
                 runs_until_breach=until,
             )
         )
-        if not t.tags and pair in FIGURES.values():
-            countdowns.setdefault(pair, (t.label, until))
+        if not t.tags and measured in FIGURES.values():
+            countdowns.setdefault(measured, (t.label, until))
     trends: list[FigureTrend] = []
     for name in base:
         series = [(p.test_run_id, v) for p in current if (v := getattr(p, name)) is not None]
