@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -11,6 +12,7 @@ from tests.conftest import TEST_STACK, TEST_TOKEN
 from tests.simulator.conftest import auth_headers
 from tests.simulator.metrics_client import value
 from tools.errors import K6BotError
+from tools.simulator import Fault
 from tools.simulator.demo import EXPIRED_RUN_ID, ORDERS_SOAK_TEST_ID, SOAK_P95
 
 SOAK = ORDERS_SOAK_TEST_ID
@@ -106,3 +108,48 @@ async def test_bad_input_is_refused_and_sends_no_metric_query(toolbox, sim):
     with pytest.raises(K6BotError):
         await toolbox.execute("get_load_test_trend", {"load_test": 987654})
     assert sim.count("GET", r"/cloud/v5/.*") == 0
+
+
+async def test_a_tagged_threshold_costs_one_more_request_per_metric_and_is_the_simulators_value(toolbox, sim, sim_url):
+    sim.clear_requests()
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": 503})
+    # 5 figures + http_req_duration{name="pay"} p95 + checks rate: 7 requests whatever the number of runs
+    assert sim.count("GET", r"/cloud/v5/load_tests/503/query_aggregate_k6\(.*") == 7
+    assert sim.count("GET", PER_RUN_V5) == 0
+    pay = next(t for t in trend.thresholds if t.threshold == "http_req_duration{name:pay}: p(95)<700")
+    last = trend.points[-1].test_run_id
+    with httpx.Client(base_url=sim_url, headers=auth_headers(TEST_TOKEN, TEST_STACK)) as c:
+        assert pay.latest == value(c, last, "histogram_quantile(0.95)", 'http_req_duration{name="pay"}')
+    assert pay.headroom_pct is not None and pay.headroom_pct < 0
+    assert "(crossed)" in trend.text()
+
+
+async def test_a_threshold_that_watches_nothing_says_so(toolbox):
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": 504})
+    empty = next(t for t in trend.thresholds if "3ds-challenge" in t.threshold)
+    assert empty.evaluated and empty.latest is None and empty.direction is None
+    assert "3ds-challenge}: p(95)<1500: no observations in these runs" in trend.text()
+
+
+async def test_a_test_without_finished_runs_has_no_trend_and_queries_no_metrics(toolbox, sim):
+    test = sim.add_load_test(77, "Brand New Trend Test")
+    sim.add_runs(test["id"], 1, status="running")
+    sim.clear_requests()
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": test["id"]})
+    assert trend.points == [] and trend.trends == [] and trend.unfinished_left_out == 1
+    assert trend.window == "no finished runs with metrics"
+    assert "No trend: 0 finished run(s)" in trend.text()
+    assert sim.count("GET", r"/cloud/v5/.*") == 0 and sim.count("GET", SCRIPTS) == 0
+
+
+async def test_independent_requests_go_out_together(toolbox, sim):
+    """0.25 s added to every request: the runs' list, then scripts and metrics at once (~0.5 s), not 8 x 0.25 s."""
+    await toolbox.execute("get_load_test_trend", {"load_test": SOAK})  # the simulator computes its runs once
+    sim.faults.add(Fault(kind="latency", delay=0.25, times=None))
+    sim.clear_requests()
+    started = time.monotonic()
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": SOAK})
+    elapsed = time.monotonic() - started
+    assert len(trend.points) == 10
+    assert len(sim.requests) == 8  # the test is resolved from the catalog's cache this time
+    assert elapsed < 1.25, f"{elapsed:.2f} s: the metric and script requests were not sent in parallel"

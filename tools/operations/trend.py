@@ -35,7 +35,7 @@ MAX_THRESHOLD_QUERIES = 8
 """Thresholds on metrics the headline figures do not cover cost one request each (per metric, not per run)."""
 FIGURES = {FIGURE_NAMES[k]: METRIC_QUERIES[k] for k in METRIC_QUERIES}
 """p95, p99, error_rate, request_rate, check_rate → (v5 query, metric)."""
-FIGURE_UNITS = {FIGURE_NAMES[k]: u for k, u in UNITS.items()}
+FIGURE_UNITS = {**{FIGURE_NAMES[k]: u for k, u in UNITS.items()}, "request_rate": " req/s"}
 
 
 class TrendInput(InputModel):
@@ -138,6 +138,7 @@ class LoadTestTrend(Output):
                 continue
             latest = "-" if h.latest is None else f"{h.latest:.4g}"
             room = "" if h.headroom_pct is None else f", headroom {h.headroom_pct:.1f}%"
+            room += " (crossed)" if h.headroom_pct is not None and h.headroom_pct < 0 else ""
             until = f", ~{h.runs_until_breach} run(s) until it breaches" if h.runs_until_breach else ""
             direction = f", {h.direction.value}" if h.direction else ""
             lines.append(f"- threshold {h.threshold}: latest {latest}{room}{direction}{until}")
