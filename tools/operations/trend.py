@@ -370,13 +370,13 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
     scripts = _Scripts(ctx)
     base = list(FIGURES)
     figure_answers: list[dict[int, float]] = [{} for _ in base]
+    hashes: list[str | None] = []
     if run_ids:
-        # The metrics of every run and the window's two scripts at once; bisection only where they differ.
-        _, figure_answers = await asyncio.gather(
-            scripts.fetch([run_ids[0], run_ids[-1]]),
+        # The metrics of every run, and meanwhile the window's two scripts (then bisection where they differ).
+        hashes, figure_answers = await asyncio.gather(
+            scripts.hashes(run_ids),
             asyncio.gather(*(_per_run(ctx, test_id, FIGURES[name], run_ids) for name in base)),
         )
-    hashes = await scripts.hashes(run_ids)
     script, thresholds = _thresholds(scripts.content.get(run_ids[-1])) if run_ids else (None, [])
     figures = dict(zip(base, figure_answers, strict=True))
     pairs: dict[str, tuple[str, str] | None] = {t.label: _pair(script, t) for t in thresholds} if script else {}
