@@ -169,3 +169,14 @@ async def test_the_scripts_and_the_metrics_are_requested_together(sim, sim_url):
         trend = await Toolbox(client).execute("get_load_test_trend", {"load_test": SOAK})
     assert len(trend.points) == 10
     assert transport.peak == 2 + 5  # the window's two scripts and the five metrics at once
+
+
+async def test_since_reads_at_most_the_latest_hundred_runs_and_says_so(toolbox, sim):
+    test = sim.add_load_test(77, "Long History Test")
+    sim.add_runs(test["id"], 102)
+    sim.clear_requests()
+    since = datetime.now(UTC) - timedelta(days=30)
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": test["id"], "since": since.isoformat()})
+    assert len(trend.points) == 100
+    assert f"Only the latest 100 finished runs since {since:%Y-%m-%d} are read." in trend.text()
+    assert sim.count("GET", rf"/cloud/v5/load_tests/{test['id']}/query_aggregate_k6\(.*") == 5

@@ -191,10 +191,10 @@ async def _window(ctx: OpContext, test_id: int, args: TrendInput) -> tuple[list[
     runs = newest_first(ctx, path, params, can_order=True, window=min(1000, wanted * 2 + 5), state={})
     async for run, _ in runs:
         if run.is_finished:
-            if len(finished) >= wanted:
-                break
             finished.append(run)
-        elif len(finished) < wanted:
+            if len(finished) >= wanted:
+                break  # no page further than needed
+        else:
             unfinished.append(run.id)
     await runs.aclose()
     return finished[::-1], unfinished
@@ -365,6 +365,7 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
     if not isinstance(test_id, int):
         raise InvalidInput(f"Name the load test by its id or name; {test_id!r} is neither.")
     runs, unfinished = await _window(ctx, test_id, args)
+    capped = args.since is not None and len(runs) >= MAX_RUNS
     test = resolved if isinstance(resolved, LoadTest) else await ctx.get(LoadTest, f"/cloud/v6/load_tests/{test_id}")
     run_ids = [r.id for r in runs]
     scripts = _Scripts(ctx)
@@ -407,12 +408,15 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
     ]
     latest_era = eras[-1].number if eras else None
     current = [p for p in points if p.era == latest_era]
-    note = None
+    note = f"Only the latest {MAX_RUNS} finished runs since {args.since:%Y-%m-%d} are read." if capped else None
     if len(current) < MIN_RUNS:
         have = f"{len(current)} finished run(s) with metrics" + (" in the latest script era" if len(eras) > 1 else "")
-        note = f"No trend: {have}; at least {MIN_RUNS} are needed."
+        note = " ".join(filter(None, [note, f"No trend: {have}; at least {MIN_RUNS} are needed."]))
     elif len(eras) > 1:
-        note = f"Trends are computed within era {latest_era} (runs {current[0].test_run_id}–{current[-1].test_run_id})."
+        within = (
+            f"Trends are computed within era {latest_era} (runs {current[0].test_run_id}–{current[-1].test_run_id})."
+        )
+        note = " ".join(filter(None, [note, within]))
 
     current_ids = [p.test_run_id for p in current]
     threshold_trends: list[ThresholdTrend] = []
