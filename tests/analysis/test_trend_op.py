@@ -180,3 +180,13 @@ async def test_since_reads_at_most_the_latest_hundred_runs_and_says_so(toolbox, 
     assert len(trend.points) == 100
     assert f"Only the latest 100 finished runs since {since:%Y-%m-%d} are read." in trend.text()
     assert sim.count("GET", rf"/cloud/v5/load_tests/{test['id']}/query_aggregate_k6\(.*") == 5
+
+
+async def test_the_trend_chart_is_a_png_and_the_text_has_a_sparkline(toolbox):
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": SOAK, "runs": 25})
+    png = trend.chart()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (1000, 600)
+    line = next(line for line in trend.text().splitlines() if line.startswith("p95 per run: "))
+    assert "█" in line and "▁" in line

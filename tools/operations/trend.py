@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from tools.analysis.compare import Better
 from tools.analysis.trend import MIN_RUNS, Direction, MetricTrend, metric_trend
+from tools.charts import sparkline
 from tools.errors import InvalidInput, NotFound
 from tools.k6scripts import Script, Threshold, quote_argument, read_script
 from tools.models import ApiDateTime, LoadTest, MetricQueryResponse, TestRun
@@ -127,6 +128,9 @@ class LoadTestTrend(Output):
             lines.append("Script eras: " + "; ".join(e.name for e in self.eras) + ".")
         if self.note:
             lines.append(self.note)
+        p95 = [p.p95 for p in self.points if p.p95 is not None]
+        if p95:
+            lines.append(f"p95 per run: {sparkline(p95)} ({min(p95):.0f}–{max(p95):.0f} ms)")
         for t in self.trends:
             lines.append("- " + _trend_line(t))
         for h in self.thresholds:
@@ -147,6 +151,25 @@ class LoadTestTrend(Output):
             lines.append("  " + _point_line(p))
         return "\n".join(lines)
 
+    def chart(self) -> bytes:
+        """The trend chart (PNG): p95 and error rate per run, each threshold on them, script changes marked."""
+        from tools.charts import trend_chart
+
+        limits = {t.threshold: t.limit for t in self.thresholds if t.limit is not None and _on_chart(t.threshold)}
+        return trend_chart(
+            f"{self.load_test_name}: {self.window}",
+            [p.test_run_id for p in self.points],
+            [p.p95 for p in self.points],
+            [p.error_rate for p in self.points],
+            limits,
+            [e.first_run_id for e in self.eras[1:]],
+        )
+
+
+def _on_chart(label: str) -> bool:
+    """The chart's panels are the untagged p95 latency and error rate: only their thresholds are drawn."""
+    return label.startswith("http_req_duration: p(95)") or label.startswith("http_req_failed: rate")
+
 
 def _fmt(value: float | None, unit: str = "", pct: bool = False) -> str:
     if value is None:
@@ -155,7 +178,8 @@ def _fmt(value: float | None, unit: str = "", pct: bool = False) -> str:
 
 
 def _trend_line(t: FigureTrend) -> str:
-    change = "" if t.change_pct is None else f" ({t.change_pct:+.1f}%, first half vs second half)"
+    aside = " without the anomalies" if t.anomalies else ""
+    change = "" if t.change_pct is None else f" ({t.change_pct:+.1f}%, first half vs second half{aside})"
     extra = []
     if t.volatile:
         extra.append("volatile")
