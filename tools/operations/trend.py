@@ -25,7 +25,7 @@ from tools.operations.common import LoadTestRef
 from tools.operations.compare import FIGURE_NAMES, UNITS
 from tools.operations.test_runs import METRIC_QUERIES, newest_first, run_path
 from tools.outputs import Output
-from tools.phrasing import Phrases, Say, Slot
+from tools.phrasing import SHOW, Phrases, Say, Slot
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 DEFAULT_RUNS = 10
@@ -361,6 +361,7 @@ def _trend(
     errors={404: "Load test {load_test} not found."},
     phrases=Phrases(
         verbs=(
+            *SHOW,
             "trend",
             "trend of",
             "is … getting worse",
