@@ -66,7 +66,8 @@ async def test_creeping_p95_is_degrading_1197_an_anomaly_and_the_threshold_a_few
     assert room.direction == "degrading" and room.runs_until_breach == p95.runs_until_breach
     text = trend.text()
     assert "p95: degrading" in text and "anomalies: 1197" in text and "headroom" in text
-    assert "1 unfinished run(s) left out" in text
+    assert "1 unfinished run(s) left out (1234)" in text
+    assert trend.baseline_test_run_id == 1211 and "#1211 " in text and " (baseline)" in text
 
 
 async def test_script_eras_are_found_by_bisection_and_the_trend_is_within_the_latest(toolbox, sim):

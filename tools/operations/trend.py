@@ -99,6 +99,7 @@ class FigureTrend(MetricTrend):
 class LoadTestTrend(Output):
     load_test_id: int
     load_test_name: str
+    baseline_test_run_id: int | None = None
     window: str
     first_run_id: int | None
     last_run_id: int | None
@@ -148,7 +149,7 @@ class LoadTestTrend(Output):
             lines.append(f"- threshold {h.threshold}: latest {latest}{room}{direction}{until}")
         lines.append("Runs (oldest first):")
         for p in self.points:
-            lines.append("  " + _point_line(p))
+            lines.append("  " + _point_line(p) + (" (baseline)" if p.test_run_id == self.baseline_test_run_id else ""))
         return "\n".join(lines)
 
     def chart(self) -> bytes:
@@ -497,6 +498,7 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
     return LoadTestTrend(
         load_test_id=test.id,
         load_test_name=test.name,
+        baseline_test_run_id=test.baseline_test_run_id,
         window=window,
         first_run_id=first.test_run_id if first else None,
         last_run_id=last.test_run_id if last else None,
