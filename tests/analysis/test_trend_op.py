@@ -15,6 +15,7 @@ from tools.errors import K6BotError
 from tools.registry import Toolbox
 from tools.simulator import Fault
 from tools.simulator.demo import EXPIRED_RUN_ID, ORDERS_SOAK_TEST_ID, SOAK_P95
+from tools.simulator.ops_load_tests import DEFAULT_SCRIPT
 
 SOAK = ORDERS_SOAK_TEST_ID
 MULTI_RUN = rf"/cloud/v5/load_tests/{SOAK}/query_aggregate_k6\(.*"
@@ -191,3 +192,23 @@ async def test_the_trend_chart_is_a_png_and_the_text_has_a_sparkline(toolbox):
     assert (width, height) == (1000, 600)
     line = next(line for line in trend.text().splitlines() if line.startswith("p95 per run: "))
     assert "█" in line and "▁" in line
+
+
+async def test_two_script_changes_make_three_eras_and_each_boundary_is_found(toolbox, sim):
+    test = sim.add_load_test(77, "Thrice Changed Test", script=DEFAULT_SCRIPT + "// v1\n")
+    ids = [r["id"] for r in sim.add_runs(test["id"], 5)]
+    for version in ("v2", "v3"):
+        sim.clock.advance(6 * 3600)  # the next batch is newer than the last one
+        sim.set_test_script(test["id"], f"{DEFAULT_SCRIPT}// {version}\n".encode())
+        ids += [r["id"] for r in sim.add_runs(test["id"], 4 if version == "v2" else 5)]
+    sim.clear_requests()
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": test["id"], "runs": 14})
+    assert [p.test_run_id for p in trend.points] == ids
+    assert [(e.first_run_id, e.last_run_id, e.runs) for e in trend.eras] == [
+        (ids[0], ids[4], 5),
+        (ids[5], ids[8], 4),
+        (ids[9], ids[13], 5),
+    ]
+    assert len({e.script_sha256 for e in trend.eras}) == 3
+    assert trend.trend_era == 3 and all(p.era == 3 for p in trend.points[9:])
+    assert sim.count("GET", SCRIPTS) < len(ids)  # only the bisection points, never every run's script
