@@ -212,3 +212,20 @@ async def test_two_script_changes_make_three_eras_and_each_boundary_is_found(too
     assert len({e.script_sha256 for e in trend.eras}) == 3
     assert trend.trend_era == 3 and all(p.era == 3 for p in trend.points[9:])
     assert sim.count("GET", SCRIPTS) < len(ids)  # only the bisection points, never every run's script
+
+
+async def test_an_unavailable_script_starts_no_era_and_the_thresholds_come_from_the_newest_known(toolbox, sim):
+    sim.faults.add(Fault(method="GET", path=r"/cloud/v6/test_runs/1230/script", status=404, times=None))
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": SOAK})
+    assert len(trend.eras) == 1 and len(trend.points) == 10
+    assert "the script of run 1230 is not available; thresholds are those of run 1197" in trend.text()
+    assert {t.threshold for t in trend.thresholds} >= {"http_req_duration: p(95)<500"}
+    assert next(t for t in trend.trends if t.metric == "p95").runs_until_breach is not None
+
+
+async def test_no_script_at_all_leaves_the_thresholds_unjudged_and_says_so(toolbox, sim):
+    sim.faults.add(Fault(method="GET", path=r"/cloud/v6/test_runs/\d+/script", status=404, times=None))
+    trend = await toolbox.execute("get_load_test_trend", {"load_test": SOAK})
+    assert trend.thresholds == [] and len(trend.points) == 10 and len(trend.eras) == 1
+    assert "no threshold can be judged" in trend.text()
+    assert next(t for t in trend.trends if t.metric == "p95").runs_until_breach is None

@@ -114,6 +114,7 @@ class LoadTestTrend(Output):
     unfinished_run_ids: list[int]
     without_metrics: list[int]
     note: str | None = None
+    script_problems: list[str] = Field(default_factory=list)  # of the latest run's script (its thresholds)
 
     def text(self) -> str:
         lines = [f"{self.load_test_name} ({self.load_test_id}): {self.window}"]
@@ -129,6 +130,8 @@ class LoadTestTrend(Output):
             lines.append("Script eras: " + "; ".join(e.name for e in self.eras) + ".")
         if self.note:
             lines.append(self.note)
+        if self.script_problems:
+            lines.append("Thresholds: " + "; ".join(self.script_problems) + ".")
         p95 = [p.p95 for p in self.points if p.p95 is not None]
         if p95:
             lines.append(f"p95 per run: {sparkline(p95)} ({min(p95):.0f}–{max(p95):.0f} ms)")
@@ -270,14 +273,20 @@ class _Scripts:
         data = self.content.get(run_id)
         return None if data is None else hashlib.sha256(data).hexdigest()
 
+    def differ(self, a: int, b: int) -> bool:
+        """Both scripts known and different (an unavailable script is taken as its neighbours')."""
+        first, second = self.sha(a), self.sha(b)
+        return first is not None and second is not None and first != second
+
     async def hashes(self, run_ids: list[int]) -> list[str | None]:
-        """The script hash of every run: a segment whose two ends agree is taken as one script (no A→B→A)."""
+        """The script hash of every run: a segment whose two ends agree is taken as one script (no A→B→A);
+        a run whose script is unavailable takes the hash of the run before it (or after it, at the start)."""
         if not run_ids:
             return []
         await self.fetch([run_ids[0], run_ids[-1]])
         segments = [(0, len(run_ids) - 1)]
         while True:
-            split = [(a, b) for a, b in segments if b - a > 1 and self.sha(run_ids[a]) != self.sha(run_ids[b])]
+            split = [(a, b) for a, b in segments if b - a > 1 and self.differ(run_ids[a], run_ids[b])]
             if not split:
                 break
             await self.fetch([run_ids[(a + b) // 2] for a, b in split])
@@ -286,11 +295,19 @@ class _Scripts:
                 segments += [(a, (a + b) // 2), ((a + b) // 2, b)]
         out: list[str | None] = [None] * len(run_ids)
         for a, b in segments:
-            if self.sha(run_ids[a]) == self.sha(run_ids[b]):
-                out[a : b + 1] = [self.sha(run_ids[a])] * (b - a + 1)
+            first, last = self.sha(run_ids[a]), self.sha(run_ids[b])
+            if not self.differ(run_ids[a], run_ids[b]):
+                out[a : b + 1] = [first or last] * (b - a + 1)
             else:  # neighbours
-                out[a], out[b] = self.sha(run_ids[a]), self.sha(run_ids[b])
+                out[a], out[b] = first, last
+        known = [h for h in out if h is not None]
+        previous = known[0] if known else None
+        for index, sha in enumerate(out):
+            out[index] = previous = sha or previous
         return out
+
+    def newest_available(self, run_ids: list[int]) -> int | None:
+        return next((rid for rid in reversed(run_ids) if self.content.get(rid) is not None), None)
 
 
 def _eras(runs: list[TestRun], hashes: list[str | None]) -> tuple[list[Era], list[int]]:
@@ -404,7 +421,14 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
             scripts.hashes(run_ids),
             asyncio.gather(*(_per_run(ctx, test_id, FIGURES[name], run_ids) for name in base)),
         )
-    script, thresholds = _thresholds(scripts.content.get(run_ids[-1])) if run_ids else (None, [])
+    source = scripts.newest_available(run_ids)  # the latest run's script, unless it is unavailable
+    script, thresholds = _thresholds(scripts.content.get(source) if source else None)
+    problems = list(script.problems) if script else []
+    if run_ids and source != run_ids[-1]:
+        problems.append(
+            f"the script of run {run_ids[-1]} is not available; "
+            + (f"thresholds are those of run {source}" if source else "no threshold can be judged")
+        )
     figures = dict(zip(base, figure_answers, strict=True))
     pairs: dict[str, tuple[str, str] | None] = {t.label: _pair(script, t) for t in thresholds} if script else {}
     known = {FIGURES[name]: figures[name] for name in base}
@@ -513,4 +537,5 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
         unfinished_run_ids=unfinished,
         without_metrics=without,
         note=note,
+        script_problems=problems,
     )
