@@ -663,6 +663,14 @@ async def test_chart_test_run(toolbox: Toolbox, sim: Simulator) -> None:
     assert sim.count("GET", r".*query_range_k6.*") == before  # a missing run is found out before any metric query
 
 
+@covers("get_load_test_trend", errors=(("get_load_test_trend", 404),))
+async def test_get_load_test_trend(toolbox: Toolbox) -> None:
+    report = await run(toolbox, "get_load_test_trend", load_test=501, runs=10)
+    assert report.last_run_id == 1230 and report.unfinished_left_out == 1
+    assert any(t.metric == "p95" and t.direction == "degrading" for t in report.trends)
+    await fails(toolbox, "get_load_test_trend", K6BotError, "987654", load_test=987654)
+
+
 # --------------------------------------------------------------------------- projects
 
 
