@@ -12,6 +12,8 @@ from tests.simulator.conftest import auth_headers
 from tests.simulator.metrics_client import value
 from tools.client import K6CloudClient
 from tools.errors import K6BotError
+from tools.operations.trend import LoadTestTrend
+from tools.outputs import attachments_of
 from tools.registry import Toolbox
 from tools.simulator import Fault
 from tools.simulator.demo import EXPIRED_RUN_ID, ORDERS_SOAK_TEST_ID, SOAK_P95
@@ -229,3 +231,13 @@ async def test_no_script_at_all_leaves_the_thresholds_unjudged_and_says_so(toolb
     assert trend.thresholds == [] and len(trend.points) == 10 and len(trend.eras) == 1
     assert "no threshold can be judged" in trend.text()
     assert next(t for t in trend.trends if t.metric == "p95").runs_until_breach is None
+
+
+async def test_the_trend_carries_its_chart_as_a_png_attachment(toolbox: Toolbox) -> None:
+    report = await toolbox.execute("get_load_test_trend", {"load_test": 501, "runs": 10})
+    assert isinstance(report, LoadTestTrend)
+    [png] = attachments_of(report)
+    assert png.mime_type == "image/png" and png.data.startswith(b"\x89PNG\r\n\x1a\n") and len(png.data) > 10_000
+    assert report.image == png.filename == "k6-trend-501.png"
+    assert f"Chart attached: {png.filename}" in report.text()
+    assert "attachments" not in report.model_dump()  # the bytes never enter the structured result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,16 +18,18 @@ from pydantic import BaseModel, Field, model_validator
 
 from tools.analysis.compare import Better
 from tools.analysis.trend import MIN_RUNS, Direction, MetricTrend, metric_trend
-from tools.charts import sparkline
+from tools.charts import draw, sparkline
 from tools.errors import InvalidInput, NotFound
 from tools.k6scripts import Script, Threshold, quote_argument, read_script
 from tools.models import ApiDateTime, LoadTest, MetricQueryResponse, TestRun
 from tools.operations.common import LoadTestRef
 from tools.operations.compare import FIGURE_NAMES, UNITS
 from tools.operations.test_runs import METRIC_QUERIES, newest_first, run_path
-from tools.outputs import Output
+from tools.outputs import Attachment, Output
 from tools.phrasing import SHOW, Phrases, Say, Slot
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
+
+log = logging.getLogger("k6bot.tools.trend")
 
 DEFAULT_RUNS = 10
 MAX_RUNS = 100
@@ -115,6 +118,7 @@ class LoadTestTrend(Output):
     without_metrics: list[int]
     note: str | None = None
     script_problems: list[str] = Field(default_factory=list)  # of the latest run's script (its thresholds)
+    image: str | None = None  # the trend chart's file name; the PNG itself travels as an attachment
 
     def text(self) -> str:
         lines = [f"{self.load_test_name} ({self.load_test_id}): {self.window}"]
@@ -150,6 +154,8 @@ class LoadTestTrend(Output):
             until = f", ~{h.runs_until_breach} run(s) until it breaches" if h.runs_until_breach else ""
             direction = f", {h.direction.value}" if h.direction else ""
             lines.append(f"- threshold {h.threshold}: latest {latest}{room}{direction}{until}")
+        if self.image:
+            lines.append(f"Chart attached: {self.image}")
         lines.append("Runs (oldest first):")
         for p in self.points:
             lines.append("  " + _point_line(p) + (" (baseline)" if p.test_run_id == self.baseline_test_run_id else ""))
@@ -519,7 +525,7 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
         )
     else:
         window = "no finished runs with metrics" + (f" since {args.since:%Y-%m-%d}" if args.since else "")
-    return LoadTestTrend(
+    report = LoadTestTrend(
         load_test_id=test.id,
         load_test_name=test.name,
         baseline_test_run_id=test.baseline_test_run_id,
@@ -539,3 +545,12 @@ async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend
         note=note,
         script_problems=problems,
     )
+    if len(points) >= 2:  # a picture of the window: p95 and errors per run, thresholds, script changes
+        try:
+            png = await draw(report.chart)
+        except Exception:  # the figures are still worth reading when drawing fails
+            log.exception("Could not draw the trend chart of load test %s", test.id)
+        else:
+            report.image = f"k6-trend-{test.id}.png"
+            report.attach(Attachment(filename=report.image, mime_type="image/png", data=png, title=report.window))
+    return report
