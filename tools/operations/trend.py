@@ -20,11 +20,11 @@ from tools.analysis.compare import Better
 from tools.analysis.trend import MIN_RUNS, Direction, MetricTrend, metric_trend
 from tools.charts import draw, sparkline
 from tools.errors import InvalidInput, NotFound
-from tools.k6scripts import Script, Threshold, quote_argument, read_script
+from tools.k6scripts import Script, Threshold, read_script
 from tools.models import ApiDateTime, LoadTest, MetricQueryResponse, TestRun
 from tools.operations.common import LoadTestRef
 from tools.operations.compare import FIGURE_NAMES, UNITS
-from tools.operations.test_runs import METRIC_QUERIES, newest_first, run_path
+from tools.operations.test_runs import METRIC_QUERIES, multi_run_path, newest_first, run_path
 from tools.outputs import Attachment, Output
 from tools.phrasing import SHOW, Phrases, Say, Slot
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
@@ -232,12 +232,6 @@ async def _window(ctx: OpContext, test_id: int, args: TrendInput) -> tuple[list[
             unfinished.append(run.id)
     await runs.aclose()
     return finished[::-1], unfinished
-
-
-def multi_run_path(test_id: int, query: str, metric: str, run_ids: list[int]) -> str:
-    ids = ",".join(map(str, run_ids))
-    arguments = f"query={quote_argument(query)},metric={quote_argument(metric)},test_run_ids=[{ids}]"
-    return f"/cloud/v5/load_tests/{test_id}/query_aggregate_k6({arguments})"
 
 
 async def _per_run(ctx: OpContext, test_id: int, pair: tuple[str, str], run_ids: list[int]) -> dict[int, float]:
