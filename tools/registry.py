@@ -613,13 +613,14 @@ class Toolbox:
         except K6BotError as why:
             self.catalog.invalidate()
             raise OutcomeUnknown(
-                f"It is not known whether {what} was {how.done}: k6 Cloud's answer was lost ({failure}), and "
+                f"It is not known whether {what} was {how.done}: the request failed after it may have reached "
+                f"k6 Cloud ({failure}), and "
                 f"k6bot could not find out ({str(why).strip().rstrip('.')}). Check in k6 Cloud before trying again.",
                 attempts=attempts,
             ) from None
         if found is None:
             raise NotDone(
-                f"{what[:1].upper()}{what[1:]} was not {how.done}: k6 Cloud's answer was lost ({failure}), and "
+                f"{what[:1].upper()}{what[1:]} was not {how.done}: the request failed ({failure}), and "
                 f"k6 Cloud shows that nothing was {how.done}. It is safe to try again.",
                 attempts=attempts,
             ) from None

@@ -225,3 +225,36 @@ async def test_two_new_runs_since_a_lost_legacy_start_are_not_claimed(
     assert len(sim.faults) == 0, "the fault never fired"
     assert len(sim.run_ids()) - before == 2
     assert "2 new runs" in str(caught.value), str(caught.value)
+
+
+async def test_a_start_that_fails_on_every_attempt_before_processing_says_not_started(
+    toolbox: Toolbox, sim: Simulator
+) -> None:
+    """The same key on every retry, each refused with a 503 before k6 did anything: "not started", safely."""
+    before = set(sim.run_ids())
+    sim.faults.add(Fault(method="POST", path=START, kind="status", status=503, retry_after=0, times=None))
+    with pytest.raises(NotDone) as caught:
+        await toolbox.execute("start_load_test", {"load_test": 501}, confirmed=True)
+    sim.faults.clear()
+    created = set(sim.run_ids()) - before
+    ROWS.append(FaultRow("503 on every attempt, before", "POST load_tests/{id}/start (tool)", "not started", 0, 0))
+    assert created == set()
+    assert sim.count("POST", START) >= 2, "a keyed start is retried"
+    text = str(caught.value)
+    assert "was not started" in text and "safe to try again" in text, text
+
+
+async def test_a_start_whose_outcome_cannot_be_read_says_so(toolbox: Toolbox, sim: Simulator) -> None:
+    runs = r"/cloud/v6/load_tests/501/test_runs"
+    before = set(sim.run_ids())
+    sim.faults.add(Fault(method="GET", path=runs, kind="latency", times=1))  # the look before the start: passes
+    sim.faults.add(Fault(method="GET", path=runs, kind="status", status=503, retry_after=0, times=None))
+    sim.faults.add(Fault(method="POST", path=START, kind="status", status=500, after=True, times=None))
+    with pytest.raises(OutcomeUnknown) as caught:
+        await toolbox.execute("start_load_test", {"load_test": 501}, confirmed=True)
+    sim.faults.clear()
+    created = set(sim.run_ids()) - before
+    ROWS.append(FaultRow("500 after, runs unreadable", "POST load_tests/{id}/start (tool)", "unknown", 1, len(created)))
+    assert len(created) == 1, "the key made every retry the same start"
+    text = str(caught.value)
+    assert "It is not known whether a run of load test" in text and "Check in k6 Cloud" in text, text
