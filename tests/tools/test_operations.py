@@ -1074,3 +1074,10 @@ def test_a_schedule_is_said_back_in_words() -> None:
         == "weekdays (Mon–Fri) at 02:00 Europe/Berlin (cron '0 2 * * 1-5' (Europe/Berlin))"
     )
     assert recurrence_words(None, None, at) == "once, starting Fri 2026-12-04 09:30 UTC"
+
+
+def test_every_write_that_cannot_be_repeated_declares_how_it_is_reconciled() -> None:
+    """A keyless write whose answer is lost must be looked up, never reported as failed: the registry says how."""
+    keyless = [op.name for op in get_registry() if not op.idempotent and op.safety.value != "read"]
+    assert keyless, "no keyless writes at all: the check below would be empty"
+    assert [name for name in keyless if get_registry()[name].reconciler is None] == []
