@@ -13,7 +13,7 @@ from tools.models import FINAL_STATUSES, MetricQueryResponse
 from tools.operations.investigate import TEST_RUN
 from tools.operations.test_runs import fetch_run
 from tools.outputs import Attachment, Output, status_phrase
-from tools.phrasing import Phrases
+from tools.phrasing import SHOW, Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 log = logging.getLogger("k6bot.charts")
@@ -98,7 +98,7 @@ def _summary(key: str, label: str, unit: str, points: list[Point]) -> SeriesSumm
     ],
     errors={404: "Test run {test_run} not found."},
     phrases=Phrases(
-        verbs=("chart", "graph", "plot"),
+        verbs=("chart", "graph", "plot", "draw", *SHOW),
         nouns=("chart", "graph", "picture", "run", "test run"),
         examples={
             "chart run 1224": {"test_run": 1224},
