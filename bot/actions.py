@@ -356,7 +356,19 @@ class Actions:
         actor = Actor(frontend=row.frontend, id=row.actor_id, name=row.actor_name, channel=row.channel_id)  # type: ignore[arg-type]
         followup = bool(row.origin)
         if row.result is not None:
-            return self._recorded(op, row, prepared)
+            outcome = self._recorded(op, row, prepared)
+            if not await self.audit.has_outcome(row.id):  # the crash came between the result and its audit row
+                await self._audit(
+                    actor,
+                    op,
+                    row.arguments,
+                    prepared.facts,
+                    "confirmed",
+                    result="ok" if outcome.kind is OutcomeKind.RESULT else "error",
+                    detail=outcome.message.splitlines()[0] if outcome.message else "",
+                    confirmation_id=row.id,
+                )
+            return outcome
         if row.sent_at is None:
             message = (
                 f"Not done: k6bot stopped before sending this to k6 Cloud, so nothing was started or changed "
