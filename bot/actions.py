@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -23,12 +24,16 @@ from bot.audit import AuditDecision, AuditLog
 from bot.confirm import ClaimStatus, Confirmations, prepared_of
 from bot.crash import crash_point
 from bot.policy import Actor, Policy
-from bot.store import Confirmation
+from bot.store import Confirmation, utcnow
 from tools.errors import AmbiguousLoadTest, Candidate, InvalidInput, K6BotError
 from tools.outputs import BatchItem, BatchResult
 from tools.registry import Operation, Prepared, Safety, Toolbox
 
 log = logging.getLogger("k6bot.actions")
+
+RESEND_HORIZON = timedelta(hours=1)
+"""A start a crash left unrecorded is sent again (same idempotency key) only this long after the first send:
+later, k6 Cloud may have forgotten the key, and a second paid run must not be the risk."""
 
 
 class OutcomeKind(StrEnum):
@@ -388,7 +393,7 @@ class Actions:
                 confirmation_id=row.id,
             )
             return Outcome(OutcomeKind.ERROR, message, op, dict(row.arguments), prepared=prepared, confirmation=row)
-        if op.name == "start_load_test":
+        if op.name == "start_load_test" and utcnow() - row.sent_at <= RESEND_HORIZON:
             log.info("Reconciling confirmed start %s with its idempotency key after a restart", row.id)
             return await self._run(actor, op, row.arguments, confirmed=True, confirmation=row, prepared=prepared)
         message = (

@@ -94,7 +94,7 @@ class SlackFrontend:
             self.bot_id = answer.get("bot_id")
             self.team_id = answer.get("team_id")
             log.info("Slack: signed in as %s in team %s", answer.get("user"), answer.get("team"))
-        self.handlers.followups.start_recovery(self.actions, self.client)
+        await self.handlers.followups.start_recovery(self.actions, self.client)
 
     def authorize_result(
         self, enterprise_id: str | None = None, team_id: str | None = None, user_id: str | None = None

@@ -157,13 +157,10 @@ class FollowUps:
 
     # ------------------------------------------------------------------ after a crash
 
-    def start_recovery(self, actions: Actions, client: AsyncWebClient) -> None:
-        """Reconcile the intents a crash left open, in the background (see :func:`recover`)."""
-        if self.recovering is None:
-            self.recovering = asyncio.create_task(self.recover(actions, client), name="k6bot-intent-recovery")
-
-    async def recover(self, actions: Actions, client: AsyncWebClient) -> int:
-        """Reconcile and deliver every open intent decided before this process started; how many."""
+    async def start_recovery(self, actions: Actions, client: AsyncWebClient) -> int:
+        """Look for intents a crash left open; reconcile them in the background (:meth:`recover`). How many."""
+        if self.recovering is not None:
+            return 0
         try:
             rows = await self.confirmations.unfinished(before=self.started_at)
         except Exception:
@@ -171,6 +168,11 @@ class FollowUps:
             return 0
         if rows:
             log.info("%d confirmed Slack request(s) left open by a previous k6bot: reconciling", len(rows))
+            self.recovering = asyncio.create_task(self.recover(rows, actions, client), name="k6bot-intent-recovery")
+        return len(rows)
+
+    async def recover(self, rows: list[Confirmation], actions: Actions, client: AsyncWebClient) -> int:
+        """Reconcile and deliver each open intent once it is old enough; how many this process finished."""
         done = 0
         for row in rows:
             try:
