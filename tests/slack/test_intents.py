@@ -4,10 +4,12 @@ restarted k6bot does with an intent a crash left open (the kill -9 runs are in t
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from bot.notify.outbox import Outbox, OutboxSender, make_slack_client
 from bot.store import AuditEntry, Confirmation, OutboxMessage, WatchedRun, utcnow
 from tests.slack.conftest import ALICE, BOB, CHANNEL, START_PATH, Harness
 
@@ -118,3 +120,43 @@ async def test_a_sent_start_left_open_is_sent_again_with_its_key_and_announced_o
     followups = harness.frontend.handlers.followups
     followups.recovering = None
     assert await followups.start_recovery(harness.frontend.actions, harness.frontend.client) == 0
+
+
+async def test_a_rate_limited_announcement_leaves_the_preview_final_at_once_and_goes_out_later_once(
+    harness: Harness,
+) -> None:
+    """Slack's 429 with a long Retry-After used to hold the click (and its "Working on it…") for ~16 s, the
+    window in which a crash lost everything; now the preview is final at once and the outbox owns the rest."""
+    cid, _ = await harness.preview("start orders soak test")
+    harness.fake.fail("chat.postMessage", times=1, status=429, retry_after=20)
+    began = time.monotonic()
+    assert (await harness.click("k6bot_confirm", cid)).status_code == 200
+    await harness.settle()
+    assert time.monotonic() - began < 10
+
+    row = await _row(harness, cid)
+    assert (row.state, row.followup) == ("done", "delivered")
+    final = [c for c in harness.fake.successful("response_url") if c.args.get("replace_original") is True][-1]
+    assert "Started 'Orders API Soak Test'" in final.text
+    run_id = row.result["test_run"]["id"]  # type: ignore[index]
+    async with harness.store.session() as session:
+        (pending,) = (await session.execute(select(OutboxMessage))).scalars().all()
+        watched = await session.get(WatchedRun, run_id)
+    assert (pending.dedupe_key, pending.state, pending.attempts) == (f"announce:{cid}:{run_id}", "pending", 1)
+    assert watched is not None and watched.channel_id == CHANNEL and watched.message_ts is None
+
+    # the notifier's sender, once the Retry-After has passed: sent once, and it becomes the run's start message
+    later = OutboxSender(
+        Outbox(harness.store, clock=lambda: utcnow() + timedelta(seconds=21)),
+        make_slack_client(harness.fake.bot_token, harness.fake.api_url),
+        holder="test-notifier",
+        clock=lambda: utcnow() + timedelta(seconds=21),
+    )
+    assert await later.send_due() == 1
+    assert await later.send_due() == 0
+    announced = [c for c in harness.fake.successful("chat.postMessage") if "started *Orders API Soak Test*" in c.text]
+    assert len(announced) == 1
+    async with harness.store.session() as session:
+        sent = (await session.execute(select(OutboxMessage))).scalars().one()
+        watched = await session.get(WatchedRun, run_id)
+    assert sent.state == "sent" and watched is not None and watched.message_ts == sent.slack_ts is not None
