@@ -12,8 +12,9 @@ after it with ``followup = 'pending'``. Then, step by step, each step safe to re
    message (the watcher updates it with progress and replies in its thread);
 4. ``followup = 'delivered'``.
 
-At start-up, :func:`recover` finds the intents a crash left open (decided before this process started) and,
-once they are :data:`GRACE_SECONDS` old, reconciles each (:meth:`bot.actions.Actions.resume`) and delivers
+At start-up, :meth:`FollowUps.start_recovery` finds the intents a crash left open (decided before this process
+started) and, once they are :data:`GRACE_SECONDS` old (when the process that took them is certainly gone; else
+:data:`bot.confirm.STALE_CLAIM`, as for a repeated click), reconciles each (:meth:`bot.actions.Actions.resume`) and delivers
 what it still owes. Only one replica takes each one (:meth:`bot.confirm.Confirmations.take_over`).
 """
 
@@ -28,9 +29,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from bot.actions import Actions
-from bot.confirm import Confirmations
+from bot.confirm import STALE_CLAIM, Confirmations
 from bot.crash import crash_point
-from bot.notify.lease import mark_alive, new_instance_id
+from bot.notify.lease import is_dead_local, mark_alive, new_instance_id
 from bot.notify.outbox import ANNOUNCE_PREFIX, Outbox, OutboxSender
 from bot.notify.watchlist import Watchlist
 from bot.router.dispatch import Reply, ReplyKind
@@ -184,7 +185,11 @@ class FollowUps:
 
     async def _recover_one(self, row: Confirmation, actions: Actions, client: AsyncWebClient) -> bool:
         assert row.decided_at is not None
-        wait = (row.decided_at + self.grace - utcnow()).total_seconds()
+        holder = (row.origin or {}).get("holder")
+        # a process certainly gone (this host, its pid gone) is waited for only the grace; one that may be alive
+        # elsewhere as long as a repeated click would (bot.confirm.STALE_CLAIM): it may still be on it
+        patience = self.grace if isinstance(holder, str) and is_dead_local(holder) else max(self.grace, STALE_CLAIM)
+        wait = (row.decided_at + patience - utcnow()).total_seconds()
         if wait > 0:
             await self.sleep(wait)
         if not await self.confirmations.take_over(row):

@@ -222,7 +222,8 @@ class SlackHandlers:
             and row.expires_at > self.confirmations.clock()
         ):
             # where to answer, stored before the claim: a restarted k6bot can still finish this click
-            await self.confirmations.record_origin(confirmation_id, user, origin_of(dict(body), channel))
+            origin = {**origin_of(dict(body), channel), "holder": self.followups.holder}
+            await self.confirmations.record_origin(confirmation_id, user, origin)
             # take the buttons away at once; the operation itself may take a while
             await responder.replace(blocks.working(prepared_of(row).confirmation, user))
         reply = await self.dispatcher.confirm(actor, confirmation_id)

@@ -4,6 +4,8 @@ restarted k6bot does with an intent a crash left open (the kill -9 runs are in t
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from datetime import timedelta
 
@@ -54,7 +56,11 @@ async def test_a_click_by_someone_else_records_no_origin(harness: Harness) -> No
     assert (await _row(harness, cid)).origin == {"channel_id": CHANNEL}
 
 
-async def _left_open(harness: Harness, *, sent_ago: timedelta | None) -> str:
+GONE = f"{socket.gethostname()[:120]}:{os.getpid()}:gone0000"
+"""The holder id of a process that is certainly gone (this host, this pid, not a live instance here)."""
+
+
+async def _left_open(harness: Harness, *, sent_ago: timedelta | None, holder: str = GONE) -> str:
     """A confirmed start as a crash leaves it: claimed, maybe sent, never recorded; its id."""
     cid, _ = await harness.preview("start orders soak test")
     url = harness.response_url()
@@ -67,7 +73,12 @@ async def _left_open(harness: Harness, *, sent_ago: timedelta | None) -> str:
                 state="confirmed",
                 decided_at=decided,
                 sent_at=decided if sent_ago is not None else None,
-                origin={"channel_id": CHANNEL, "response_url": url, "message_ts": "1700000000.000100"},
+                origin={
+                    "channel_id": CHANNEL,
+                    "response_url": url,
+                    "message_ts": "1700000000.000100",
+                    "holder": holder,
+                },
             )
         )
     return cid
@@ -160,3 +171,19 @@ async def test_a_rate_limited_announcement_leaves_the_preview_final_at_once_and_
         sent = (await session.execute(select(OutboxMessage))).scalars().one()
         watched = await session.get(WatchedRun, run_id)
     assert sent.state == "sent" and watched is not None and watched.message_ts == sent.slack_ts is not None
+
+
+async def test_an_intent_of_a_process_that_may_still_be_alive_is_left_to_it_as_long_as_a_repeated_click_would(
+    harness: Harness,
+) -> None:
+    await _left_open(harness, sent_ago=timedelta(seconds=30), holder="another-host:4242:live0000")
+    followups = harness.frontend.handlers.followups
+    waited: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waited.append(seconds)
+
+    followups.sleep = record
+    await _recover(harness)
+    assert len(waited) == 1 and 55 < waited[0] <= 60  # STALE_CLAIM (90 s) after its claim 30 s ago
+    assert harness.sim.count("POST", START_PATH) == 1
