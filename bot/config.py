@@ -88,6 +88,12 @@ class BotSettings(NamedSettings):
     confirm_ttl_seconds: float = Field(
         default=600.0, gt=0, le=86400, description="How long a confirmation stays valid."
     )
+    intent_grace_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="After a restart, how old a confirmed Slack request left open must be before it is reconciled.",
+    )
     idempotency_window: float = Field(
         default=600.0,
         gt=0,

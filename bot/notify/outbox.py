@@ -47,6 +47,8 @@ TRANSIENT_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited", "team_not_ready"}
 )
 BLOCK_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format"})
+ANNOUNCE_PREFIX = "announce:"
+"""``announce:<confirmation>[:<run>]``: the channel announcement of a confirmed Slack click (bot/slack/followup)."""
 LOSSY_PREFIXES = ("progress:", "chart:")
 """Progress updates of a start message and run charts may be dropped: few attempts (stale progress is skipped)."""
 STALE_PREFIXES = ("progress:",)
@@ -361,6 +363,8 @@ class OutboxSender:
                 await self._observe_delay(row.dedupe_key)
             if isinstance(chart_run, int) and self.charts is not None:
                 await self._queue_chart(chart_run, payload, result.ts)
+            if row.dedupe_key.startswith(ANNOUNCE_PREFIX):
+                await self._link_announcement(row.dedupe_key, payload, result.ts)
             log.info("Sent %s (%s) ts=%s", row.dedupe_key, row.method, result.ts)
             return True
         attempts = row.attempts + 1
@@ -450,6 +454,23 @@ class OutboxSender:
         files = response.data.get("files") if isinstance(response.data, dict) else None
         first = files[0] if isinstance(files, list) and files and isinstance(files[0], dict) else {}
         return SendResult(True, ts=str(first.get("id") or "") or None, status=response.status_code)
+
+    async def _link_announcement(self, dedupe_key: str, payload: Mapping[str, Any], ts: str | None) -> None:
+        """The announcement of a started run is out: it becomes the run's start message, which the watcher
+        updates with progress and answers in the thread of."""
+        parts = dedupe_key.split(":")
+        if len(parts) < 3 or not parts[2].isdigit() or not ts:
+            return
+        async with self.outbox.store.session() as session:
+            await session.execute(
+                update(WatchedRun)
+                .where(
+                    WatchedRun.run_id == int(parts[2]),
+                    WatchedRun.channel_id == payload.get("channel"),
+                    WatchedRun.message_ts.is_(None),
+                )
+                .values(message_ts=ts)
+            )
 
     async def _observe_delay(self, dedupe_key: str) -> None:
         """``k6bot_notification_delay_seconds``: from the run's end to now (Slack just accepted the message)."""
