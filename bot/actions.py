@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -21,13 +22,18 @@ from pydantic import BaseModel
 from bot import metrics
 from bot.audit import AuditDecision, AuditLog
 from bot.confirm import ClaimStatus, Confirmations, prepared_of
+from bot.crash import crash_point
 from bot.policy import Actor, Policy
-from bot.store import Confirmation
+from bot.store import Confirmation, utcnow
 from tools.errors import AmbiguousLoadTest, Candidate, InvalidInput, K6BotError
 from tools.outputs import BatchItem, BatchResult
 from tools.registry import Operation, Prepared, Safety, Toolbox
 
 log = logging.getLogger("k6bot.actions")
+
+RESEND_HORIZON = timedelta(hours=1)
+"""A start a crash left unrecorded is sent again (same idempotency key) only this long after the first send:
+later, k6 Cloud may have forgotten the key, and a second paid run must not be the risk."""
 
 
 class OutcomeKind(StrEnum):
@@ -340,6 +346,95 @@ class Actions:
         }.get(state, f"Already {state}.")
         return Outcome(OutcomeKind.ALREADY, message, op, row.arguments, prepared=prepared, confirmation=row)
 
+    # ------------------------------------------------------------------ after a crash
+
+    async def resume(self, row: Confirmation) -> Outcome:
+        """Reconcile an intent a crash left open (claimed, or finished with its follow-up owed).
+
+        Finished: its recorded outcome. Claimed but never sent (no ``sent_at``): certainly nothing happened,
+        so it is closed as not done. Sent: a start is sent again with the same ``K6-Idempotency-Key``, so k6
+        Cloud answers with the run the first attempt created (or starts the one that never arrived); any
+        other operation's outcome cannot be told and is said to be unknown.
+        """
+        op = self.registry[row.operation]
+        prepared = prepared_of(row)
+        actor = Actor(frontend=row.frontend, id=row.actor_id, name=row.actor_name, channel=row.channel_id)  # type: ignore[arg-type]
+        followup = bool(row.origin)
+        if row.result is not None:
+            outcome = self._recorded(op, row, prepared)
+            if not await self.audit.has_outcome(row.id):  # the crash came between the result and its audit row
+                await self._audit(
+                    actor,
+                    op,
+                    row.arguments,
+                    prepared.facts,
+                    "confirmed",
+                    result="ok" if outcome.kind is OutcomeKind.RESULT else "error",
+                    detail=outcome.message.splitlines()[0] if outcome.message else "",
+                    confirmation_id=row.id,
+                )
+            return outcome
+        if row.sent_at is None:
+            message = (
+                f"Not done: k6bot stopped before sending this to k6 Cloud, so nothing was started or changed "
+                f"({prepared.confirmation}). Ask again to do it."
+            )
+            await self.confirmations.finish(
+                row.id, ok=False, result={"error": message, "not_sent": True}, followup=followup
+            )
+            await self._audit(
+                actor,
+                op,
+                row.arguments,
+                prepared.facts,
+                "confirmed",
+                result="error",
+                detail=message,
+                confirmation_id=row.id,
+            )
+            return Outcome(OutcomeKind.ERROR, message, op, dict(row.arguments), prepared=prepared, confirmation=row)
+        if op.name == "start_load_test" and utcnow() - row.sent_at <= RESEND_HORIZON:
+            log.info("Reconciling confirmed start %s with its idempotency key after a restart", row.id)
+            return await self._run(actor, op, row.arguments, confirmed=True, confirmation=row, prepared=prepared)
+        message = (
+            f"Unknown outcome: k6bot stopped while doing this ({prepared.confirmation}); check k6 Cloud "
+            "before asking again."
+        )
+        await self.confirmations.finish(row.id, ok=False, result={"error": message, "unknown": True}, followup=followup)
+        await self._audit(
+            actor,
+            op,
+            row.arguments,
+            prepared.facts,
+            "confirmed",
+            result="error",
+            detail=message,
+            confirmation_id=row.id,
+        )
+        return Outcome(OutcomeKind.ERROR, message, op, dict(row.arguments), prepared=prepared, confirmation=row)
+
+    def _recorded(self, op: Operation, row: Confirmation, prepared: Prepared) -> Outcome:
+        """The outcome a finished confirmation recorded, rebuilt for its follow-up."""
+        stored = dict(row.result or {})
+        if row.state == "done":
+            try:
+                result = op.output.model_validate(stored)
+            except Exception:  # an older row: report it as done, plainly
+                result = None
+            if result is not None:
+                return Outcome(
+                    OutcomeKind.RESULT,
+                    _text_of(result),
+                    op,
+                    dict(row.arguments),
+                    result=result,
+                    prepared=prepared,
+                    confirmation=row,
+                )
+            return Outcome(OutcomeKind.RESULT, "Done.", op, dict(row.arguments), prepared=prepared, confirmation=row)
+        message = str(stored.get("error") or "It failed.")
+        return Outcome(OutcomeKind.ERROR, message, op, dict(row.arguments), prepared=prepared, confirmation=row)
+
     # ------------------------------------------------------------------ running
 
     async def _run(
@@ -354,6 +449,10 @@ class Actions:
     ) -> Outcome:
         facts = prepared.facts if prepared else {}
         decision: AuditDecision = "confirmed" if confirmed else "direct"
+        followup = confirmation is not None and bool(confirmation.origin)
+        if confirmation is not None:
+            crash_point("before_api_call")
+            await self.confirmations.mark_sent(confirmation.id)
         try:
             result = await self.toolbox.execute(
                 op.name,
@@ -365,7 +464,9 @@ class Actions:
             return Outcome(OutcomeKind.CHOOSE, str(exc), op, dict(arguments), candidates=exc.candidates, error=exc)
         except K6BotError as exc:
             if confirmation is not None:
-                await self.confirmations.finish(confirmation.id, ok=False, result={"error": str(exc)})
+                await self.confirmations.finish(
+                    confirmation.id, ok=False, result={"error": str(exc)}, followup=followup
+                )
             if op.safety is not Safety.READ:
                 await self._audit(
                     actor,
@@ -388,7 +489,11 @@ class Actions:
             )
         text = _text_of(result)
         if confirmation is not None:
-            await self.confirmations.finish(confirmation.id, ok=True, result=result.model_dump(mode="json"))
+            crash_point("after_start_accepted")
+            await self.confirmations.finish(
+                confirmation.id, ok=True, result=result.model_dump(mode="json"), followup=followup
+            )
+            crash_point("after_intent_done")
         if op.safety is not Safety.READ:
             await self._audit(
                 actor,

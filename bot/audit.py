@@ -127,6 +127,16 @@ class AuditLog:
             session.add(entry)
         return entry
 
+    async def has_outcome(self, confirmation_id: str) -> bool:
+        """Whether the outcome of the confirmation ``confirmation_id`` is recorded (after a crash it may not be)."""
+        query = select(AuditEntry.id).where(
+            AuditEntry.confirmation_id == confirmation_id,
+            AuditEntry.decision == "confirmed",
+            AuditEntry.result != "",
+        )
+        async with self.store.session() as session:
+            return (await session.execute(query.limit(1))).first() is not None
+
     async def recent(self, limit: int = 20, *, since: datetime | None = None) -> list[AuditEntry]:
         """The latest entries, newest first."""
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 1000)))

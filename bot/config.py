@@ -80,10 +80,19 @@ class BotSettings(NamedSettings):
         default=True,
         description="Run-finished messages add the verdict vs the baseline / previous run and every crossed threshold.",
     )
+    notify_charts: bool = Field(
+        default=True, description="Run-finished messages get the run's chart in their thread (needs files:write)."
+    )
     poll_seconds: float = Field(default=15.0, gt=0, le=3600, description="How often the watcher polls k6 Cloud.")
     webhook_secret: SecretStr | None = Field(default=None, description="Shared secret of POST /k6/webhook.")
     confirm_ttl_seconds: float = Field(
         default=600.0, gt=0, le=86400, description="How long a confirmation stays valid."
+    )
+    intent_grace_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="After a restart, how old a confirmed Slack request left open must be before it is reconciled.",
     )
     idempotency_window: float = Field(
         default=600.0,

@@ -128,14 +128,77 @@ class Confirmations:
                 .values(state=new, decided_at=self.clock())
             )
 
-    async def finish(self, confirmation_id: str, *, ok: bool, result: Mapping[str, Any]) -> None:
-        """Record the outcome of an executed confirmation."""
+    async def finish(
+        self, confirmation_id: str, *, ok: bool, result: Mapping[str, Any], followup: bool = False
+    ) -> None:
+        """Record the outcome of an executed confirmation; ``followup``: its Slack follow-up is now owed."""
+        values: dict[str, Any] = {"state": "done" if ok else "failed", "result": dict(result)}
+        if followup:
+            values["followup"] = "pending"
+        async with self.store.session() as session:
+            await session.execute(update(Confirmation).where(Confirmation.id == confirmation_id).values(**values))
+
+    # ------------------------------------------------------------------ durable intents (Slack clicks)
+
+    async def record_origin(self, confirmation_id: str, actor_id: str, origin: Mapping[str, Any]) -> bool:
+        """Where the click came from and is answered, stored before the claim; only on a pending row of its
+        requester (a forged or late click changes nothing). True when recorded."""
+        async with self.store.session() as session:
+            updated = await session.execute(
+                update(Confirmation)
+                .where(
+                    Confirmation.id == confirmation_id,
+                    Confirmation.actor_id == actor_id,
+                    Confirmation.state == "pending",
+                )
+                .values(origin=dict(origin))
+            )
+        return bool(updated.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def mark_sent(self, confirmation_id: str) -> None:
+        """The API call is about to go out: from now on a crash leaves an outcome to reconcile, not "nothing"."""
+        async with self.store.session() as session:
+            await session.execute(
+                update(Confirmation).where(Confirmation.id == confirmation_id).values(sent_at=self.clock())
+            )
+
+    async def mark_delivered(self, confirmation_id: str) -> None:
+        """The announcement, the watch and the preview's final state are delivered."""
         async with self.store.session() as session:
             await session.execute(
                 update(Confirmation)
-                .where(Confirmation.id == confirmation_id)
-                .values(state="done" if ok else "failed", result=dict(result))
+                .where(Confirmation.id == confirmation_id, Confirmation.followup == "pending")
+                .values(followup="delivered")
             )
+
+    async def unfinished(self, *, before: datetime) -> list[Confirmation]:
+        """Slack intents decided before ``before`` that a crash left open: claimed but never finished, or
+        finished with their follow-up still owed."""
+        async with self.store.session() as session:
+            rows = await session.execute(
+                select(Confirmation)
+                .where(
+                    Confirmation.frontend == "slack",
+                    Confirmation.decided_at.is_not(None),
+                    Confirmation.decided_at < before,
+                    or_(
+                        and_(Confirmation.state == "confirmed", Confirmation.result.is_(None)),
+                        Confirmation.followup == "pending",
+                    ),
+                )
+                .order_by(Confirmation.decided_at)
+            )
+            return [row for row in rows.scalars() if row.origin]
+
+    async def take_over(self, row: Confirmation) -> bool:
+        """Take an unfinished intent for reconciling, exactly once among replicas (its ``decided_at`` moves)."""
+        async with self.store.session() as session:
+            updated = await session.execute(
+                update(Confirmation)
+                .where(Confirmation.id == row.id, Confirmation.decided_at == row.decided_at)
+                .values(decided_at=self.clock())
+            )
+        return bool(updated.rowcount == 1)  # type: ignore[attr-defined]
 
     async def mark(self, confirmation_id: str, state: str) -> None:
         """Set a final state that is not an execution (e.g. "denied" after a failed re-check)."""

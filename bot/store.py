@@ -100,6 +100,12 @@ class Confirmation(Base):
     decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """Where a Slack click came from and is answered: channel, thread, preview message ts, response_url."""
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    """Set just before the API call: without it a crashed intent certainly sent nothing."""
+    followup: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    """``pending`` once the operation ran and its announcement / watch / final preview are owed; ``delivered``."""
 
 
 class AuditEntry(Base):

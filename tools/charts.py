@@ -6,8 +6,10 @@ Charts are 1000x600 px: readable at Slack's preview size.
 
 from __future__ import annotations
 
+import asyncio
 import io
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +33,18 @@ PANELS: tuple[tuple[str, str, str], ...] = (
 SIZE_INCHES = (10.0, 6.0)
 DPI = 100
 SPARKS = "▁▂▃▄▅▆▇█"
+_DRAWING = threading.Lock()
+"""pyplot's state is global: one drawing at a time, in a worker thread so the event loop keeps serving."""
+
+
+async def draw(render: Callable[[], bytes]) -> bytes:
+    """Run a chart function off the event loop, one at a time."""
+
+    def locked() -> bytes:
+        with _DRAWING:
+            return render()
+
+    return await asyncio.to_thread(locked)
 
 
 def range_path(test_run_id: int, query: str, metric: str) -> str:

@@ -32,7 +32,10 @@ def render() -> str:
         "",
         "Safety classes: **read** (free), **write** (notes, stars), **run** (starts load: costs VUH and sends",
         "traffic), **stop** (aborts a run), **admin** (creates, changes or deletes). Run, stop and admin operations",
-        "always ask a person to confirm first. `core` marks the default MCP toolset.",
+        "always ask a person to confirm first. `core` marks the default MCP toolset. `reconciled` marks a write",
+        "that cannot simply be repeated: when its answer is lost (timeout, reset, 5xx, unreadable body) k6bot looks",
+        'for what the attempt made and reports it done, says "not done" only when k6 Cloud shows nothing happened,',
+        "and otherwise says the outcome is unknown.",
         "",
     ]
     order = list(GROUP_TITLES)
@@ -48,6 +51,8 @@ def render() -> str:
             flags = [op.safety.value]
             if op.core:
                 flags.append("core")
+            if op.reconciler is not None:
+                flags.append("reconciled")
             if op.deprecated:
                 flags.append("deprecated")
             endpoints = "<br>".join(f"`{e.method} {e.path}`" for e in op.endpoints)

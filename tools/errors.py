@@ -51,6 +51,23 @@ class ApiUnavailable(K6BotError):
         self.attempts = attempts
 
 
+class NotDone(ApiUnavailable):
+    """A write failed ambiguously (its answer was lost, or a 5xx), and k6bot then confirmed with k6 Cloud that
+    nothing happened: it is safe to try again."""
+
+    possibly_processed = False
+
+
+class OutcomeUnknown(ApiUnavailable):
+    """A write failed ambiguously and k6bot could not find out whether k6 Cloud did it: check before retrying."""
+
+    possibly_processed = True
+
+
+class CannotTell(K6BotError):
+    """Raised by a reconciliation that cannot tell what an ambiguous write did (e.g. several new objects)."""
+
+
 class ApiError(K6BotError):
     """An error response of the k6 Cloud API.
 

@@ -15,7 +15,11 @@ terminal) derive their tools, commands, help and confirmations from it and never
    (the confirmation sentence plus facts that help decide), and :meth:`Toolbox.execute` refuses to act
    without ``confirmed=True``; after the confirmation it re-checks the state (the run is still running,
    the test still exists) before the one write;
-4. API errors get the operation's own sentence ("Run 1234 is not running, so it cannot be aborted.").
+4. API errors get the operation's own sentence ("Run 1234 is not running, so it cannot be aborted.");
+5. a write declared with :meth:`Operation.reconcile` is reconciled after an ambiguous failure (the answer lost,
+   a 5xx, an unreadable 2xx: ``possibly_processed``): the object this attempt created is looked up and returned
+   as the result; only a confirmed "nothing happened" raises :class:`NotDone`, anything else
+   :class:`OutcomeUnknown`.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rapidfuzz import process
 
 from tools.client import ApiFlavour, K6CloudClient, parse_model
-from tools.errors import ApiError, InvalidInput, K6BotError
+from tools.errors import ApiError, ApiUnavailable, InvalidInput, K6BotError, NotDone, OutcomeUnknown
 from tools.phrasing import Phrases
 from tools.resolve import LoadTestCatalog
 
@@ -206,6 +210,25 @@ Handler = Callable[[OpContext, Any], Awaitable[BaseModel]]
 PreviewFn = Callable[[OpContext, Any], Awaitable[Preview]]
 CheckFn = Callable[[OpContext, Any], Awaitable[None]]
 Template = str | Callable[[Mapping[str, Any]], str]
+Finder = Callable[[], Awaitable[BaseModel | None]]
+"""After an ambiguous failure of a write: the object this attempt made, as the operation's result; None when
+k6 Cloud shows nothing was done; raises (:class:`~tools.errors.CannotTell`, any K6BotError) when it cannot tell."""
+ReconcileFn = Callable[[OpContext, Any], Awaitable[Finder]]
+"""Called right before the write: notes what exists (the newest run id, the ids of same-named projects…) and
+returns the :data:`Finder` that looks for what is new since then."""
+
+LOST_ANSWER = "k6 Cloud's answer was lost; k6bot checked that it was {done}"
+
+
+@dataclass(frozen=True)
+class Reconciler:
+    """How an operation without an idempotent retry finds out what an ambiguous attempt did."""
+
+    before: ReconcileFn
+    what: Template
+    """The thing, for sentences: "project '{name}'", "a run of load test '{load_test_name}'"."""
+    done: str
+    """The past participle: "created", "started"."""
 
 
 class InputModel(BaseModel):
@@ -235,6 +258,7 @@ class Operation:
     deprecated: str | None = None
     previewer: PreviewFn | None = None
     checker: CheckFn | None = None
+    reconciler: Reconciler | None = None
     phrases: Phrases = field(default_factory=Phrases)
     """How people ask for it in chat (verbs, nouns, examples): the command language is derived from these."""
 
@@ -249,6 +273,19 @@ class Operation:
         """Register the re-check run right before the write, after the person confirmed (decorator)."""
         self.checker = fn
         return fn
+
+    def reconcile(self, what: Template, done: str) -> Callable[[ReconcileFn], ReconcileFn]:
+        """Register how an ambiguous failure of this write is reconciled (decorator).
+
+        The decorated function runs right before the write and returns the :data:`Finder` run after an
+        ambiguous failure. ``what`` and ``done`` make the sentences: "Project 'X' was not created: …".
+        """
+
+        def register(fn: ReconcileFn) -> ReconcileFn:
+            self.reconciler = Reconciler(before=fn, what=what, done=done)
+            return fn
+
+        return register
 
     # -- derived -------------------------------------------------------------------------
 
@@ -549,12 +586,49 @@ class Toolbox:
         try:
             if op.checker is not None:
                 await op.checker(ctx, args)
-            result = await op.handler(ctx, args)
+            finder = await op.reconciler.before(ctx, args) if op.reconciler is not None else None
         except ApiError as exc:
             raise self._explain(op, exc, args, ctx) from None
+        try:
+            result = await op.handler(ctx, args)
+        except (ApiError, ApiUnavailable) as exc:
+            if isinstance(exc, ApiError):
+                exc = self._explain(op, exc, args, ctx)
+            if finder is None or op.reconciler is None or not exc.possibly_processed:
+                raise exc from None
+            result = await self._reconcile(op.reconciler, exc, finder, {**args.model_dump(), **ctx.facts})
         if op.safety is Safety.ADMIN:
             self.catalog.invalidate()
         return result
+
+    async def _reconcile(
+        self, how: Reconciler, exc: ApiError | ApiUnavailable, finder: Finder, values: Mapping[str, Any]
+    ) -> BaseModel:
+        """After an ambiguous failure: what the attempt made, or :class:`NotDone` / :class:`OutcomeUnknown`."""
+        what = render(how.what, values)
+        failure = str(exc).strip().rstrip(".")
+        attempts = getattr(exc, "attempts", 1)
+        try:
+            found = await finder()
+        except K6BotError as why:
+            self.catalog.invalidate()
+            raise OutcomeUnknown(
+                f"It is not known whether {what} was {how.done}: the request failed after it may have reached "
+                f"k6 Cloud ({failure}), and "
+                f"k6bot could not find out ({str(why).strip().rstrip('.')}). Check in k6 Cloud before trying again.",
+                attempts=attempts,
+            ) from None
+        if found is None:
+            raise NotDone(
+                f"{what[:1].upper()}{what[1:]} was not {how.done}: the request failed ({failure}), and "
+                f"k6 Cloud shows that nothing was {how.done}. It is safe to try again.",
+                attempts=attempts,
+            ) from None
+        note = render(LOST_ANSWER, {"done": how.done})
+        message = getattr(found, "message", None)
+        if isinstance(message, str) and note not in message:
+            found = found.model_copy(update={"message": f"{message.rstrip().rstrip('.')} ({note})."})
+        return found
 
     @staticmethod
     def _explain(op: Operation, exc: ApiError, args: InputModel, ctx: OpContext) -> ApiError:

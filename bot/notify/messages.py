@@ -14,7 +14,6 @@ from typing import Any
 from bot.slack.mrkdwn import escape, link, mention, plain
 from tools.analysis.thresholds import crossed
 from tools.models import TestRun
-from tools.operations.compare import RunComparison
 from tools.operations.investigate import Investigation
 from tools.outputs import RunMetrics, abort_reason, human_duration, vuh_text
 
@@ -115,22 +114,21 @@ def _metric_fields(metrics: RunMetrics | None) -> list[str]:
 
 @dataclass(frozen=True)
 class RunInsight:
-    """What k6bot worked out about a finished run, beyond the API's figures; either part may be missing."""
+    """What k6bot worked out about a finished run beyond the API's figures (``investigate_test_run``)."""
 
-    comparison: RunComparison | None = None
-    investigation: Investigation | None = None
+    investigation: Investigation
 
 
 def verdict_line(insight: RunInsight | None) -> str | None:
     """``p95 412 ms, +18% vs baseline #1220 — regression``, or None when nothing was compared."""
-    if insight is None or insight.comparison is None:
+    if insight is None or insight.investigation.versus is None:
         return None
-    return insight.comparison.headline()
+    return insight.investigation.versus.headline()
 
 
 def crossed_line(insight: RunInsight | None) -> str | None:
     """Every crossed threshold with its measured value (the API names only one)."""
-    if insight is None or insight.investigation is None:
+    if insight is None:
         return None
     bad = crossed(insight.investigation.thresholds)
     if not bad:
@@ -140,7 +138,7 @@ def crossed_line(insight: RunInsight | None) -> str | None:
 
 
 def _failing_checks(metrics: RunMetrics | None, insight: RunInsight | None = None, limit: int = 3) -> str | None:
-    if insight is not None and insight.investigation is not None:
+    if insight is not None:
         rates = {c.check: c.pass_rate for c in insight.investigation.checks.checks}
         names = insight.investigation.checks.failing
         if names:
@@ -190,7 +188,8 @@ def run_finished_message(
     verdict = verdict_line(insight)
     if verdict:
         icon = {"regression": ":chart_with_upwards_trend:", "improvement": ":chart_with_downwards_trend:"}.get(
-            insight.comparison.overall.value if insight and insight.comparison else "", ":bar_chart:"
+            insight.investigation.versus.overall.value if insight and insight.investigation.versus else "",
+            ":bar_chart:",
         )
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _clip(f"{icon} {escape(verdict)}", 2900)}})
     over = crossed_line(insight)

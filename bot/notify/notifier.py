@@ -30,6 +30,7 @@ from bot.notify.outbox import Outbox, OutboxSender, make_slack_client
 from bot.notify.watcher import PollReport, Watcher
 from bot.store import Store, utcnow
 from tools.errors import ConfigurationError
+from tools.outputs import Attachment, attachments_of
 from tools.registry import Toolbox
 
 log = logging.getLogger("k6bot.notify")
@@ -90,6 +91,7 @@ class Notifier:
             clock=clock,
             on_enqueue=self._wake_sender.set,
             insight=self.bot.notify_insight,
+            charts=self.bot.notify_charts,
         )
         self.lease = DbLease(
             store,
@@ -107,12 +109,18 @@ class Notifier:
             claim_seconds=claim_seconds,
             send_timeout=send_timeout,
             clock=clock,
+            charts=self._chart if self.bot.notify_charts else None,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._poll_now = asyncio.Event()
         self._last_housekeeping: datetime | None = None
         self.started_at: datetime | None = None
+
+    async def _chart(self, run_id: int) -> Attachment | None:
+        """The run chart of ``chart_test_run`` (the registry's operation), or None when the run has no data."""
+        result = await self.toolbox.execute("chart_test_run", {"test_run": run_id})
+        return next((a for a in attachments_of(result) if a.is_image), None)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +38,7 @@ from bot.notify.db import insert_ignore
 from bot.notify.lease import is_dead_local
 from bot.slack.webclient import ScrubbingWebClient
 from bot.store import OutboxMessage, Store, WatchedRun, utcnow
+from tools.outputs import Attachment
 from tools.retry import Backoff, parse_retry_after
 
 log = logging.getLogger("k6bot.notify.outbox")
@@ -46,8 +47,17 @@ TRANSIENT_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited", "team_not_ready"}
 )
 BLOCK_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format"})
-LOSSY_PREFIXES = ("progress:",)
-"""Progress updates of a start message may be dropped: few attempts, and stale ones are skipped."""
+ANNOUNCE_PREFIX = "announce:"
+"""``announce:<confirmation>[:<run>]``: the channel announcement of a confirmed Slack click (bot/slack/followup)."""
+LOSSY_PREFIXES = ("progress:", "chart:")
+"""Progress updates of a start message and run charts may be dropped: few attempts (stale progress is skipped)."""
+STALE_PREFIXES = ("progress:",)
+CHART_METHOD = "k6bot.chart"
+"""An outbox row that is not one Slack call: render the run's chart (``payload["test_run"]``) and upload it to
+``payload["channel"]`` / ``payload["thread_ts"]`` with Slack's upload flow (``files_upload_v2``)."""
+FOLLOW_WITH_CHART = "k6bot_chart_run"
+"""In a run-finished payload (removed before sending): once Slack accepted the message, queue that run's chart
+in its thread."""
 LOSSY_MAX_ATTEMPTS = 3
 LOSSY_MAX_AGE = timedelta(seconds=90)
 MAX_RETRY_AFTER = 3600.0
@@ -289,6 +299,7 @@ class OutboxSender:
         give_up_after: timedelta = timedelta(hours=24),
         default_retry_after: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        charts: Callable[[int], Awaitable[Attachment | None]] | None = None,
     ) -> None:
         if send_timeout >= claim_seconds:
             raise ValueError("send_timeout must be shorter than claim_seconds, or two senders could overlap")
@@ -303,6 +314,7 @@ class OutboxSender:
         self.give_up_after = give_up_after
         self.default_retry_after = default_retry_after
         self.clock = clock
+        self.charts = charts
         self.paused_until: datetime | None = None
 
     def backoff(self, attempts: int) -> float:
@@ -325,13 +337,20 @@ class OutboxSender:
         """Claim, send and mark one row; True when Slack accepted it."""
         kind = metrics.kind_of(row.dedupe_key)
         lossy = row.dedupe_key.startswith(LOSSY_PREFIXES)
-        if lossy and self.clock() - row.created_at > LOSSY_MAX_AGE:
+        if row.dedupe_key.startswith(STALE_PREFIXES) and self.clock() - row.created_at > LOSSY_MAX_AGE:
             await self.outbox.mark_failed(row.id, "stale progress update skipped", state="superseded")
             return False
         if not await self.outbox.claim(row.id, self.holder, self.claim_seconds):
             return False  # another sender has it
         payload = dict(row.payload)
-        result = await self.call(row.method, payload)
+        chart_run = payload.pop(FOLLOW_WITH_CHART, None)
+        if row.method == CHART_METHOD:
+            attachment = await self._chart(row, payload)
+            if attachment is None:
+                return False
+            result = await self.upload(attachment, payload)
+        else:
+            result = await self.call(row.method, payload)
         if not result.ok and result.error in BLOCK_ERRORS and payload.get("blocks"):
             log.warning("Slack refused the blocks of %s (%s); sending the text only", row.dedupe_key, result.error)
             payload.pop("blocks", None)
@@ -342,6 +361,10 @@ class OutboxSender:
             metrics.SENT.labels(kind).inc()
             if kind == "finished":
                 await self._observe_delay(row.dedupe_key)
+            if isinstance(chart_run, int) and self.charts is not None:
+                await self._queue_chart(chart_run, payload, result.ts)
+            if row.dedupe_key.startswith(ANNOUNCE_PREFIX):
+                await self._link_announcement(row.dedupe_key, payload, result.ts)
             log.info("Sent %s (%s) ts=%s", row.dedupe_key, row.method, result.ts)
             return True
         attempts = row.attempts + 1
@@ -367,11 +390,87 @@ class OutboxSender:
             return False
         why = "gave up after 24 h of retries" if too_old else "permanent Slack error"
         if lossy:
-            why = "progress update dropped"
+            why = "dropped: a progress update or a chart is not worth more attempts"
         log.error("Slack %s for %s failed: %s (%s); not retrying", row.method, row.dedupe_key, error, why)
         await self.outbox.mark_failed(row.id, error)
         metrics.FAILED.labels(kind, error[:60]).inc()
         return False
+
+    async def _queue_chart(self, run_id: int, payload: Mapping[str, Any], ts: str | None) -> None:
+        """The run's chart, in the thread of the message Slack just accepted (or the thread it was posted in).
+
+        A separate row with its own key, so the chart is uploaded at most once per message; a crash between
+        the message's commit and this one loses the chart, never the message.
+        """
+        thread = payload.get("thread_ts") or ts
+        if not thread:
+            return
+        channel = str(payload.get("channel"))
+        async with self.outbox.store.session() as session:
+            await self.outbox.enqueue(
+                session,
+                f"chart:{run_id}:{channel}:{thread}",
+                {"channel": channel, "thread_ts": thread, "test_run": run_id},
+                method=CHART_METHOD,
+            )
+
+    async def _chart(self, row: OutboxMessage, payload: Mapping[str, Any]) -> Attachment | None:
+        """Render the chart of a chart row; None (row settled or rescheduled) when there is nothing to upload."""
+        run_id = payload.get("test_run")
+        if self.charts is None or not isinstance(run_id, int):
+            await self.outbox.mark_failed(row.id, "charts are off", state="superseded")
+            return None
+        try:
+            attachment = await asyncio.wait_for(self.charts(run_id), self.send_timeout)
+        except Exception as exc:  # the API, the drawing: a chart is a bonus, tried a few times
+            error = f"chart: {type(exc).__name__}"
+            if row.attempts + 1 >= LOSSY_MAX_ATTEMPTS:
+                log.warning("No chart of run %d in its thread: %s", run_id, exc)
+                await self.outbox.mark_failed(row.id, error)
+            else:
+                await self.outbox.mark_retry(row.id, self.backoff(row.attempts + 1), error)
+            return None
+        if attachment is None:
+            await self.outbox.mark_failed(row.id, "no metrics to chart", state="superseded")
+        return attachment
+
+    async def upload(self, attachment: Attachment, payload: Mapping[str, Any]) -> SendResult:
+        """One file into a conversation (its thread), classified like :meth:`call`."""
+        try:
+            response = await asyncio.wait_for(
+                self.slack.files_upload_v2(
+                    channel=payload["channel"],
+                    thread_ts=payload.get("thread_ts"),
+                    file=attachment.data,
+                    filename=attachment.filename,
+                    title=attachment.title or attachment.filename,
+                ),
+                self.send_timeout,
+            )
+        except SlackApiError as exc:
+            return _classify(exc, self.default_retry_after)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return SendResult(False, error=f"network: {type(exc).__name__}", transient=True)
+        files = response.data.get("files") if isinstance(response.data, dict) else None
+        first = files[0] if isinstance(files, list) and files and isinstance(files[0], dict) else {}
+        return SendResult(True, ts=str(first.get("id") or "") or None, status=response.status_code)
+
+    async def _link_announcement(self, dedupe_key: str, payload: Mapping[str, Any], ts: str | None) -> None:
+        """The announcement of a started run is out: it becomes the run's start message, which the watcher
+        updates with progress and answers in the thread of."""
+        parts = dedupe_key.split(":")
+        if len(parts) < 3 or not parts[2].isdigit() or not ts:
+            return
+        async with self.outbox.store.session() as session:
+            await session.execute(
+                update(WatchedRun)
+                .where(
+                    WatchedRun.run_id == int(parts[2]),
+                    WatchedRun.channel_id == payload.get("channel"),
+                    WatchedRun.message_ts.is_(None),
+                )
+                .values(message_ts=ts)
+            )
 
     async def _observe_delay(self, dedupe_key: str) -> None:
         """``k6bot_notification_delay_seconds``: from the run's end to now (Slack just accepted the message)."""

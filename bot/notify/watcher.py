@@ -61,12 +61,11 @@ from bot.notify.messages import (
     run_finished_message,
     start_message_finished,
 )
-from bot.notify.outbox import Outbox
+from bot.notify.outbox import FOLLOW_WITH_CHART, Outbox
 from bot.notify.subscriptions import Subscriptions
 from bot.store import Store, Subscription, WatchedRun, utcnow
 from tools.errors import NotFound
 from tools.models import LoadTest, TestRun
-from tools.operations.compare import RunComparison
 from tools.operations.investigate import Investigation
 from tools.outputs import RunMetrics
 from tools.registry import Toolbox
@@ -166,6 +165,7 @@ class Watcher:
         metrics_timeout: float = 15.0,
         insight: bool = True,
         insight_timeout: float = 5.0,
+        charts: bool = False,
     ) -> None:
         self.toolbox = toolbox
         self.client = toolbox.client
@@ -176,6 +176,7 @@ class Watcher:
         self.metrics_timeout = metrics_timeout
         self.insight = insight
         self.insight_timeout = insight_timeout
+        self.charts = charts
         self.subscriptions = Subscriptions(store)
         self.outbox = Outbox(store, clock=clock)
         self._lock = asyncio.Lock()
@@ -520,6 +521,8 @@ class Watcher:
                     payload["thread_ts"] = target.thread_ts
                     if target.broadcast:
                         payload["reply_broadcast"] = True
+                if self.charts and run_metrics is not None and run_metrics.http_req_rate is not None:
+                    payload[FOLLOW_WITH_CHART] = run.id  # the sender queues the chart once Slack has the message
                 await self.outbox.enqueue(session, target.dedupe_key(run.id), payload)
             if fresh_row is not None and fresh_row.origin == "slack" and fresh_row.channel_id and fresh_row.message_ts:
                 await Outbox.supersede(session, f"progress:{run.id}:")
@@ -601,27 +604,19 @@ class Watcher:
         return result if isinstance(result, RunMetrics) else None
 
     async def _insight(self, run: TestRun) -> RunInsight | None:
-        """The verdict against the baseline / previous run and every threshold judged — a bonus like the metrics.
-
-        Both are computed side by side, each within ``insight_timeout``; whatever fails or is late is left out, so
-        the basic message is never held back by more than that.
-        """
+        """``investigate_test_run``: every threshold judged, the checks, the verdict against the baseline /
+        previous run — a bonus like the metrics, computed beside them within ``insight_timeout`` and left out
+        when it fails or is late, so the basic message is never held back by more than that."""
         if not self.insight:
             return None
-
-        async def one(name: str) -> Any:
-            try:
-                return await asyncio.wait_for(self.toolbox.execute(name, {"test_run": run.id}), self.insight_timeout)
-            except Exception as exc:
-                log.info("No %s for run %d in the notification (%s)", name, run.id, exc)
-                return None
-
-        comparison, investigation = await asyncio.gather(one("compare_test_runs"), one("investigate_test_run"))
-        found = RunInsight(
-            comparison=comparison if isinstance(comparison, RunComparison) else None,
-            investigation=investigation if isinstance(investigation, Investigation) else None,
-        )
-        return found if found.comparison or found.investigation else None
+        try:
+            found = await asyncio.wait_for(
+                self.toolbox.execute("investigate_test_run", {"test_run": run.id}), self.insight_timeout
+            )
+        except Exception as exc:
+            log.info("No insight for run %d in the notification (%s)", run.id, exc)
+            return None
+        return RunInsight(found) if isinstance(found, Investigation) else None
 
     def _wake(self) -> None:
         if self.on_enqueue is not None:

@@ -31,6 +31,7 @@ from bot.config import BotSettings, SlackSettings
 from bot.confirm import Confirmations
 from bot.http_body import BodyTooLarge, read_body, too_large_response
 from bot.logs import RateLimitedLog
+from bot.notify.outbox import make_slack_client
 from bot.notify.subscriptions import Subscriptions
 from bot.notify.watchlist import Watchlist
 from bot.policy import Policy
@@ -38,6 +39,7 @@ from bot.router.dispatch import Dispatcher
 from bot.runtime import Backend
 from bot.scrub import remember_settings
 from bot.slack.dedupe import RecentRequests
+from bot.slack.followup import FollowUps
 from bot.slack.handlers import SlackHandlers
 from bot.slack.identity import Identity
 from bot.slack.inbound import MAX_BODY_BYTES, MalformedRequest, check_body, signature_problem
@@ -81,16 +83,18 @@ class SlackFrontend:
     refusals: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(log, every=REFUSAL_LOG_EVERY), repr=False)
 
     async def start(self) -> None:
-        """Learn the bot's own ids from ``auth.test`` (best effort: the app works without them)."""
+        """Learn the bot's own ids from ``auth.test`` (best effort: the app works without them), then finish,
+        in the background, the confirmed clicks a crash of the previous k6bot left open."""
         try:
             answer = await self.client.auth_test()
         except Exception as exc:
             log.warning("auth.test failed (%s); continuing without the bot's user id", type(exc).__name__)
-            return
-        self.bot_user_id = answer.get("user_id")
-        self.bot_id = answer.get("bot_id")
-        self.team_id = answer.get("team_id")
-        log.info("Slack: signed in as %s in team %s", answer.get("user"), answer.get("team"))
+        else:
+            self.bot_user_id = answer.get("user_id")
+            self.bot_id = answer.get("bot_id")
+            self.team_id = answer.get("team_id")
+            log.info("Slack: signed in as %s in team %s", answer.get("user"), answer.get("team"))
+        await self.handlers.followups.start_recovery(self.actions, self.client)
 
     def authorize_result(
         self, enterprise_id: str | None = None, team_id: str | None = None, user_id: str | None = None
@@ -220,11 +224,19 @@ def build_slack(
         tz=bot_settings.tzinfo,
     )
     identity = Identity(client, actions.policy)
+    followups = FollowUps(
+        store,
+        actions.confirmations,
+        watchlist,
+        make_slack_client(bot_token, slack_settings.api_url),
+        grace_seconds=bot_settings.intent_grace_seconds,
+    )
     handlers = SlackHandlers(
         dispatcher=dispatcher,
         identity=identity,
         watchlist=watchlist,
         confirmations=actions.confirmations,
+        followups=followups,
         recent=RecentRequests(),
     )
     frontend = SlackFrontend(

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.confirm import Confirmations, prepared_of
@@ -25,10 +24,11 @@ from bot.router.text import test_ref
 from bot.slack import blocks
 from bot.slack.blocks import SlackMessage, section
 from bot.slack.dedupe import RecentRequests
+from bot.slack.followup import FollowUps, origin_of
 from bot.slack.identity import Identity
 from bot.slack.mrkdwn import incoming_text, mention
 from bot.slack.respond import Responder
-from tools.outputs import StartedRun, attachments_of
+from tools.outputs import attachments_of
 
 log = logging.getLogger("k6bot.slack")
 
@@ -80,12 +80,14 @@ class SlackHandlers:
         identity: Identity,
         watchlist: Watchlist,
         confirmations: Confirmations,
+        followups: FollowUps,
         recent: RecentRequests | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.identity = identity
         self.watchlist = watchlist
         self.confirmations = confirmations
+        self.followups = followups
         self.recent = recent or RecentRequests()
 
     def register(self, app: AsyncApp) -> None:
@@ -219,6 +221,9 @@ class SlackHandlers:
             and row.state == "pending"
             and row.expires_at > self.confirmations.clock()
         ):
+            # where to answer, stored before the claim: a restarted k6bot can still finish this click
+            origin = {**origin_of(dict(body), channel), "holder": self.followups.holder}
+            await self.confirmations.record_origin(confirmation_id, user, origin)
             # take the buttons away at once; the operation itself may take a while
             await responder.replace(blocks.working(prepared_of(row).confirmation, user))
         reply = await self.dispatcher.confirm(actor, confirmation_id)
@@ -227,51 +232,12 @@ class SlackHandlers:
         ):
             await responder.ephemeral(blocks.refusal(reply.text))
             return
-        await responder.replace(blocks.decided(reply, user))
-        if reply.kind is ReplyKind.RESULT and reply.outcome is not None:
-            where = (reply.outcome.confirmation.channel_id if reply.outcome.confirmation else None) or channel
-            await self._announce(reply, user, where, client, responder)
-
-    async def _announce(
-        self, reply: Reply, user: str, channel: str | None, client: AsyncWebClient, responder: Responder
-    ) -> None:
-        """Tell the channel who did what; for a start, ask the watcher to follow the run in that thread."""
-        outcome = reply.outcome
-        assert outcome is not None
-        message = blocks.announcement(outcome, user)
-        ts: str | None = None
-        if channel:
-            try:
-                response = await client.chat_postMessage(
-                    channel=channel, unfurl_links=False, unfurl_media=False, **message.payload()
-                )
-                ts = _str(response.get("ts"))
-                channel = _str(response.get("channel")) or channel
-            except SlackApiError as exc:
-                log.warning("Could not post the announcement in %s: %s", channel, exc.response.get("error"))
-            except Exception as exc:
-                log.warning("Could not post the announcement in %s: %s", channel, type(exc).__name__)
-        if ts is None:
-            # not a member of a private channel, or a DM: the response_url can still post in the channel
-            await responder.in_channel(message)
-        result = outcome.result
-        if isinstance(result, StartedRun):
-            facts = outcome.prepared.facts if outcome.prepared else {}
-            estimate = facts.get("last_run_duration_seconds")
-            try:
-                await self.watchlist.watch(
-                    result.test_run.id,
-                    load_test_id=result.load_test_id,
-                    load_test_name=result.load_test_name,
-                    origin="slack",
-                    channel_id=channel,
-                    thread_ts=None,  # the announcement is a top-level message; the watcher replies in its thread
-                    message_ts=ts,
-                    starter_id=user,
-                    estimated_duration=float(estimate) if isinstance(estimate, int | float) else None,
-                )
-            except Exception:
-                log.exception("Could not add run %s to the watchlist", result.test_run.id)
+        decided = reply.outcome.confirmation if reply.outcome is not None else None
+        if decided is None or reply.kind not in (ReplyKind.RESULT, ReplyKind.ERROR):
+            await responder.replace(blocks.decided(reply, user))
+            return
+        # the preview's final state, the watch and the announcement: once each, also after a crash
+        await self.followups.deliver(decided, reply, user, responder, channel=channel)
 
     async def on_cancel(self, ack: Any, body: dict[str, Any], request: Any, client: AsyncWebClient) -> None:
         click = await self._begin_click(ack, body, request, client)

@@ -78,3 +78,33 @@ async def test_1225_threshold_abort_is_the_script(toolbox):
     assert any(
         v.threshold == "http_req_failed: rate<0.05" and v.state is ThresholdState.CROSSED for v in result.thresholds
     )
+
+
+async def test_a_finished_run_is_compared_with_the_baseline_like_compare_test_runs_does(toolbox, sim):
+    sim.clear_requests()
+    result = await toolbox.execute("investigate_test_run", {"test_run": 1223})
+    assert result.requests == len(sim.requests) <= 15
+    # one request per metric for both runs together: the multi-run endpoint, no per-run figure queries
+    assert sim.count("GET", r"/cloud/v5/load_tests/501/query_aggregate_k6.*") == 6
+    assert sim.count("GET", r"/cloud/v5/test_runs/\d+/query_aggregate_k6.*") == 0
+    versus = result.versus
+    assert versus is not None and (versus.against_kind, versus.against_id) == ("baseline", 1211)
+    comparison = await toolbox.execute("compare_test_runs", {"test_run": 1223})
+    assert versus.overall == comparison.overall
+    assert [d.model_dump() for d in versus.deltas] == [d.model_dump() for d in comparison.deltas]
+    assert versus.script_changed is False
+    assert f"Against baseline #1211: {versus.overall.value}" in result.diagnosis
+
+
+async def test_a_run_from_before_the_script_change_says_the_script_changed_since(toolbox):
+    result = await toolbox.execute("investigate_test_run", {"test_run": 1191})  # the script changes at 1192
+    assert result.versus is not None and result.versus.against_id == 1211
+    assert result.versus.script_changed is True
+    assert "The script changed since." in result.diagnosis
+
+
+async def test_a_running_run_is_not_compared_yet(toolbox, sim):
+    sim.clear_requests()
+    result = await toolbox.execute("investigate_test_run", {"test_run": 1234})
+    assert result.versus is None and "figures so far" in result.diagnosis
+    assert sim.count("GET", r"/cloud/v5/load_tests/.*") == 0

@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from bot import migrations
 from bot.cli import app
 from bot.doctor import MANIFEST_BOT_SCOPES
 from bot.store import Store, open_store
@@ -158,7 +159,8 @@ def test_a_database_behind_or_ahead_of_this_k6bot(healthy: Path) -> None:
     code, lines = doctor()
     assert code == 0
     assert line_of(lines, "database").endswith(
-        "revision 0001 (head is 0002; upgrading is needed). k6bot upgrades it at start, or run `k6bot db upgrade`."
+        f"revision 0001 (head is {migrations.head()}; upgrading is needed). k6bot upgrades it at start, or run "
+        "`k6bot db upgrade`."
     )
     assert line_of(lines, "database").startswith("⚠ ")
     asyncio.run(_set_revision(healthy, "0999"))
@@ -310,7 +312,7 @@ async def test_a_postgresql_database_is_connected_to_and_its_revision_read(
         assert code == 0 and line_of(lines, "database").endswith("empty; k6bot creates its tables at start.")
         await _migrated(url)
         code, lines = await asyncio.to_thread(doctor)
-        assert code == 0 and line_of(lines, "database").endswith("revision 0002 (head).")
+        assert code == 0 and line_of(lines, "database").endswith(f"revision {migrations.head()} (head).")
         assert "k6bot:***@" in line_of(lines, "database")
     finally:
         await drop_postgres_database(url)

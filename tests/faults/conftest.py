@@ -7,6 +7,13 @@ from dataclasses import dataclass
 import pytest
 
 from tests.mcp.conftest import audit  # noqa: F401  (the MCP tests' in-memory audit log, for the fault tests too)
+from tests.service.conftest import (  # noqa: F401  (`k6bot serve` in a subprocess, for the kill -9 tests)
+    frozen_sim,
+    frozen_sim_url,
+    run_serve,
+    serve_env,
+    slack,
+)
 from tests.slack.conftest import fake_slack, make_harness, slack_sim  # noqa: F401  (the Slack app over real HTTP)
 
 

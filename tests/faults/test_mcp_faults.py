@@ -44,3 +44,44 @@ async def test_a_start_whose_answer_is_lost_is_reported_once_as_started(
     assert "Started 'Orders API Soak Test'" in text
     assert "try again" not in text.lower() and "failed" not in text.lower()
     assert [(e.operation, e.result) for e in entries] == [("start_load_test", "ok")]
+
+
+KEYLESS_OVER_MCP: dict[str, tuple[str, dict[str, Any], str]] = {
+    "create_project": (r"/cloud/v6/projects", {"name": "Lost Over MCP"}, "Project 'Lost Over MCP' (id"),
+    "legacy_start_load_test": (r"/loadtests/v2/tests/501/start-testrun", {"load_test": 501}, "Started '"),
+}
+
+
+@pytest.mark.parametrize("tool", list(KEYLESS_OVER_MCP))
+@pytest.mark.parametrize("after", [True, False], ids=["drop after processing", "drop before processing"])
+async def test_a_keyless_write_over_mcp_says_done_or_not_done_as_k6_shows(
+    toolbox: Toolbox, sim: Simulator, audit: AuditLog, tool: str, after: bool
+) -> None:
+    path, arguments, done = KEYLESS_OVER_MCP[tool]
+    server = build_server(toolbox, audit=audit, toolsets="all")
+    runs, projects = len(sim.run_ids()), len(sim.find_projects())
+    sim.faults.add(Fault(method="POST", path=path, kind="drop", after=after))
+    async with connect(server, PROTOCOLS[0], person=Person(sim).will("accept")) as client:
+        result = await client.call_tool(tool, arguments)
+    created = len(sim.run_ids()) - runs + len(sim.find_projects()) - projects
+    entries = await audit_entries(audit)
+    text = text_of(result)
+    ROWS.append(
+        FaultRow(
+            f"drop {'after' if after else 'before'}",
+            f"MCP {tool}",
+            "done" if after else "not done",
+            int(after),
+            created,
+            "objects",
+        )
+    )
+    assert len(sim.faults) == 0, "the fault never fired"
+    assert created == int(after), text
+    assert sim.count("POST", path) == 1
+    if after:
+        assert not result.is_error and done in text, text
+        assert [(e.operation, e.result) for e in entries] == [(tool, "ok")]
+    else:
+        assert result.is_error and "was not" in text and "safe to try again" in text, text
+        assert len(entries) == 1 and entries[0].result != "ok"

@@ -142,9 +142,13 @@ async def make_notifier(sim_toolbox: Toolbox, store: Store, slack: FakeSlack) ->
         store_: Store | None = None,
         poll_seconds: float = 0.2,
         notify_channel: str | None = None,
+        charts: bool = False,
         **options: Any,
     ) -> Notifier:
-        bot = BotSettings(_env_file=None, poll_seconds=poll_seconds, notify_channel=notify_channel)  # type: ignore[call-arg]
+        """``charts``: the run chart in the thread (on in the product; tests/notify/test_insight.py covers it)."""
+        bot = BotSettings(  # type: ignore[call-arg]
+            _env_file=None, poll_seconds=poll_seconds, notify_channel=notify_channel, notify_charts=charts
+        )
         options.setdefault("retry_base", 0.05)
         options.setdefault("retry_max", 0.5)
         notifier = Notifier(

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import update
 
 from bot.notify.notifier import Notifier
 from bot.notify.subscriptions import Subscriptions
 from bot.slack.mrkdwn import escape
-from bot.store import Store
+from bot.store import OutboxMessage, Store
 from tests.fakes.slack import FakeSlack
 from tests.notify.conftest import finished_posts
 from tests.notify.test_watcher import CHANNEL, cycle
@@ -97,3 +100,59 @@ async def test_broken_insight_leaves_the_basic_message_whole(
     assert len(posts) == 1
     assert "p95 http_req_duration" in posts[0].text  # the API's figures are there
     assert "vs baseline" not in posts[0].text and "Thresholds crossed" not in posts[0].text
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+async def test_the_run_chart_goes_into_the_thread_of_the_notification_once(
+    frozen_sim: Simulator, store: Store, slack: FakeSlack, make_notifier: Callable[..., Notifier]
+) -> None:
+    notifier = make_notifier(charts=True)
+    await Subscriptions(store).subscribe(CHANNEL)
+    await cycle(notifier)
+    frozen_sim.finish_run(SOAK_RUNNING, result="passed")
+    await cycle(notifier, polls=4)  # the message, then its chart, then nothing more
+    assert len(finished_posts(slack, SOAK_RUNNING, CHANNEL)) == 1
+    (sent,) = [m for m in await notifier.outbox.messages(state="sent") if m.dedupe_key.startswith("finished:1234:")]
+    assert len(slack.shared) == 1
+    where, data = next(iter(slack.shared.values())), next(iter(slack.uploads.values()))
+    assert where["channel_id"] == CHANNEL
+    assert sent.slack_ts and where["thread_ts"] == sent.slack_ts  # in the thread of the run-finished message
+    assert data.startswith(PNG_MAGIC) and len(data) > 10_000
+    assert [c.method for c in slack.calls if c.method.startswith("files.")] == [
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
+    assert not slack.calls_of("files.upload")  # the retired method is never used
+
+
+async def test_a_failing_upload_never_touches_the_message_and_is_given_up(
+    frozen_sim: Simulator, store: Store, slack: FakeSlack, make_notifier: Callable[..., Notifier]
+) -> None:
+    notifier = make_notifier(charts=True)
+    await Subscriptions(store).subscribe(CHANNEL)
+    await cycle(notifier)
+    slack.fail("files.getUploadURLExternal", times=10, status=500)
+    frozen_sim.finish_run(SOAK_RUNNING, result="passed")
+    for _ in range(8):
+        await cycle(notifier)
+        async with store.session() as session:  # let the backoff's retries fall due now
+            await session.execute(update(OutboxMessage).values(next_attempt_at=datetime(2000, 1, 1)))
+    assert len(finished_posts(slack, SOAK_RUNNING, CHANNEL)) == 1
+    assert slack.shared == {}
+    attempts = slack.calls_of("files.getUploadURLExternal")
+    assert 1 <= len(attempts) <= 3  # a few tries, then dropped: a chart is a bonus
+    assert await notifier.outbox.messages(state="pending") == []
+
+
+async def test_charts_off_uploads_nothing(
+    frozen_sim: Simulator, store: Store, slack: FakeSlack, make_notifier: Callable[..., Notifier]
+) -> None:
+    notifier = make_notifier(charts=False)
+    await Subscriptions(store).subscribe(CHANNEL)
+    await cycle(notifier)
+    frozen_sim.finish_run(SOAK_RUNNING, result="passed")
+    await cycle(notifier, polls=3)
+    assert len(finished_posts(slack, SOAK_RUNNING, CHANNEL)) == 1
+    assert not [c for c in slack.calls if c.method.startswith("files.")]

@@ -663,6 +663,14 @@ async def test_chart_test_run(toolbox: Toolbox, sim: Simulator) -> None:
     assert sim.count("GET", r".*query_range_k6.*") == before  # a missing run is found out before any metric query
 
 
+@covers("get_load_test_trend", errors=(("get_load_test_trend", 404),))
+async def test_get_load_test_trend(toolbox: Toolbox) -> None:
+    report = await run(toolbox, "get_load_test_trend", load_test=501, runs=10)
+    assert report.last_run_id == 1230 and report.unfinished_left_out == 1
+    assert any(t.metric == "p95" and t.direction == "degrading" for t in report.trends)
+    await fails(toolbox, "get_load_test_trend", K6BotError, "987654", load_test=987654)
+
+
 # --------------------------------------------------------------------------- projects
 
 
@@ -1066,3 +1074,10 @@ def test_a_schedule_is_said_back_in_words() -> None:
         == "weekdays (Mon–Fri) at 02:00 Europe/Berlin (cron '0 2 * * 1-5' (Europe/Berlin))"
     )
     assert recurrence_words(None, None, at) == "once, starting Fri 2026-12-04 09:30 UTC"
+
+
+def test_every_write_that_cannot_be_repeated_declares_how_it_is_reconciled() -> None:
+    """A keyless write whose answer is lost must be looked up, never reported as failed: the registry says how."""
+    keyless = [op.name for op in get_registry() if not op.idempotent and op.safety.value != "read"]
+    assert keyless, "no keyless writes at all: the check below would be empty"
+    assert [name for name in keyless if get_registry()[name].reconciler is None] == []

@@ -72,30 +72,45 @@ async def test_an_http_date_retry_after_is_waited_for() -> None:
     assert len(delays) == 1 and 1.5 <= delays[0] <= 3.0  # an HTTP date has a resolution of one second
 
 
-async def test_a_keyless_post_whose_answer_was_lost_is_not_repeated_and_says_so(
-    toolbox: Toolbox, sim: Simulator
-) -> None:
+async def test_a_keyless_post_whose_answer_was_lost_is_not_repeated_and_says_so(sim_url: str, sim: Simulator) -> None:
     sim.faults.add(Fault(method="POST", path=r"/cloud/v6/projects/\d+/load_tests", kind="drop", after=True))
-    with pytest.raises(ApiUnavailable) as caught:
-        await toolbox.execute(
-            "create_load_test",
-            {"project": 77, "name": "Lost Answer Test", "script": "export default function() {}"},
-            confirmed=True,
-        )
+    async with K6CloudClient(make_settings(sim_url), backoff_base=0.01) as client:
+        with pytest.raises(ApiUnavailable) as caught:
+            await client.request(
+                "POST", "/cloud/v6/projects/77/load_tests", files=_form("Lost Answer Test"), idempotent=False
+            )
     assert sim.count("POST", r"/cloud/v6/projects/\d+/load_tests") == 1
     assert caught.value.possibly_processed and caught.value.attempts == 1
     assert "Lost Answer Test" in {t.name for t in sim.find_load_tests()}  # it did happen
 
 
-async def test_a_keyless_post_that_failed_with_a_5xx_may_have_been_processed(toolbox: Toolbox, sim: Simulator) -> None:
+async def test_a_keyless_post_that_failed_with_a_5xx_may_have_been_processed(sim_url: str, sim: Simulator) -> None:
     sim.faults.add(Fault(method="POST", path=r"/cloud/v6/projects/\d+/load_tests", status=502, after=True))
-    with pytest.raises(ServerError) as caught:
-        await toolbox.execute(
-            "create_load_test",
-            {"project": 77, "name": "Half Done Test", "script": "export default function() {}"},
-            confirmed=True,
-        )
+    async with K6CloudClient(make_settings(sim_url), backoff_base=0.01) as client:
+        with pytest.raises(ServerError) as caught:
+            await client.request(
+                "POST", "/cloud/v6/projects/77/load_tests", files=_form("Half Done Test"), idempotent=False
+            )
     assert caught.value.possibly_processed and sim.count("POST", r"/cloud/v6/projects/\d+/load_tests") == 1
+
+
+async def test_the_toolbox_reports_a_keyless_create_whose_answer_was_lost_as_done(
+    toolbox: Toolbox, sim: Simulator
+) -> None:
+    """Above the client, the lost answer is reconciled: the test that was created is the result."""
+    sim.faults.add(Fault(method="POST", path=r"/cloud/v6/projects/\d+/load_tests", kind="drop", after=True))
+    created = await toolbox.execute(
+        "create_load_test",
+        {"project": 77, "name": "Lost Answer Test", "script": "export default function() {}"},
+        confirmed=True,
+    )
+    assert sim.count("POST", r"/cloud/v6/projects/\d+/load_tests") == 1
+    assert isinstance(created, LoadTest) and created.name == "Lost Answer Test"
+    assert [t.id for t in sim.find_load_tests(77, "Lost Answer Test")] == [created.id]
+
+
+def _form(name: str) -> dict[str, object]:
+    return {"name": (None, name), "script": ("script.js", b"export default function() {}", "application/javascript")}
 
 
 async def test_a_rate_limited_keyless_post_is_not_repeated_and_was_not_processed(sim_url: str, sim: Simulator) -> None:

@@ -108,7 +108,19 @@ def verdict_line(comparison: Comparison, reference_id: int, reference_kind: str)
         return f"no significant change vs {ref}"
     if comparison.overall is Overall.UNKNOWN:
         return f"not comparable with {ref} (figures missing)"
-    p95 = next((d for d in comparison.deltas if d.metric == "p95"), None)
-    if p95 is None or p95.current is None or p95.change_pct is None:
+    wanted = Verdict.WORSE if comparison.overall is Overall.REGRESSION else Verdict.BETTER
+    moved = [d for d in comparison.deltas if d.verdict is wanted and d.current is not None and d.change_pct is not None]
+    lead = next((d for d in moved if d.metric == "p95"), moved[0] if moved else None)  # p95 first, if it moved
+    if lead is None or lead.current is None or lead.change_pct is None:
         return f"{comparison.overall.value} vs {ref}"
-    return f"p95 {p95.current:.0f} ms, {p95.change_pct:+.0f}% vs {ref} — {comparison.overall.value}"
+    return f"{lead.metric} {_shown(lead.metric, lead.current)}, {lead.change_pct:+.0f}% vs {ref} — {comparison.overall.value}"
+
+
+def _shown(metric: str, value: float) -> str:
+    if metric in ("p95", "p99"):
+        return f"{value:,.0f} ms"
+    if metric in ("error_rate", "check_rate"):
+        return f"{value * 100:.2f}%"
+    if metric == "request_rate":
+        return f"{value:,.1f} req/s"
+    return f"{value:.4g}"

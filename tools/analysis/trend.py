@@ -31,15 +31,20 @@ class MetricTrend(BaseModel):
     runs_until_breach: int | None
 
 
-def metric_trend(metric: str, points: list[tuple[int, float]], limit: float | None = None) -> MetricTrend | None:
-    """``points`` are (run id, value) oldest first; None when there are too few runs to call a trend."""
+def metric_trend(
+    metric: str, points: list[tuple[int, float]], limit: float | None = None, *, better: Better | None = None
+) -> MetricTrend | None:
+    """``points`` are (run id, value) oldest first; None when there are too few runs to call a trend.
+
+    ``better`` says which way is good for a metric :data:`DIRECTIONS` does not know (e.g. a threshold's metric).
+    """
     if len(points) < MIN_RUNS:
         return None
     values = [v for _, v in points]
     half = len(values) // 2
     first, second = statistics.fmean(values[:half]), statistics.fmean(values[-half:])
     pct = None if first == 0 else (second - first) / abs(first) * 100
-    better = DIRECTIONS.get(metric, Better.LOWER)
+    better = better or DIRECTIONS.get(metric, Better.LOWER)
     if pct is None or abs(pct) <= CHANGE_PCT:
         direction = Direction.STABLE
     else:

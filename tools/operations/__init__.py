@@ -12,4 +12,5 @@ from tools.operations import (  # noqa: F401 - imported for their declarations
     projects,
     schedules,
     test_runs,
+    trend,
 )

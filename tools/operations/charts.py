@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 
 from pydantic import Field
 
-from tools.charts import PANELS, RUN_CHART_QUERIES, Point, points_of, range_path, run_chart, sparkline
+from tools.charts import PANELS, RUN_CHART_QUERIES, Point, draw, points_of, range_path, run_chart, sparkline
 from tools.models import FINAL_STATUSES, MetricQueryResponse
 from tools.operations.investigate import TEST_RUN
 from tools.operations.test_runs import fetch_run
 from tools.outputs import Attachment, Output, status_phrase
-from tools.phrasing import Phrases
+from tools.phrasing import SHOW, Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 log = logging.getLogger("k6bot.charts")
-_DRAWING = threading.Lock()
 """pyplot keeps global state: one chart is drawn at a time (drawing runs in a worker thread)."""
 _SCALE = {"failed": 100.0}
 """Series stored as 0–1 ratios and shown as %."""
@@ -88,11 +86,6 @@ def _summary(key: str, label: str, unit: str, points: list[Point]) -> SeriesSumm
     )
 
 
-def _draw(test_run_id: int, series: dict[str, list[Point]], title: str) -> bytes:
-    with _DRAWING:
-        return run_chart(test_run_id, series, title=title)
-
-
 @operation(
     name="chart_test_run",
     title="Chart a test run",
@@ -105,7 +98,7 @@ def _draw(test_run_id: int, series: dict[str, list[Point]], title: str) -> bytes
     ],
     errors={404: "Test run {test_run} not found."},
     phrases=Phrases(
-        verbs=("chart", "graph", "plot"),
+        verbs=("chart", "graph", "plot", "draw", *SHOW),
         nouns=("chart", "graph", "picture", "run", "test run"),
         examples={
             "chart run 1224": {"test_run": 1224},
@@ -151,7 +144,7 @@ async def chart_test_run(ctx: OpContext, args: ChartInput) -> RunChart:
     if has_data:
         title = f"Test run {run.id}" + (f" — {name}" if name else "")
         try:
-            png = await asyncio.to_thread(_draw, run.id, series, title)
+            png = await draw(lambda: run_chart(run.id, series, title=title))
         except Exception:  # the figures are still worth reading when drawing fails
             log.exception("Could not draw the chart of run %s", run.id)
             chart.note = "The chart could not be drawn (the details are in k6bot's log); the figures are below."

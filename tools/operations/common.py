@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
+from tools.errors import CannotTell
 from tools.outputs import Output, decode_cursor, encode_cursor
 from tools.registry import InputModel, OpContext, RefKind
 
 T = TypeVar("T", bound=BaseModel)
+Item = TypeVar("Item")
 
 NOT_A_BOOLEAN = "must be a number, not true or false"
 
@@ -130,3 +133,15 @@ async def page_of(
 def nonempty(data: dict[str, Any]) -> dict[str, Any]:
     """Drop unset (None) values from a request body."""
     return {k: v for k, v in data.items() if v is not None}
+
+
+def the_new_one(
+    items: Iterable[Item], before: Collection[int], *, key: Callable[[Item], int], what: str
+) -> Item | None:
+    """For a reconciliation (see ``Operation.reconcile``): the one item not among the ids ``before`` the write,
+    None when there is none (nothing was done), :class:`CannotTell` when there are several (not ours to claim)."""
+    new = [item for item in items if key(item) not in before]
+    if len(new) > 1:
+        ids = ", ".join(str(key(item)) for item in new[:5])
+        raise CannotTell(f"k6 Cloud shows {len(new)} new {what} since the attempt started ({ids}), not one")
+    return new[0] if new else None

@@ -7,17 +7,21 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from tools.analysis.compare import Comparison, MetricDelta, Overall, Verdict, compare_figures
+from tools.analysis.compare import Comparison, MetricDelta, Overall, compare_figures, verdict_line
 from tools.errors import InvalidInput
 from tools.models import LoadTest, MetricQueryResponse, TestRun
 from tools.operations.investigate import TEST_RUN
-from tools.operations.test_runs import METRIC_QUERIES, aggregate_path, fetch_run, newest_first
+from tools.operations.test_runs import (
+    FIGURE_NAMES,
+    METRIC_QUERIES,
+    aggregate_path,
+    fetch_run,
+    previous_completed_run,
+)
 from tools.outputs import Output
 from tools.phrasing import Phrases, Say, Slot
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
-FIGURE_NAMES = {"p95": "p95", "p99": "p99", "rate": "request_rate", "failed": "error_rate", "checks": "check_rate"}
-"""METRIC_QUERIES' keys → the figure names tools/analysis/compare.py judges by direction."""
 UNITS = {"p95": " ms", "p99": " ms"}
 
 
@@ -48,24 +52,8 @@ class RunComparison(Output):
 
     def headline(self) -> str:
         """One line for a notification: ``p95 412 ms, +18% vs baseline #1220 — regression``."""
-        ref = self.reference_label()
-        p95 = next((d for d in self.deltas if d.metric == "p95"), None)
-        if self.overall is Overall.NO_CHANGE:
-            lead = f"p95 {p95.current:,.0f} ms, " if p95 is not None and p95.current is not None else ""
-            return f"{lead}no significant change vs {ref}"
-        wanted = {Overall.REGRESSION: {Verdict.WORSE}, Overall.IMPROVEMENT: {Verdict.BETTER}}
-        kinds = wanted.get(self.overall, {Verdict.WORSE, Verdict.BETTER})
-        worst = [d for d in self.deltas if d.verdict in kinds and d.change_pct is not None]
-        if p95 is not None and p95 in worst:
-            worst.remove(p95)
-            worst.insert(0, p95)
-        bits = []
-        for d in worst[:2]:
-            unit = UNITS.get(d.metric, "")
-            value = "-" if d.current is None else f"{d.current:,.4g}{unit}"
-            bits.append(f"{d.metric} {value}, {d.change_pct:+.0f}%")
-        lead = "; ".join(bits) + " " if bits else ""
-        return f"{lead}vs {ref} — {self.overall.value}"
+        comparison = Comparison(deltas=self.deltas, overall=self.overall, tolerance_pct=self.tolerance_pct)
+        return verdict_line(comparison, self.against_id, self.against_kind)
 
     def text(self) -> str:
         ref = self.reference_label()
@@ -97,11 +85,10 @@ async def _figures(ctx: OpContext, run_id: int) -> dict[str, float | None]:
 
 
 async def _previous(ctx: OpContext, run: TestRun) -> int:
-    path = f"/cloud/v6/load_tests/{run.test_id}/test_runs"
-    async for other, _ in newest_first(ctx, path, {}, can_order=True, window=50, state={}):
-        if other.id != run.id and other.created < run.created and other.status == "completed":
-            return other.id
-    raise InvalidInput(f"Run {run.id} has no earlier completed run of the same test to compare with.")
+    found = await previous_completed_run(ctx, run)
+    if found is None:
+        raise InvalidInput(f"Run {run.id} has no earlier completed run of the same test to compare with.")
+    return found
 
 
 async def _reference(ctx: OpContext, run: TestRun, against: int | str | None) -> tuple[int, str]:

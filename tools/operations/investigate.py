@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import AliasChoices, Field
 
 from tools.analysis.aborts import AbortCause, AbortSide, classify_abort
 from tools.analysis.checks import ChecksLayer, checks_layer
+from tools.analysis.compare import Comparison, MetricDelta, Overall, Verdict, compare_figures, verdict_line
 from tools.analysis.thresholds import ThresholdState, ThresholdVerdict, crossed, judge_thresholds
 from tools.errors import NotFound
 from tools.k6scripts import read_script
-from tools.models import MetricQueryResponse, TestRun
+from tools.models import LoadTest, MetricQueryResponse, TestRun
 from tools.operations.common import NotABoolean
-from tools.operations.test_runs import METRIC_QUERIES, aggregate_path, run_path
+from tools.operations.test_runs import (
+    FIGURE_NAMES,
+    METRIC_QUERIES,
+    aggregate_path,
+    multi_run_path,
+    previous_completed_run,
+    run_path,
+)
 from tools.outputs import Output, status_phrase
 from tools.phrasing import Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
@@ -44,6 +54,28 @@ class KeyFigures(Output):
     max_vus: int | None = None
 
 
+class Versus(Output):
+    """The run against its load test's baseline, or the previous completed run: compare_test_runs' verdicts."""
+
+    against_id: int
+    against_kind: str  # baseline or previous
+    overall: Overall
+    deltas: list[MetricDelta]
+    script_changed: bool | None = None  # sha256 of the two bundled scripts; None when one could not be read
+    tolerance_pct: float = 10.0
+
+    def headline(self) -> str:
+        """The notification's line, as compare_test_runs says it: ``p95 474 ms, +19% vs baseline #1211 — …``."""
+        comparison = Comparison(deltas=self.deltas, overall=self.overall, tolerance_pct=self.tolerance_pct)
+        return verdict_line(comparison, self.against_id, self.against_kind)
+
+    def sentence(self) -> str:
+        worse = [d.metric for d in self.deltas if d.verdict is Verdict.WORSE]
+        what = f" ({', '.join(worse)} worse)" if worse else ""
+        script = {True: " The script changed since.", False: " Same script.", None: ""}[self.script_changed]
+        return f"Against {self.against_kind} #{self.against_id}: {self.overall.value}{what}.{script}"
+
+
 class Investigation(Output):
     test_run_id: int
     status: str
@@ -52,6 +84,7 @@ class Investigation(Output):
     thresholds: list[ThresholdVerdict]
     checks: ChecksLayer
     figures: KeyFigures
+    versus: Versus | None = None  # against the baseline (or the previous completed run); finished runs only
     script_problems: list[str] = Field(default_factory=list)
     side: str  # test-side, system-side, platform-side or none
     diagnosis: str
@@ -111,7 +144,10 @@ def _diagnose(
     endpoints=[
         Endpoint("GET", "/cloud/v6/test_runs/{id}"),
         Endpoint("GET", "/cloud/v6/test_runs/{id}/script"),
+        Endpoint("GET", "/cloud/v6/load_tests/{id}"),
+        Endpoint("GET", "/cloud/v6/load_tests/{id}/test_runs"),
         Endpoint("GET", "/cloud/v5/test_runs/{id}/query_aggregate_k6", api="v5"),
+        Endpoint("GET", "/cloud/v5/load_tests/{id}/query_aggregate_k6", api="v5"),
     ],
     errors={404: "Test run {test_run} not found."},
     phrases=Phrases(
@@ -137,27 +173,25 @@ def _diagnose(
         template="investigate {test_run}",
     ),
     description="""
-    Why a run passed or failed: status, thresholds, check pass rates, abort cause, key figures, a diagnosis.
+    Why a run passed or failed: status, thresholds, check pass rates, abort cause, key figures, the change against
+    the baseline (or previous run), a diagnosis.
     """,
 )
 async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Investigation:
     run_id = args.test_run
-    keys = list(FIGURES)
-    first: list[Any] = await asyncio.gather(
-        ctx.get(TestRun, run_path(run_id)),
-        ctx.send("GET", run_path(run_id, "/script"), idempotent=True, accept="text/javascript, application/x-tar"),
-        *(_query(ctx, run_id, *FIGURES[k]) for k in keys),
-        return_exceptions=True,
+    first: list[Any] = list(
+        await asyncio.gather(
+            ctx.get(TestRun, run_path(run_id)),
+            ctx.send("GET", run_path(run_id, "/script"), idempotent=True, accept="text/javascript, application/x-tar"),
+            return_exceptions=True,
+        )
     )
     requests = len(first)
     if isinstance(first[0], BaseException):
         raise first[0]
     run: TestRun = first[0]
-    for item in first[2:]:
-        if isinstance(item, BaseException):
-            raise item
-    answers: dict[str, MetricQueryResponse] = dict(zip(keys, first[2:], strict=True))
     problems: list[str] = []
+    script_bytes: bytes | None = None
     if isinstance(first[1], NotFound):
         thresholds: tuple = ()
         problems.append("the run's script is not available, so its thresholds cannot be judged")
@@ -165,35 +199,77 @@ async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Invest
     elif isinstance(first[1], BaseException):
         raise first[1]
     else:
-        script = read_script(first[1].content)
+        script_bytes = first[1].content
+        script = read_script(script_bytes)
         thresholds = script.thresholds
         problems += list(script.problems)
-    known = {FIGURES[k]: _single(answers[k]) for k in keys if k != "checks"}
-    measured: dict[str, float | None] = {}
-    wanted: dict[tuple[str, str], list[str]] = {}
+
+    # The reference run: only a finished run is compared (the multi-run endpoint leaves unfinished runs out).
+    reference: tuple[int, str] | None = None
+    if run.is_finished:
+        test = await ctx.get(LoadTest, f"/cloud/v6/load_tests/{run.test_id}")
+        requests += 1
+        if test.baseline_test_run_id is not None and test.baseline_test_run_id != run.id:
+            reference = (test.baseline_test_run_id, "baseline")
+        else:
+            requests += 1  # one page of the test's runs
+            previous = await previous_completed_run(ctx, run)
+            reference = (previous, "previous") if previous is not None else None
+
+    keys = list(FIGURES)
+    known_pairs = {FIGURES[k] for k in keys if k != "checks"}
+    extra: dict[tuple[str, str], list[str]] = {}
     for t in thresholds:
         kind = script.metric_type(t.metric) if script else None
         query = t.v5_query(kind) if kind else None
-        if query is None:
+        if query is None or (query.query, query.metric) in known_pairs:
             continue
         pair = (query.query, query.metric)
-        if pair in known:
-            measured[t.label] = known[pair]
-        elif pair in wanted or requests + len(wanted) < MAX_REQUESTS:
-            wanted.setdefault(pair, []).append(t.label)
-    pairs = list(wanted)
-    more = await asyncio.gather(*(_query(ctx, run_id, q, m) for q, m in pairs))
-    requests += len(pairs)
-    for pair, answer in zip(pairs, more, strict=True):
-        for label in wanted[pair]:
+        budget = MAX_REQUESTS - requests - len(keys) - (1 if reference else 0)
+        if pair in extra or len(extra) < budget:
+            extra.setdefault(pair, []).append(t.label)
+    figures_of = _figures_with(ctx, run, reference[0] if reference else None)
+    gathered: list[Any] = await asyncio.gather(
+        *(figures_of(FIGURES[k]) for k in keys),
+        *(_query(ctx, run_id, q, m) for q, m in extra),
+        *([_script_or_none(ctx, reference[0])] if reference else []),
+    )
+    requests += len(gathered)
+    answers: dict[str, Figures] = dict(zip(keys, gathered[: len(keys)], strict=True))
+    extras = gathered[len(keys) : len(keys) + len(extra)]
+    reference_script = gathered[-1] if reference else None
+
+    measured: dict[str, float | None] = {}
+    for t in thresholds:
+        kind = script.metric_type(t.metric) if script else None
+        query = t.v5_query(kind) if kind else None
+        if query is not None and (query.query, query.metric) in known_pairs:
+            key = next(k for k in keys if FIGURES[k] == (query.query, query.metric))
+            measured[t.label] = _one(answers[key][0])
+    for pair, answer in zip(extra, extras, strict=True):
+        for label in extra[pair]:
             measured[label] = _single(answer)
     verdicts = judge_thresholds(thresholds, measured)
-    rates = {
-        s.metric.get("check", "check"): v for s in answers["checks"].data.result if (v := s.last_value) is not None
-    }
-    checks = checks_layer(rates, verdicts)
+    checks = checks_layer(answers["checks"][1], verdicts)
     abort = classify_abort(run.abort_extra) if run.status == "aborted" else None
     side, diagnosis = _diagnose(run, abort, verdicts, checks)
+    versus = None
+    if reference is not None:
+        current = {FIGURE_NAMES[k]: _figure(k, answers[k][0], answers[k][1]) for k in METRIC_QUERIES}
+        before = {FIGURE_NAMES[k]: _figure(k, answers[k][2], answers[k][3]) for k in METRIC_QUERIES}
+        compared = compare_figures(current, before)
+        changed = None
+        if script_bytes is not None and isinstance(reference_script, bytes):
+            changed = hashlib.sha256(script_bytes).digest() != hashlib.sha256(reference_script).digest()
+        versus = Versus(
+            against_id=reference[0],
+            against_kind=reference[1],
+            overall=compared.overall,
+            deltas=compared.deltas,
+            script_changed=changed,
+            tolerance_pct=compared.tolerance_pct,
+        )
+        diagnosis = diagnosis.rstrip().rstrip(".") + ". " + versus.sentence()
     return Investigation(
         test_run_id=run.id,
         status=run.status,
@@ -202,15 +278,69 @@ async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Invest
         thresholds=verdicts,
         checks=checks,
         figures=KeyFigures(
-            p50_ms=_single(answers["p50"]),
-            p95_ms=_single(answers["p95"]),
-            p99_ms=_single(answers["p99"]),
-            request_rate=_single(answers["rate"]),
-            failed_ratio=_single(answers["failed"]),
+            p50_ms=_one(answers["p50"][0]),
+            p95_ms=_one(answers["p95"][0]),
+            p99_ms=_one(answers["p99"][0]),
+            request_rate=_one(answers["rate"][0]),
+            failed_ratio=_one(answers["failed"][0]),
             max_vus=run.max_vus,
         ),
+        versus=versus,
         script_problems=problems,
         side=side,
         diagnosis=diagnosis,
         requests=requests,
     )
+
+
+Figures = tuple[list[float], dict[str, float], list[float], dict[str, float]]
+"""One query's answer for (the run, by check) and (the reference run, by check)."""
+
+
+def _figures_with(
+    ctx: OpContext, run: TestRun, reference: int | None
+) -> Callable[[tuple[str, str]], Awaitable[Figures]]:
+    """One request per query: the run alone (per-run endpoint), or the run and its reference together (the
+    load test's multi-run endpoint, series labelled ``test_run_id``)."""
+
+    async def one(pair: tuple[str, str]) -> Figures:
+        if reference is None:
+            answer = await _query(ctx, run.id, *pair)
+            mine = [v for s in answer.data.result if (v := s.last_value) is not None]
+            return mine, _by_check(answer.data.result), [], {}
+        path = multi_run_path(run.test_id, *pair, [run.id, reference])
+        answer = await ctx.get(MetricQueryResponse, path, api="v5")
+        split: dict[str, list[Any]] = {str(run.id): [], str(reference): []}
+        for series in answer.data.result:
+            split.setdefault(str(series.metric.get("test_run_id")), []).append(series)
+        own, other = split[str(run.id)], split[str(reference)]
+        values = [[v for s in group if (v := s.last_value) is not None] for group in (own, other)]
+        return values[0], _by_check(own), values[1], _by_check(other)
+
+    return one
+
+
+def _by_check(series: list[Any]) -> dict[str, float]:
+    return {s.metric.get("check", "check"): v for s in series if (v := s.last_value) is not None}
+
+
+def _one(values: list[float]) -> float | None:
+    return values[0] if values else None
+
+
+def _figure(key: str, values: list[float], by_check: dict[str, float]) -> float | None:
+    """A figure as compare_test_runs states it (the check rate: the mean of the checks' pass rates)."""
+    if key == "checks":
+        rates = list(by_check.values()) or values
+        return round(sum(rates) / len(rates), 4) if rates else None
+    return _one(values)
+
+
+async def _script_or_none(ctx: OpContext, run_id: int) -> bytes | None:
+    try:
+        response = await ctx.send(
+            "GET", run_path(run_id, "/script"), idempotent=True, accept="text/javascript, application/x-tar"
+        )
+    except NotFound:
+        return None
+    return response.content

@@ -8,11 +8,12 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, Field, model_validator
 
+from tools.errors import CannotTell
 from tools.models import LabelKey, ProjectLabel, ProjectLabelSet
 from tools.operations.common import ProjectInput, ProjectRef
 from tools.outputs import Done, Output
 from tools.phrasing import CREATE, DELETE, LIST, RENAME, SET, SHOW, Phrases, Say, Slot
-from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
+from tools.registry import Endpoint, Finder, InputModel, OpContext, Safety, operation
 
 LABEL_PATTERN = r"^[^\s'\";\\%]+$"
 KEY_NOT_FOUND = "Label key {label_key_id} not found."
@@ -128,6 +129,25 @@ async def create_label_keys(ctx: OpContext, args: CreateLabelKeysInput) -> Label
     return LabelKeyList(
         items=(await ctx.send_model(_Keys, "POST", "/cloud/v6/labels", idempotent=False, json=body)).value
     )
+
+
+@create_label_keys.reconcile(
+    lambda v: "label key(s) " + ", ".join(f"'{k['key']}'" for k in v.get("keys", [])), "created"
+)
+async def _find_created_keys(ctx: OpContext, args: CreateLabelKeysInput) -> Finder:
+    """The keys asked for that were not there before: all of them (done), none (not done), some (cannot tell)."""
+    wanted = {k.key for k in args.keys}
+    before = {k.id for k in (await ctx.get(_Keys, "/cloud/v6/labels")).value}
+
+    async def find() -> LabelKeyList | None:
+        new = [k for k in (await ctx.get(_Keys, "/cloud/v6/labels")).value if k.key in wanted and k.id not in before]
+        if not new:
+            return None
+        if {k.key for k in new} != wanted:
+            raise CannotTell(f"k6 Cloud shows only some of the keys: {', '.join(sorted(k.key for k in new))}")
+        return LabelKeyList(items=new)
+
+    return find
 
 
 class UpdateLabelKeyInput(InputModel):

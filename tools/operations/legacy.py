@@ -7,10 +7,10 @@ from pydantic import Field
 from tools.client import parse_model
 from tools.errors import ApiError
 from tools.models import LegacyRun, LegacyRunEnvelope, LegacyRunList, LegacyRunStatus
-from tools.operations.common import TEST_RUN_ID, LoadTestInput, MaybeLoadTestRef
+from tools.operations.common import TEST_RUN_ID, LoadTestInput, MaybeLoadTestRef, the_new_one
 from tools.outputs import Output
 from tools.phrasing import LIST, SHOW, Phrases
-from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
+from tools.registry import Endpoint, Finder, InputModel, OpContext, Safety, operation
 
 DEPRECATED = "Grafana no longer develops v2."
 NOT_FOUND = "Test run {test_run_id} not found (legacy API)."
@@ -75,8 +75,28 @@ class LegacyRunInput(InputModel):
 )
 async def legacy_start_load_test(ctx: OpContext, args: LoadTestInput) -> LegacyRunResult:
     response = await ctx.send("POST", f"/loadtests/v2/tests/{args.load_test}/start-testrun", api="v2", idempotent=False)
-    run = parse_model(LegacyRunEnvelope, response).run
+    return _legacy_started(ctx, parse_model(LegacyRunEnvelope, response).run)
+
+
+def _legacy_started(ctx: OpContext, run: LegacyRun) -> LegacyRunResult:
     return LegacyRunResult(message=f"Started '{ctx.facts.get('load_test_name')}': test run {run.id}.", run=run)
+
+
+async def _legacy_runs(ctx: OpContext, load_test: int | str) -> list[LegacyRun]:
+    return (await ctx.get(LegacyRunList, "/loadtests/v2/runs", params={"test_id": load_test}, api="v2")).runs
+
+
+@legacy_start_load_test.reconcile("a run of load test '{load_test_name}'", "started")
+async def _find_legacy_run(ctx: OpContext, args: LoadTestInput) -> Finder:
+    """The v2 start has no idempotency key: a run of the test newer than the newest before is the one it made."""
+    newest = max((r.id for r in await _legacy_runs(ctx, args.load_test)), default=0)
+
+    async def find() -> LegacyRunResult | None:
+        runs = [r for r in await _legacy_runs(ctx, args.load_test) if r.id > newest]
+        run = the_new_one(runs, (), key=lambda r: r.id, what="runs")
+        return None if run is None else _legacy_started(ctx, run)
+
+    return find
 
 
 @operation(

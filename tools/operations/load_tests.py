@@ -13,8 +13,6 @@ from pydantic import Field, model_validator
 from tools.client import parse_model
 from tools.errors import (
     AmbiguousLoadTest,
-    ApiError,
-    ApiUnavailable,
     InvalidInput,
     K6BotError,
     NoMatchingLoadTest,
@@ -29,6 +27,7 @@ from tools.operations.common import (
     LoadTestRef,
     MaybeProjectRef,
     ProjectRef,
+    the_new_one,
 )
 from tools.operations.test_runs import script_file
 from tools.outputs import (
@@ -48,7 +47,7 @@ from tools.outputs import (
     vuh_text,
 )
 from tools.phrasing import CREATE, DELETE, LIST, RENAME, SET, SHOW, Phrases, Say, Slot, Verb
-from tools.registry import Endpoint, InputModel, OpContext, Preview, Safety, operation
+from tools.registry import Endpoint, Finder, InputModel, OpContext, Preview, Safety, operation
 
 TESTS = "/cloud/v6/load_tests"
 NOT_FOUND = "Load test {load_test} not found."
@@ -266,6 +265,23 @@ async def create_load_test(ctx: OpContext, args: CreateLoadTestInput) -> LoadTes
     return await ctx.send_model(
         LoadTest, "POST", f"/cloud/v6/projects/{args.project}/load_tests", idempotent=False, files=files
     )
+
+
+async def _tests_named(ctx: OpContext, project: int | str, name: str) -> list[LoadTest]:
+    path = f"/cloud/v6/projects/{project}/load_tests"
+    return [t async for t in ctx.client.paginate(LoadTest, path, {"name": name}) if t.name == name]
+
+
+@create_load_test.reconcile("load test '{name}' in project '{project_name}'", "created")
+async def _find_created_test(ctx: OpContext, args: CreateLoadTestInput) -> Finder:
+    """Names are unique in a project: a test of that name that was not there before is the one created."""
+    before = {t.id for t in await _tests_named(ctx, args.project, args.name)}
+
+    async def find() -> LoadTest | None:
+        found = await _tests_named(ctx, args.project, args.name)
+        return the_new_one(found, before, key=lambda t: t.id, what="load tests")
+
+    return find
 
 
 class UpdateLoadTestInput(InputModel):
@@ -646,37 +662,21 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
     """,
 )
 async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:
-    key = ctx.idempotency_key or str(uuid.uuid4())
-    before = await _latest_run_id(ctx, args.load_test)
-    try:
-        response = await ctx.send("POST", test_path(args.load_test, "/start"), idempotent=False, idempotency_key=key)
-        run, lost = parse_model(StartedTestRun, response), False  # an unreadable 2xx: started, answer lost
-    except (ApiUnavailable, ApiError) as exc:
-        if not exc.possibly_processed:
-            raise  # confirmed: k6 Cloud did nothing
-        found = await _reconcile_start(ctx, args.load_test, before)
-        if isinstance(found, StartedTestRun):
-            run, lost = found, True
-        else:
-            seen = (
-                "k6 Cloud shows no new run of it, so it was most likely not started"
-                if found
-                else "k6 Cloud may have started it"
-            )
-            raise ApiUnavailable(
-                f"{seen}, but its answer was lost ({exc}); check the runs of load test {args.load_test} "
-                "in k6 Cloud before starting it again.",
-                attempts=getattr(exc, "attempts", 1),
-            ) from None
+    # the same key on every attempt (the client's retries): k6 Cloud starts one run at most
+    ctx.idempotency_key = key = ctx.idempotency_key or str(uuid.uuid4())
+    response = await ctx.send("POST", test_path(args.load_test, "/start"), idempotent=False, idempotency_key=key)
+    return await _started(ctx, parse_model(StartedTestRun, response))
+
+
+async def _started(ctx: OpContext, run: StartedTestRun) -> StartedRun:
     run = ctx.client.with_links(run)
     name = ctx.facts.get("load_test_name") or await ctx.catalog.display_name(run.test_id) or f"test {run.test_id}"
-    found_note = " (k6 Cloud's answer was lost; this is the run that start created)" if lost else ""
     return StartedRun(
-        message=f"Started '{name}': test run {run.id}{found_note}.",
+        message=f"Started '{name}': test run {run.id}.",
         test_run=RunSummary.from_run(run, name),
         load_test_id=run.test_id,
         load_test_name=name,
-        idempotency_key=key,
+        idempotency_key=ctx.idempotency_key,
     )
 
 
@@ -688,29 +688,19 @@ async def _latest_run_id(ctx: OpContext, load_test: int | str) -> int:
     return max((r.id for r in page.value), default=0)
 
 
-async def _reconcile_start(ctx: OpContext, load_test: int | str, before: int | None) -> StartedTestRun | bool:
-    """After an ambiguous start: the one run created since ``before``; True when k6 Cloud shows no new run,
-    False when that cannot be told (the runs could not be read, or several new runs: not ours to claim)."""
-    if before is None:
-        return False
-    try:
-        response = await ctx.send(
-            "GET",
-            test_path(load_test, "/test_runs"),
-            params={"$orderby": "created desc", "$top": 20},
-            idempotent=True,
+@start_load_test.reconcile("a run of load test '{load_test_name}'", "started")
+async def _find_started_run(ctx: OpContext, args: LoadTestInput) -> Finder:
+    """When the key's retries are used up without an answer: the one run of the test newer than the newest before."""
+    before = await _latest_run_id(ctx, args.load_test)
+
+    async def find() -> StartedRun | None:
+        page = await ctx.client.get_page(
+            StartedTestRun, test_path(args.load_test, "/test_runs"), {"$orderby": "created desc", "$top": 20}
         )
-    except K6BotError:
-        return False
-    try:
-        body = response.json()
-    except ValueError:  # an unreadable list: what happened cannot be told
-        return False
-    values = body.get("value", []) if isinstance(body, dict) else []
-    newer = [r for r in values if isinstance(r, dict) and isinstance(r.get("id"), int) and r["id"] > before]
-    if len(newer) == 1:
-        return StartedTestRun.model_validate(newer[0])
-    return not newer
+        run = the_new_one([r for r in page.value if r.id > before], (), key=lambda r: r.id, what="runs")
+        return None if run is None else await _started(ctx, run)
+
+    return find
 
 
 @start_load_test.preview

@@ -8,10 +8,19 @@ from typing import Annotated, Any
 from pydantic import Field, model_validator
 
 from tools.models import Project, ProjectLimits
-from tools.operations.common import Cursor, Limit, Listing, ProjectInput, ProjectRef, nonempty, page_of
+from tools.operations.common import (
+    Cursor,
+    Limit,
+    Listing,
+    ProjectInput,
+    ProjectRef,
+    nonempty,
+    page_of,
+    the_new_one,
+)
 from tools.outputs import Done
 from tools.phrasing import CREATE, DELETE, LIST, RENAME, SET, SHOW, Phrases, Say, Slot
-from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
+from tools.registry import Endpoint, Finder, InputModel, OpContext, Safety, operation
 
 NOT_FOUND = "Project {project} not found."
 
@@ -113,6 +122,21 @@ class CreateProjectInput(InputModel):
 )
 async def create_project(ctx: OpContext, args: CreateProjectInput) -> Project:
     return await ctx.send_model(Project, "POST", "/cloud/v6/projects", idempotent=False, json={"name": args.name})
+
+
+async def _projects_named(ctx: OpContext, name: str) -> list[Project]:
+    return [p async for p in ctx.client.paginate(Project, "/cloud/v6/projects", {"name": name}) if p.name == name]
+
+
+@create_project.reconcile("project '{name}'", "created")
+async def _find_created_project(ctx: OpContext, args: CreateProjectInput) -> Finder:
+    """Names are unique in a stack: a project of that name that was not there before is the one created."""
+    before = {p.id for p in await _projects_named(ctx, args.name)}
+
+    async def find() -> Project | None:
+        return the_new_one(await _projects_named(ctx, args.name), before, key=lambda p: p.id, what="projects")
+
+    return find
 
 
 class UpdateProjectInput(InputModel):

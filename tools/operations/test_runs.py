@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from tools.errors import ApiError, ApiUnavailable, InvalidInput, NotAllowedNow, NotFound
+from tools.k6scripts import quote_argument
 from tools.models import (
     ABORTABLE_STATUSES,
     FINAL_STATUSES,
@@ -994,6 +995,26 @@ METRIC_QUERIES: dict[str, tuple[str, str]] = {
 
 def aggregate_path(test_run_id: int, query: str, metric: str) -> str:
     return f"/cloud/v5/test_runs/{test_run_id}/query_aggregate_k6(query='{query}',metric='{metric}')"
+
+
+FIGURE_NAMES = {"p95": "p95", "p99": "p99", "rate": "request_rate", "failed": "error_rate", "checks": "check_rate"}
+"""METRIC_QUERIES' keys → the figure names tools/analysis/compare.py judges by direction."""
+
+
+def multi_run_path(test_id: int, query: str, metric: str, run_ids: list[int]) -> str:
+    """The v5 query over several finished runs of one load test, in one request (series labelled test_run_id)."""
+    ids = ",".join(map(str, run_ids))
+    arguments = f"query={quote_argument(query)},metric={quote_argument(metric)},test_run_ids=[{ids}]"
+    return f"/cloud/v5/load_tests/{test_id}/query_aggregate_k6({arguments})"
+
+
+async def previous_completed_run(ctx: OpContext, run: TestRun) -> int | None:
+    """The latest completed run of the same test created before ``run``; None when there is none."""
+    path = f"/cloud/v6/load_tests/{run.test_id}/test_runs"
+    async for other, _ in newest_first(ctx, path, {}, can_order=True, window=50, state={}):
+        if other.id != run.id and other.created < run.created and other.status == "completed":
+            return other.id
+    return None
 
 
 @operation(
