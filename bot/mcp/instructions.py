@@ -5,6 +5,9 @@ from __future__ import annotations
 WORKFLOW = """\
 k6bot operates Grafana Cloud k6 load tests.
 
+A load_test argument takes an id, a name or words naming the test; a project, an id or a name. In a list or a \
+search, either narrows it to that test or project.
+
 Typical flow:
 1. Find the test: find_load_tests with the person's words ("orders soak"), or list_load_tests. start_load_test \
 also takes words, but a phrase that fits several tests starts nothing and returns the candidates: ask the person \

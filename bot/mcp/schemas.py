@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tools.operations.common import EXPLAINED_ONCE
+
 _SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
 _STRING_LIMITS = ("minLength", "maxLength")
 _DROP_IN_OUTPUT = (
@@ -51,8 +53,8 @@ def _input_schema(model: type[BaseModel], confirm: bool) -> dict[str, Any]:
     schema.setdefault("properties", {})
     _optional_not_null(schema)
     for name, field in schema["properties"].items():
-        if _only_names(name, field.get("description")):
-            del field["description"]  # "Test run id." on test_run_id: the name said it
+        if _only_names(name, field.get("description")) or field.get("description") in EXPLAINED_ONCE:
+            del field["description"]  # "Test run id." on test_run_id: the name said it; the rest: the instructions
         if (
             (name.endswith("_id") or name == "test_run")
             and field.get("type") == "integer"
@@ -63,7 +65,7 @@ def _input_schema(model: type[BaseModel], confirm: bool) -> dict[str, Any]:
         schema["properties"]["confirm"] = {
             "type": "boolean",
             "default": False,
-            "description": "The person approved the preview.",
+            "description": "Person approved the preview.",
         }
     schema["type"] = "object"
     return schema

@@ -32,7 +32,7 @@ from .state import ServerState
 
 log = logging.getLogger("k6bot.mcp")
 
-CONFIRM_NOTE = "Needs approval (`confirm`)."
+CONFIRM_NOTE = "Needs `confirm`."
 """Said in every run / stop / admin tool; the flow itself is in the server instructions and the ``confirm`` field."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, get_args
 
@@ -15,6 +16,7 @@ from bot.mcp import build_server
 from bot.mcp.results import Outcome
 from tests.mcp.conftest import START_PATH, audit_entries, connect, text_of
 from tools.errors import InvalidInput
+from tools.operations.common import EXPLAINED_ONCE
 from tools.registry import Safety, Toolbox, get_registry
 from tools.simulator import Simulator
 
@@ -214,9 +216,19 @@ async def test_instructions_explain_the_workflow(toolbox: Toolbox) -> None:
         assert step in instructions
     assert "confirm: true" in instructions
     assert "DEMO MODE" in instructions
-    # the outcomes of a tool that needs approval are listed here, once, not in every tool's output schema
+    # said here once, not in every tool: the outcomes of a tool that needs approval, what references take, paging
     for outcome in get_args(Outcome):
-        assert outcome in instructions
+        assert re.search(rf"\b{outcome}\b", instructions), outcome
+    assert "words naming the test" in instructions and "pass it as cursor" in instructions
+
+
+async def test_descriptions_the_instructions_give_once_are_in_no_tool_schema(toolbox: Toolbox) -> None:
+    tools = await list_tools(build_server(toolbox, toolsets="all"))
+
+    schemas = json.dumps([[t.input_schema, t.output_schema] for t in tools])
+    assert [text for text in EXPLAINED_ONCE if json.dumps(text) in schemas] == []
+    described = [op.input.model_fields[f].description for op in REGISTRY for f in op.input.model_fields]
+    assert set(EXPLAINED_ONCE) <= set(described)  # the registry (and so the docs) still say them on every field
 
 
 READ_ARGUMENTS: dict[str, Any] = {

@@ -67,7 +67,7 @@ class CheckAuthInput(InputModel):
         template="check auth",
     ),
     description="""
-    Check that the API token works and which stack (and default project) it reaches. Use it on a 401 or 403.
+    Check that the API token works and which stack (and default project) it reaches; use it on a 401 or 403.
     """,
 )
 async def check_auth(ctx: OpContext, args: CheckAuthInput) -> AccessCheck:

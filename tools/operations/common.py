@@ -28,32 +28,42 @@ def _not_a_boolean(value: Any) -> Any:
 NotABoolean = BeforeValidator(_not_a_boolean)
 """For ids and references: a boolean is refused (numbers and numeric strings are not affected)."""
 
+LOAD_TEST_REF = "Id, name or words naming it."
+PROJECT_REF = "Id or name."
+ONLY_LOAD_TEST = "Only this one: id or words naming it."
+ONLY_PROJECT = "Only this one: id or name."
+PAGE_SIZE = "Page size."
+NEXT_PAGE = "next_cursor of the last page."
+EXPLAINED_ONCE = (LOAD_TEST_REF, PROJECT_REF, ONLY_LOAD_TEST, ONLY_PROJECT, PAGE_SIZE, NEXT_PAGE)
+"""Descriptions shared by many fields: MCP's server instructions explain them once, so its schemas leave them out
+(the docs and the registry keep them on every field)."""
+
 LoadTestRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=300)],
     NotABoolean,
     RefKind.LOAD_TEST,
-    Field(description="Id, name or words naming it."),
+    Field(description=LOAD_TEST_REF),
 ]
 
 MaybeLoadTestRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=300)] | None,
     NotABoolean,
     RefKind.LOAD_TEST,
-    Field(description="Only this one: id or words naming it."),
+    Field(description=ONLY_LOAD_TEST),
 ]
 
 ProjectRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=255)],
     NotABoolean,
     RefKind.PROJECT,
-    Field(description="Id or name."),
+    Field(description=PROJECT_REF),
 ]
 
 MaybeProjectRef = Annotated[
     Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1, max_length=255)] | None,
     NotABoolean,
     RefKind.PROJECT,
-    Field(description="Only this one: id or name."),
+    Field(description=ONLY_PROJECT),
 ]
 
 TEST_RUN_ID = Field(
@@ -66,13 +76,13 @@ TEST_RUN_ID.metadata.append(NotABoolean)  # a FieldInfo used as a default keeps 
 
 Limit = Annotated[
     int,
-    Field(ge=1, le=1000, description="Page size."),
+    Field(ge=1, le=1000, description=PAGE_SIZE),
     NotABoolean,
 ]
 
 Cursor = Annotated[
     str | None,
-    Field(max_length=4000, description="next_cursor of the last page."),
+    Field(max_length=4000, description=NEXT_PAGE),
 ]
 
 

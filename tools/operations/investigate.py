@@ -173,8 +173,8 @@ def _diagnose(
         template="investigate {test_run}",
     ),
     description="""
-    Why a run passed or failed: status, thresholds, check pass rates, abort cause, key figures, the change against
-    the baseline (or previous run), a diagnosis.
+    Why a run passed or failed: status, thresholds, check pass rates, abort cause, key figures, change against the
+    baseline (or previous run), diagnosis.
     """,
 )
 async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Investigation:

@@ -12,7 +12,7 @@ from tools.outputs import Output
 from tools.phrasing import LIST, SHOW, Phrases
 from tools.registry import Endpoint, Finder, InputModel, OpContext, Safety, operation
 
-DEPRECATED = "Grafana no longer develops v2."
+DEPRECATED = "v2 is no longer developed."
 NOT_FOUND = "Test run {test_run_id} not found (legacy API)."
 
 
@@ -70,7 +70,7 @@ class LegacyRunInput(InputModel):
         template="legacy start {load_test}",
     ),
     description="""
-    Start a load test via the legacy v2 API (never retried). Costs VUH. Prefer start_load_test.
+    Start a load test via the legacy v2 API (never retried); costs VUH. Prefer start_load_test.
     """,
 )
 async def legacy_start_load_test(ctx: OpContext, args: LoadTestInput) -> LegacyRunResult:

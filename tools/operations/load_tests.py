@@ -21,6 +21,7 @@ from tools.errors import (
 )
 from tools.models import LoadTest, StartedTestRun, TestRun, ValidateOptionsResult
 from tools.operations.common import (
+    PROJECT_REF,
     Cursor,
     Limit,
     LoadTestInput,
@@ -374,7 +375,7 @@ async def update_load_test(ctx: OpContext, args: UpdateLoadTestInput) -> LoadTes
 
 class MoveLoadTestInput(InputModel):
     load_test: LoadTestRef
-    to_project: ProjectRef = Field(description="Id or name.")
+    to_project: ProjectRef = Field(description=PROJECT_REF)
 
 
 @operation(

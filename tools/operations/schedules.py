@@ -265,7 +265,7 @@ async def activate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
         needs_noun=True,
     ),
     description="""
-    Deactivate a schedule, keeping it: no scheduled runs until re-activated.
+    Deactivate a schedule (kept): no scheduled runs until re-activated.
     """,
 )
 async def deactivate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:

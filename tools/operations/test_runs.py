@@ -730,7 +730,7 @@ async def _toggle(ctx: OpContext, args: TestRunInput, action: str, message: str)
         template="save {test_run_id}",
     ),
     description="""
-    Keep a test run's results past the retention period.
+    Keep a test run's results past retention.
     """,
 )
 async def save_test_run(ctx: OpContext, args: TestRunInput) -> RunAction:
@@ -897,7 +897,7 @@ TRANSIENT_FAILURES_TOLERATED = 3
     ),
     description="""
     Wait for a test run to complete or abort, reporting progress, then return its result, duration, VUH, abort
-    reason and link. On timeout, says where it stands (the run goes on).
+    reason and link. On timeout, says where it stands.
     """,
 )
 async def wait_for_test_run(ctx: OpContext, args: WaitInput) -> RunReport:

@@ -48,10 +48,10 @@ class TrendInput(InputModel):
         default=None,
         ge=MIN_RUNS,
         le=MAX_RUNS,
-        description=f"How many of the latest finished runs (default {DEFAULT_RUNS}; not with 'since').",
+        description=f"Latest finished runs to take (default {DEFAULT_RUNS}).",
     )
     since: Annotated[ApiDateTime | None, Say(Slot.SINCE)] = Field(
-        default=None, description="Instead of a count: every finished run created at/after this (UTC if no zone)."
+        default=None, description="Or: every finished run created at/after this (UTC if no zone)."
     )
 
     @model_validator(mode="after")
@@ -397,9 +397,8 @@ def _trend(
         template="trend of {load_test}",
     ),
     description="""
-    How a load test trends over its last finished runs (default 10) or since a date: per-run p95, p99, error,
-    request and check rates; direction, volatility, anomalies, threshold headroom, runs until breach;
-    script eras.
+    How a load test trends over its recent finished runs: per-run p95, p99, error, request and check rates;
+    direction, volatility, anomalies, threshold headroom, runs until breach; script eras.
     """,
 )
 async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend:
