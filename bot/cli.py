@@ -6,19 +6,21 @@ with ``K6BOT_LOG_LEVEL=DEBUG``. Settings that do not validate exit with 2, every
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-import traceback
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.config import DEFAULT_HOST, MCP_HTTP_PORT, SERVE_PORT, SLACK_HTTP_PORT, BotSettings, SlackSettings
-from bot.logs import configure_logging, secret_values
-from bot.scrub import database_password
-from tools.config import K6CloudSettings, SettingsError
+from bot.defaults import DEFAULT_HOST, MCP_HTTP_PORT, SERVE_PORT, SLACK_HTTP_PORT
 from tools.errors import K6BotError
+
+if TYPE_CHECKING:
+    from bot.config import BotSettings, SlackSettings
+    from tools.config import K6CloudSettings
+
+# What a command needs is imported inside it (settings, pydantic, asyncio, the servers, SQLAlchemy, Slack,
+# matplotlib): `k6bot --help` and `k6bot mcp` load only what they use. tests/test_startup.py guards this.
 
 app = typer.Typer(
     name="k6bot",
@@ -34,6 +36,11 @@ _debug = False
 
 
 def _setup(level: str | None = None) -> tuple[K6CloudSettings, BotSettings, SlackSettings]:
+    from bot.config import BotSettings, SlackSettings
+    from bot.logs import configure_logging, secret_values
+    from bot.scrub import database_password
+    from tools.config import K6CloudSettings, SettingsError
+
     global _debug
     _debug = os.environ.get("K6BOT_LOG_LEVEL", "").strip().upper() == "DEBUG"
     try:
@@ -67,6 +74,8 @@ def one_line(exc: BaseException) -> str:
 
 def _fail(exc: BaseException) -> typer.Exit:
     if _debug:
+        import traceback
+
         traceback.print_exception(exc)
     typer.echo(f"k6bot: {one_line(exc)}", err=True)
     return typer.Exit(1)
@@ -82,6 +91,8 @@ def _check_listen(host: str, port: int) -> None:
 
 def _preflight(bot: BotSettings, host: str | None = None, port: int | None = None) -> None:
     """Port, policy file and database, before a server starts: a problem is one line, not a traceback."""
+    import asyncio
+
     from bot.preflight import before_serving
 
     try:
@@ -206,6 +217,7 @@ def simulator(
     _check_listen(host, port)
     if speed < 0:
         raise _fail(ValueError("--speed must be 0 or more"))
+    import asyncio
     import contextlib
 
     from tools.simulator.cli import serve as serve_simulator
@@ -239,6 +251,8 @@ def audit(
 ) -> None:
     """Show the latest audit log entries (every attempted write, from every front-end)."""
     _cloud, bot, _slack = _setup("WARNING")
+    import asyncio
+
     from bot.audit import AuditLog, format_entry
     from bot.store import open_store
 
@@ -271,7 +285,10 @@ def doctor(
     port: Annotated[int, typer.Option(help="The port it will bind.")] = SERVE_PORT,
 ) -> None:
     """Check everything a deployment needs, one line each with the fix; exit code 1 on any ✗."""
+    import asyncio
+
     from bot.doctor import Doctor
+    from bot.logs import configure_logging
 
     doctor = Doctor.from_environment(slack_mode=slack_mode, host=host, port=port)
     configure_logging("ERROR", doctor.secrets())
@@ -292,6 +309,8 @@ app.add_typer(db_app, name="db")
 def db_upgrade() -> None:
     """Create or upgrade the schema to the newest revision (keeps every row; safe with replicas running)."""
     _cloud, bot, _slack = _setup()
+    import asyncio
+
     from bot.store import Store
 
     async def upgrade() -> str:
@@ -321,6 +340,8 @@ def db_upgrade() -> None:
 def db_current() -> None:
     """Print the database's schema revision and whether it is the newest (exit code 1 when it is not)."""
     _cloud, bot, _slack = _setup("WARNING")
+    import asyncio
+
     from bot.store import Store
 
     async def current() -> tuple[str, bool]:
@@ -346,6 +367,8 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:  # what no command caught: still one line (the traceback with DEBUG)
         if _debug or os.environ.get("K6BOT_LOG_LEVEL", "").strip().upper() == "DEBUG":
+            import traceback
+
             traceback.print_exception(exc)
         print(f"k6bot: {one_line(exc)}", file=sys.stderr)
         sys.exit(1)
