@@ -28,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rich's help renderer alone costs more than all the rest of `--help`
 )
 
 
@@ -166,7 +167,7 @@ def slack(
         raise _fail(exc) from None
 
 
-@app.command()
+@app.command(short_help="Talk to k6 Cloud in the terminal (`list tests`, `abort run 1234`).")
 def chat(
     command: Annotated[str | None, typer.Option("--command", "-c", help="Run one command and exit.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm run/stop/admin commands without asking.")] = False,
@@ -182,7 +183,7 @@ def chat(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(short_help="Say what a text means, without doing it.")
 def explain(
     text: Annotated[str, typer.Argument(help="What you would type in Slack or the terminal.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -227,7 +228,7 @@ def simulator(
         asyncio.run(serve_simulator(host, port, token, stack_id, speed, demo, **extra))
 
 
-@app.command()
+@app.command(short_help="Run everything in one process (Slack, MCP, webhook, /metrics).")
 def serve(
     host: Annotated[
         str, typer.Option(help="Address to bind (0.0.0.0: every interface, as the Docker image does).")
@@ -245,7 +246,7 @@ def serve(
         raise _fail(exc) from None
 
 
-@app.command()
+@app.command(short_help="Show the latest audit log entries (every attempted write).")
 def audit(
     n: Annotated[int, typer.Option("-n", help="How many entries, newest first.")] = 20,
 ) -> None:
@@ -273,7 +274,7 @@ def audit(
         raise _fail(exc) from None
 
 
-@app.command()
+@app.command(short_help="Check everything a deployment needs; exit code 1 on any ✗.")
 def doctor(
     slack_mode: Annotated[
         str | None,
@@ -300,12 +301,13 @@ def doctor(
 
 db_app = typer.Typer(
     help="k6bot's database: its schema revision, and upgrading it (k6bot also upgrades it at start).",
+    short_help="k6bot's database: its schema revision, and upgrading it.",
     no_args_is_help=True,
 )
 app.add_typer(db_app, name="db")
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", short_help="Create or upgrade the schema to the newest revision.")
 def db_upgrade() -> None:
     """Create or upgrade the schema to the newest revision (keeps every row; safe with replicas running)."""
     _cloud, bot, _slack = _setup()
@@ -336,7 +338,7 @@ def db_upgrade() -> None:
         raise _fail(exc) from None
 
 
-@db_app.command("current")
+@db_app.command("current", short_help="Print the schema revision; exit code 1 when not the newest.")
 def db_current() -> None:
     """Print the database's schema revision and whether it is the newest (exit code 1 when it is not)."""
     _cloud, bot, _slack = _setup("WARNING")
