@@ -122,7 +122,7 @@ def mcp(
     cloud, bot, _slack = _setup("WARNING" if transport == "stdio" else None)
     if transport.strip().lower() != "stdio":
         _check_listen(host, port)
-    from bot.mcp import run_mcp
+    from bot.mcp.run import run_mcp
 
     try:
         run_mcp(
