@@ -6,7 +6,8 @@ Each sample is one whole process, timed from spawn:
 
 * ``k6bot mcp`` in demo mode (no K6_CLOUD_TOKEN; its own SQLite file in a temporary directory) over stdio:
   the clock stops when the JSON-RPC answer to ``initialize`` (sent right after spawn) is read from stdout.
-  Floor: ``python -c 'import mcp.server'`` run to exit — what any MCP server written on the SDK pays.
+  Floor: ``python -c 'import mcp.server'``, timed the same way: from spawn until it prints a line after the
+  import (neither clock includes the interpreter's exit) — what any MCP server written on the SDK pays.
 * ``k6bot --help`` run to exit. Floor: ``python -c pass``.
 
 The commands alternate (A B A B …) so that a drift in the machine's speed hits both alike; the ratio is
@@ -60,6 +61,21 @@ def time_exit(command: list[str], env: dict[str, str], cwd: Path) -> float:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited with {done.returncode}")
     return elapsed
+
+
+def time_first_line(command: list[str], env: dict[str, str], cwd: Path) -> float:
+    """Spawn ``command``, return the seconds until it prints its first line (then let it exit)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    elapsed = time.perf_counter() - start
+    if proc.wait() != 0 or not line:
+        raise SystemExit(f"{' '.join(command)} failed (exit code {proc.returncode})")
+    return elapsed
+
+
+FLOOR_MCP = [PYTHON, "-c", "import mcp.server; print('imported', flush=True)"]
 
 
 def time_initialize(env: dict[str, str], cwd: Path) -> float:
@@ -131,7 +147,7 @@ def main() -> None:
         mcp, mcp_floor = pair(
             args.n,
             lambda: time_initialize(env, cwd),
-            lambda: time_exit([PYTHON, "-c", "import mcp.server"], env, cwd),
+            lambda: time_first_line(FLOOR_MCP, env, cwd),
         )
         helps, help_floor = pair(
             args.n,
