@@ -9,7 +9,8 @@ request that needs them (``tools/list``, ``tools/call``, resources) — see :cla
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,26 @@ def front_instructions(*, toolsets: list[str], read_only: bool, demo: bool) -> s
     return server_instructions(
         toolsets=toolsets, read_only=read_only, demo=demo, hidden_groups=hidden_toolsets(toolsets)
     )
+
+
+@contextlib.contextmanager
+def _keep_our_logging() -> Iterator[None]:
+    """While the block runs, ``MCPServer()`` leaves logging alone when k6bot has configured it (bot.logs).
+
+    The SDK's constructor imports rich (~60 ms, a tenth of a start) to build a handler for
+    ``logging.basicConfig``, which drops it when the root logger already has a handler — as it has here.
+    """
+    from mcp.server.mcpserver import server as sdk
+
+    original = getattr(sdk, "configure_logging", None)
+    if original is None or not logging.getLogger().handlers:
+        yield
+        return
+    sdk.configure_logging = lambda *_args, **_kwargs: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sdk.configure_logging = original
 
 
 class DeferredMCPServer(MCPServer):
@@ -154,15 +175,16 @@ def run_mcp(
 
 async def _serve_stdio(cloud: K6CloudSettings, bot: BotSettings, toolsets: list[str], read_only: bool) -> None:
     async with contextlib.AsyncExitStack() as stack, anyio.create_task_group() as tasks:
-        front = DeferredMCPServer(
-            lambda: _open_server(stack, cloud, bot, toolsets, read_only),
-            on_failure=tasks.cancel_scope.cancel,
-            name=SERVER_NAME,
-            title=SERVER_TITLE,
-            version=server_version(),
-            instructions=front_instructions(toolsets=toolsets, read_only=read_only, demo=cloud.token is None),
-            log_level="WARNING",
-        )
+        with _keep_our_logging():
+            front = DeferredMCPServer(
+                lambda: _open_server(stack, cloud, bot, toolsets, read_only),
+                on_failure=tasks.cancel_scope.cancel,
+                name=SERVER_NAME,
+                title=SERVER_TITLE,
+                version=server_version(),
+                instructions=front_instructions(toolsets=toolsets, read_only=read_only, demo=cloud.token is None),
+                log_level="WARNING",
+            )
         tasks.start_soon(front.run_stdio_async)
     if front.failure is not None:
         raise front.failure
