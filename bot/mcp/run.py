@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server import MCPServer
+from mcp.shared.exceptions import MCPError
+from mcp_types import INTERNAL_ERROR
 
 from bot.defaults import DEFAULT_HOST
 from tools.errors import ConfigurationError, K6BotError
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from tools.config import K6CloudSettings
 
     from .server import K6BotMCPServer
+
+log = logging.getLogger("k6bot.mcp")
 
 SERVER_NAME = "k6bot"
 SERVER_TITLE = "k6bot — Grafana Cloud k6"
@@ -85,36 +89,36 @@ class DeferredMCPServer(MCPServer):
     """Answers ``initialize`` itself; tools and resources come from the real server, built on first need.
 
     ``build`` makes the real server (registry, backend, database); it runs once, on the first ``tools/*`` or
-    ``resources/*`` request, while later requests wait for it. When it fails, that request fails with the
-    error's sentence and :attr:`failure` holds the error, and ``on_failure`` is called (to end the server).
+    ``resources/*`` request, while later requests wait for it. When it fails (a database that cannot be opened),
+    the error is logged, kept in :attr:`failure`, and every such request fails with its sentence — the client
+    shows why; the server ends when the client closes stdin, and ``run_mcp`` then raises the error.
     """
 
-    def __init__(
-        self,
-        build: Callable[[], Awaitable[K6BotMCPServer]],
-        *,
-        on_failure: Callable[[], None] = lambda: None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, build: Callable[[], Awaitable[K6BotMCPServer]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._build = build
-        self._on_failure = on_failure
         self._inner: K6BotMCPServer | None = None
         self._lock = anyio.Lock()
-        self.failure: K6BotError | None = None
+        self.failure: Exception | None = None
 
     async def inner(self) -> K6BotMCPServer:
         async with self._lock:
-            if self._inner is None:
-                if self.failure is not None:
-                    raise self.failure
+            if self._inner is None and self.failure is None:
                 try:
                     self._inner = await self._build()
-                except K6BotError as exc:
+                except Exception as exc:  # the server cannot work: say why, on every request
                     self.failure = exc
-                    self._on_failure()
-                    raise
+                    log.error("k6bot cannot serve MCP: %s", self.failure_sentence())
+            if self._inner is None:
+                raise MCPError(code=INTERNAL_ERROR, message=self.failure_sentence())
             return self._inner
+
+    def failure_sentence(self) -> str:
+        exc = self.failure
+        if exc is None:
+            return ""
+        text = str(exc) if isinstance(exc, K6BotError) else f"{type(exc).__name__}: {exc}"
+        return " ".join(text.split())
 
     async def list_tools(self) -> list[MCPTool]:
         return await (await self.inner()).list_tools()
@@ -174,18 +178,17 @@ def run_mcp(
 
 
 async def _serve_stdio(cloud: K6CloudSettings, bot: BotSettings, toolsets: list[str], read_only: bool) -> None:
-    async with contextlib.AsyncExitStack() as stack, anyio.create_task_group() as tasks:
+    async with contextlib.AsyncExitStack() as stack:
         with _keep_our_logging():
             front = DeferredMCPServer(
                 lambda: _open_server(stack, cloud, bot, toolsets, read_only),
-                on_failure=tasks.cancel_scope.cancel,
                 name=SERVER_NAME,
                 title=SERVER_TITLE,
                 version=server_version(),
                 instructions=front_instructions(toolsets=toolsets, read_only=read_only, demo=cloud.token is None),
                 log_level="WARNING",
             )
-        tasks.start_soon(front.run_stdio_async)
+        await front.run_stdio_async()
     if front.failure is not None:
         raise front.failure
 
@@ -221,10 +224,11 @@ async def _open_server(
 
     from .server import build_server
 
+    url = bot.sqlalchemy_url
     try:
-        store = await open_store(bot.sqlalchemy_url)
+        store = await open_store(url)
     except Exception as exc:
-        scheme = bot.sqlalchemy_url.split("://", 1)[0]
+        scheme = url.split("://", 1)[0]
         raise ConfigurationError(
             f"Cannot open k6bot's database ({scheme}; K6BOT_DATABASE_URL): {type(exc).__name__}."
         ) from None
