@@ -9,7 +9,6 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from platformdirs import user_state_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -37,6 +36,8 @@ def token_kind_problem(variable: str, token: SecretStr | None, prefix: str, what
 
 
 def default_database_path() -> Path:
+    from platformdirs import user_state_dir  # only when K6BOT_DATABASE_URL is not set
+
     return Path(user_state_dir("k6bot", appauthor=False)) / "k6bot.db"
 
 
