@@ -6,19 +6,21 @@ with ``K6BOT_LOG_LEVEL=DEBUG``. Settings that do not validate exit with 2, every
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-import traceback
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.config import DEFAULT_HOST, MCP_HTTP_PORT, SERVE_PORT, SLACK_HTTP_PORT, BotSettings, SlackSettings
-from bot.logs import configure_logging, secret_values
-from bot.scrub import database_password
-from tools.config import K6CloudSettings, SettingsError
+from bot.defaults import DEFAULT_HOST, MCP_HTTP_PORT, SERVE_PORT, SLACK_HTTP_PORT
 from tools.errors import K6BotError
+
+if TYPE_CHECKING:
+    from bot.config import BotSettings, SlackSettings
+    from tools.config import K6CloudSettings
+
+# What a command needs is imported inside it (settings, pydantic, asyncio, the servers, SQLAlchemy, Slack,
+# matplotlib): `k6bot --help` and `k6bot mcp` load only what they use. tests/test_startup.py guards this.
 
 app = typer.Typer(
     name="k6bot",
@@ -26,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rich's help renderer alone costs more than all the rest of `--help`
 )
 
 
@@ -34,6 +37,11 @@ _debug = False
 
 
 def _setup(level: str | None = None) -> tuple[K6CloudSettings, BotSettings, SlackSettings]:
+    from bot.config import BotSettings, SlackSettings
+    from bot.logs import configure_logging, secret_values
+    from bot.scrub import database_password
+    from tools.config import K6CloudSettings, SettingsError
+
     global _debug
     _debug = os.environ.get("K6BOT_LOG_LEVEL", "").strip().upper() == "DEBUG"
     try:
@@ -67,6 +75,8 @@ def one_line(exc: BaseException) -> str:
 
 def _fail(exc: BaseException) -> typer.Exit:
     if _debug:
+        import traceback
+
         traceback.print_exception(exc)
     typer.echo(f"k6bot: {one_line(exc)}", err=True)
     return typer.Exit(1)
@@ -82,6 +92,8 @@ def _check_listen(host: str, port: int) -> None:
 
 def _preflight(bot: BotSettings, host: str | None = None, port: int | None = None) -> None:
     """Port, policy file and database, before a server starts: a problem is one line, not a traceback."""
+    import asyncio
+
     from bot.preflight import before_serving
 
     try:
@@ -110,7 +122,7 @@ def mcp(
     cloud, bot, _slack = _setup("WARNING" if transport == "stdio" else None)
     if transport.strip().lower() != "stdio":
         _check_listen(host, port)
-    from bot.mcp import run_mcp
+    from bot.mcp.run import run_mcp
 
     try:
         run_mcp(
@@ -155,7 +167,7 @@ def slack(
         raise _fail(exc) from None
 
 
-@app.command()
+@app.command(short_help="Talk to k6 Cloud in the terminal (`list tests`, `abort run 1234`).")
 def chat(
     command: Annotated[str | None, typer.Option("--command", "-c", help="Run one command and exit.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm run/stop/admin commands without asking.")] = False,
@@ -171,7 +183,7 @@ def chat(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(short_help="Say what a text means, without doing it.")
 def explain(
     text: Annotated[str, typer.Argument(help="What you would type in Slack or the terminal.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -206,6 +218,7 @@ def simulator(
     _check_listen(host, port)
     if speed < 0:
         raise _fail(ValueError("--speed must be 0 or more"))
+    import asyncio
     import contextlib
 
     from tools.simulator.cli import serve as serve_simulator
@@ -215,7 +228,7 @@ def simulator(
         asyncio.run(serve_simulator(host, port, token, stack_id, speed, demo, **extra))
 
 
-@app.command()
+@app.command(short_help="Run everything in one process (Slack, MCP, webhook, /metrics).")
 def serve(
     host: Annotated[
         str, typer.Option(help="Address to bind (0.0.0.0: every interface, as the Docker image does).")
@@ -233,12 +246,14 @@ def serve(
         raise _fail(exc) from None
 
 
-@app.command()
+@app.command(short_help="Show the latest audit log entries (every attempted write).")
 def audit(
     n: Annotated[int, typer.Option("-n", help="How many entries, newest first.")] = 20,
 ) -> None:
     """Show the latest audit log entries (every attempted write, from every front-end)."""
     _cloud, bot, _slack = _setup("WARNING")
+    import asyncio
+
     from bot.audit import AuditLog, format_entry
     from bot.store import open_store
 
@@ -259,7 +274,7 @@ def audit(
         raise _fail(exc) from None
 
 
-@app.command()
+@app.command(short_help="Check everything a deployment needs; exit code 1 on any ✗.")
 def doctor(
     slack_mode: Annotated[
         str | None,
@@ -271,7 +286,10 @@ def doctor(
     port: Annotated[int, typer.Option(help="The port it will bind.")] = SERVE_PORT,
 ) -> None:
     """Check everything a deployment needs, one line each with the fix; exit code 1 on any ✗."""
+    import asyncio
+
     from bot.doctor import Doctor
+    from bot.logs import configure_logging
 
     doctor = Doctor.from_environment(slack_mode=slack_mode, host=host, port=port)
     configure_logging("ERROR", doctor.secrets())
@@ -283,15 +301,18 @@ def doctor(
 
 db_app = typer.Typer(
     help="k6bot's database: its schema revision, and upgrading it (k6bot also upgrades it at start).",
+    short_help="k6bot's database: its schema revision, and upgrading it.",
     no_args_is_help=True,
 )
 app.add_typer(db_app, name="db")
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", short_help="Create or upgrade the schema to the newest revision.")
 def db_upgrade() -> None:
     """Create or upgrade the schema to the newest revision (keeps every row; safe with replicas running)."""
     _cloud, bot, _slack = _setup()
+    import asyncio
+
     from bot.store import Store
 
     async def upgrade() -> str:
@@ -317,10 +338,12 @@ def db_upgrade() -> None:
         raise _fail(exc) from None
 
 
-@db_app.command("current")
+@db_app.command("current", short_help="Print the schema revision; exit code 1 when not the newest.")
 def db_current() -> None:
     """Print the database's schema revision and whether it is the newest (exit code 1 when it is not)."""
     _cloud, bot, _slack = _setup("WARNING")
+    import asyncio
+
     from bot.store import Store
 
     async def current() -> tuple[str, bool]:
@@ -346,6 +369,8 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:  # what no command caught: still one line (the traceback with DEBUG)
         if _debug or os.environ.get("K6BOT_LOG_LEVEL", "").strip().upper() == "DEBUG":
+            import traceback
+
             traceback.print_exception(exc)
         print(f"k6bot: {one_line(exc)}", file=sys.stderr)
         sys.exit(1)

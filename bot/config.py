@@ -9,18 +9,15 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from platformdirs import user_state_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from bot.defaults import DEFAULT_HOST as DEFAULT_HOST  # re-exported: the defaults live in bot.defaults
+from bot.defaults import MCP_HTTP_PORT as MCP_HTTP_PORT
+from bot.defaults import SERVE_PORT as SERVE_PORT
+from bot.defaults import SLACK_HTTP_PORT as SLACK_HTTP_PORT
 from tools.config import NamedSettings
 
-DEFAULT_HOST = "127.0.0.1"
-"""The address every k6bot server listens on unless ``--host`` says otherwise: this machine only (the Docker
-image passes ``--host 0.0.0.0``). ``k6bot doctor`` reads the same defaults."""
-SERVE_PORT = 8080
-SLACK_HTTP_PORT = 3000
-MCP_HTTP_PORT = 8000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 BOT_TOKEN_PREFIX = "xoxb-"  # noqa: S105 - the kind of token, not a token
 APP_TOKEN_PREFIX = "xapp-"  # noqa: S105 - the kind of token, not a token
@@ -39,6 +36,8 @@ def token_kind_problem(variable: str, token: SecretStr | None, prefix: str, what
 
 
 def default_database_path() -> Path:
+    from platformdirs import user_state_dir  # only when K6BOT_DATABASE_URL is not set
+
     return Path(user_state_dir("k6bot", appauthor=False)) / "k6bot.db"
 
 

@@ -41,6 +41,7 @@ from tools.client import ApiFlavour, K6CloudClient, parse_model
 from tools.errors import ApiError, ApiUnavailable, InvalidInput, K6BotError, NotDone, OutcomeUnknown
 from tools.phrasing import Phrases
 from tools.resolve import LoadTestCatalog
+from tools.toolsets import check_toolsets
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -461,11 +462,7 @@ class Registry:
     def select(self, toolsets: Sequence[str] | None = None, *, read_only: bool = False) -> list[Operation]:
         """Operations in the given toolsets (``None`` or ``["core"]`` → the core set; ``["all"]`` → all)."""
         wanted = {t.strip().lower() for t in (toolsets or ["core"]) if t.strip()}
-        unknown = wanted - set(self.groups()) - {"all", "core"}
-        if unknown:
-            raise InvalidInput(
-                f"Unknown toolset(s): {', '.join(sorted(unknown))}. Known: all, core, {', '.join(sorted(self.groups()))}."
-            )
+        check_toolsets(wanted, known=self.groups())
         chosen = [op for op in self if "all" in wanted or op.group in wanted or ("core" in wanted and op.core)]
         if read_only:
             chosen = [op for op in chosen if op.safety is Safety.READ]

@@ -84,9 +84,10 @@ async def test_a_finished_run_is_compared_with_the_baseline_like_compare_test_ru
     sim.clear_requests()
     result = await toolbox.execute("investigate_test_run", {"test_run": 1223})
     assert result.requests == len(sim.requests) <= 15
-    # one request per metric for both runs together: the multi-run endpoint, no per-run figure queries
+    # one request per metric for both runs together: the multi-run endpoint; per run only the two breakdowns
     assert sim.count("GET", r"/cloud/v5/load_tests/501/query_aggregate_k6.*") == 6
-    assert sim.count("GET", r"/cloud/v5/test_runs/\d+/query_aggregate_k6.*") == 0
+    assert sim.count("GET", r"/cloud/v5/test_runs/\d+/query_aggregate_k6.*") == 2
+    assert sim.count("GET", r"/cloud/v5/test_runs/1223/query_aggregate_k6.*by.{1,3}\(name.*") == 2
     versus = result.versus
     assert versus is not None and (versus.against_kind, versus.against_id) == ("baseline", 1211)
     comparison = await toolbox.execute("compare_test_runs", {"test_run": 1223})
@@ -108,3 +109,15 @@ async def test_a_running_run_is_not_compared_yet(toolbox, sim):
     result = await toolbox.execute("investigate_test_run", {"test_run": 1234})
     assert result.versus is None and "figures so far" in result.diagnosis
     assert sim.count("GET", r"/cloud/v5/load_tests/.*") == 0
+
+
+async def test_the_slowest_and_most_failing_requests_come_from_the_runs_own_series(toolbox, sim_url):
+    result = await toolbox.execute("investigate_test_run", {"test_run": 1224})
+    assert result.requests <= 15
+    with httpx.Client(base_url=sim_url, headers=auth_headers(TEST_TOKEN, TEST_STACK)) as c:
+        pay = value(c, 1224, "histogram_quantile(0.95)", 'http_req_duration{name="pay"}')
+    assert [r.name for r in result.slowest_requests] == ["pay", "cart"]  # slowest first
+    assert result.slowest_requests[0].p95_ms == pay
+    top = result.failing_requests[0]
+    assert (top.name, top.status) == ("pay", "503") and top.count > result.failing_requests[1].count
+    assert "pay → 503" in result.text() and "Slowest requests (p95): pay" in result.text()

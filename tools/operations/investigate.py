@@ -30,6 +30,12 @@ from tools.phrasing import Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
 MAX_REQUESTS = 15
+TOP = 5
+BREAKDOWNS: dict[str, tuple[str, str]] = {
+    "slowest": ("histogram_quantile(0.95) by (name)", "http_req_duration"),
+    "failing": ("increase by (name, status)", 'http_reqs{expected_response="false"}'),
+}
+"""The requests behind the figures: p95 by name, and failed requests counted by (name, status)."""
 FIGURES: dict[str, tuple[str, str]] = {"p50": ("histogram_quantile(0.5)", "http_req_duration"), **METRIC_QUERIES}
 
 
@@ -43,6 +49,17 @@ TEST_RUN.metadata.append(NotABoolean)
 
 class InvestigateInput(InputModel):
     test_run: int = TEST_RUN
+
+
+class SlowRequest(Output):
+    name: str  # the request's name tag (k6 sets it to the URL unless the script names it)
+    p95_ms: float
+
+
+class FailingRequest(Output):
+    name: str
+    status: str  # the HTTP status, "0" for a network error
+    count: int
 
 
 class KeyFigures(Output):
@@ -85,6 +102,8 @@ class Investigation(Output):
     checks: ChecksLayer
     figures: KeyFigures
     versus: Versus | None = None  # against the baseline (or the previous completed run); finished runs only
+    slowest_requests: list[SlowRequest] = Field(default_factory=list)  # by p95, top 5
+    failing_requests: list[FailingRequest] = Field(default_factory=list)  # by (name, status), most first, top 5
     script_problems: list[str] = Field(default_factory=list)
     side: str  # test-side, system-side, platform-side or none
     diagnosis: str
@@ -97,6 +116,15 @@ class Investigation(Output):
             lines.append(f"- {v.threshold}: {v.state.value} (measured {value})")
         for c in self.checks.checks:
             lines.append(f"- check '{c.check}': {c.pass_rate * 100:.1f}% pass")
+        if self.slowest_requests:
+            lines.append(
+                "Slowest requests (p95): " + ", ".join(f"{r.name} {r.p95_ms:,.0f} ms" for r in self.slowest_requests)
+            )
+        if self.failing_requests:
+            lines.append(
+                "Most failing requests: "
+                + ", ".join(f"{r.name} → {r.status} ×{r.count:,}" for r in self.failing_requests)
+            )
         return "\n".join(lines)
 
 
@@ -229,14 +257,20 @@ async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Invest
         if pair in extra or len(extra) < budget:
             extra.setdefault(pair, []).append(t.label)
     figures_of = _figures_with(ctx, run, reference[0] if reference else None)
+    left = MAX_REQUESTS - requests - len(keys) - (1 if reference else 0) - len(extra)
+    breakdowns = list(BREAKDOWNS)[: max(0, left)]  # thresholds first; the slowest / failing requests if room is left
     gathered: list[Any] = await asyncio.gather(
         *(figures_of(FIGURES[k]) for k in keys),
         *(_query(ctx, run_id, q, m) for q, m in extra),
+        *(_query(ctx, run_id, *BREAKDOWNS[b]) for b in breakdowns),
         *([_script_or_none(ctx, reference[0])] if reference else []),
     )
     requests += len(gathered)
     answers: dict[str, Figures] = dict(zip(keys, gathered[: len(keys)], strict=True))
     extras = gathered[len(keys) : len(keys) + len(extra)]
+    split: dict[str, MetricQueryResponse] = dict(
+        zip(breakdowns, gathered[len(keys) + len(extra) : len(keys) + len(extra) + len(breakdowns)], strict=True)
+    )
     reference_script = gathered[-1] if reference else None
 
     measured: dict[str, float | None] = {}
@@ -286,11 +320,35 @@ async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Invest
             max_vus=run.max_vus,
         ),
         versus=versus,
+        slowest_requests=_slowest(split.get("slowest")),
+        failing_requests=_failing(split.get("failing")),
         script_problems=problems,
         side=side,
         diagnosis=diagnosis,
         requests=requests,
     )
+
+
+def _slowest(answer: MetricQueryResponse | None) -> list[SlowRequest]:
+    if answer is None:
+        return []
+    found = [
+        SlowRequest(name=s.metric.get("name") or "(no name)", p95_ms=v)
+        for s in answer.data.result
+        if (v := s.last_value) is not None
+    ]
+    return sorted(found, key=lambda r: -r.p95_ms)[:TOP]
+
+
+def _failing(answer: MetricQueryResponse | None) -> list[FailingRequest]:
+    if answer is None:
+        return []
+    found = [
+        FailingRequest(name=s.metric.get("name") or "(no name)", status=s.metric.get("status") or "-", count=int(v))
+        for s in answer.data.result
+        if (v := s.last_value) is not None and v > 0
+    ]
+    return sorted(found, key=lambda r: -r.count)[:TOP]
 
 
 Figures = tuple[list[float], dict[str, float], list[float], dict[str, float]]
