@@ -32,7 +32,7 @@ class CompareInput(InputModel):
         Say(Slot.RUN, before=("with", "against", "to", "and", "vs", "versus", None), words=("baseline", "previous")),
     ] = Field(
         default=None,
-        description="Run id, 'baseline' or 'previous' (default: the baseline if set, else previous).",
+        description="Default: the baseline if set, else previous.",
     )
     tolerance_pct: float = Field(default=10.0, ge=0, le=100, description="Changes within +/- this % are no change.")
 

@@ -659,7 +659,7 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
     ),
     description="""
     Start a load test in Grafana Cloud k6: a new run that sends real traffic and costs virtual-user hours (VUH).
-    Words fitting several tests return the candidates. Follow the run with wait_for_test_run.
+    Words fitting several tests return the candidates. Follow it with wait_for_test_run.
     """,
 )
 async def start_load_test(ctx: OpContext, args: LoadTestInput) -> StartedRun:

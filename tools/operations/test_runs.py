@@ -896,8 +896,8 @@ TRANSIENT_FAILURES_TOLERATED = 3
         template="wait for {test_run_id}",
     ),
     description="""
-    Wait for a test run to complete or abort, reporting progress, then return its result, duration, VUH, abort
-    reason and link. On timeout, says where it stands.
+    Wait for a test run to complete or abort, reporting progress; returns its result, duration, VUH, abort reason
+    and link (on timeout: where it stands).
     """,
 )
 async def wait_for_test_run(ctx: OpContext, args: WaitInput) -> RunReport:

@@ -398,7 +398,7 @@ def _trend(
     ),
     description="""
     How a load test trends over its recent finished runs: per-run p95, p99, error, request and check rates;
-    direction, volatility, anomalies, threshold headroom, runs until breach; script eras.
+    direction, volatility, anomalies, threshold headroom, runs until breach, script eras.
     """,
 )
 async def get_load_test_trend(ctx: OpContext, args: TrendInput) -> LoadTestTrend:
