@@ -105,7 +105,10 @@ AMBIGUITY_MARGIN = 8.0
 
 SUGGESTION_THRESHOLD = 45.0
 STALE_AFTER_MISS = 2.0
-"""A cached test list older than this is read again before a name is declared unknown or ambiguous."""
+"""A cached test list older than this is checked for tests created or renamed since before a name is declared
+unknown (one small request for the most recently updated tests, not the whole list again)."""
+RECENT_TESTS = 50
+"""How many of the most recently updated tests that check reads."""
 MAX_CANDIDATES = 5
 
 _ID_PATTERN = re.compile(
@@ -327,6 +330,7 @@ class LoadTestCatalog:
         # tests named by id, so repeated calls about one test (list its runs page by page) read it once
         self._by_id: TTLCache[int, LoadTest] = TTLCache(maxsize=256, ttl=ttl, timer=clock)
         self._lock = asyncio.Lock()
+        self._checked_at = float("-inf")  # when the newest changes were last looked at (see _caught_up)
 
     def invalidate(self) -> None:
         self._tests.clear()
@@ -383,13 +387,42 @@ class LoadTestCatalog:
         assert isinstance(ref, str)
         try:
             return await self._choose(ref, project_id)
-        except ResolutionError:
-            age = self._tests_age()
-            if age is not None and age < STALE_AFTER_MISS:
+        except NoMatchingLoadTest:
+            # The list may predate a test created or renamed a moment ago: look at the newest changes before
+            # saying no. An ambiguous phrase is not checked again: a test created since only adds a candidate.
+            if not await self._caught_up():
                 raise
-            # The list may predate a test created a moment ago: read it again once before saying no.
-            self.invalidate()
             return await self._choose(ref, project_id)
+
+    async def _caught_up(self) -> bool:
+        """Merge the most recently updated tests into the cached list; True when that changed the list.
+
+        Costs one request of ``RECENT_TESTS`` tests, at most once per ``STALE_AFTER_MISS`` seconds; with 5,000
+        tests that is about 100x less than reading the list again. Without a cached list nothing is checked.
+        """
+        async with self._lock:
+            entry = self._tests.get("all")
+            if entry is None:
+                return False
+            checked = max(entry[0], self._checked_at)
+            if self._clock() - checked < STALE_AFTER_MISS:
+                return False
+            self._checked_at = self._clock()
+            page = await self.client.get_page(
+                LoadTest, "/cloud/v6/load_tests", {"$orderby": "updated desc", "$top": RECENT_TESTS}
+            )
+            known = {t.id: t for t in entry[1]}
+            fresh = [
+                t
+                for t in page.value
+                if (k := known.get(t.id)) is None or (k.name, k.project_id) != (t.name, t.project_id)
+            ]
+            if not fresh:
+                return False
+            merged = {**known, **{t.id: t for t in fresh}}
+            self._tests["all"] = (entry[0], list(merged.values()))  # a new list: the name index is rebuilt
+            self._by_id.clear()
+            return True
 
     async def _choose(self, ref: str, project_id: int | None) -> LoadTest:
         tests = await self.load_tests()

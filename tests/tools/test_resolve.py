@@ -167,3 +167,38 @@ async def test_the_catalog_reads_once_per_ttl_and_again_after_invalidate(client:
     catalog.invalidate()  # a write that changes names
     assert "Renamed Meanwhile" in {t.name for t in await catalog.load_tests()}
     assert reads() == (3, 1)
+
+
+async def test_a_miss_looks_at_the_newest_tests_once_instead_of_reading_every_test_again(
+    client: K6CloudClient, sim: Simulator
+) -> None:
+    now = [1000.0]
+    catalog = LoadTestCatalog(client, ttl=30.0, clock=lambda: now[0])
+
+    def lists(kind: str) -> int:
+        mine = [r for r in sim.requests if r.method == "GET" and r.path == "/cloud/v6/load_tests"]
+        return sum(("$orderby" in r.query) == (kind == "recent") for r in mine)
+
+    await catalog.load_tests()
+    assert (lists("full"), lists("recent")) == (1, 0)
+    sim.add_load_test(77, "Created Meanwhile")  # behind the catalog's back, e.g. in the Grafana UI
+    now[0] += 3  # the cached list is older than STALE_AFTER_MISS
+    found = await catalog.resolve("created meanwhile")
+    assert found.name == "Created Meanwhile"
+    assert (lists("full"), lists("recent")) == (1, 1)  # one small request, not the whole list again
+    assert [r.query.get("$orderby") for r in sim.requests if "$orderby" in r.query] == ["updated desc"]
+    with pytest.raises(NoMatchingLoadTest):  # a real miss right after: nothing more is asked
+        await catalog.resolve("nothing like this exists")
+    assert (lists("full"), lists("recent")) == (1, 1)
+
+
+async def test_an_ambiguous_phrase_is_not_checked_again(client: K6CloudClient, sim: Simulator) -> None:
+    now = [1000.0]
+    catalog = LoadTestCatalog(client, ttl=30.0, clock=lambda: now[0])
+    await catalog.load_tests()
+    await catalog.project_names()  # the candidates name their projects
+    now[0] += 3
+    before = len(sim.requests)
+    with pytest.raises(AmbiguousLoadTest):
+        await catalog.resolve("orders")
+    assert len(sim.requests) == before
