@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from sqlalchemy import update
+
+from bot.notify.db import insert_ignore
 from bot.store import Store, WatchedRun
 
 Origin = Literal["slack", "mcp", "terminal", "subscription", "webhook", "seen"]
@@ -38,23 +41,34 @@ class Watchlist:
         in a thread; the run-finished reply goes to ``thread_ts or message_ts`` and mentions
         ``starter_id``. The watcher picks the row up at its next poll (or at once via a webhook).
         """
+        values = {
+            "run_id": run_id,
+            "load_test_id": load_test_id,
+            "load_test_name": load_test_name,
+            "origin": origin,
+            "channel_id": channel_id,
+            "thread_ts": thread_ts,
+            "message_ts": message_ts,
+            "starter_id": starter_id,
+            "status": status,
+            "estimated_duration": estimated_duration,
+        }
         async with self.store.session() as session:
-            row = await session.get(WatchedRun, run_id)
-            if row is None:
-                row = WatchedRun(
-                    run_id=run_id,
-                    load_test_id=load_test_id,
-                    load_test_name=load_test_name,
-                    origin=origin,
-                    channel_id=channel_id,
-                    thread_ts=thread_ts,
-                    message_ts=message_ts,
-                    starter_id=starter_id,
-                    status=status,
-                    estimated_duration=estimated_duration,
+            # One statement that cannot collide with the watcher, which inserts the rows of runs it sees in
+            # its list walk at the same moment (a get-then-add here raised UNIQUE constraint failed).
+            inserted = await insert_ignore(session, WatchedRun, values, ["run_id"])
+            if not inserted and channel_id is not None:
+                await session.execute(
+                    update(WatchedRun)
+                    .where(WatchedRun.run_id == run_id, WatchedRun.channel_id.is_(None))
+                    .values(
+                        origin=origin,
+                        channel_id=channel_id,
+                        thread_ts=thread_ts,
+                        message_ts=message_ts,
+                        starter_id=starter_id,
+                    )
                 )
-                session.add(row)
-            elif row.channel_id is None and channel_id is not None:
-                row.origin, row.channel_id, row.thread_ts = origin, channel_id, thread_ts
-                row.message_ts, row.starter_id = message_ts, starter_id
+            row = await session.get(WatchedRun, run_id, populate_existing=True)
+            assert row is not None
             return row

@@ -238,6 +238,9 @@ def test_metrics_after_a_scripted_session(
     maria.click("k6bot_confirm", button_value(preview, "k6bot_confirm"))
     server.wait_until(lambda: len(set(frozen_sim.store.runs) - runs_before) == 1, what="the run started")
     (run_id,) = set(frozen_sim.store.runs) - runs_before
+    server.wait_until(  # the click's follow-up replaces the preview after the start: let it land first
+        lambda: any("Started '" in c.text for c in slack.calls_of("response_url")), what="the preview's final state"
+    )
     maria.click("k6bot_cancel", button_value(maria.command("start 503"), "k6bot_cancel"))
     late = button_value(maria.command("start 504"), "k6bot_confirm")
     expire(env, late)
