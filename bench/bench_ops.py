@@ -1,7 +1,7 @@
 """Speed, size and memory figures of issue 12 (and issue 9's cost figures) as ONE table, each beside its baseline.
 
-    .venv/bin/python bench/bench_ops.py           # the full run (several minutes); exit code 1 if a target is missed
-    .venv/bin/python bench/bench_ops.py --quick   # a smoke run: few samples, 300 commands; figures not meaningful
+    .venv/bin/python bench/bench_ops.py           # the full run (about 10 minutes); exit code 1 if a target is missed
+    .venv/bin/python bench/bench_ops.py --quick   # a smoke run (~20 s): few samples; exit code 0 unless it breaks
 
 Every figure is measured in the same run as its baseline:
 
@@ -94,15 +94,15 @@ class Sizes:
 
     @property
     def slow_api(self) -> float:
-        return 1.0 if self.quick else 5.0
+        return 0.5 if self.quick else 5.0
 
     @property
     def commands(self) -> int:
-        return 300 if self.quick else 10_000
+        return 60 if self.quick else 10_000
 
     @property
     def warm_commands(self) -> int:
-        return 100 if self.quick else 1_000
+        return 20 if self.quick else 1_000
 
 
 def median(samples: list[float]) -> float:
@@ -194,8 +194,7 @@ async def tool_layer_rows(sizes: Sizes) -> list[Row]:
                     ms(p99(a)),
                     ms(p99(b)),
                     ratio(p99(a), p99(b)),
-                    "≤ 1.05× (median's target)",
-                    p99(a) / p99(b) <= 1.05,
+                    "— (the target is for the median)",
                 )
             )
 
@@ -446,9 +445,7 @@ async def slack_rows(sizes: Sizes, fake: Any) -> list[Row]:
                 sim.faults.add(Fault(path=r"/cloud/.*", kind="latency", delay=sizes.slow_api, times=None))
                 for _ in range(sizes.rounds):
                     for base, out in ((k6bot_url, ours), (bare_url, bare)):
-                        await asyncio.gather(
-                            *(post(base, texts[i % len(texts)], out) for i in range(sizes.concurrent))
-                        )
+                        await asyncio.gather(*(post(base, texts[i % len(texts)], out) for i in range(sizes.concurrent)))
                 sim.faults.clear()
                 await _settle()
         finally:
@@ -506,9 +503,16 @@ def serve_environment(state: Path, fake: Any) -> dict[str, str]:
     return env
 
 
-async def rss_rows(sizes: Sizes, fake: Any) -> list[Row]:
-    floor_pass = _python_rss("pass")
-    floor_mcp = _python_rss("import mcp.server")
+@dataclass
+class Serve:
+    """A `k6bot serve` subprocess in demo mode (no K6_CLOUD_TOKEN), Slack on, posting to the fake Slack."""
+
+    process: subprocess.Popen[bytes]
+    base: str
+
+
+@contextlib.contextmanager
+def serve_process(fake: Any) -> Iterator[Serve]:
     with tempfile.TemporaryDirectory() as state, free_socket() as probe:
         port = probe.getsockname()[1]
         probe.close()
@@ -519,35 +523,8 @@ async def rss_rows(sizes: Sizes, fake: Any) -> list[Row]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        base = f"http://127.0.0.1:{port}"
         try:
-            async with httpx.AsyncClient(timeout=60) as http:
-                await _wait_healthy(http, base, process)
-                idle = rss_kib(process.pid)
-                texts = ["show run 1234", "list runs", "list tests", "runs of orders soak test", "status of run 1235"]
-                before = len(fake.calls_of("response_url"))
-                sent = 0
-                limit = asyncio.Semaphore(8)
-
-                async def one(i: int) -> None:
-                    body = command_body(texts[i % len(texts)], fake.response_url(f"rss{i}"), i, user=f"U0B{i % 7}")
-                    async with limit:
-                        response = await http.post(f"{base}/slack/events", content=body, headers=sign(body))
-                    if response.status_code != 200:
-                        raise RuntimeError(f"command {i} answered {response.status_code}")
-
-                async def send(upto: int) -> None:
-                    nonlocal sent
-                    await asyncio.gather(*(one(i) for i in range(sent, upto)))
-                    sent = upto
-                    await asyncio.to_thread(fake.wait_for, "response_url", before + upto, timeout=600)
-
-                started = time.perf_counter()
-                await send(sizes.warm_commands)
-                warm = rss_kib(process.pid)
-                await send(sizes.commands)
-                seconds = time.perf_counter() - started
-                final = rss_kib(process.pid)
+            yield Serve(process, f"http://127.0.0.1:{port}")
         finally:
             process.terminate()
             try:
@@ -555,6 +532,41 @@ async def rss_rows(sizes: Sizes, fake: Any) -> list[Row]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+async def rss_rows(sizes: Sizes, fake: Any, serve: Serve) -> list[Row]:
+    process, base = serve.process, serve.base
+    async with httpx.AsyncClient(timeout=60) as http:
+        floor_pass, floor_mcp, _ = await asyncio.gather(  # RSS does not depend on timing: overlap them
+            asyncio.to_thread(_python_rss, "pass"),
+            asyncio.to_thread(_python_rss, "import mcp.server"),
+            _wait_healthy(http, base, process),
+        )
+        idle = rss_kib(process.pid)
+        texts = ["show run 1234", "list runs", "list tests", "runs of orders soak test", "status of run 1235"]
+        before = len(fake.calls_of("response_url"))
+        sent = 0
+        limit = asyncio.Semaphore(8)
+
+        async def one(i: int) -> None:
+            body = command_body(texts[i % len(texts)], fake.response_url(f"rss{i}"), i, user=f"U0B{i % 7}")
+            async with limit:
+                response = await http.post(f"{base}/slack/events", content=body, headers=sign(body))
+            if response.status_code != 200:
+                raise RuntimeError(f"command {i} answered {response.status_code}")
+
+        async def send(upto: int) -> None:
+            nonlocal sent
+            await asyncio.gather(*(one(i) for i in range(sent, upto)))
+            sent = upto
+            await asyncio.to_thread(fake.wait_for, "response_url", before + upto, timeout=600)
+
+        started = time.perf_counter()
+        await send(sizes.warm_commands)
+        warm = rss_kib(process.pid)
+        await send(sizes.commands)
+        seconds = time.perf_counter() - started
+        final = rss_kib(process.pid)
     mib = 1024
     growth = (final / warm - 1) * 100
     return [
@@ -637,9 +649,7 @@ async def cost_rows(sizes: Sizes) -> list[Row]:
                     naive.append((time.perf_counter() - started) * 1000)
                 sim.faults.clear()
                 target = f"≤ {most}" if most else "1 per metric"
-                rows.append(
-                    Row(f"{name}: API requests at the simulator", str(count), target=target, met=count <= most)
-                )
+                rows.append(Row(f"{name}: API requests at the simulator", str(count), target=target, met=count <= most))
                 rows.append(
                     Row(
                         f"{name}: time, 50 ms injected per request (median of {repeat}; baseline: same "
@@ -663,12 +673,22 @@ async def run(sizes: Sizes) -> list[Row]:
     from tests.fakes.slack import FakeSlack
 
     rows: list[Row] = []
-    rows += await tool_layer_rows(sizes)
-    rows += await mcp_rows()
-    rows += await cost_rows(sizes)
-    with FakeSlack(bot_token=BOT_TOKEN) as fake:
-        rows += await slack_rows(sizes, fake)
-        rows += await rss_rows(sizes, fake)
+
+    async def section(name: str, part: Awaitable[list[Row]]) -> None:
+        started = time.perf_counter()
+        rows.extend(await part)
+        print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+    with FakeSlack(bot_token=BOT_TOKEN) as fake, contextlib.ExitStack() as stack:
+        # --quick boots `k6bot serve` while the other parts run (its RSS does not depend on timing, but their
+        # times then share the CPU with its start-up: one more reason --quick figures are not figures).
+        early = stack.enter_context(serve_process(fake)) if sizes.quick else None
+        await section("tool layer", tool_layer_rows(sizes))
+        await section("MCP sizes", mcp_rows())
+        await section("issue 9 cost", cost_rows(sizes))
+        await section("Slack ack", slack_rows(sizes, fake))
+        serve = early or stack.enter_context(serve_process(fake))
+        await section("RSS of k6bot serve", rss_rows(sizes, fake, serve))
     return rows
 
 
@@ -688,7 +708,7 @@ def main() -> int:
     missed = [r for r in rows if r.met is False]
     print()
     print(f"{len(missed)} target(s) missed; {time.perf_counter() - started:.0f} s")
-    return 1 if missed else 0
+    return 1 if missed and not args.quick else 0
 
 
 if __name__ == "__main__":
