@@ -56,6 +56,7 @@ BOT_TOKEN = "xoxb-bench-token"
 HEADER = "| figure | k6bot | baseline | ratio | target | met? |"
 RUN_ID = 1234
 MANY_RUNS_TEST = 503
+ACK_TEXTS = ["show run 1234", "list runs", "investigate 1234", "runs of orders soak test", "list tests"]
 
 
 @dataclass
@@ -356,6 +357,39 @@ def command_body(text: str, response_url: str, n: int, user: str = "U0BENCH") ->
     return urlencode(form).encode()
 
 
+def free_port() -> int:
+    with free_socket() as probe:
+        return int(probe.getsockname()[1])
+
+
+BARE_ACK = """
+import sys
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+async def ack(request):
+    await request.body()
+    return Response(b"", status_code=200)
+
+app = Starlette(routes=[Route("/slack/events", ack, methods=["POST"])])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False, backlog=512)
+"""
+
+
+@contextlib.contextmanager
+def bare_ack_process() -> Iterator[Serve]:
+    """The baseline: a bare Starlette endpoint under uvicorn, in its own process, that only acks."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", BARE_ACK, str(port)], cwd=ROOT, stderr=subprocess.DEVNULL)
+    try:
+        yield Serve(process, f"http://127.0.0.1:{port}")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
 def free_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -438,7 +472,7 @@ async def slack_rows(sizes: Sizes, fake: Any) -> list[Row]:
                     out.append((time.perf_counter() - started) * 1000)
                     statuses.append(response.status_code)
 
-                texts = ["show run 1234", "list runs", "investigate 1234", "runs of orders soak test", "list tests"]
+                texts = ACK_TEXTS
                 for text in texts:  # warm both apps with the API at full speed
                     await post(k6bot_url, text, [])
                     await post(bare_url, text, [])
@@ -455,8 +489,8 @@ async def slack_rows(sizes: Sizes, fake: Any) -> list[Row]:
     if bad:
         raise RuntimeError(f"{len(bad)} slash commands were not acknowledged with 200: {sorted(set(bad))}")
     label = (
-        f"Slack ack p99, {sizes.rounds} × {sizes.concurrent} concurrent signed commands, k6 API "
-        f"{sizes.slow_api:g} s slow (n={len(ours)}; baseline: bare Starlette ack)"
+        f"Slack ack p99, Slack app in the bench's event loop, {sizes.rounds} × {sizes.concurrent} concurrent "
+        f"signed commands, k6 API {sizes.slow_api:g} s slow (n={len(ours)}; baseline: bare Starlette ack, same loop)"
     )
     return [
         Row(label, ms(p99(ours)), ms(p99(bare)), ratio(p99(ours), p99(bare)), "≤ 100 ms", p99(ours) <= 100),
@@ -465,6 +499,59 @@ async def slack_rows(sizes: Sizes, fake: Any) -> list[Row]:
             ms(median(ours)),
             ms(median(bare)),
             ratio(median(ours), median(bare)),
+        ),
+    ]
+
+
+async def slack_serve_rows(sizes: Sizes, fake: Any) -> list[Row]:
+    """The same figure against the deployable: `k6bot serve` in its own process, k6 Cloud = the simulator here."""
+    with (
+        simulator() as (sim, url),
+        serve_process(fake, cloud_url=url) as serve,
+        bare_ack_process() as bare,
+    ):
+        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=200)) as http:
+            await _wait_healthy(http, serve.base, serve.process)
+            await _wait_healthy(http, bare.base, bare.process, path="/slack/events", ok=405)
+            ours: list[float] = []
+            baseline: list[float] = []
+            statuses: list[int] = []
+            n = 0
+
+            async def post(base: str, text: str, out: list[float]) -> None:
+                nonlocal n
+                n += 1
+                body = command_body(text, fake.response_url(f"serve-ack{n}"), n)
+                headers = sign(body)
+                started = time.perf_counter()
+                response = await http.post(f"{base}/slack/events", content=body, headers=headers)
+                out.append((time.perf_counter() - started) * 1000)
+                statuses.append(response.status_code)
+
+            for text in ACK_TEXTS:  # warm both with the API at full speed
+                await post(serve.base, text, [])
+                await post(bare.base, text, [])
+            sim.faults.add(Fault(path=r"/cloud/.*", kind="latency", delay=sizes.slow_api, times=None))
+            for _ in range(sizes.rounds):
+                for base, out in ((serve.base, ours), (bare.base, baseline)):
+                    await asyncio.gather(
+                        *(post(base, ACK_TEXTS[i % len(ACK_TEXTS)], out) for i in range(sizes.concurrent))
+                    )
+            sim.faults.clear()
+    bad = [s for s in statuses if s != 200]
+    if bad:
+        raise RuntimeError(f"{len(bad)} slash commands were not acknowledged with 200: {sorted(set(bad))}")
+    label = (
+        f"Slack ack p99, `k6bot serve` subprocess, {sizes.rounds} × {sizes.concurrent} concurrent signed commands, "
+        f"k6 API {sizes.slow_api:g} s slow (n={len(ours)}; baseline: bare Starlette ack, own process)"
+    )
+    return [
+        Row(label, ms(p99(ours)), ms(p99(baseline)), ratio(p99(ours), p99(baseline)), "≤ 100 ms", p99(ours) <= 100),
+        Row(
+            "Slack ack median, same requests",
+            ms(median(ours)),
+            ms(median(baseline)),
+            ratio(median(ours), median(baseline)),
         ),
     ]
 
@@ -491,7 +578,8 @@ def _python_rss(code: str) -> int:
     return int(out.stdout.split()[-1])
 
 
-def serve_environment(state: Path, fake: Any) -> dict[str, str]:
+def serve_environment(state: Path, fake: Any, cloud_url: str | None = None) -> dict[str, str]:
+    """Demo mode (no K6_CLOUD_TOKEN) unless ``cloud_url``: then the simulator there is k6 Cloud."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("K6_CLOUD_", "K6BOT_", "SLACK_"))}
     env.update(
         XDG_STATE_HOME=str(state),
@@ -500,25 +588,26 @@ def serve_environment(state: Path, fake: Any) -> dict[str, str]:
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake.api_url,
     )
+    if cloud_url is not None:
+        env.update(K6_CLOUD_TOKEN=TOKEN, K6_CLOUD_STACK_ID=str(STACK), K6_CLOUD_API_URL=cloud_url)
     return env
 
 
 @dataclass
 class Serve:
-    """A `k6bot serve` subprocess in demo mode (no K6_CLOUD_TOKEN), Slack on, posting to the fake Slack."""
+    """A `k6bot serve` subprocess (demo mode, or k6 Cloud = a simulator), Slack on, posting to the fake Slack."""
 
     process: subprocess.Popen[bytes]
     base: str
 
 
 @contextlib.contextmanager
-def serve_process(fake: Any) -> Iterator[Serve]:
-    with tempfile.TemporaryDirectory() as state, free_socket() as probe:
-        port = probe.getsockname()[1]
-        probe.close()
+def serve_process(fake: Any, cloud_url: str | None = None) -> Iterator[Serve]:
+    with tempfile.TemporaryDirectory() as state:
+        port = free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=serve_environment(Path(state), fake),
+            env=serve_environment(Path(state), fake, cloud_url),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -605,13 +694,15 @@ async def rss_rows(sizes: Sizes, fake: Any, serve: Serve) -> list[Row]:
     ]
 
 
-async def _wait_healthy(http: httpx.AsyncClient, base: str, process: subprocess.Popen[bytes]) -> None:
+async def _wait_healthy(
+    http: httpx.AsyncClient, base: str, process: subprocess.Popen[bytes], path: str = "/healthz", ok: int = 200
+) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"k6bot serve exited with {process.returncode}")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         with contextlib.suppress(httpx.HTTPError):
-            if (await http.get(f"{base}/healthz")).status_code == 200:
+            if (await http.get(f"{base}{path}")).status_code == ok:
                 return
         await asyncio.sleep(0.1)  # startup only: the service has no readiness signal besides /healthz
     raise RuntimeError("k6bot serve did not become healthy within 60 s")
@@ -669,35 +760,48 @@ async def cost_rows(sizes: Sizes) -> list[Row]:
 # --------------------------------------------------------------------------- main
 
 
-async def run(sizes: Sizes) -> list[Row]:
+SECTIONS = ("tools", "mcp", "cost", "slack", "serve-slack", "rss")
+
+
+async def run(sizes: Sizes, only: set[str]) -> list[Row]:
     from tests.fakes.slack import FakeSlack
 
     rows: list[Row] = []
 
-    async def section(name: str, part: Awaitable[list[Row]]) -> None:
+    async def section(key: str, name: str, part: Callable[[], Awaitable[list[Row]]]) -> None:
+        if key not in only:
+            return
         started = time.perf_counter()
-        rows.extend(await part)
+        rows.extend(await part())
         print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
     with FakeSlack(bot_token=BOT_TOKEN) as fake, contextlib.ExitStack() as stack:
         # --quick boots `k6bot serve` while the other parts run (its RSS does not depend on timing, but their
         # times then share the CPU with its start-up: one more reason --quick figures are not figures).
-        early = stack.enter_context(serve_process(fake)) if sizes.quick else None
-        await section("tool layer", tool_layer_rows(sizes))
-        await section("MCP sizes", mcp_rows())
-        await section("issue 9 cost", cost_rows(sizes))
-        await section("Slack ack", slack_rows(sizes, fake))
-        serve = early or stack.enter_context(serve_process(fake))
-        await section("RSS of k6bot serve", rss_rows(sizes, fake, serve))
+        early = stack.enter_context(serve_process(fake)) if sizes.quick and "rss" in only else None
+        await section("tools", "tool layer", lambda: tool_layer_rows(sizes))
+        await section("mcp", "MCP sizes", mcp_rows)
+        await section("cost", "issue 9 cost", lambda: cost_rows(sizes))
+        await section("slack", "Slack ack (in process)", lambda: slack_rows(sizes, fake))
+        await section("serve-slack", "Slack ack (k6bot serve)", lambda: slack_serve_rows(sizes, fake))
+        serve = early or (stack.enter_context(serve_process(fake)) if "rss" in only else None)
+        if serve is not None:
+            await section("rss", "RSS of k6bot serve", lambda: rss_rows(sizes, fake, serve))
     return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few samples; figures not meaningful)")
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated parts to run (default all: {','.join(SECTIONS)})"
+    )
     args = parser.parse_args()
+    only = {part.strip() for part in args.only.split(",") if part.strip()}
+    if unknown := only - set(SECTIONS):
+        parser.error(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     started = time.perf_counter()
-    rows = asyncio.run(run(Sizes(quick=args.quick)))
+    rows = asyncio.run(run(Sizes(quick=args.quick), only))
     mode = "--quick (smoke run, not figures)" if args.quick else "full"
     print(f"bench/bench_ops.py {mode}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs")
     print()
