@@ -669,10 +669,10 @@ async def rss_rows(sizes: Sizes, fake: Any, serve: Serve) -> list[Row]:
 
         async def one(i: int) -> None:
             body = command_body(texts[i % len(texts)], fake.response_url(f"rss{i}"), i, user=f"U0B{i % 7}")
-            async with limit:
-                response = await http.post(f"{base}/slack/events", content=body, headers=sign(body))
-            if response.status_code != 200:
-                raise RuntimeError(f"command {i} answered {response.status_code}")
+            async with limit:  # a fresh connection each: no keep-alive race with uvicorn closing idle ones
+                status = await raw_post(base, "/slack/events", body, sign(body))
+            if status != 200:
+                raise RuntimeError(f"command {i} answered {status}")
 
         async def send(upto: int) -> None:
             nonlocal sent
