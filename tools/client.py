@@ -47,6 +47,12 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+MAX_IN_FLIGHT = 20
+"""Requests to the k6 API at once; more wait their turn here. httpx keeps 20 connections alive, and its pool
+scans every queued request on every change, so hundreds queued there (a burst of slow commands) cost the event
+loop more than the requests themselves — and Slack's acknowledgements waited behind that."""
+
+
 class K6CloudClient:
     """Typed async access to the k6 Cloud API. Use as ``async with K6CloudClient(settings) as client``."""
 
@@ -70,6 +76,7 @@ class K6CloudClient:
         self.backoff = Backoff(base=backoff_base, cap=backoff_max)
         self.max_retry_after = max_retry_after
         self._sleep = sleep
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._http = httpx.AsyncClient(
             base_url=self.settings.api_url,
             timeout=httpx.Timeout(self.settings.timeout),
@@ -168,16 +175,17 @@ class K6CloudClient:
             nonlocal possibly_processed
             started = time.monotonic()
             try:
-                response = await self._http.request(
-                    method,
-                    path,
-                    params=clean_params,
-                    json=json,
-                    content=content,
-                    files=files,
-                    data=data,
-                    headers=send_headers,
-                )
+                async with self._in_flight:
+                    response = await self._http.request(
+                        method,
+                        path,
+                        params=clean_params,
+                        json=json,
+                        content=content,
+                        files=files,
+                        data=data,
+                        headers=send_headers,
+                    )
             except httpx.TransportError as exc:
                 observe.report(
                     observe.ApiAttempt(method, route, None, type(exc).__name__, time.monotonic() - started, attempt)

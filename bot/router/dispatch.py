@@ -22,7 +22,7 @@ from bot.notify.watchlist import Watchlist
 from bot.policy import Actor
 from bot.router.commands import BOT_SAFETY, BotCommand, Command, CommandKind
 from bot.router.help import Help, help_entries
-from bot.router.parse import parse
+from bot.router.parse import parse_off_loop
 from bot.router.text import refuse_control_characters
 from bot.router.understand import Meaning, Understanding, understand
 from bot.store import Subscription
@@ -119,7 +119,7 @@ class Dispatcher:
         refusal = refuse_control_characters(text)
         if refusal is not None:  # before anything is resolved: such text is not what it looks like
             return Reply(ReplyKind.ERROR, refusal)
-        parsed = parse(text, tz=self.tz, registry=self.actions.registry)
+        parsed = await parse_off_loop(text, tz=self.tz, registry=self.actions.registry)
         fit = parsed.understood
         if fit is not None and not self.policy.decide(actor, fit.intent.safety):
             # refused before any name is looked up: a denial reads nothing and changes nothing

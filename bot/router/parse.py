@@ -10,7 +10,10 @@ wins. The parser is pure and fast: no API call, no I/O; names and references are
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
@@ -149,6 +152,20 @@ def _is_question(seq: Words_) -> bool:
     """Whether the text asks something (so the answer to it comes first): "is 1234 done", "who started 1234"."""
     first = next((w for w in seq.words if w not in POLITE or w in QUESTION_WORDS), "")
     return first in QUESTION_WORDS
+
+
+_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="k6bot-parse")
+"""One thread for parsing in servers: fitting a text against every intent is pure CPU work (a few ms, more for
+long texts), and on the event loop 50 commands at once made Slack's acknowledgements wait behind each other's
+parsing. Off the loop, the loop gets the interpreter back every switch interval and acknowledges at once."""
+
+
+async def parse_off_loop(
+    text: object, *, now: datetime | None = None, tz: tzinfo | None = None, registry: Registry | None = None
+) -> Parse:
+    """:func:`parse` on k6bot's parser thread, awaited: the same answer, without holding up the event loop."""
+    call = functools.partial(parse, text, now=now, tz=tz, registry=registry)
+    return await asyncio.get_running_loop().run_in_executor(_PARSER, call)
 
 
 def parse(

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any, Literal
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -57,6 +59,8 @@ _REFUSALS = {
 
 Mode = Literal["http", "socket"]
 EVENTS_PATH = "/slack/events"
+EARLY_ACK = frozenset({"command", "block_actions"})
+"""Request kinds acknowledged before bolt runs (their answers never travel in the acknowledgement)."""
 REFUSAL_LOG_EVERY = 60.0
 """Seconds between two log lines about refused requests of the same kind (junk must not flood the log)."""
 
@@ -81,6 +85,8 @@ class SlackFrontend:
     bot_id: str | None = None
     team_id: str | None = None
     refusals: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(log, every=REFUSAL_LOG_EVERY), repr=False)
+    _background: set[asyncio.Future[BoltResponse]] = field(default_factory=set, repr=False)
+    """Requests acknowledged early and still being handled (held so the tasks are not collected)."""
 
     async def start(self) -> None:
         """Learn the bot's own ids from ``auth.test`` (best effort: the app works without them), then finish,
@@ -131,9 +137,15 @@ class SlackFrontend:
                 self.refusals.warning(problem, "Refused a Slack request from %s: %s (401)", where, _REFUSALS[problem])
                 return JSONResponse({"ok": False, "error": "invalid signature"}, status_code=401)
         try:
-            check_body(body, request.headers.get("content-type"))
+            kind = check_body(body, request.headers.get("content-type"))
         except MalformedRequest as exc:
             return self._malformed(where, exc.reason)
+        if kind in EARLY_ACK and self.signing_secret is not None:
+            # Signed and well formed: acknowledge now and let bolt run its middleware and the listener beside
+            # the answer. k6bot's acknowledgements are empty (it answers through response_url and the Web
+            # API), and a burst of commands must not make Slack's 3-second deadline wait behind bolt's work.
+            self._in_background(self.bolt.async_dispatch(to_async_bolt_request(request, body)), where)
+            return Response(status_code=200)
         try:
             answer = await self.bolt.async_dispatch(to_async_bolt_request(request, body))
         except Exception as exc:  # signed, shaped like Slack's, and still beyond bolt: not something Slack sends
@@ -141,6 +153,24 @@ class SlackFrontend:
         if answer.status >= 500:
             return self._malformed(where, f"bolt could not process it ({answer.status})")
         return to_starlette_response(answer)
+
+    def _in_background(self, dispatch: Awaitable[BoltResponse], where: str) -> None:
+        task = asyncio.ensure_future(dispatch)
+        self._background.add(task)
+
+        def done(finished: asyncio.Future[BoltResponse]) -> None:
+            self._background.discard(task)
+            if finished.cancelled():
+                return
+            failure = finished.exception()
+            if failure is not None:
+                log.warning("A Slack request from %s failed after its ack: %s", where, type(failure).__name__)
+            elif finished.result().status >= 400:
+                log.warning(
+                    "Bolt answered a Slack request from %s with %d after its ack", where, finished.result().status
+                )
+
+        task.add_done_callback(done)
 
     def _malformed(self, where: str, reason: str) -> Response:
         self.refusals.warning("malformed", "Refused a signed Slack request from %s: %s (400)", where, reason)

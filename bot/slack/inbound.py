@@ -165,8 +165,9 @@ def _checked(model: type[BaseModel], data: Any, what: str) -> dict[str, Any]:
     return data
 
 
-def check_body(body: bytes, content_type: str | None) -> None:
-    """Raise :class:`MalformedRequest` unless ``body`` has the shape of something Slack sends.
+def check_body(body: bytes, content_type: str | None) -> str:
+    """What ``body`` is — ``event``, ``block_actions`` (or another interaction type), ``ssl_check`` or
+    ``command`` — or :class:`MalformedRequest` unless it has the shape of something Slack sends.
 
     Slash commands are form fields with a ``command``; interactions a form field ``payload`` holding a
     JSON object; the Events API a JSON object. (Bolt parses it again; this only makes sure it can.)
@@ -180,13 +181,16 @@ def check_body(body: bytes, content_type: str | None) -> None:
     kind = (content_type or "").split(";", 1)[0].strip().lower()
     if kind == "application/json" or text.lstrip().startswith(("{", "[")):
         _checked(Envelope, _json(text, "the body"), "the body")
-        return
+        return "event"
     fields = dict(parse_qsl(text, keep_blank_values=True))
     if "payload" in fields:
-        _checked(Interaction, _json(fields["payload"], "payload"), "payload")
-        return
+        payload = _json(fields["payload"], "payload")
+        _checked(Interaction, payload, "payload")
+        named = payload.get("type") if isinstance(payload, dict) else None
+        return named if isinstance(named, str) else "interaction"
     if fields.get("ssl_check"):
-        return
+        return "ssl_check"
     command = fields.get("command", "")
     if not command.startswith("/"):
         raise MalformedRequest("neither a slash command, an interaction nor an event")
+    return "command"

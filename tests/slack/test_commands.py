@@ -198,6 +198,20 @@ async def test_reads_are_acknowledged_in_time_when_the_api_is_slow(harness: Harn
     assert "Orders API Soak Test" in calls[0].text
 
 
+async def test_a_burst_of_commands_is_acknowledged_first_and_each_answered_once(harness: Harness) -> None:
+    # Acknowledged before bolt runs (bot/slack/app.py EARLY_ACK): every command still gets its one answer.
+    harness.sim.faults.add(Fault(path=r"/cloud/v6/.*", kind="latency", delay=1, times=None))
+    texts = [f"show run {1230 + i % 5}" for i in range(30)]
+    responses = await asyncio.gather(*(harness.command(t) for t in texts))
+    assert [r.status_code for r in responses] == [200] * 30
+    assert all(r.content == b"" for r in responses)  # an empty acknowledgement: answers go to response_url
+    harness.sim.faults.clear()
+    calls = await harness.responses(30)
+    assert len(calls) == 30
+    await harness.settle()
+    assert len(harness.fake.calls_of("response_url")) == 30  # none twice
+
+
 async def _event(harness: Harness, payload: dict, retry: int | None = None):
     body = json.dumps(payload).encode()
     headers = {**sign(body), "Content-Type": "application/json"}
