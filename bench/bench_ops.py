@@ -675,10 +675,14 @@ async def rss_rows(sizes: Sizes, fake: Any, serve: Serve) -> list[Row]:
                 raise RuntimeError(f"command {i} answered {status}")
 
         async def send(upto: int) -> None:
+            # Closed loop, as people use it: 8 commands at a time, the next 8 once those were answered (an
+            # acknowledgement is not an answer: sending on acks alone measures a backlog, not a steady state).
             nonlocal sent
-            await asyncio.gather(*(one(i) for i in range(sent, upto)))
-            sent = upto
-            await asyncio.to_thread(fake.wait_for, "response_url", before + upto, timeout=600)
+            while sent < upto:
+                batch = range(sent, min(sent + 8, upto))
+                await asyncio.gather(*(one(i) for i in batch))
+                sent = batch[-1] + 1
+                await asyncio.to_thread(fake.wait_for, "response_url", before + sent, timeout=600)
 
         started = time.perf_counter()
         await send(sizes.warm_commands)

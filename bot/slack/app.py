@@ -60,6 +60,9 @@ _REFUSALS = {
 Mode = Literal["http", "socket"]
 EVENTS_PATH = "/slack/events"
 EARLY_ACK = frozenset({"command", "block_actions"})
+MAX_HANDLING = 64
+"""Slack requests handled at once after their early acknowledgement; more wait their turn (answers through
+response_url stay valid for 30 minutes)."""
 """Request kinds acknowledged before bolt runs (their answers never travel in the acknowledgement)."""
 REFUSAL_LOG_EVERY = 60.0
 """Seconds between two log lines about refused requests of the same kind (junk must not flood the log)."""
@@ -86,6 +89,7 @@ class SlackFrontend:
     team_id: str | None = None
     refusals: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(log, every=REFUSAL_LOG_EVERY), repr=False)
     _background: set[asyncio.Future[BoltResponse]] = field(default_factory=set, repr=False)
+    _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_HANDLING), repr=False)
     """Requests acknowledged early and still being handled (held so the tasks are not collected)."""
 
     async def start(self) -> None:
@@ -155,7 +159,11 @@ class SlackFrontend:
         return to_starlette_response(answer)
 
     def _in_background(self, dispatch: Awaitable[BoltResponse], where: str) -> None:
-        task = asyncio.ensure_future(dispatch)
+        async def bounded() -> BoltResponse:
+            async with self._slots:  # a burst waits here as a few KB each, not as hundreds of live handlers
+                return await dispatch
+
+        task = asyncio.ensure_future(bounded())
         self._background.add(task)
 
         def done(finished: asyncio.Future[BoltResponse]) -> None:
