@@ -123,7 +123,9 @@ class SlackFrontend:
         """``POST /slack/events``: slash commands, interactivity and events.
 
         Size first (413, the body unread), then the signature (401), then the shape (400), each refusal
-        with one rate-limited log line; only then bolt, which checks the signature once more.
+        with one rate-limited log line; only then bolt, which checks the signature once more. Slash commands and
+        button clicks are acknowledged (an empty 200) before bolt runs, which then handles them in the background
+        (at most ``MAX_HANDLING`` at once); events (``url_verification`` answers a challenge) go through bolt first.
         """
         where = request.client.host if request.client else "?"
         try:
