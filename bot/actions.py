@@ -379,20 +379,7 @@ class Actions:
                 f"Not done: k6bot stopped before sending this to k6 Cloud, so nothing was started or changed "
                 f"({prepared.confirmation}). Ask again to do it."
             )
-            await self.confirmations.finish(
-                row.id, ok=False, result={"error": message, "not_sent": True}, followup=followup
-            )
-            await self._audit(
-                actor,
-                op,
-                row.arguments,
-                prepared.facts,
-                "confirmed",
-                result="error",
-                detail=message,
-                confirmation_id=row.id,
-            )
-            return Outcome(OutcomeKind.ERROR, message, op, dict(row.arguments), prepared=prepared, confirmation=row)
+            return await self._close(actor, op, row, prepared, message, "not_sent", followup=followup)
         if op.name == "start_load_test" and utcnow() - row.sent_at <= RESEND_HORIZON:
             log.info("Reconciling confirmed start %s with its idempotency key after a restart", row.id)
             return await self._run(actor, op, row.arguments, confirmed=True, confirmation=row, prepared=prepared)
@@ -400,7 +387,21 @@ class Actions:
             f"Unknown outcome: k6bot stopped while doing this ({prepared.confirmation}); check k6 Cloud "
             "before asking again."
         )
-        await self.confirmations.finish(row.id, ok=False, result={"error": message, "unknown": True}, followup=followup)
+        return await self._close(actor, op, row, prepared, message, "unknown", followup=followup)
+
+    async def _close(
+        self,
+        actor: Actor,
+        op: Operation,
+        row: Confirmation,
+        prepared: Prepared,
+        message: str,
+        flag: str,
+        *,
+        followup: bool,
+    ) -> Outcome:
+        """Close a recovered intent as an error (``flag``: ``not_sent`` or ``unknown``), audited once."""
+        await self.confirmations.finish(row.id, ok=False, result={"error": message, flag: True}, followup=followup)
         await self._audit(
             actor,
             op,
