@@ -15,6 +15,7 @@ from tools.operations.test_runs import (
     FIGURE_NAMES,
     METRIC_QUERIES,
     aggregate_path,
+    check_rate,
     fetch_run,
     previous_completed_run,
 )
@@ -78,7 +79,7 @@ async def _figures(ctx: OpContext, run_id: int) -> dict[str, float | None]:
     for key, answer in zip(keys, answers, strict=True):
         values = [v for s in answer.data.result if (v := s.last_value) is not None]
         if key == "checks":
-            figures[FIGURE_NAMES[key]] = round(sum(values) / len(values), 4) if values else None
+            figures[FIGURE_NAMES[key]] = check_rate(values)
         else:
             figures[FIGURE_NAMES[key]] = values[0] if values else None
     return figures

@@ -13,7 +13,6 @@ from tools.analysis.aborts import AbortCause, AbortSide, classify_abort
 from tools.analysis.checks import ChecksLayer, checks_layer
 from tools.analysis.compare import Comparison, MetricDelta, Overall, Verdict, compare_figures, verdict_line
 from tools.analysis.thresholds import ThresholdState, ThresholdVerdict, crossed, judge_thresholds
-from tools.errors import NotFound
 from tools.k6scripts import read_script
 from tools.models import LoadTest, MetricQueryResponse, TestRun
 from tools.operations.common import NotABoolean
@@ -21,9 +20,11 @@ from tools.operations.test_runs import (
     FIGURE_NAMES,
     METRIC_QUERIES,
     aggregate_path,
+    check_rate,
     multi_run_path,
     previous_completed_run,
     run_path,
+    run_script,
 )
 from tools.outputs import Output, status_phrase
 from tools.phrasing import Phrases
@@ -210,7 +211,7 @@ async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Invest
     first: list[Any] = list(
         await asyncio.gather(
             ctx.get(TestRun, run_path(run_id)),
-            ctx.send("GET", run_path(run_id, "/script"), idempotent=True, accept="text/javascript, application/x-tar"),
+            run_script(ctx, run_id),
             return_exceptions=True,
         )
     )
@@ -220,14 +221,14 @@ async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Invest
     run: TestRun = first[0]
     problems: list[str] = []
     script_bytes: bytes | None = None
-    if isinstance(first[1], NotFound):
+    if first[1] is None:
         thresholds: tuple = ()
         problems.append("the run's script is not available, so its thresholds cannot be judged")
         script = None
     elif isinstance(first[1], BaseException):
         raise first[1]
     else:
-        script_bytes = first[1].content
+        script_bytes = first[1]
         script = read_script(script_bytes)
         thresholds = script.thresholds
         problems += list(script.problems)
@@ -263,7 +264,7 @@ async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Invest
         *(figures_of(FIGURES[k]) for k in keys),
         *(_query(ctx, run_id, q, m) for q, m in extra),
         *(_query(ctx, run_id, *BREAKDOWNS[b]) for b in breakdowns),
-        *([_script_or_none(ctx, reference[0])] if reference else []),
+        *([run_script(ctx, reference[0])] if reference else []),
     )
     requests += len(gathered)
     answers: dict[str, Figures] = dict(zip(keys, gathered[: len(keys)], strict=True))
@@ -389,16 +390,5 @@ def _one(values: list[float]) -> float | None:
 def _figure(key: str, values: list[float], by_check: dict[str, float]) -> float | None:
     """A figure as compare_test_runs states it (the check rate: the mean of the checks' pass rates)."""
     if key == "checks":
-        rates = list(by_check.values()) or values
-        return round(sum(rates) / len(rates), 4) if rates else None
+        return check_rate(list(by_check.values()) or values)
     return _one(values)
-
-
-async def _script_or_none(ctx: OpContext, run_id: int) -> bytes | None:
-    try:
-        response = await ctx.send(
-            "GET", run_path(run_id, "/script"), idempotent=True, accept="text/javascript, application/x-tar"
-        )
-    except NotFound:
-        return None
-    return response.content

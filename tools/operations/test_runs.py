@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -55,6 +55,17 @@ MAX_SCAN = 2000
 
 def run_path(test_run_id: int, suffix: str = "") -> str:
     return f"{RUNS}/{test_run_id}{suffix}"
+
+
+async def run_script(ctx: OpContext, test_run_id: int) -> bytes | None:
+    """The script bundle a run executed (plain JS or a k6 .tar archive), or None when k6 Cloud has none."""
+    try:
+        response = await ctx.send(
+            "GET", run_path(test_run_id, "/script"), idempotent=True, accept="text/javascript, application/x-tar"
+        )
+    except NotFound:
+        return None
+    return bytes(response.content)
 
 
 async def fetch_run(ctx: OpContext, test_run_id: int) -> TestRun:
@@ -999,6 +1010,11 @@ def aggregate_path(test_run_id: int, query: str, metric: str) -> str:
 
 FIGURE_NAMES = {"p95": "p95", "p99": "p99", "rate": "request_rate", "failed": "error_rate", "checks": "check_rate"}
 """METRIC_QUERIES' keys → the figure names tools/analysis/compare.py judges by direction."""
+
+
+def check_rate(rates: Sequence[float]) -> float | None:
+    """The check rate compare_test_runs and investigate_test_run state: the mean of the checks' pass rates."""
+    return round(sum(rates) / len(rates), 4) if rates else None
 
 
 def multi_run_path(test_id: int, query: str, metric: str, run_ids: list[int]) -> str:

@@ -19,12 +19,12 @@ from pydantic import BaseModel, Field, model_validator
 from tools.analysis.compare import Better
 from tools.analysis.trend import MIN_RUNS, Direction, MetricTrend, metric_trend
 from tools.charts import draw, sparkline
-from tools.errors import InvalidInput, NotFound
+from tools.errors import InvalidInput
 from tools.k6scripts import Script, Threshold, read_script
 from tools.models import ApiDateTime, LoadTest, MetricQueryResponse, TestRun
 from tools.operations.common import LoadTestRef
 from tools.operations.compare import FIGURE_NAMES, UNITS
-from tools.operations.test_runs import METRIC_QUERIES, multi_run_path, newest_first, run_path
+from tools.operations.test_runs import METRIC_QUERIES, multi_run_path, newest_first, run_script
 from tools.outputs import Attachment, Output
 from tools.phrasing import SHOW, Phrases, Say, Slot
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
@@ -247,16 +247,6 @@ async def _per_run(ctx: OpContext, test_id: int, pair: tuple[str, str], run_ids:
     return {rid: round(sum(v) / len(v), 4) if len(v) > 1 else v[0] for rid, v in values.items()}
 
 
-async def _script(ctx: OpContext, run_id: int) -> bytes | None:
-    try:
-        response = await ctx.send(
-            "GET", run_path(run_id, "/script"), idempotent=True, accept="text/javascript, application/x-tar"
-        )
-    except NotFound:
-        return None
-    return bytes(response.content)
-
-
 class _Scripts:
     """Scripts fetched so far, by run id; hashes found by bisection, each script fetched at most once."""
 
@@ -266,7 +256,7 @@ class _Scripts:
 
     async def fetch(self, run_ids: list[int]) -> None:
         missing = [rid for rid in dict.fromkeys(run_ids) if rid not in self.content]
-        for rid, data in zip(missing, await asyncio.gather(*(_script(self.ctx, r) for r in missing)), strict=True):
+        for rid, data in zip(missing, await asyncio.gather(*(run_script(self.ctx, r) for r in missing)), strict=True):
             self.content[rid] = data
 
     def sha(self, run_id: int) -> str | None:
