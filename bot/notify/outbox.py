@@ -30,6 +30,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy import String, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -436,21 +437,17 @@ class OutboxSender:
 
     async def upload(self, attachment: Attachment, payload: Mapping[str, Any]) -> SendResult:
         """One file into a conversation (its thread), classified like :meth:`call`."""
-        try:
-            response = await asyncio.wait_for(
-                self.slack.files_upload_v2(
-                    channel=payload["channel"],
-                    thread_ts=payload.get("thread_ts"),
-                    file=attachment.data,
-                    filename=attachment.filename,
-                    title=attachment.title or attachment.filename,
-                ),
-                self.send_timeout,
+        response = await self._sent(
+            self.slack.files_upload_v2(
+                channel=payload["channel"],
+                thread_ts=payload.get("thread_ts"),
+                file=attachment.data,
+                filename=attachment.filename,
+                title=attachment.title or attachment.filename,
             )
-        except SlackApiError as exc:
-            return _classify(exc, self.default_retry_after)
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            return SendResult(False, error=f"network: {type(exc).__name__}", transient=True)
+        )
+        if isinstance(response, SendResult):
+            return response
         files = response.data.get("files") if isinstance(response.data, dict) else None
         first = files[0] if isinstance(files, list) and files and isinstance(files[0], dict) else {}
         return SendResult(True, ts=str(first.get("id") or "") or None, status=response.status_code)
@@ -488,14 +485,20 @@ class OutboxSender:
 
     async def call(self, method: str, payload: dict[str, Any]) -> SendResult:
         """One Slack Web API call, classified (never raises for Slack or network trouble)."""
+        response = await self._sent(self.slack.api_call(method, json=payload))
+        if isinstance(response, SendResult):
+            return response
+        data = response.data if isinstance(response.data, dict) else {}
+        return SendResult(True, ts=str(data.get("ts") or "") or None, status=response.status_code)
+
+    async def _sent(self, request: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse | SendResult:
+        """Slack's answer within ``send_timeout``, or the failure classified (Slack's error, or the network)."""
         try:
-            response = await asyncio.wait_for(self.slack.api_call(method, json=payload), self.send_timeout)
+            return await asyncio.wait_for(request, self.send_timeout)
         except SlackApiError as exc:
             return _classify(exc, self.default_retry_after)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return SendResult(False, error=f"network: {type(exc).__name__}", transient=True)
-        data = response.data if isinstance(response.data, dict) else {}
-        return SendResult(True, ts=str(data.get("ts") or "") or None, status=response.status_code)
 
 
 def _classify(exc: SlackApiError, default_retry_after: float) -> SendResult:
