@@ -8,11 +8,8 @@ crash is ``K6BOT_CRASH_AT=<point>`` (``os._exit(137)`` there, like a SIGKILL), t
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
-import urllib.request
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -25,32 +22,13 @@ from tests.conftest import E2E_SIGNING_SECRET
 from tests.fakes.slack import FakeSlack, SlackCall
 from tests.faults.conftest import ROWS, FaultRow
 from tests.notify.conftest import finished_posts
-from tests.service.conftest import ServeProcess
+from tests.service.conftest import ServeProcess, signed_post
 from tests.service.test_restart import query
 from tools.simulator import Simulator
 
 CHANNEL = "C0LOADTEST"
 USER = "U0MARIA"
 START_PATH = r"/cloud/v6/load_tests/\d+/start"
-
-
-def _post_signed(server: ServeProcess, body: bytes) -> int:
-    ts = str(int(time.time()))
-    signature = (
-        "v0=" + hmac.new(E2E_SIGNING_SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
-    )
-    request = urllib.request.Request(
-        server.url + "/slack/events",
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": signature,
-        },
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return int(response.status)
 
 
 def slash(server: ServeProcess, slack: FakeSlack, text: str) -> int:
@@ -65,7 +43,7 @@ def slash(server: ServeProcess, slack: FakeSlack, text: str) -> int:
         "response_url": slack.response_url("command"),
         "trigger_id": "1.2.3",
     }
-    return _post_signed(server, urlencode(form).encode())
+    return signed_post(server, urlencode(form).encode())
 
 
 def click_confirm(server: ServeProcess, slack: FakeSlack, confirmation_id: str) -> int:
@@ -93,7 +71,7 @@ def click_confirm(server: ServeProcess, slack: FakeSlack, confirmation_id: str) 
             }
         ],
     }
-    return _post_signed(server, urlencode({"payload": json.dumps(payload)}).encode())
+    return signed_post(server, urlencode({"payload": json.dumps(payload)}).encode())
 
 
 def confirm_button(call: SlackCall) -> str:

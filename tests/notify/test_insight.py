@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 
@@ -30,6 +31,14 @@ SOAK_RUNNING = 1234  # demo: Orders API Soak Test, baseline 1211 (p95 398 ms); 1
 CHECKOUT_SPIKE = 503  # demo: a test whose script crosses a tagged sub-metric threshold
 
 
+async def subscribed(make_notifier: Callable[..., Notifier], store: Store, **options: Any) -> Notifier:
+    """A notifier for a channel subscribed to every run, past its first (baseline) poll."""
+    notifier = make_notifier(**options)
+    await Subscriptions(store).subscribe(CHANNEL)
+    await cycle(notifier)
+    return notifier
+
+
 def shown(text: str) -> str:
     """``text`` as it appears in a recorded Slack call: mrkdwn-escaped, then JSON-encoded."""
     return json.dumps(escape(text), ensure_ascii=False)[1:-1]
@@ -42,9 +51,7 @@ async def test_soak_run_is_told_against_its_baseline_with_the_operations_own_num
     sim_toolbox: Toolbox,
     make_notifier: Callable[..., Notifier],
 ) -> None:
-    notifier = make_notifier()
-    await Subscriptions(store).subscribe(CHANNEL)
-    await cycle(notifier)
+    notifier = await subscribed(make_notifier, store)
     frozen_sim.finish_run(SOAK_RUNNING, result="passed")
     await cycle(notifier, polls=2)
     posts = finished_posts(slack, SOAK_RUNNING, CHANNEL)
@@ -65,9 +72,7 @@ async def test_failed_run_lists_every_crossed_threshold_and_the_failing_checks(
     sim_toolbox: Toolbox,
     make_notifier: Callable[..., Notifier],
 ) -> None:
-    notifier = make_notifier()
-    await Subscriptions(store).subscribe(CHANNEL)
-    await cycle(notifier)
+    notifier = await subscribed(make_notifier, store)
     run_id = frozen_sim.start_run(CHECKOUT_SPIKE)["id"]
     await cycle(notifier)
     frozen_sim.clock.advance(120)
@@ -89,9 +94,7 @@ async def test_failed_run_lists_every_crossed_threshold_and_the_failing_checks(
 async def test_broken_insight_leaves_the_basic_message_whole(
     frozen_sim: Simulator, store: Store, slack: FakeSlack, make_notifier: Callable[..., Notifier]
 ) -> None:
-    notifier = make_notifier()
-    await Subscriptions(store).subscribe(CHANNEL)
-    await cycle(notifier)
+    notifier = await subscribed(make_notifier, store)
     frozen_sim.faults.add(Fault(path=r"/cloud/v6/test_runs/\d+/script", status=500, times=None))
     frozen_sim.faults.add(Fault(path=r"/cloud/v6/load_tests/\d+$", status=500, times=None))
     frozen_sim.finish_run(SOAK_RUNNING, result="passed")
@@ -108,9 +111,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 async def test_the_run_chart_goes_into_the_thread_of_the_notification_once(
     frozen_sim: Simulator, store: Store, slack: FakeSlack, make_notifier: Callable[..., Notifier]
 ) -> None:
-    notifier = make_notifier(charts=True)
-    await Subscriptions(store).subscribe(CHANNEL)
-    await cycle(notifier)
+    notifier = await subscribed(make_notifier, store, charts=True)
     frozen_sim.finish_run(SOAK_RUNNING, result="passed")
     await cycle(notifier, polls=4)  # the message, then its chart, then nothing more
     assert len(finished_posts(slack, SOAK_RUNNING, CHANNEL)) == 1
@@ -130,9 +131,7 @@ async def test_the_run_chart_goes_into_the_thread_of_the_notification_once(
 async def test_a_failing_upload_never_touches_the_message_and_is_given_up(
     frozen_sim: Simulator, store: Store, slack: FakeSlack, make_notifier: Callable[..., Notifier]
 ) -> None:
-    notifier = make_notifier(charts=True)
-    await Subscriptions(store).subscribe(CHANNEL)
-    await cycle(notifier)
+    notifier = await subscribed(make_notifier, store, charts=True)
     slack.fail("files.getUploadURLExternal", times=10, status=500)
     frozen_sim.finish_run(SOAK_RUNNING, result="passed")
     for _ in range(8):
@@ -149,9 +148,7 @@ async def test_a_failing_upload_never_touches_the_message_and_is_given_up(
 async def test_charts_off_uploads_nothing(
     frozen_sim: Simulator, store: Store, slack: FakeSlack, make_notifier: Callable[..., Notifier]
 ) -> None:
-    notifier = make_notifier(charts=False)
-    await Subscriptions(store).subscribe(CHANNEL)
-    await cycle(notifier)
+    notifier = await subscribed(make_notifier, store, charts=False)
     frozen_sim.finish_run(SOAK_RUNNING, result="passed")
     await cycle(notifier, polls=3)
     assert len(finished_posts(slack, SOAK_RUNNING, CHANNEL)) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -16,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_STACK, TEST_TOKEN, WEBHOOK_SECRET, assert_no_secrets
+from tests.conftest import E2E_SIGNING_SECRET, TEST_STACK, TEST_TOKEN, WEBHOOK_SECRET, assert_no_secrets
 from tests.fakes.slack import FakeSlack
 from tests.notify.conftest import *  # noqa: F403 - the simulator, fake Slack and database fixtures
 
@@ -110,6 +112,24 @@ class ServeProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def signed_post(server: ServeProcess, body: bytes, secret: str = E2E_SIGNING_SECRET) -> int:
+    """POST a form body to the process's ``/slack/events``, signed as Slack signs it; the HTTP status."""
+    ts = str(int(time.time()))
+    digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+    request = urllib.request.Request(
+        server.url + "/slack/events",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": "v0=" + digest,
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(response.status)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ compared before and after, from the parsed exposition (``prometheus_client.parse
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import re
 import time
@@ -31,7 +29,7 @@ from bot.store import Confirmation, open_store
 from tests.conftest import E2E_SIGNING_SECRET
 from tests.fakes.slack import FakeSlack, SlackCall
 from tests.notify.conftest import finished_posts
-from tests.service.conftest import ROOT, ServeProcess
+from tests.service.conftest import ROOT, ServeProcess, signed_post
 from tests.service.test_restart import db_url, seen, subscribe
 from tools.simulator import Simulator
 from tools.simulator.faults import Fault
@@ -71,23 +69,6 @@ def scrape(server: ServeProcess) -> Scrape:
         assert response.status == 200
         assert response.headers["Content-Type"].startswith("text/plain")
         return Scrape(response.read().decode())
-
-
-def signed_post(server: ServeProcess, body: bytes) -> int:
-    ts = str(int(time.time()))
-    digest = hmac.new(E2E_SIGNING_SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
-    request = urllib.request.Request(
-        server.url + "/slack/events",
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": "v0=" + digest,
-        },
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return int(response.status)
 
 
 class SlackUser:

@@ -6,11 +6,8 @@ Slack failing twice before it recovers, `/k6 unsubscribe` — counting the messa
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import signal
 import time
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -22,7 +19,7 @@ from bot.store import Lease
 from tests.conftest import E2E_SIGNING_SECRET
 from tests.fakes.slack import FakeSlack
 from tests.notify.conftest import finished_posts
-from tests.service.conftest import ServeProcess
+from tests.service.conftest import ServeProcess, signed_post
 from tests.service.test_restart import query, seen
 from tests.service.test_serve import post
 from tools.simulator import Simulator
@@ -46,22 +43,7 @@ def slash(server: ServeProcess, slack: FakeSlack, text: str, user: str = "U0MARI
             "trigger_id": "1.2.3",
         }
     ).encode()
-    ts = str(int(time.time()))
-    signature = (
-        "v0=" + hmac.new(SIGNING_SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
-    )
-    request = urllib.request.Request(
-        server.url + "/slack/events",
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": signature,
-        },
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return int(response.status)
+    return signed_post(server, body, SIGNING_SECRET)
 
 
 def wait_polls(server: ServeProcess, sim: Simulator, count: int = 2) -> None:
