@@ -52,3 +52,20 @@ async def test_bad_comparisons_are_refused_and_send_no_metric_query(toolbox, sim
     with pytest.raises(NotFound):
         await toolbox.execute("compare_test_runs", {"test_run": 1223, "against": 987654})
     assert not [r for r in sim.requests if "/cloud/v5/" in r.path]
+
+
+async def test_a_deleted_baseline_is_passed_over_for_the_previous_run_and_said(toolbox, sim):
+    sim.delete_run(1211)  # the soak test still names it as its baseline
+    result = await toolbox.execute("compare_test_runs", {"test_run": 1223})
+    previous = await toolbox.execute("compare_test_runs", {"test_run": 1223, "against": "previous"})
+    assert (result.against_kind, result.against_id) == ("previous", previous.against_id)
+    assert result.deltas == previous.deltas
+    assert "the baseline #1211 of 'Orders API Soak Test' no longer exists" in result.text()
+
+
+async def test_asking_for_a_deleted_baseline_is_refused_and_sends_no_metric_query(toolbox, sim):
+    sim.delete_run(1211)
+    sim.clear_requests()
+    with pytest.raises(InvalidInput, match=r"baseline #1211 .* no longer exists; compare with 'previous'"):
+        await toolbox.execute("compare_test_runs", {"test_run": 1223, "against": "baseline"})
+    assert not [r for r in sim.requests if "/cloud/v5/" in r.path]

@@ -121,3 +121,15 @@ async def test_the_slowest_and_most_failing_requests_come_from_the_runs_own_seri
     top = result.failing_requests[0]
     assert (top.name, top.status) == ("pay", "503") and top.count > result.failing_requests[1].count
     assert "pay → 503" in result.text() and "Slowest requests (p95): pay" in result.text()
+
+
+async def test_a_deleted_baseline_is_passed_over_for_the_previous_run_and_said(toolbox, sim):
+    sim.delete_run(1211)  # the soak test still names it as its baseline
+    previous = await toolbox.execute("compare_test_runs", {"test_run": 1223, "against": "previous"})
+    sim.clear_requests()
+    result = await toolbox.execute("investigate_test_run", {"test_run": 1223})
+    assert result.requests == len(sim.requests) <= 15
+    assert result.versus is not None
+    assert (result.versus.against_kind, result.versus.against_id) == ("previous", previous.against_id)
+    assert result.versus.deltas == previous.deltas
+    assert "The baseline #1211 of 'Orders API Soak Test' no longer exists." in result.diagnosis

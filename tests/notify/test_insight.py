@@ -105,6 +105,21 @@ async def test_broken_insight_leaves_the_basic_message_whole(
     assert "vs baseline" not in posts[0].text and "Thresholds crossed" not in posts[0].text
 
 
+async def test_a_slow_insight_is_left_out_after_its_timeout_and_the_basic_message_goes_out(
+    frozen_sim: Simulator, store: Store, slack: FakeSlack, make_notifier: Callable[..., Notifier]
+) -> None:
+    notifier = await subscribed(make_notifier, store)
+    notifier.watcher.insight_timeout = 0.3  # 5 s in the product
+    # investigate reads the run's script first; the basic message never does
+    frozen_sim.faults.add(Fault(path=r"/cloud/v6/test_runs/\d+/script", kind="latency", delay=1.5, times=None))
+    frozen_sim.finish_run(SOAK_RUNNING, result="passed")
+    await cycle(notifier, polls=2)
+    posts = finished_posts(slack, SOAK_RUNNING, CHANNEL)
+    assert len(posts) == 1
+    assert "p95 http_req_duration" in posts[0].text
+    assert "vs baseline" not in posts[0].text
+
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

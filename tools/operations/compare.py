@@ -9,15 +9,17 @@ from pydantic import Field
 
 from tools.analysis.compare import Comparison, MetricDelta, Overall, compare_figures, verdict_line
 from tools.errors import InvalidInput
-from tools.models import LoadTest, MetricQueryResponse, TestRun
+from tools.models import MetricQueryResponse, TestRun
 from tools.operations.investigate import TEST_RUN
 from tools.operations.test_runs import (
     FIGURE_NAMES,
     METRIC_QUERIES,
+    Reference,
     aggregate_path,
     check_rate,
     fetch_run,
     previous_completed_run,
+    reference_run,
 )
 from tools.outputs import Output
 from tools.phrasing import Phrases, Say, Slot
@@ -46,6 +48,7 @@ class RunComparison(Output):
     overall: Overall
     tolerance_pct: float
     deltas: list[MetricDelta]
+    note: str | None = None  # why the baseline was passed over (deleted)
 
     def reference_label(self) -> str:
         """``baseline #1211``, ``previous #1229`` or ``run 1203``."""
@@ -59,6 +62,8 @@ class RunComparison(Output):
     def text(self) -> str:
         ref = self.reference_label()
         lines = [f"Run {self.test_run_id} vs {ref}: {self.overall.value} (tolerance ±{self.tolerance_pct:g}%)"]
+        if self.note:
+            lines.append(f"Note: {self.note}, so this is the previous completed run.")
         if not self.same_test:
             lines.append("Note: the two runs belong to different load tests; the comparison may not mean much.")
         for d in self.deltas:
@@ -85,24 +90,16 @@ async def _figures(ctx: OpContext, run_id: int) -> dict[str, float | None]:
     return figures
 
 
-async def _previous(ctx: OpContext, run: TestRun) -> int:
-    found = await previous_completed_run(ctx, run)
-    if found is None:
-        raise InvalidInput(f"Run {run.id} has no earlier completed run of the same test to compare with.")
-    return found
-
-
-async def _reference(ctx: OpContext, run: TestRun, against: int | str | None) -> tuple[int, str]:
+async def _reference(ctx: OpContext, run: TestRun, against: int | str | None) -> tuple[int, str, str | None]:
     if isinstance(against, int):
-        return against, "run"
-    if against in (None, "baseline"):
-        test = await ctx.get(LoadTest, f"/cloud/v6/load_tests/{run.test_id}")
-        if test.baseline_test_run_id is not None and test.baseline_test_run_id != run.id:
-            return test.baseline_test_run_id, "baseline"
-        if against == "baseline":
-            why = "is that run itself" if test.baseline_test_run_id == run.id else "is not set"
-            raise InvalidInput(f"The baseline of '{test.name}' {why}; compare with 'previous' or a run id.")
-    return await _previous(ctx, run), "previous"
+        return against, "run", None
+    if against == "previous":
+        found = Reference(await previous_completed_run(ctx, run), "previous", None, 1)
+    else:
+        found = await reference_run(ctx, run, insist=against == "baseline")
+    if found.id is None:
+        raise InvalidInput(f"Run {run.id} has no earlier completed run of the same test to compare with.")
+    return found.id, found.kind, found.note
 
 
 @operation(
@@ -136,16 +133,20 @@ async def compare_test_runs(ctx: OpContext, args: CompareInput) -> RunComparison
     if args.against == args.test_run:
         raise InvalidInput(f"Run {args.test_run} compared with itself says nothing; name another run.")
     run = await fetch_run(ctx, args.test_run)
-    against_id, kind = await _reference(ctx, run, args.against)
-    other = await fetch_run(ctx, against_id)  # a missing run fails here, before any metric query is sent
+    against_id, kind, note = await _reference(ctx, run, args.against)
+    same_test = True  # the baseline and the previous run are runs of the same test, and were read to be chosen
+    if kind == "run":
+        other = await fetch_run(ctx, against_id)  # a missing run fails here, before any metric query is sent
+        same_test = other.test_id == run.test_id
     current, reference = await asyncio.gather(_figures(ctx, run.id), _figures(ctx, against_id))
     result: Comparison = compare_figures(current, reference, args.tolerance_pct)
     return RunComparison(
         test_run_id=run.id,
         against_id=against_id,
         against_kind=kind,
-        same_test=other.test_id == run.test_id,
+        same_test=same_test,
         overall=result.overall,
         tolerance_pct=result.tolerance_pct,
         deltas=result.deltas,
+        note=note,
     )

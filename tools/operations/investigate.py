@@ -14,7 +14,7 @@ from tools.analysis.checks import ChecksLayer, checks_layer
 from tools.analysis.compare import Comparison, MetricDelta, Overall, Verdict, compare_figures, verdict_line
 from tools.analysis.thresholds import ThresholdState, ThresholdVerdict, crossed, judge_thresholds
 from tools.k6scripts import read_script
-from tools.models import LoadTest, MetricQueryResponse, TestRun
+from tools.models import MetricQueryResponse, TestRun
 from tools.operations.common import NotABoolean
 from tools.operations.test_runs import (
     FIGURE_NAMES,
@@ -22,7 +22,7 @@ from tools.operations.test_runs import (
     aggregate_path,
     check_rate,
     multi_run_path,
-    previous_completed_run,
+    reference_run,
     run_path,
     run_script,
 )
@@ -81,6 +81,7 @@ class Versus(Output):
     deltas: list[MetricDelta]
     script_changed: bool | None = None  # sha256 of the two bundled scripts; None when one could not be read
     tolerance_pct: float = 10.0
+    note: str | None = None  # why the baseline was passed over (deleted)
 
     def headline(self) -> str:
         """The notification's line, as compare_test_runs says it: ``p95 474 ms, +19% vs baseline #1211 — …``."""
@@ -91,7 +92,8 @@ class Versus(Output):
         worse = [d.metric for d in self.deltas if d.verdict is Verdict.WORSE]
         what = f" ({', '.join(worse)} worse)" if worse else ""
         script = {True: " The script changed since.", False: " Same script.", None: ""}[self.script_changed]
-        return f"Against {self.against_kind} #{self.against_id}: {self.overall.value}{what}.{script}"
+        passed_over = f"{self.note[0].upper()}{self.note[1:]}. " if self.note else ""
+        return f"{passed_over}Against {self.against_kind} #{self.against_id}: {self.overall.value}{what}.{script}"
 
 
 class Investigation(Output):
@@ -235,15 +237,12 @@ async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Invest
 
     # The reference run: only a finished run is compared (the multi-run endpoint leaves unfinished runs out).
     reference: tuple[int, str] | None = None
+    passed_over: str | None = None
     if run.is_finished:
-        test = await ctx.get(LoadTest, f"/cloud/v6/load_tests/{run.test_id}")
-        requests += 1
-        if test.baseline_test_run_id is not None and test.baseline_test_run_id != run.id:
-            reference = (test.baseline_test_run_id, "baseline")
-        else:
-            requests += 1  # one page of the test's runs
-            previous = await previous_completed_run(ctx, run)
-            reference = (previous, "previous") if previous is not None else None
+        found = await reference_run(ctx, run)
+        requests += found.requests
+        reference = (found.id, found.kind) if found.id is not None else None
+        passed_over = found.note
 
     keys = list(FIGURES)
     known_pairs = {FIGURES[k] for k in keys if k != "checks"}
@@ -303,6 +302,7 @@ async def investigate_test_run(ctx: OpContext, args: InvestigateInput) -> Invest
             deltas=compared.deltas,
             script_changed=changed,
             tolerance_pct=compared.tolerance_pct,
+            note=passed_over,
         )
         diagnosis = diagnosis.rstrip().rstrip(".") + ". " + versus.sentence()
     return Investigation(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -16,6 +17,7 @@ from tools.models import (
     ABORTABLE_STATUSES,
     FINAL_STATUSES,
     ApiDateTime,
+    LoadTest,
     MetricQueryResponse,
     RunResult,
     TestRun,
@@ -1031,6 +1033,34 @@ async def previous_completed_run(ctx: OpContext, run: TestRun) -> int | None:
         if other.id != run.id and other.created < run.created and other.status == "completed":
             return other.id
     return None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The run another is compared with (:func:`reference_run`): its id (None when there is none), ``baseline`` or
+    ``previous``, why the baseline was passed over (``note``), and the API requests it took to decide."""
+
+    id: int | None
+    kind: str
+    note: str | None
+    requests: int
+
+
+async def reference_run(ctx: OpContext, run: TestRun, *, insist: bool = False) -> Reference:
+    """Its load test's baseline, unless that is ``run`` itself or no longer exists (deleted: the test still names
+    it), else the latest completed run before ``run``. ``insist``: the baseline or :class:`InvalidInput`."""
+    test = await ctx.get(LoadTest, f"/cloud/v6/load_tests/{run.test_id}")
+    baseline, note = test.baseline_test_run_id, None
+    if baseline is not None and baseline != run.id:
+        try:
+            await fetch_run(ctx, baseline)
+            return Reference(baseline, "baseline", None, 2)
+        except NotFound:
+            note = f"the baseline #{baseline} of '{test.name}' no longer exists"
+    if insist:
+        why = note or f"the baseline of '{test.name}' " + ("is that run itself" if baseline == run.id else "is not set")
+        raise InvalidInput(f"{why[0].upper()}{why[1:]}; compare with 'previous' or a run id.")
+    return Reference(await previous_completed_run(ctx, run), "previous", note, 3 if note else 2)
 
 
 @operation(
