@@ -5,7 +5,8 @@ This checks the files' structure only — it never explains a text and never sco
 must load with :func:`load_entries`; every ``operation`` must be a registry operation or a bot command; every
 argument key must be a field (or a declared alias) of that operation's input model, and keys inside a nested
 object (a recurrence rule, a label) fields of the nested model; every placeholder must compute a value from the
-demo data. The newest set's texts must also be new: none may appear in the corpus or an older held-out set.
+demo data. The newest set's literal values must fit their fields' types, and its texts must be new: none
+may appear in the corpus or an older held-out set.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from pydantic import AliasChoices, BaseModel
+from pydantic import AliasChoices, BaseModel, TypeAdapter, ValidationError
 
 from tests.conftest import TEST_STACK, TEST_TOKEN
 from tests.router.test_corpus import (
@@ -99,6 +100,44 @@ def key_problems(model: type[BaseModel], arguments: Any, path: str = "arguments"
     return problems
 
 
+def _is_placeholder(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.startswith("$")
+    return isinstance(value, dict) and any(str(key).startswith("$") and key != "$one_of" for key in value)
+
+
+def value_problems(model: type[BaseModel], arguments: Any, path: str = "arguments") -> list[str]:
+    """Literal argument values the field's type refuses ("procesing" for a status); placeholders are skipped."""
+    if isinstance(arguments, list):
+        return [problem for item in arguments for problem in value_problems(model, item, path)]
+    if not isinstance(arguments, dict) or _is_placeholder(arguments):
+        return []
+    if "$one_of" in arguments:
+        return [problem for item in arguments["$one_of"] for problem in value_problems(model, item, path)]
+    problems: list[str] = []
+    fields = _fields(model)
+    for key, value in arguments.items():
+        if key not in fields or _is_placeholder(value):
+            continue
+        if isinstance(value, dict) and "$one_of" in value:
+            alternatives = value["$one_of"]
+        else:
+            alternatives = [value]
+        nested = _nested_models(fields[key].annotation)
+        for alternative in alternatives:
+            if _is_placeholder(alternative):
+                continue
+            items = alternative if isinstance(alternative, list) else [alternative]
+            if nested and items and all(isinstance(item, dict) for item in items):
+                problems += [p for item in items for p in value_problems(nested[0], item, f"{path}.{key}")]
+                continue
+            try:
+                TypeAdapter(fields[key].annotation).validate_python(alternative)
+            except ValidationError as exc:
+                problems.append(f"{path}.{key}: {alternative!r} is refused ({exc.errors()[0]['msg']})")
+    return problems
+
+
 def entry_problems(entry: Entry) -> list[str]:
     registry = get_registry()
     if entry.operation is None:
@@ -129,6 +168,17 @@ def test_the_third_set_has_100_phrasings_spread_like_real_use() -> None:
     assert {"runs", "tests", "schedules", "projects", "load_zones", "labels", "legacy", "bot"} <= set(groups)
 
 
+def test_the_third_sets_values_fit_their_fields() -> None:
+    registry = get_registry()
+    problems = [
+        f"{entry.where} ({entry.text!r}): {problem}"
+        for entry in load_entries(HELDOUT_3)
+        if entry.operation in registry
+        for problem in value_problems(registry[entry.operation].input, entry.arguments)
+    ]
+    assert not problems, "\n".join(problems)
+
+
 def test_the_third_set_is_new_text() -> None:
     newest = {e.text.casefold(): e.where for e in load_entries(HELDOUT_3)}
     for older in (CORPUS, HELDOUT, HELDOUT_2):
@@ -148,6 +198,11 @@ def test_the_key_checker_catches_a_misspelt_field_and_a_nested_one() -> None:
     assert key_problems(schedule, {"load_test": 501, "recurrence_rule": {"frequncy": "DAILY"}})
     assert not key_problems(schedule, {"load_test": 501, "recurrence_rule": {"$one_of": [{"frequency": "DAILY"}]}})
     assert entry_problems(Entry("x", "inline", "no_such_operation", {}))
+    runs = registry["list_test_runs"].input
+    assert value_problems(runs, {"status": ["procesing"]})
+    assert value_problems(runs, {"result": {"$one_of": [["failed"], ["broken"]]}})
+    assert not value_problems(runs, {"status": ["processing_metrics"], "created_after": "$today"})
+    assert value_problems(schedule, {"recurrence_rule": {"frequency": "NIGHTLY"}})
     assert not entry_problems(Entry("help", "inline", "help"))
 
 
