@@ -119,10 +119,7 @@ def value_problems(model: type[BaseModel], arguments: Any, path: str = "argument
     for key, value in arguments.items():
         if key not in fields or _is_placeholder(value):
             continue
-        if isinstance(value, dict) and "$one_of" in value:
-            alternatives = value["$one_of"]
-        else:
-            alternatives = [value]
+        alternatives = value["$one_of"] if isinstance(value, dict) and "$one_of" in value else [value]
         nested = _nested_models(fields[key].annotation)
         for alternative in alternatives:
             if _is_placeholder(alternative):
