@@ -36,6 +36,8 @@ CORPUS = Path(__file__).with_name("corpus.yaml")
 HELDOUT = ROOT / "bench" / "phrasings_heldout.yaml"
 HELDOUT_2 = ROOT / "bench" / "phrasings_heldout_2.yaml"
 """The second held-out set (80 phrasings, written without looking at the parser or the other files)."""
+HELDOUT_3 = ROOT / "bench" / "phrasings_heldout_3.yaml"
+"""The third held-out set (100 phrasings in real use's proportions, written blind; tests/router/test_heldout_files.py)."""
 
 BOT_COMMANDS = frozenset({"help", "subscribe", "unsubscribe", "subscriptions", "audit", "watch"})
 PENDING_OPERATIONS: frozenset[str] = frozenset()
