@@ -175,7 +175,10 @@ async def tool_layer_rows(sizes: Sizes) -> list[Row]:
                 await toolbox.execute("get_test_run", {"test_run_id": RUN_ID})
 
             async def raw_get() -> None:
-                (await raw.get(f"/cloud/v6/test_runs/{RUN_ID}")).raise_for_status()
+                # A raw user decodes the body too: GET + raise_for_status + response.json().
+                response = await raw.get(f"/cloud/v6/test_runs/{RUN_ID}")
+                response.raise_for_status()
+                response.json()
 
             a, b = await interleaved(ours_get, raw_get, sizes.samples)
             n = f"n={len(a)}"
@@ -208,6 +211,7 @@ async def tool_layer_rows(sizes: Sizes) -> list[Row]:
             async def raw_list() -> None:
                 response = await raw.get(f"/cloud/v6/load_tests/{MANY_RUNS_TEST}/test_runs", params={"$top": "100"})
                 response.raise_for_status()
+                response.json()
 
             sim.clear_requests()
             await ours_list()
