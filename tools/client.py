@@ -77,6 +77,7 @@ class K6CloudClient:
         self.max_retry_after = max_retry_after
         self._sleep = sleep
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._header_cache: dict[tuple[str, str | None], httpx.Headers] = {}
         self._http = httpx.AsyncClient(
             base_url=self.settings.api_url,
             timeout=httpx.Timeout(self.settings.timeout),
@@ -129,6 +130,27 @@ class K6CloudClient:
 
     # ------------------------------------------------------------------ requests
 
+    async def _headers(
+        self, api: ApiFlavour, accept: str | None, extra: Mapping[str, str] | None, idempotency_key: str | None
+    ) -> httpx.Headers | dict[str, str]:
+        """The headers of one request. The common ones (no extra header, no key) are built once per flavour and
+        ``Accept``: the token and the stack id do not change once known, and a ready ``httpx.Headers`` is
+        copied by httpx without being parsed again."""
+        plain = not extra and idempotency_key is None
+        if plain:
+            cached = self._header_cache.get((api, accept))
+            if cached is not None:
+                return cached
+        send_headers = dict(extra or {})
+        send_headers.update(await self._auth_headers(api))
+        if accept:
+            send_headers.setdefault("Accept", accept)
+        if idempotency_key is not None:
+            send_headers[IDEMPOTENCY_HEADER] = idempotency_key
+        if plain:
+            self._header_cache[(api, accept)] = httpx.Headers(send_headers)
+        return send_headers
+
     async def _auth_headers(self, api: ApiFlavour) -> dict[str, str]:
         secret = self._token.get_secret_value()
         if api == "v2":
@@ -160,12 +182,7 @@ class K6CloudClient:
         ``idempotency_key`` is made safe to repeat by the API, so it is retried too (with the same key).
         Raises :class:`ApiError` (typed by status) or :class:`ApiUnavailable`.
         """
-        send_headers = dict(headers or {})
-        send_headers.update(await self._auth_headers(api))
-        if accept:
-            send_headers.setdefault("Accept", accept)
-        if idempotency_key is not None:
-            send_headers[IDEMPOTENCY_HEADER] = idempotency_key
+        send_headers = await self._headers(api, accept, headers, idempotency_key)
         repeatable = idempotent or idempotency_key is not None
         clean_params = _clean_params(params)
         route = observe.route_of(path)
@@ -228,6 +245,14 @@ class K6CloudClient:
                 reason=f"HTTP {response.status_code}",
             )
 
+        # The first attempt goes without the retry machinery (most requests need one); only a failure that may be
+        # repeated enters tenacity's loop, which replays it as attempt 1, so its waits and log lines are the same.
+        try:
+            return await once(1)
+        except Failure as failure:
+            first = failure
+        if not first.may_repeat or self.settings.max_retries < 1:
+            raise first.error from None
         attempts = retrying(
             attempts=1 + self.settings.max_retries,
             backoff=self.backoff,
@@ -238,7 +263,10 @@ class K6CloudClient:
         try:
             async for attempt in attempts:
                 with attempt:
-                    return await once(attempt.retry_state.attempt_number)
+                    number = attempt.retry_state.attempt_number
+                    if number == 1:
+                        raise first
+                    return await once(number)
         except Failure as last:
             raise last.error from None
         raise AssertionError("the retry loop ends with a response or an error")  # pragma: no cover
