@@ -19,6 +19,7 @@ repr, log line or exception.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -312,6 +313,42 @@ class K6CloudClient:
         response = await self.request("GET", path, params=params, idempotent=True)
         return self.with_links(parse_model(Page[model], response))  # type: ignore[valid-type]
 
+    async def pages(
+        self,
+        model: type[M],
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        limit: int | None = None,
+        skip: int = 0,
+    ) -> AsyncIterator[tuple[Page[M], bool]]:
+        """Yield the pages of a v6 list, each with whether another follows, until the API stops sending ``@nextLink``.
+
+        "Another follows" is what the page says (``@nextLink``, and ``@count`` when sent), so a caller that has
+        enough need not read the next page to learn that there is more. The next page is rebuilt from ``$skip``
+        rather than by following ``@nextLink`` verbatim (its scheme has varied between API versions); ``limit``
+        items in all stop early.
+        """
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be within 1..{MAX_PAGE_SIZE}")
+        offset = skip
+        base = dict(params or {})
+        previous: list[Any] | None = None
+        while True:
+            top = page_size if limit is None else max(1, min(page_size, limit - (offset - skip)))
+            page = await self.get_page(model, path, {**base, "$top": top, "$skip": offset})
+            identity = [getattr(item, "id", None) for item in page.value]
+            if previous is not None and identity == previous and None not in identity:
+                log.warning("%s answered the same page for $skip=%d: the API ignores $skip; stopping", path, offset)
+                return
+            previous = identity
+            offset += len(page.value)
+            more = bool(page.next_link and page.value and (page.count is None or offset < page.count))
+            yield page, more
+            if not more or (limit is not None and offset - skip >= limit):
+                return
+
     async def paginate(
         self,
         model: type[M],
@@ -322,33 +359,17 @@ class K6CloudClient:
         limit: int | None = None,
         skip: int = 0,
     ) -> AsyncIterator[M]:
-        """Yield every item of a v6 list, page by page, until the API stops sending ``@nextLink``.
-
-        The next page is rebuilt from ``$skip`` rather than by following ``@nextLink`` verbatim (its
-        scheme has varied between API versions); ``limit`` stops early.
-        """
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be within 1..{MAX_PAGE_SIZE}")
+        """Yield every item of a v6 list, page by page (:meth:`pages`); ``limit`` stops early."""
         yielded = 0
-        offset = skip
-        base = dict(params or {})
-        previous: list[Any] | None = None
-        while True:
-            top = page_size if limit is None else max(1, min(page_size, limit - yielded))
-            page = await self.get_page(model, path, {**base, "$top": top, "$skip": offset})
-            identity = [getattr(item, "id", None) for item in page.value]
-            if previous is not None and identity == previous and None not in identity:
-                log.warning("%s answered the same page for $skip=%d: the API ignores $skip; stopping", path, offset)
-                return
-            previous = identity
-            for item in page.value:
-                yield item
-                yielded += 1
-                if limit is not None and yielded >= limit:
-                    return
-            offset += len(page.value)
-            if not page.next_link or not page.value or (page.count is not None and offset >= page.count):
-                return
+        async with contextlib.aclosing(
+            self.pages(model, path, params, page_size=page_size, limit=limit, skip=skip)
+        ) as pages:
+            async for page, _ in pages:
+                for item in page.value:
+                    yield item
+                    yielded += 1
+                    if limit is not None and yielded >= limit:
+                        return
 
     async def collect(
         self, model: type[M], path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None

@@ -385,6 +385,37 @@ async def test_list_test_runs_cursor_walks_everything_exactly_once(
     assert len(seen) == len(set(seen)) == len(sim.run_ids())
 
 
+async def test_list_test_runs_of_a_test_reads_one_page_of_limit_runs(toolbox: Toolbox, sim: Simulator) -> None:
+    sim.add_runs(509, 30)
+    total = len(sim.list_runs(509))
+    await run(toolbox, "list_test_runs", load_test=509, limit=1)  # the test is read once, then known
+    sim.clear_requests()
+    page = await run(toolbox, "list_test_runs", load_test=509, limit=10)
+    assert len(page.items) == 10 and page.next_cursor and page.load_test_name
+    assert [(r.path, r.query.get("$top")) for r in sim.requests] == [("/cloud/v6/load_tests/509/test_runs", "10")]
+    sim.clear_requests()
+    rest = await run(toolbox, "list_test_runs", load_test=509, limit=total - 10, cursor=page.next_cursor)
+    assert len(rest.items) == total - 10 and rest.next_cursor is None, "@nextLink says nothing follows"
+    assert len(sim.requests) == 1
+    assert {r.id for r in page.items + rest.items} == {r["id"] for r in sim.list_runs(509)}
+    whole = await run(toolbox, "list_test_runs", load_test=509, limit=total)
+    assert len(whole.items) == total and whole.next_cursor is None
+
+
+@pytest.mark.parametrize("newest_first", [False, True], ids=["api-oldest-first", "api-newest-first"])
+async def test_list_test_runs_of_the_stack_ends_without_cursor_when_limit_is_all(
+    toolbox: Toolbox, sim: Simulator, newest_first: bool
+) -> None:
+    sim.runs_newest_first = newest_first
+    total = len(sim.run_ids())
+    whole = await run(toolbox, "list_test_runs", limit=total)
+    assert len(whole.items) == total and whole.next_cursor is None
+    short = await run(toolbox, "list_test_runs", limit=total - 1)
+    assert len(short.items) == total - 1 and short.next_cursor
+    last = await run(toolbox, "list_test_runs", limit=5, cursor=short.next_cursor)
+    assert [r.id for r in last.items] == [min(sim.run_ids())] and last.next_cursor is None
+
+
 @pytest.mark.parametrize(("load_test", "newest_first"), [(None, False), (None, True), (501, False)])
 async def test_list_test_runs_cursor_survives_runs_started_meanwhile(
     toolbox: Toolbox, sim: Simulator, load_test: int | None, newest_first: bool
