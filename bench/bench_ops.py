@@ -214,6 +214,9 @@ async def tool_layer_rows(sizes: Sizes) -> list[Row]:
                 response.json()
 
             sim.clear_requests()
+            await ours_list()  # the first call also reads the load test, which the resolver then keeps
+            first_call = len(sim.requests)
+            sim.clear_requests()
             await ours_list()
             per_call = len(sim.requests)
             tops = sorted({r.query.get("$top", "-") for r in sim.requests})
@@ -221,7 +224,7 @@ async def tool_layer_rows(sizes: Sizes) -> list[Row]:
             rows.append(
                 Row(
                     f"list 100 runs of one test vs one raw `$top=100` (median, n={len(a)}; "
-                    f"{per_call} request(s)/call, $top={','.join(tops)})",
+                    f"{per_call} request(s)/call after a first of {first_call}, $top={','.join(tops)})",
                     ms(median(a)),
                     ms(median(b)),
                     ratio(median(a), median(b)),
