@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
@@ -32,7 +32,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from tools import observe
 from tools.config import K6CloudSettings
 from tools.errors import ApiError, ApiUnavailable, ConfigurationError, error_class_for
-from tools.models import AuthenticationResponse, Page, TestRun
+from tools.models import AuthenticationResponse, ListedRun, Page, TestRun
 from tools.retry import Backoff, Failure, parse_retry_after, retrying
 
 log = logging.getLogger("k6bot.client")
@@ -289,7 +289,7 @@ class K6CloudClient:
         """
         runs = obj.value if isinstance(obj, Page) else [obj]
         for run in runs:
-            if not isinstance(run, TestRun):
+            if not isinstance(run, TestRun | ListedRun):
                 continue
             if run.test_run_details_page_url:
                 suffix = f"/{run.id}"
@@ -322,7 +322,7 @@ class K6CloudClient:
         page_size: int = MAX_PAGE_SIZE,
         limit: int | None = None,
         skip: int = 0,
-    ) -> AsyncIterator[tuple[Page[M], bool]]:
+    ) -> AsyncGenerator[tuple[Page[M], bool], None]:
         """Yield the pages of a v6 list, each with whether another follows, until the API stops sending ``@nextLink``.
 
         "Another follows" is what the page says (``@nextLink``, and ``@count`` when sent), so a caller that has

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -175,39 +175,17 @@ class DistributionZone(ApiModel):
     percent: float
 
 
-class TestRun(ApiModel):
-    """A test run as `GET /cloud/v6/test_runs/{id}` returns it."""
+class RunFacts:
+    """What a test run answers about itself, for :class:`TestRun` and the lighter :class:`ListedRun` alike."""
 
-    id: int
-    test_id: int
-    project_id: int
-    started_by: str | None = None
-    created: ApiDateTime
-    ended: ApiDateTime | None = None
-    note: Text = ""
-    retention_expiry: ApiDateTime | None = None
-    cost: TestCost | None = None
-    status: str
-    status_details: RunStatusEntry | None = None
-    status_history: Annotated[list[RunStatusEntry], _null_as(list)] = Field(default_factory=list)
-    distribution: list[DistributionZone] | None = None
-    result: str | None = None
-    result_details: dict[str, Any] | None = None
-    options: dict[str, Any] | None = None
-    k6_dependencies: Mapping_ = Field(default_factory=dict)
-    k6_versions: Mapping_ = Field(default_factory=dict)
-    max_vus: int | None = None
-    max_browser_vus: int | None = None
-    estimated_duration: float | None = None
-    execution_duration: float | None = None
-    is_starred: Flag = False
-    test_run_details_page_url: str | None = None
-
-    @field_validator("result")
-    @classmethod
-    def _result_words(cls, value: str | None) -> str | None:
-        # The API's own example says "success" where the field's description says "passed".
-        return "passed" if value == "success" else value
+    if TYPE_CHECKING:  # fields of the models below; declared here for type checkers only
+        id: int
+        status: str
+        ended: datetime | None
+        cost: TestCost | None
+        status_details: RunStatusEntry | None
+        status_history: list[RunStatusEntry]
+        execution_duration: float | None
 
     @property
     def is_finished(self) -> bool:
@@ -251,6 +229,71 @@ class TestRun(ApiModel):
         if end is None:
             end = now or datetime.now(UTC)
         return max(0.0, (end - started).total_seconds())
+
+
+class TestRun(RunFacts, ApiModel):
+    """A test run as `GET /cloud/v6/test_runs/{id}` returns it."""
+
+    id: int
+    test_id: int
+    project_id: int
+    started_by: str | None = None
+    created: ApiDateTime
+    ended: ApiDateTime | None = None
+    note: Text = ""
+    retention_expiry: ApiDateTime | None = None
+    cost: TestCost | None = None
+    status: str
+    status_details: RunStatusEntry | None = None
+    status_history: Annotated[list[RunStatusEntry], _null_as(list)] = Field(default_factory=list)
+    distribution: list[DistributionZone] | None = None
+    result: str | None = None
+    result_details: dict[str, Any] | None = None
+    options: dict[str, Any] | None = None
+    k6_dependencies: Mapping_ = Field(default_factory=dict)
+    k6_versions: Mapping_ = Field(default_factory=dict)
+    max_vus: int | None = None
+    max_browser_vus: int | None = None
+    estimated_duration: float | None = None
+    execution_duration: float | None = None
+    is_starred: Flag = False
+    test_run_details_page_url: str | None = None
+
+    @field_validator("result")
+    @classmethod
+    def _result_words(cls, value: str | None) -> str | None:
+        # The API's own example says "success" where the field's description says "passed".
+        return "passed" if value == "success" else value
+
+
+class ListedRun(RunFacts, ApiModel):
+    """A test run as a list of runs shows it: only the fields a :class:`~tools.outputs.RunSummary` needs are read
+    (the options, load zones and versions of a hundred runs are skipped, not parsed). ``get_test_run`` reads all."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: int
+    test_id: int
+    project_id: int
+    started_by: str | None = None
+    created: ApiDateTime
+    ended: ApiDateTime | None = None
+    note: Text = ""
+    cost: TestCost | None = None
+    status: str
+    status_details: RunStatusEntry | None = None
+    status_history: Annotated[list[RunStatusEntry], _null_as(list)] = Field(default_factory=list)
+    result: str | None = None
+    result_details: dict[str, Any] | None = None
+    max_vus: int | None = None
+    execution_duration: float | None = None
+    is_starred: Flag = False
+    test_run_details_page_url: str | None = None
+
+    @field_validator("result")
+    @classmethod
+    def _result_words(cls, value: str | None) -> str | None:
+        return TestRun._result_words(value)
 
 
 class StartedTestRun(TestRun):

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer
 
 from tools.errors import InvalidInput
-from tools.models import LoadTest, RunStatus, TestRun
+from tools.models import ListedRun, LoadTest, RunStatus, TestRun
 
 # --------------------------------------------------------------------------- formatting
 
@@ -93,7 +93,7 @@ def vuh_text(value: float | None) -> str:
     return "-" if value is None else f"{value:g} VUH"
 
 
-def abort_reason(run: TestRun) -> str | None:
+def abort_reason(run: TestRun | ListedRun) -> str | None:
     """Why an aborted run stopped, in words: by whom, by a threshold, by the system (with its message)."""
     extra = run.abort_extra
     if run.status != RunStatus.ABORTED.value:
@@ -212,8 +212,12 @@ class RunSummary(Output):
     url: str | None = Field(default=None, description="Link to the run in Grafana Cloud.")
 
     @classmethod
-    def from_run(cls, run: TestRun, test_name: str | None = None, *, now: datetime | None = None) -> RunSummary:
-        return cls(
+    def from_run(
+        cls, run: TestRun | ListedRun, test_name: str | None = None, *, now: datetime | None = None
+    ) -> RunSummary:
+        # Every value is already of its field's type (read and checked from the API's answer): construct, as a
+        # hundred listed runs would otherwise be validated a second time.
+        return cls.model_construct(
             id=run.id,
             test_id=run.test_id,
             test_name=test_name,

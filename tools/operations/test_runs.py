@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field, model_validator
 
@@ -18,6 +18,7 @@ from tools.models import (
     ABORTABLE_STATUSES,
     FINAL_STATUSES,
     ApiDateTime,
+    ListedRun,
     MetricQueryResponse,
     RunResult,
     TestRun,
@@ -153,7 +154,10 @@ class RunScan:
     last: bool = False
 
 
-async def newest_first(
+R = TypeVar("R", TestRun, ListedRun)
+
+
+def newest_first(
     ctx: OpContext,
     path: str,
     params: dict[str, Any],
@@ -163,7 +167,22 @@ async def newest_first(
     state: dict[str, Any],
     scan: RunScan | None = None,
 ) -> AsyncGenerator[tuple[TestRun, dict[str, Any]], None]:
-    """Runs of ``path`` from the newest to the oldest, each with the cursor state that resumes right after it.
+    """:func:`runs_newest_first` of whole :class:`TestRun` objects."""
+    return runs_newest_first(ctx, TestRun, path, params, can_order=can_order, window=window, state=state, scan=scan)
+
+
+async def runs_newest_first(
+    ctx: OpContext,
+    model: type[R],
+    path: str,
+    params: dict[str, Any],
+    *,
+    can_order: bool,
+    window: int,
+    state: dict[str, Any],
+    scan: RunScan | None = None,
+) -> AsyncGenerator[tuple[R, dict[str, Any]], None]:
+    """Runs (as ``model``: :class:`TestRun`, or the lighter :class:`ListedRun`) of ``path`` from the newest to the oldest, each with the cursor state that resumes right after it.
 
     The per-test list can order by ``created desc``. Its first call pins an anchor — the newest run's
     creation second, rounded up — and later pages ask for ``created_before=<anchor>`` at an offset, so runs
@@ -186,7 +205,7 @@ async def newest_first(
         if anchor is not None:
             user_before = params.get("created_before")
             ordered["created_before"] = min(user_before, anchor) if user_before else anchor
-        async with contextlib.aclosing(ctx.client.pages(TestRun, path, ordered, page_size=window, skip=skip)) as pages:
+        async with contextlib.aclosing(ctx.client.pages(model, path, ordered, page_size=window, skip=skip)) as pages:
             async for page, more in pages:
                 for position, run in enumerate(page.value, 1):
                     if anchor is None:
@@ -195,18 +214,18 @@ async def newest_first(
                     scan.last = not more and position == len(page.value)
                     yield run, {"anchor": anchor.isoformat(), "skip": skip}
         return
-    first = await ctx.client.get_page(TestRun, path, {**params, "$count": True, "$top": 1})
+    first = await ctx.client.get_page(model, path, {**params, "$count": True, "$top": 1})
     if not first.value:
         return
     if first.count is None:
-        async for item in _sorted_fallback(ctx, path, params, state, scan):
+        async for item in _sorted_fallback(ctx, model, path, params, state, scan):
             yield item
         return
     total = first.count
     if "asc" in state:
         ascending = bool(state["asc"])
     else:
-        last = await ctx.client.get_page(TestRun, path, {**params, "$skip": total - 1, "$top": 1})
+        last = await ctx.client.get_page(model, path, {**params, "$skip": total - 1, "$top": 1})
         ascending = not last.value or (first.value[0].created, first.value[0].id) <= (
             last.value[0].created,
             last.value[0].id,
@@ -216,7 +235,7 @@ async def newest_first(
         end = min(total, _cursor_int(state, "end", total))
         while end > 0:
             start = max(0, end - window)
-            page = await ctx.client.get_page(TestRun, path, {**params, "$skip": start, "$top": end - start})
+            page = await ctx.client.get_page(model, path, {**params, "$skip": start, "$top": end - start})
             if not page.value:
                 return
             for offset, run in reversed(list(enumerate(page.value))):
@@ -227,7 +246,7 @@ async def newest_first(
     # Newest first: read forwards. New runs are inserted before us, so shift by how many arrived.
     skip = _cursor_int(state, "skip") + max(0, total - _cursor_int(state, "total", total))
     while skip < total:
-        page = await ctx.client.get_page(TestRun, path, {**params, "$skip": skip, "$top": window})
+        page = await ctx.client.get_page(model, path, {**params, "$skip": skip, "$top": window})
         if not page.value:
             return
         for offset, run in enumerate(page.value):
@@ -237,9 +256,9 @@ async def newest_first(
 
 
 async def _sorted_fallback(
-    ctx: OpContext, path: str, params: dict[str, Any], state: dict[str, Any], scan: RunScan
-) -> AsyncGenerator[tuple[TestRun, dict[str, Any]], None]:
-    runs = await ctx.client.collect(TestRun, path, params, limit=FALLBACK_SCAN)
+    ctx: OpContext, model: type[R], path: str, params: dict[str, Any], state: dict[str, Any], scan: RunScan
+) -> AsyncGenerator[tuple[R, dict[str, Any]], None]:
+    runs = await ctx.client.collect(model, path, params, limit=FALLBACK_SCAN)
     runs.sort(key=lambda r: (r.created, r.id), reverse=True)
     total = len(runs)
     skip = _cursor_int(state, "skip") + max(0, total - _cursor_int(state, "total", total))
@@ -356,9 +375,8 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
     resume: dict[str, Any] | None = None
     more = False
     scan = RunScan()
-    runs = newest_first(
-        ctx, path, params, can_order=can_order, window=window, state=decode_cursor(args.cursor), scan=scan
-    )
+    cursor = decode_cursor(args.cursor)
+    runs = runs_newest_first(ctx, ListedRun, path, params, can_order=can_order, window=window, state=cursor, scan=scan)
     async for run, after in runs:
         keep = (
             (statuses is None or run.status in statuses)
