@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 # --------------------------------------------------------------------------- basics
 
@@ -184,8 +185,10 @@ class RunFacts:
         ended: datetime | None
         cost: TestCost | None
         status_details: RunStatusEntry | None
-        status_history: list[RunStatusEntry]
         execution_duration: float | None
+
+        @property
+        def status_history(self) -> list[RunStatusEntry]: ...
 
     @property
     def is_finished(self) -> bool:
@@ -282,7 +285,10 @@ class ListedRun(RunFacts, ApiModel):
     cost: TestCost | None = None
     status: str
     status_details: RunStatusEntry | None = None
-    status_history: Annotated[list[RunStatusEntry], _null_as(list)] = Field(default_factory=list)
+    status_history_json: Annotated[list[Any], _null_as(list)] = Field(
+        default_factory=list, validation_alias="status_history", repr=False
+    )
+    """The history as the API sent it: read into entries only when asked (:attr:`status_history`)."""
     result: str | None = None
     result_details: dict[str, Any] | None = None
     max_vus: int | None = None
@@ -294,6 +300,19 @@ class ListedRun(RunFacts, ApiModel):
     @classmethod
     def _result_words(cls, value: str | None) -> str | None:
         return TestRun._result_words(value)
+
+    @cached_property
+    def status_history(self) -> list[RunStatusEntry]:
+        """The status history, read on first use: a listed run needs it only for its duration while it runs
+        (a finished run has ``execution_duration``) and for why it was aborted. An entry that does not read is
+        left out, as it only feeds those two."""
+        entries = []
+        for raw in self.status_history_json:
+            try:
+                entries.append(RunStatusEntry.model_validate(raw))
+            except ValidationError:
+                continue
+        return entries
 
 
 class StartedTestRun(TestRun):

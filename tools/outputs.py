@@ -215,9 +215,7 @@ class RunSummary(Output):
     def from_run(
         cls, run: TestRun | ListedRun, test_name: str | None = None, *, now: datetime | None = None
     ) -> RunSummary:
-        # Every value is already of its field's type (read and checked from the API's answer): construct, as a
-        # hundred listed runs would otherwise be validated a second time.
-        return cls.model_construct(
+        return cls(
             id=run.id,
             test_id=run.test_id,
             test_name=test_name,

@@ -22,6 +22,8 @@ from tools.errors import (
     NotAllowedNow,
     ResolutionError,
 )
+from tools.models import ListedRun
+from tools.outputs import RunSummary
 from tools.registry import ConfirmationRequired, Toolbox, get_registry
 from tools.simulator import Fault, Simulator
 
@@ -400,6 +402,34 @@ async def test_list_test_runs_of_a_test_reads_one_page_of_limit_runs(toolbox: To
     assert {r.id for r in page.items + rest.items} == {r["id"] for r in sim.list_runs(509)}
     whole = await run(toolbox, "list_test_runs", load_test=509, limit=total)
     assert len(whole.items) == total and whole.next_cursor is None
+
+
+async def test_listed_runs_say_what_the_whole_runs_say(toolbox: Toolbox, sim: Simulator) -> None:
+    """A list reads the lighter ListedRun: each summary is the one the whole run (get_test_run) gives."""
+    listed = await run(toolbox, "list_test_runs", limit=1000)
+    assert len(listed.items) == len(sim.run_ids())
+    assert {r.status for r in listed.items} >= {"aborted", "completed", "running"}
+    assert any(r.abort_reason for r in listed.items)
+    for item in listed.items:
+        whole = RunSummary.from_run(await run(toolbox, "get_test_run", test_run_id=item.id), item.test_name)
+        moving = () if item.is_finished else ("duration_seconds",)  # still running: "so far" moves on
+        assert item.model_dump(exclude=set(moving)) == whole.model_dump(exclude=set(moving)), item.id
+
+
+def test_a_listed_run_reads_its_history_when_asked_and_leaves_out_an_entry_that_does_not_read() -> None:
+    body = {
+        "id": 1, "test_id": 2, "project_id": 3, "created": "2026-01-01T00:00:00", "ended": "2026-01-01T00:01:10",
+        "status": "aborted", "options": {"vus": 10}, "distribution": "not even a list",
+        "status_history": [
+            {"type": "running", "entered": "2026-01-01T00:00:10"},
+            {"type": "queued", "entered": "not a time"},
+            {"type": "aborted", "entered": "2026-01-01T00:01:10Z", "extra": {"by_user": "ann@example.com"}},
+        ],
+    }  # fmt: skip
+    listed = ListedRun.model_validate(body)
+    assert [e.type for e in listed.status_history] == ["running", "aborted"]
+    assert listed.duration_seconds() == 60.0 and listed.abort_extra and listed.abort_extra.by_user == "ann@example.com"
+    assert RunSummary.from_run(listed).abort_reason == "aborted by ann@example.com"
 
 
 @pytest.mark.parametrize("newest_first", [False, True], ids=["api-oldest-first", "api-newest-first"])

@@ -200,6 +200,7 @@ async def runs_newest_first(
             _cursor_int(state, key)
     if can_order:
         anchor = _cursor_time(state, "anchor")
+        pinned: str | None = None  # the anchor as the cursor holds it, written once
         skip = _cursor_int(state, "skip")
         ordered = {**params, "$orderby": "created desc"}
         if anchor is not None:
@@ -210,9 +211,11 @@ async def runs_newest_first(
                 for position, run in enumerate(page.value, 1):
                     if anchor is None:
                         anchor = run.created.replace(microsecond=0) + timedelta(seconds=1)
+                    if pinned is None:
+                        pinned = anchor.isoformat()
                     skip += 1
                     scan.last = not more and position == len(page.value)
-                    yield run, {"anchor": anchor.isoformat(), "skip": skip}
+                    yield run, {"anchor": pinned, "skip": skip}
         return
     first = await ctx.client.get_page(model, path, {**params, "$count": True, "$top": 1})
     if not first.value:
