@@ -217,10 +217,12 @@ class K6CloudClient:
                     unreachable, may_repeat=repeatable or not sent, possibly_processed=sent, reason=type(exc).__name__
                 ) from None
             elapsed = time.monotonic() - started
-            observe.report(observe.ApiAttempt(method, route, response.status_code, None, elapsed, attempt))
-            log.debug(
-                "%s %s -> %d in %.0f ms (attempt %d)", method, path, response.status_code, elapsed * 1000, attempt
-            )
+            if observe.watched():
+                observe.report(observe.ApiAttempt(method, route, response.status_code, None, elapsed, attempt))
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s %s -> %d in %.0f ms (attempt %d)", method, path, response.status_code, elapsed * 1000, attempt
+                )
             if response.is_success:
                 return response
             if method == "DELETE" and response.status_code == 404 and attempt > 1:
@@ -295,8 +297,8 @@ class K6CloudClient:
                 suffix = f"/{run.id}"
                 if run.test_run_details_page_url.endswith(suffix):
                     self._page_base = run.test_run_details_page_url[: -len(suffix)]
-            else:
-                run.test_run_details_page_url = self.run_page_url(run.id)
+            elif (url := self.run_page_url(run.id)) is not None:
+                run.test_run_details_page_url = url
         return obj
 
     def run_page_url(self, run_id: int) -> str | None:
