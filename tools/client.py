@@ -43,6 +43,8 @@ M = TypeVar("M", bound=BaseModel)
 USER_AGENT = "k6bot/0.1 (+https://github.com/k6bot/k6bot)"
 MAX_PAGE_SIZE = 1000
 IDEMPOTENCY_HEADER = "K6-Idempotency-Key"
+_JSON = "application/json"
+_HTTPX_ACCEPT = "*/*"  # httpx's own default Accept, which a request with accept=None has always sent
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Errors raised before the request reached the server: retrying them can never repeat a side effect.
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -79,6 +81,7 @@ class K6CloudClient:
         self._sleep = sleep
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._header_cache: dict[tuple[str, str | None], httpx.Headers] = {}
+        self._v6_defaults = False  # the v6 headers (token, stack id, Accept JSON) are the HTTP client's defaults
         self._http = httpx.AsyncClient(
             base_url=self.settings.api_url,
             timeout=httpx.Timeout(self.settings.timeout),
@@ -133,12 +136,14 @@ class K6CloudClient:
 
     async def _headers(
         self, api: ApiFlavour, accept: str | None, extra: Mapping[str, str] | None, idempotency_key: str | None
-    ) -> httpx.Headers | dict[str, str]:
-        """The headers of one request. The common ones (no extra header, no key) are built once per flavour and
-        ``Accept``: the token and the stack id do not change once known, and a ready ``httpx.Headers`` is
-        copied by httpx without being parsed again."""
+    ) -> httpx.Headers | dict[str, str] | None:
+        """The headers of one request; None for the usual one (v6, JSON, nothing extra), whose headers are the
+        HTTP client's defaults, so httpx has nothing to merge. The other plain ones (no extra header, no key)
+        are built once per flavour and ``Accept``: the token and the stack id do not change once known."""
         plain = not extra and idempotency_key is None
         if plain:
+            if api == "v6" and accept == _JSON and self._v6_defaults:
+                return None
             cached = self._header_cache.get((api, accept))
             if cached is not None:
                 return cached
@@ -149,8 +154,26 @@ class K6CloudClient:
         if idempotency_key is not None:
             send_headers[IDEMPOTENCY_HEADER] = idempotency_key
         if plain:
+            if api == "v6" and accept == _JSON:
+                self._http.headers.update(send_headers)
+                self._v6_defaults = True
+                return None
             self._header_cache[(api, accept)] = httpx.Headers(send_headers)
         return send_headers
+
+    def _build(
+        self, method: str, path: str, headers: httpx.Headers | dict[str, str] | None, **kwargs: Any
+    ) -> httpx.Request:
+        """The request, its headers exactly the ones asked for: v6's defaults (the stack id, ``Accept`` JSON) are
+        taken off a request that does not ask for them (legacy v2, ``/auth``, another ``Accept``)."""
+        request = self._http.build_request(method, path, headers=headers, **kwargs)
+        if headers is not None and self._v6_defaults:
+            asked = {key.lower() for key in headers}
+            if "x-stack-id" not in asked and "x-stack-id" in request.headers:
+                del request.headers["X-Stack-Id"]
+            if "accept" not in asked:
+                request.headers["Accept"] = _HTTPX_ACCEPT
+        return request
 
     async def _auth_headers(self, api: ApiFlavour) -> dict[str, str]:
         secret = self._token.get_secret_value()
@@ -193,17 +216,11 @@ class K6CloudClient:
             nonlocal possibly_processed
             started = time.monotonic()
             try:
+                request = self._build(
+                    method, path, send_headers, params=clean_params, json=json, content=content, files=files, data=data
+                )
                 async with self._in_flight:
-                    response = await self._http.request(
-                        method,
-                        path,
-                        params=clean_params,
-                        json=json,
-                        content=content,
-                        files=files,
-                        data=data,
-                        headers=send_headers,
-                    )
+                    response = await self._http.send(request)
             except httpx.TransportError as exc:
                 observe.report(
                     observe.ApiAttempt(method, route, None, type(exc).__name__, time.monotonic() - started, attempt)
