@@ -183,9 +183,13 @@ class RunFacts:
         id: int
         status: str
         ended: datetime | None
-        cost: TestCost | None
-        status_details: RunStatusEntry | None
         execution_duration: float | None
+
+        @property
+        def cost(self) -> TestCost | ListedCost | None: ...
+
+        @property
+        def status_details(self) -> RunStatusEntry | None: ...
 
         @property
         def status_history(self) -> list[RunStatusEntry]: ...
@@ -269,6 +273,14 @@ class TestRun(RunFacts, ApiModel):
         return "passed" if value == "success" else value
 
 
+class ListedCost(ApiModel):
+    """The cost of a listed run: its total only (a summary shows nothing else)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    total_vuh: float | None = None
+
+
 class ListedRun(RunFacts, ApiModel):
     """A test run as a list of runs shows it: only the fields a :class:`~tools.outputs.RunSummary` needs are read
     (the options, load zones and versions of a hundred runs are skipped, not parsed). ``get_test_run`` reads all."""
@@ -282,13 +294,14 @@ class ListedRun(RunFacts, ApiModel):
     created: ApiDateTime
     ended: ApiDateTime | None = None
     note: Text = ""
-    cost: TestCost | None = None
+    cost: ListedCost | None = None
     status: str
-    status_details: RunStatusEntry | None = None
+    status_details_json: Any = Field(default=None, validation_alias="status_details", repr=False)
     status_history_json: Annotated[list[Any], _null_as(list)] = Field(
         default_factory=list, validation_alias="status_history", repr=False
     )
-    """The history as the API sent it: read into entries only when asked (:attr:`status_history`)."""
+    """The status and its history as the API sent them: read into entries only when asked (:attr:`status_details`,
+    :attr:`status_history`)."""
     result: str | None = None
     result_details: dict[str, Any] | None = None
     max_vus: int | None = None
@@ -300,6 +313,16 @@ class ListedRun(RunFacts, ApiModel):
     @classmethod
     def _result_words(cls, value: str | None) -> str | None:
         return TestRun._result_words(value)
+
+    @cached_property
+    def status_details(self) -> RunStatusEntry | None:
+        """The current status entry, read on first use (only an aborted run's is looked at); None if it does not read."""
+        if self.status_details_json is None:
+            return None
+        try:
+            return RunStatusEntry.model_validate(self.status_details_json)
+        except ValidationError:
+            return None
 
     @cached_property
     def status_history(self) -> list[RunStatusEntry]:

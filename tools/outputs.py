@@ -215,23 +215,26 @@ class RunSummary(Output):
     def from_run(
         cls, run: TestRun | ListedRun, test_name: str | None = None, *, now: datetime | None = None
     ) -> RunSummary:
-        return cls(
-            id=run.id,
-            test_id=run.test_id,
-            test_name=test_name,
-            project_id=run.project_id,
-            status=run.status,
-            result=run.result,
-            created=run.created,
-            ended=run.ended,
-            duration_seconds=run.duration_seconds(now),
-            vus=run.max_vus,
-            vuh=run.vuh,
-            started_by=run.started_by,
-            note=run.note or "",
-            is_starred=run.is_starred,
-            abort_reason=abort_reason(run),
-            url=run.test_run_details_page_url,
+        # model_validate of a dict: the checks of cls(**…), a little cheaper (a list makes a hundred)
+        return cls.model_validate(
+            {
+                "id": run.id,
+                "test_id": run.test_id,
+                "test_name": test_name,
+                "project_id": run.project_id,
+                "status": run.status,
+                "result": run.result,
+                "created": run.created,
+                "ended": run.ended,
+                "duration_seconds": run.duration_seconds(now),
+                "vus": run.max_vus,
+                "vuh": run.vuh,
+                "started_by": run.started_by,
+                "note": run.note or "",
+                "is_starred": run.is_starred,
+                "abort_reason": abort_reason(run),
+                "url": run.test_run_details_page_url,
+            }
         )
 
     @property

@@ -420,6 +420,7 @@ def test_a_listed_run_reads_its_history_when_asked_and_leaves_out_an_entry_that_
     body = {
         "id": 1, "test_id": 2, "project_id": 3, "created": "2026-01-01T00:00:00", "ended": "2026-01-01T00:01:10",
         "status": "aborted", "options": {"vus": 10}, "distribution": "not even a list",
+        "cost": {"total_vuh": 2.5, "breakdown": "not read"}, "status_details": {"type": "aborted"},
         "status_history": [
             {"type": "running", "entered": "2026-01-01T00:00:10"},
             {"type": "queued", "entered": "not a time"},
@@ -428,6 +429,7 @@ def test_a_listed_run_reads_its_history_when_asked_and_leaves_out_an_entry_that_
     }  # fmt: skip
     listed = ListedRun.model_validate(body)
     assert [e.type for e in listed.status_history] == ["running", "aborted"]
+    assert listed.vuh == 2.5 and listed.status_details is None, "a status entry without 'entered' does not read"
     assert listed.duration_seconds() == 60.0 and listed.abort_extra and listed.abort_extra.by_user == "ann@example.com"
     assert RunSummary.from_run(listed).abort_reason == "aborted by ann@example.com"
 
