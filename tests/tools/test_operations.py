@@ -404,6 +404,16 @@ async def test_list_test_runs_of_a_test_reads_one_page_of_limit_runs(toolbox: To
     assert len(whole.items) == total and whole.next_cursor is None
 
 
+async def test_a_test_named_by_id_is_not_read_again_when_the_list_of_tests_knows_it(
+    toolbox: Toolbox, sim: Simulator
+) -> None:
+    await run(toolbox, "list_test_runs", load_test="orders soak", limit=1)  # reads the list of every test
+    sim.clear_requests()
+    runs = await run(toolbox, "list_test_runs", load_test=501, limit=3)
+    assert runs.load_test_name == "Orders API Soak Test" and len(runs.items) == 3
+    assert [r.path for r in sim.requests] == ["/cloud/v6/load_tests/501/test_runs"]
+
+
 async def test_listed_runs_say_what_the_whole_runs_say(toolbox: Toolbox, sim: Simulator) -> None:
     """A list reads the lighter ListedRun: each summary is the one the whole run (get_test_run) gives."""
     listed = await run(toolbox, "list_test_runs", limit=1000)
