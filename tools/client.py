@@ -12,8 +12,8 @@ What it takes care of, so nothing above it has to:
 * paging through ``$top``/``$skip`` until no ``@nextLink`` remains;
 * turning every error response into a typed :class:`~tools.errors.ApiError`.
 
-The token lives in a ``SecretStr`` and is only ever written into the request header: it is not in any
-repr, log line or exception.
+The token lives in a ``SecretStr`` and is only ever written into request headers (for v6, the HTTP client's default
+headers, which httpx shows as ``[secure]``): it is not in any repr, log line or exception.
 """
 
 from __future__ import annotations
