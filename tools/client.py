@@ -12,16 +12,17 @@ What it takes care of, so nothing above it has to:
 * paging through ``$top``/``$skip`` until no ``@nextLink`` remains;
 * turning every error response into a typed :class:`~tools.errors.ApiError`.
 
-The token lives in a ``SecretStr`` and is only ever written into the request header: it is not in any
-repr, log line or exception.
+The token lives in a ``SecretStr`` and is only ever written into request headers (for v6, the HTTP client's default
+headers, which httpx shows as ``[secure]``): it is not in any repr, log line or exception.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
@@ -31,7 +32,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from tools import observe
 from tools.config import K6CloudSettings
 from tools.errors import ApiError, ApiUnavailable, ConfigurationError, error_class_for
-from tools.models import AuthenticationResponse, Page, TestRun
+from tools.models import AuthenticationResponse, ListedRun, Page, TestRun
 from tools.retry import Backoff, Failure, parse_retry_after, retrying
 
 log = logging.getLogger("k6bot.client")
@@ -42,6 +43,8 @@ M = TypeVar("M", bound=BaseModel)
 USER_AGENT = "k6bot/0.1 (+https://github.com/k6bot/k6bot)"
 MAX_PAGE_SIZE = 1000
 IDEMPOTENCY_HEADER = "K6-Idempotency-Key"
+_JSON = "application/json"
+_HTTPX_ACCEPT = "*/*"  # httpx's own default Accept, which a request with accept=None has always sent
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Errors raised before the request reached the server: retrying them can never repeat a side effect.
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -77,6 +80,8 @@ class K6CloudClient:
         self.max_retry_after = max_retry_after
         self._sleep = sleep
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._header_cache: dict[tuple[str, str | None], httpx.Headers] = {}
+        self._v6_defaults = False  # the v6 headers (token, stack id, Accept JSON) are the HTTP client's defaults
         self._http = httpx.AsyncClient(
             base_url=self.settings.api_url,
             timeout=httpx.Timeout(self.settings.timeout),
@@ -129,6 +134,47 @@ class K6CloudClient:
 
     # ------------------------------------------------------------------ requests
 
+    async def _headers(
+        self, api: ApiFlavour, accept: str | None, extra: Mapping[str, str] | None, idempotency_key: str | None
+    ) -> httpx.Headers | dict[str, str] | None:
+        """The headers of one request; None for the usual one (v6, JSON, nothing extra), whose headers are the
+        HTTP client's defaults, so httpx has nothing to merge. The other plain ones (no extra header, no key)
+        are built once per flavour and ``Accept``: the token and the stack id do not change once known."""
+        plain = not extra and idempotency_key is None
+        if plain:
+            if api == "v6" and accept == _JSON and self._v6_defaults:
+                return None
+            cached = self._header_cache.get((api, accept))
+            if cached is not None:
+                return cached
+        send_headers = dict(extra or {})
+        send_headers.update(await self._auth_headers(api))
+        if accept:
+            send_headers.setdefault("Accept", accept)
+        if idempotency_key is not None:
+            send_headers[IDEMPOTENCY_HEADER] = idempotency_key
+        if plain:
+            if api == "v6" and accept == _JSON:
+                self._http.headers.update(send_headers)
+                self._v6_defaults = True
+                return None
+            self._header_cache[(api, accept)] = httpx.Headers(send_headers)
+        return send_headers
+
+    def _build(
+        self, method: str, path: str, headers: httpx.Headers | dict[str, str] | None, **kwargs: Any
+    ) -> httpx.Request:
+        """The request, its headers exactly the ones asked for: v6's defaults (the stack id, ``Accept`` JSON) are
+        taken off a request that does not ask for them (legacy v2, ``/auth``, another ``Accept``)."""
+        request = self._http.build_request(method, path, headers=headers, **kwargs)
+        if headers is not None and self._v6_defaults:
+            asked = {key.lower() for key in headers}
+            if "x-stack-id" not in asked and "x-stack-id" in request.headers:
+                del request.headers["X-Stack-Id"]
+            if "accept" not in asked:
+                request.headers["Accept"] = _HTTPX_ACCEPT
+        return request
+
     async def _auth_headers(self, api: ApiFlavour) -> dict[str, str]:
         secret = self._token.get_secret_value()
         if api == "v2":
@@ -160,12 +206,7 @@ class K6CloudClient:
         ``idempotency_key`` is made safe to repeat by the API, so it is retried too (with the same key).
         Raises :class:`ApiError` (typed by status) or :class:`ApiUnavailable`.
         """
-        send_headers = dict(headers or {})
-        send_headers.update(await self._auth_headers(api))
-        if accept:
-            send_headers.setdefault("Accept", accept)
-        if idempotency_key is not None:
-            send_headers[IDEMPOTENCY_HEADER] = idempotency_key
+        send_headers = await self._headers(api, accept, headers, idempotency_key)
         repeatable = idempotent or idempotency_key is not None
         clean_params = _clean_params(params)
         route = observe.route_of(path)
@@ -175,17 +216,11 @@ class K6CloudClient:
             nonlocal possibly_processed
             started = time.monotonic()
             try:
+                request = self._build(
+                    method, path, send_headers, params=clean_params, json=json, content=content, files=files, data=data
+                )
                 async with self._in_flight:
-                    response = await self._http.request(
-                        method,
-                        path,
-                        params=clean_params,
-                        json=json,
-                        content=content,
-                        files=files,
-                        data=data,
-                        headers=send_headers,
-                    )
+                    response = await self._http.send(request)
             except httpx.TransportError as exc:
                 observe.report(
                     observe.ApiAttempt(method, route, None, type(exc).__name__, time.monotonic() - started, attempt)
@@ -199,10 +234,12 @@ class K6CloudClient:
                     unreachable, may_repeat=repeatable or not sent, possibly_processed=sent, reason=type(exc).__name__
                 ) from None
             elapsed = time.monotonic() - started
-            observe.report(observe.ApiAttempt(method, route, response.status_code, None, elapsed, attempt))
-            log.debug(
-                "%s %s -> %d in %.0f ms (attempt %d)", method, path, response.status_code, elapsed * 1000, attempt
-            )
+            if observe.watched():
+                observe.report(observe.ApiAttempt(method, route, response.status_code, None, elapsed, attempt))
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s %s -> %d in %.0f ms (attempt %d)", method, path, response.status_code, elapsed * 1000, attempt
+                )
             if response.is_success:
                 return response
             if method == "DELETE" and response.status_code == 404 and attempt > 1:
@@ -228,6 +265,14 @@ class K6CloudClient:
                 reason=f"HTTP {response.status_code}",
             )
 
+        # The first attempt goes without the retry machinery (most requests need one); only a failure that may be
+        # repeated enters tenacity's loop, which replays it as attempt 1, so its waits and log lines are the same.
+        try:
+            return await once(1)
+        except Failure as failure:
+            first = failure
+        if not first.may_repeat or self.settings.max_retries < 1:
+            raise first.error from None
         attempts = retrying(
             attempts=1 + self.settings.max_retries,
             backoff=self.backoff,
@@ -238,7 +283,10 @@ class K6CloudClient:
         try:
             async for attempt in attempts:
                 with attempt:
-                    return await once(attempt.retry_state.attempt_number)
+                    number = attempt.retry_state.attempt_number
+                    if number == 1:
+                        raise first
+                    return await once(number)
         except Failure as last:
             raise last.error from None
         raise AssertionError("the retry loop ends with a response or an error")  # pragma: no cover
@@ -260,14 +308,14 @@ class K6CloudClient:
         """
         runs = obj.value if isinstance(obj, Page) else [obj]
         for run in runs:
-            if not isinstance(run, TestRun):
+            if not isinstance(run, TestRun | ListedRun):
                 continue
             if run.test_run_details_page_url:
                 suffix = f"/{run.id}"
                 if run.test_run_details_page_url.endswith(suffix):
                     self._page_base = run.test_run_details_page_url[: -len(suffix)]
-            else:
-                run.test_run_details_page_url = self.run_page_url(run.id)
+            elif (url := self.run_page_url(run.id)) is not None:
+                run.test_run_details_page_url = url
         return obj
 
     def run_page_url(self, run_id: int) -> str | None:
@@ -284,6 +332,42 @@ class K6CloudClient:
         response = await self.request("GET", path, params=params, idempotent=True)
         return self.with_links(parse_model(Page[model], response))  # type: ignore[valid-type]
 
+    async def pages(
+        self,
+        model: type[M],
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        limit: int | None = None,
+        skip: int = 0,
+    ) -> AsyncGenerator[tuple[Page[M], bool], None]:
+        """Yield the pages of a v6 list, each with whether another follows, until the API stops sending ``@nextLink``.
+
+        "Another follows" is what the page says (``@nextLink``, and ``@count`` when sent), so a caller that has
+        enough need not read the next page to learn that there is more. The next page is rebuilt from ``$skip``
+        rather than by following ``@nextLink`` verbatim (its scheme has varied between API versions); ``limit``
+        items in all stop early.
+        """
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be within 1..{MAX_PAGE_SIZE}")
+        offset = skip
+        base = dict(params or {})
+        previous: list[Any] | None = None
+        while True:
+            top = page_size if limit is None else max(1, min(page_size, limit - (offset - skip)))
+            page = await self.get_page(model, path, {**base, "$top": top, "$skip": offset})
+            identity = [getattr(item, "id", None) for item in page.value]
+            if previous is not None and identity == previous and None not in identity:
+                log.warning("%s answered the same page for $skip=%d: the API ignores $skip; stopping", path, offset)
+                return
+            previous = identity
+            offset += len(page.value)
+            more = bool(page.next_link and page.value and (page.count is None or offset < page.count))
+            yield page, more
+            if not more or (limit is not None and offset - skip >= limit):
+                return
+
     async def paginate(
         self,
         model: type[M],
@@ -294,33 +378,17 @@ class K6CloudClient:
         limit: int | None = None,
         skip: int = 0,
     ) -> AsyncIterator[M]:
-        """Yield every item of a v6 list, page by page, until the API stops sending ``@nextLink``.
-
-        The next page is rebuilt from ``$skip`` rather than by following ``@nextLink`` verbatim (its
-        scheme has varied between API versions); ``limit`` stops early.
-        """
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be within 1..{MAX_PAGE_SIZE}")
+        """Yield every item of a v6 list, page by page (:meth:`pages`); ``limit`` stops early."""
         yielded = 0
-        offset = skip
-        base = dict(params or {})
-        previous: list[Any] | None = None
-        while True:
-            top = page_size if limit is None else max(1, min(page_size, limit - yielded))
-            page = await self.get_page(model, path, {**base, "$top": top, "$skip": offset})
-            identity = [getattr(item, "id", None) for item in page.value]
-            if previous is not None and identity == previous and None not in identity:
-                log.warning("%s answered the same page for $skip=%d: the API ignores $skip; stopping", path, offset)
-                return
-            previous = identity
-            for item in page.value:
-                yield item
-                yielded += 1
-                if limit is not None and yielded >= limit:
-                    return
-            offset += len(page.value)
-            if not page.next_link or not page.value or (page.count is not None and offset >= page.count):
-                return
+        async with contextlib.aclosing(
+            self.pages(model, path, params, page_size=page_size, limit=limit, skip=skip)
+        ) as pages:
+            async for page, _ in pages:
+                for item in page.value:
+                    yield item
+                    yielded += 1
+                    if limit is not None and yielded >= limit:
+                        return
 
     async def collect(
         self, model: type[M], path: str, params: Mapping[str, Any] | None = None, *, limit: int | None = None

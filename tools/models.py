@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 # --------------------------------------------------------------------------- basics
 
@@ -175,39 +176,23 @@ class DistributionZone(ApiModel):
     percent: float
 
 
-class TestRun(ApiModel):
-    """A test run as `GET /cloud/v6/test_runs/{id}` returns it."""
+class RunFacts:
+    """What a test run answers about itself, for :class:`TestRun` and the lighter :class:`ListedRun` alike."""
 
-    id: int
-    test_id: int
-    project_id: int
-    started_by: str | None = None
-    created: ApiDateTime
-    ended: ApiDateTime | None = None
-    note: Text = ""
-    retention_expiry: ApiDateTime | None = None
-    cost: TestCost | None = None
-    status: str
-    status_details: RunStatusEntry | None = None
-    status_history: Annotated[list[RunStatusEntry], _null_as(list)] = Field(default_factory=list)
-    distribution: list[DistributionZone] | None = None
-    result: str | None = None
-    result_details: dict[str, Any] | None = None
-    options: dict[str, Any] | None = None
-    k6_dependencies: Mapping_ = Field(default_factory=dict)
-    k6_versions: Mapping_ = Field(default_factory=dict)
-    max_vus: int | None = None
-    max_browser_vus: int | None = None
-    estimated_duration: float | None = None
-    execution_duration: float | None = None
-    is_starred: Flag = False
-    test_run_details_page_url: str | None = None
+    if TYPE_CHECKING:  # fields of the models below; declared here for type checkers only
+        id: int
+        status: str
+        ended: datetime | None
+        execution_duration: float | None
 
-    @field_validator("result")
-    @classmethod
-    def _result_words(cls, value: str | None) -> str | None:
-        # The API's own example says "success" where the field's description says "passed".
-        return "passed" if value == "success" else value
+        @property
+        def cost(self) -> TestCost | ListedCost | None: ...
+
+        @property
+        def status_details(self) -> RunStatusEntry | None: ...
+
+        @property
+        def status_history(self) -> list[RunStatusEntry]: ...
 
     @property
     def is_finished(self) -> bool:
@@ -251,6 +236,106 @@ class TestRun(ApiModel):
         if end is None:
             end = now or datetime.now(UTC)
         return max(0.0, (end - started).total_seconds())
+
+
+class TestRun(RunFacts, ApiModel):
+    """A test run as `GET /cloud/v6/test_runs/{id}` returns it."""
+
+    id: int
+    test_id: int
+    project_id: int
+    started_by: str | None = None
+    created: ApiDateTime
+    ended: ApiDateTime | None = None
+    note: Text = ""
+    retention_expiry: ApiDateTime | None = None
+    cost: TestCost | None = None
+    status: str
+    status_details: RunStatusEntry | None = None
+    status_history: Annotated[list[RunStatusEntry], _null_as(list)] = Field(default_factory=list)
+    distribution: list[DistributionZone] | None = None
+    result: str | None = None
+    result_details: dict[str, Any] | None = None
+    options: dict[str, Any] | None = None
+    k6_dependencies: Mapping_ = Field(default_factory=dict)
+    k6_versions: Mapping_ = Field(default_factory=dict)
+    max_vus: int | None = None
+    max_browser_vus: int | None = None
+    estimated_duration: float | None = None
+    execution_duration: float | None = None
+    is_starred: Flag = False
+    test_run_details_page_url: str | None = None
+
+    @field_validator("result")
+    @classmethod
+    def _result_words(cls, value: str | None) -> str | None:
+        # The API's own example says "success" where the field's description says "passed".
+        return "passed" if value == "success" else value
+
+
+class ListedCost(ApiModel):
+    """The cost of a listed run: its total only (a summary shows nothing else)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    total_vuh: float | None = None
+
+
+class ListedRun(RunFacts, ApiModel):
+    """A test run as a list of runs shows it: only the fields a :class:`~tools.outputs.RunSummary` needs are read
+    (the options, load zones and versions of a hundred runs are skipped, not parsed). ``get_test_run`` reads all."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: int
+    test_id: int
+    project_id: int
+    started_by: str | None = None
+    created: ApiDateTime
+    ended: ApiDateTime | None = None
+    note: Text = ""
+    cost: ListedCost | None = None
+    status: str
+    status_details_json: Any = Field(default=None, validation_alias="status_details", repr=False)
+    status_history_json: Annotated[list[Any], _null_as(list)] = Field(
+        default_factory=list, validation_alias="status_history", repr=False
+    )
+    """The status and its history as the API sent them: read into entries only when asked (:attr:`status_details`,
+    :attr:`status_history`)."""
+    result: str | None = None
+    result_details: dict[str, Any] | None = None
+    max_vus: int | None = None
+    execution_duration: float | None = None
+    is_starred: Flag = False
+    test_run_details_page_url: str | None = None
+
+    @field_validator("result")
+    @classmethod
+    def _result_words(cls, value: str | None) -> str | None:
+        return TestRun._result_words(value)
+
+    @cached_property
+    def status_details(self) -> RunStatusEntry | None:
+        """The current status entry, read on first use (only an aborted run's is looked at); None if it does not read."""
+        if self.status_details_json is None:
+            return None
+        try:
+            return RunStatusEntry.model_validate(self.status_details_json)
+        except ValidationError:
+            return None
+
+    @cached_property
+    def status_history(self) -> list[RunStatusEntry]:
+        """The status history, read on first use: a listed run needs it only for its duration while it runs
+        (a finished run has ``execution_duration``) and for why it was aborted. An entry that does not read is
+        left out, as it only feeds those two."""
+        entries = []
+        for raw in self.status_history_json:
+            try:
+                entries.append(RunStatusEntry.model_validate(raw))
+            except ValidationError:
+                continue
+        return entries
 
 
 class StartedTestRun(TestRun):

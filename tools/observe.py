@@ -71,6 +71,11 @@ def add_observer(observer: Observer) -> Callable[[], None]:
     return remove
 
 
+def watched() -> bool:
+    """Whether any observer is registered: without one, a caller need not even build the event."""
+    return bool(_observers)
+
+
 def report(attempt: ApiAttempt) -> None:
     for observer in list(_observers):
         try:

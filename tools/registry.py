@@ -262,6 +262,7 @@ class Operation:
     reconciler: Reconciler | None = None
     phrases: Phrases = field(default_factory=Phrases)
     """How people ask for it in chat (verbs, nouns, examples): the command language is derived from these."""
+    _ref_cache: dict[str, RefKind] | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- declarations that read well next to the handler -------------------------------
 
@@ -312,12 +313,18 @@ class Operation:
 
     def ref_fields(self) -> dict[str, RefKind]:
         """Input fields that may hold a name to resolve (e.g. ``load_test``)."""
-        refs: dict[str, RefKind] = {}
-        for name, info in self.input.model_fields.items():
-            for meta in info.metadata:
-                if isinstance(meta, RefKind):
-                    refs[name] = meta
-        return refs
+        return dict(self._refs())
+
+    def _refs(self) -> dict[str, RefKind]:
+        """:meth:`ref_fields`, read from the input model once (it does not change): every call looks."""
+        if self._ref_cache is None:
+            refs: dict[str, RefKind] = {}
+            for name, info in self.input.model_fields.items():
+                for meta in info.metadata:
+                    if isinstance(meta, RefKind):
+                        refs[name] = meta
+            self._ref_cache = refs
+        return self._ref_cache
 
     def parse(self, arguments: Mapping[str, Any] | BaseModel | None) -> InputModel:
         """Validate arguments against the input model, or raise :class:`InvalidInput` (nothing is sent)."""
@@ -502,7 +509,7 @@ class Toolbox:
 
     async def _resolve(self, op: Operation, args: InputModel, ctx: OpContext) -> InputModel:
         """Replace names in reference fields by ids and record what they resolved to in ``ctx.facts``."""
-        refs = op.ref_fields()
+        refs = op._refs()
         if not refs:
             return args
         updates: dict[str, Any] = {}

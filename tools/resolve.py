@@ -370,6 +370,9 @@ class LoadTestCatalog:
         test_id = parse_id(ref)
         if test_id is not None:
             cached = self._by_id.get(test_id)
+            if cached is None:  # the list of every test, when read lately, knows it too
+                entry = self._tests.get("all")
+                cached = next((t for t in entry[1] if t.id == test_id), None) if entry is not None else None
             if cached is not None:
                 return cached
             try:

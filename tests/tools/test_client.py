@@ -53,6 +53,32 @@ async def test_legacy_requests_use_the_token_scheme(toolbox: Toolbox, sim: Simul
     assert request.headers["authorization"].startswith("Token")
 
 
+async def test_each_kind_of_request_sends_its_own_headers_once_v6_ones_are_the_defaults(
+    client: K6CloudClient, sim: Simulator
+) -> None:
+    """The usual v6 request's headers become the HTTP client's defaults; no other request inherits them."""
+    await client.get_model(LoadTest, "/cloud/v6/load_tests/501")
+    await client.request("GET", "/loadtests/v2/runs/1234", api="v2", idempotent=True)
+    await client.authenticate("https://k6bot-demo.grafana.net")
+    await client.request("GET", "/cloud/v6/load_tests/501/script", accept=None, idempotent=True)
+    await client.request(
+        "GET", "/cloud/v6/load_tests/501", headers={"Accept": "application/vnd.x+json"}, idempotent=True
+    )
+    await client.get_model(LoadTest, "/cloud/v6/load_tests/501")
+    sent = [(r.headers.get("authorization", "").split()[0], r.headers.get("x-stack-id"), r.headers.get("accept"))
+            for r in sim.requests]  # fmt: skip
+    stack = str(TEST_STACK)
+    assert sent == [
+        ("Bearer", stack, "application/json"),
+        ("Token", None, "application/json"),
+        ("Bearer", None, "application/json"),
+        ("Bearer", stack, "*/*"),
+        ("Bearer", stack, "application/vnd.x+json"),
+        ("Bearer", stack, "application/json"),
+    ]
+    assert TEST_TOKEN not in repr(client) + repr(client._http.headers)
+
+
 async def test_wrong_token_is_401_with_a_clear_sentence_and_no_secret(sim_url: str) -> None:
     async with K6CloudClient(make_settings(sim_url, token="wrong-token-value")) as client:
         with pytest.raises(Unauthorized) as caught:

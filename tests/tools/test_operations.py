@@ -22,6 +22,8 @@ from tools.errors import (
     NotAllowedNow,
     ResolutionError,
 )
+from tools.models import ListedRun
+from tools.outputs import RunSummary
 from tools.registry import ConfirmationRequired, Toolbox, get_registry
 from tools.simulator import Fault, Simulator
 
@@ -383,6 +385,77 @@ async def test_list_test_runs_cursor_walks_everything_exactly_once(
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == len(sim.run_ids())
+
+
+async def test_list_test_runs_of_a_test_reads_one_page_of_limit_runs(toolbox: Toolbox, sim: Simulator) -> None:
+    sim.add_runs(509, 30)
+    total = len(sim.list_runs(509))
+    await run(toolbox, "list_test_runs", load_test=509, limit=1)  # the test is read once, then known
+    sim.clear_requests()
+    page = await run(toolbox, "list_test_runs", load_test=509, limit=10)
+    assert len(page.items) == 10 and page.next_cursor and page.load_test_name
+    assert [(r.path, r.query.get("$top")) for r in sim.requests] == [("/cloud/v6/load_tests/509/test_runs", "10")]
+    sim.clear_requests()
+    rest = await run(toolbox, "list_test_runs", load_test=509, limit=total - 10, cursor=page.next_cursor)
+    assert len(rest.items) == total - 10 and rest.next_cursor is None, "@nextLink says nothing follows"
+    assert len(sim.requests) == 1
+    assert {r.id for r in page.items + rest.items} == {r["id"] for r in sim.list_runs(509)}
+    whole = await run(toolbox, "list_test_runs", load_test=509, limit=total)
+    assert len(whole.items) == total and whole.next_cursor is None
+
+
+async def test_a_test_named_by_id_is_not_read_again_when_the_list_of_tests_knows_it(
+    toolbox: Toolbox, sim: Simulator
+) -> None:
+    await run(toolbox, "list_test_runs", load_test="orders soak", limit=1)  # reads the list of every test
+    sim.clear_requests()
+    runs = await run(toolbox, "list_test_runs", load_test=501, limit=3)
+    assert runs.load_test_name == "Orders API Soak Test" and len(runs.items) == 3
+    assert [r.path for r in sim.requests] == ["/cloud/v6/load_tests/501/test_runs"]
+
+
+async def test_listed_runs_say_what_the_whole_runs_say(toolbox: Toolbox, sim: Simulator) -> None:
+    """A list reads the lighter ListedRun: each summary is the one the whole run (get_test_run) gives."""
+    listed = await run(toolbox, "list_test_runs", limit=1000)
+    assert len(listed.items) == len(sim.run_ids())
+    assert {r.status for r in listed.items} >= {"aborted", "completed", "running"}
+    assert any(r.abort_reason for r in listed.items)
+    for item in listed.items:
+        whole = RunSummary.from_run(await run(toolbox, "get_test_run", test_run_id=item.id), item.test_name)
+        moving = () if item.is_finished else ("duration_seconds",)  # still running: "so far" moves on
+        assert item.model_dump(exclude=set(moving)) == whole.model_dump(exclude=set(moving)), item.id
+
+
+def test_a_listed_run_reads_its_history_when_asked_and_leaves_out_an_entry_that_does_not_read() -> None:
+    body = {
+        "id": 1, "test_id": 2, "project_id": 3, "created": "2026-01-01T00:00:00", "ended": "2026-01-01T00:01:10",
+        "status": "aborted", "options": {"vus": 10}, "distribution": "not even a list",
+        "cost": {"total_vuh": 2.5, "breakdown": "not read"}, "status_details": {"type": "aborted"},
+        "status_history": [
+            {"type": "running", "entered": "2026-01-01T00:00:10"},
+            {"type": "queued", "entered": "not a time"},
+            {"type": "aborted", "entered": "2026-01-01T00:01:10Z", "extra": {"by_user": "ann@example.com"}},
+        ],
+    }  # fmt: skip
+    listed = ListedRun.model_validate(body)
+    assert [e.type for e in listed.status_history] == ["running", "aborted"]
+    assert listed.vuh == 2.5 and listed.status_details is None, "a status entry without 'entered' does not read"
+    assert listed.duration_seconds() == 60.0 and listed.abort_extra and listed.abort_extra.by_user == "ann@example.com"
+    assert RunSummary.from_run(listed).abort_reason == "aborted by ann@example.com"
+
+
+@pytest.mark.parametrize("newest_first", [False, True], ids=["api-oldest-first", "api-newest-first"])
+async def test_list_test_runs_of_the_stack_ends_without_cursor_when_limit_is_all(
+    toolbox: Toolbox, sim: Simulator, newest_first: bool
+) -> None:
+    sim.runs_newest_first = newest_first
+    total = len(sim.run_ids())
+    whole = await run(toolbox, "list_test_runs", limit=total)
+    assert len(whole.items) == total and whole.next_cursor is None
+    short = await run(toolbox, "list_test_runs", limit=total - 1)
+    assert len(short.items) == total - 1 and short.next_cursor
+    last = await run(toolbox, "list_test_runs", limit=5, cursor=short.next_cursor)
+    assert [r.id for r in last.items] == [min(sim.run_ids())] and last.next_cursor is None
 
 
 @pytest.mark.parametrize(("load_test", "newest_first"), [(None, False), (None, True), (501, False)])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field, model_validator
 
@@ -17,6 +18,7 @@ from tools.models import (
     ABORTABLE_STATUSES,
     FINAL_STATUSES,
     ApiDateTime,
+    ListedRun,
     LoadTest,
     MetricQueryResponse,
     RunResult,
@@ -145,10 +147,43 @@ FALLBACK_SCAN = 20_000
 """Without ``@count`` the stack-wide list is read whole (up to this many runs) and sorted here."""
 
 
-async def newest_first(
-    ctx: OpContext, path: str, params: dict[str, Any], *, can_order: bool, window: int, state: dict[str, Any]
+@dataclass
+class RunScan:
+    """What :func:`newest_first` knows beyond the runs it yields: ``last`` is True while the run just yielded is
+    the oldest there is, so a caller with enough runs learns whether more follow without reading another page."""
+
+    last: bool = False
+
+
+R = TypeVar("R", TestRun, ListedRun)
+
+
+def newest_first(
+    ctx: OpContext,
+    path: str,
+    params: dict[str, Any],
+    *,
+    can_order: bool,
+    window: int,
+    state: dict[str, Any],
+    scan: RunScan | None = None,
 ) -> AsyncGenerator[tuple[TestRun, dict[str, Any]], None]:
-    """Runs of ``path`` from the newest to the oldest, each with the cursor state that resumes right after it.
+    """:func:`runs_newest_first` of whole :class:`TestRun` objects."""
+    return runs_newest_first(ctx, TestRun, path, params, can_order=can_order, window=window, state=state, scan=scan)
+
+
+async def runs_newest_first(
+    ctx: OpContext,
+    model: type[R],
+    path: str,
+    params: dict[str, Any],
+    *,
+    can_order: bool,
+    window: int,
+    state: dict[str, Any],
+    scan: RunScan | None = None,
+) -> AsyncGenerator[tuple[R, dict[str, Any]], None]:
+    """Runs (as ``model``: :class:`TestRun`, or the lighter :class:`ListedRun`) of ``path`` from the newest to the oldest, each with the cursor state that resumes right after it.
 
     The per-test list can order by ``created desc``. Its first call pins an anchor — the newest run's
     creation second, rounded up — and later pages ask for ``created_before=<anchor>`` at an offset, so runs
@@ -157,36 +192,44 @@ async def newest_first(
     call looks at both ends once; oldest-first lists are read backwards from the end (runs created
     meanwhile are appended after it, positions hold), newest-first lists forwards (the offset moves by the
     number of runs created meanwhile). An API that does not count (no ``@count``) gets the list read whole
-    and sorted here. No run is skipped when runs start between two calls.
+    and sorted here. No run is skipped when runs start between two calls. ``scan`` (optional) says when the
+    run yielded is the last one.
     """
+    scan = scan if scan is not None else RunScan()
     for key in ("skip", "end", "total"):  # a cursor that was not made here is refused before anything is read
         if key in state:
             _cursor_int(state, key)
     if can_order:
         anchor = _cursor_time(state, "anchor")
+        pinned: str | None = None  # the anchor as the cursor holds it, written once
         skip = _cursor_int(state, "skip")
         ordered = {**params, "$orderby": "created desc"}
         if anchor is not None:
             user_before = params.get("created_before")
             ordered["created_before"] = min(user_before, anchor) if user_before else anchor
-        async for run in ctx.client.paginate(TestRun, path, ordered, page_size=window, skip=skip):
-            if anchor is None:
-                anchor = run.created.replace(microsecond=0) + timedelta(seconds=1)
-            skip += 1
-            yield run, {"anchor": anchor.isoformat(), "skip": skip}
+        async with contextlib.aclosing(ctx.client.pages(model, path, ordered, page_size=window, skip=skip)) as pages:
+            async for page, more in pages:
+                for position, run in enumerate(page.value, 1):
+                    if anchor is None:
+                        anchor = run.created.replace(microsecond=0) + timedelta(seconds=1)
+                    if pinned is None:
+                        pinned = anchor.isoformat()
+                    skip += 1
+                    scan.last = not more and position == len(page.value)
+                    yield run, {"anchor": pinned, "skip": skip}
         return
-    first = await ctx.client.get_page(TestRun, path, {**params, "$count": True, "$top": 1})
+    first = await ctx.client.get_page(model, path, {**params, "$count": True, "$top": 1})
     if not first.value:
         return
     if first.count is None:
-        async for item in _sorted_fallback(ctx, path, params, state):
+        async for item in _sorted_fallback(ctx, model, path, params, state, scan):
             yield item
         return
     total = first.count
     if "asc" in state:
         ascending = bool(state["asc"])
     else:
-        last = await ctx.client.get_page(TestRun, path, {**params, "$skip": total - 1, "$top": 1})
+        last = await ctx.client.get_page(model, path, {**params, "$skip": total - 1, "$top": 1})
         ascending = not last.value or (first.value[0].created, first.value[0].id) <= (
             last.value[0].created,
             last.value[0].id,
@@ -196,32 +239,35 @@ async def newest_first(
         end = min(total, _cursor_int(state, "end", total))
         while end > 0:
             start = max(0, end - window)
-            page = await ctx.client.get_page(TestRun, path, {**params, "$skip": start, "$top": end - start})
+            page = await ctx.client.get_page(model, path, {**params, "$skip": start, "$top": end - start})
             if not page.value:
                 return
             for offset, run in reversed(list(enumerate(page.value))):
+                scan.last = start + offset == 0
                 yield run, {"asc": True, "end": start + offset}
             end = start
         return
     # Newest first: read forwards. New runs are inserted before us, so shift by how many arrived.
     skip = _cursor_int(state, "skip") + max(0, total - _cursor_int(state, "total", total))
     while skip < total:
-        page = await ctx.client.get_page(TestRun, path, {**params, "$skip": skip, "$top": window})
+        page = await ctx.client.get_page(model, path, {**params, "$skip": skip, "$top": window})
         if not page.value:
             return
         for offset, run in enumerate(page.value):
+            scan.last = skip + offset + 1 >= total
             yield run, {"asc": False, "skip": skip + offset + 1, "total": total}
         skip += len(page.value)
 
 
 async def _sorted_fallback(
-    ctx: OpContext, path: str, params: dict[str, Any], state: dict[str, Any]
-) -> AsyncGenerator[tuple[TestRun, dict[str, Any]], None]:
-    runs = await ctx.client.collect(TestRun, path, params, limit=FALLBACK_SCAN)
+    ctx: OpContext, model: type[R], path: str, params: dict[str, Any], state: dict[str, Any], scan: RunScan
+) -> AsyncGenerator[tuple[R, dict[str, Any]], None]:
+    runs = await ctx.client.collect(model, path, params, limit=FALLBACK_SCAN)
     runs.sort(key=lambda r: (r.created, r.id), reverse=True)
     total = len(runs)
     skip = _cursor_int(state, "skip") + max(0, total - _cursor_int(state, "total", total))
     for position in range(skip, total):
+        scan.last = position + 1 >= total
         yield runs[position], {"sorted": True, "skip": position + 1, "total": total}
 
 
@@ -324,14 +370,17 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
         can_order = False
     names = {t.id: t.name for t in await ctx.catalog.load_tests()} if args.load_test is None else {}
     now = datetime.now(UTC)
-    # Unfiltered, one page of limit + 1 says whether more follow; client-side filters read wider pages.
+    # Unfiltered, one page of limit runs, whose @nextLink/@count says whether more follow; client-side filters
+    # read wider pages.
     filtered = statuses is not None or results is not None or (args.starred is not None and not can_order)
-    window = min(1000, max(100, args.limit * 2)) if filtered else min(1000, args.limit + 1)
+    window = min(1000, max(100, args.limit * 2)) if filtered else min(1000, args.limit)
     items: list[RunSummary] = []
     scanned = 0
     resume: dict[str, Any] | None = None
     more = False
-    runs = newest_first(ctx, path, params, can_order=can_order, window=window, state=decode_cursor(args.cursor))
+    scan = RunScan()
+    cursor = decode_cursor(args.cursor)
+    runs = runs_newest_first(ctx, ListedRun, path, params, can_order=can_order, window=window, state=cursor, scan=scan)
     async for run, after in runs:
         keep = (
             (statuses is None or run.status in statuses)
@@ -346,6 +395,9 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
         if keep:
             name = ctx.facts.get("load_test_name") if args.load_test is not None else names.get(run.test_id)
             items.append(RunSummary.from_run(run, name, now=now))
+            if not filtered and len(items) >= args.limit:
+                more = not scan.last
+                break
     await runs.aclose()
     return RunList(
         items=items,
