@@ -372,7 +372,7 @@ def skip_httpx_cli() -> None:
     Only before httpx's first import: afterwards it is too late, and nothing is changed.
     """
     if "httpx" not in sys.modules:
-        sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def main() -> None:

@@ -212,7 +212,7 @@ async def test_a_new_revision_upgrades_an_existing_database(
 def test_head_is_the_newest_revision_alembic_finds() -> None:
     """``HEAD`` lets a start with a current database skip Alembic: a new file in versions/ must move it too."""
     migrations._script.cache_clear()
-    assert migrations.HEAD == migrations.alembic_head()
+    assert migrations.alembic_head() == migrations.HEAD
     assert migrations.HEAD in migrations.revisions()
 
 
@@ -221,7 +221,9 @@ async def test_two_recorded_revisions_are_refused_and_left_alone(db_url: str) ->
     store = Store(db_url)
     async with store.session() as session:
         await session.execute(text(f"INSERT INTO {migrations.VERSION_TABLE} (version_num) VALUES ('0002')"))
-    with pytest.raises(DatabaseUnavailable, match=r"records 2 schema revisions \(0002, 0003\) in k6bot_alembic_version, not one"):
+    with pytest.raises(
+        DatabaseUnavailable, match=r"records 2 schema revisions \(0002, 0003\) in k6bot_alembic_version, not one"
+    ):
         await store.migrate()
     assert sorted(await revision_rows(store)) == ["0002", HEAD]
     await store.close()
