@@ -105,8 +105,8 @@ async def asgi_lifespan(app: ASGIApp) -> AsyncIterator[None]:
 class LazyMCP:
     """MCP over streamable HTTP at ``/mcp``, built on the first request there.
 
-    The MCP SDK's HTTP side (the SDK, its session manager, sse-starlette, cryptography, opentelemetry) is about
-    20 MiB of imported code that a deployment serving only Slack never uses, so ``k6bot serve`` decides at
+    The MCP SDK's HTTP side (the SDK, its session manager, sse-starlette, cryptography, opentelemetry, httpx2) is
+    ~26 MiB of an idle ``k6bot serve``'s resident memory that a deployment serving only Slack never uses, so ``k6bot serve`` decides at
     start-up whether MCP is served (:func:`bot.mcp.exposure.check_http_exposure`) and imports the SDK — in a
     worker thread, so that Slack acknowledgements do not wait behind the import — when a client first calls.
     The app's lifespan (the session manager) then runs in the service's exit stack, until shutdown.
