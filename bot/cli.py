@@ -362,7 +362,21 @@ def db_current() -> None:
     raise typer.Exit(0 if at_head else 1)
 
 
+def skip_httpx_cli() -> None:
+    """Make ``import httpx`` skip httpx's own command-line client (``httpx._main``), which k6bot never runs.
+
+    ``httpx/__init__`` imports ``httpx._main`` only to offer ``httpx.main``, and that loads rich and pygments
+    (~7 MiB of ``k6bot serve``'s resident memory, ~60 ms of ``k6bot mcp``'s start). A ``None`` in ``sys.modules``
+    makes that import raise ImportError, which httpx catches: ``httpx.main`` then only prints that the CLI's
+    extras are missing. Nothing else changes — rich itself still imports where k6bot uses it (``k6bot chat``).
+    Only before httpx's first import: afterwards it is too late, and nothing is changed.
+    """
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
 def main() -> None:
+    skip_httpx_cli()
     try:
         app()
     except KeyboardInterrupt:

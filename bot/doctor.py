@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import DEFAULT_HOST, SERVE_PORT, BotSettings, SlackSettings
 from bot.logs import secret_values
-from bot.mcp.http import is_loopback
+from bot.mcp.exposure import is_loopback
 from bot.preflight import listen_problem, load_policy
 from bot.store import DatabaseUnavailable, Store
 from tools.config import K6CloudSettings, SettingsError

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -35,6 +36,7 @@ import bot.metrics  # noqa: F401 - registers the k6 API observer before any requ
 from bot.config import DEFAULT_HOST, BotSettings, SlackSettings
 from bot.confirm import count_pending
 from bot.http_body import BodyLimit
+from bot.mcp.exposure import check_http_exposure
 from bot.notify.notifier import Notifier
 from bot.notify.webhook import WEBHOOK_PATH, WebhookEndpoint
 from bot.runtime import terminate_like_interrupt
@@ -59,7 +61,7 @@ class ServiceState:
     backend: Any = None
     store: Store | None = None
     notifier: Notifier | None = None
-    mcp_app: ASGIApp | None = None
+    mcp_app: LazyMCP | None = None
     slack_handler: Callable[[Request], Awaitable[Response]] | None = None
     parts: dict[str, str] = field(default_factory=dict)
 
@@ -100,31 +102,75 @@ async def asgi_lifespan(app: ASGIApp) -> AsyncIterator[None]:
 # --------------------------------------------------------------------------- integration points
 
 
-def _mcp_app(backend: Any, store: Store, bot: BotSettings, host: str) -> ASGIApp | None:
-    """MCP over streamable HTTP from the MCP front-end (``bot.mcp``), or None with the reason logged."""
-    try:
-        from bot.audit import AuditLog
-        from bot.mcp import build_http_app, build_server
-        from bot.mcp.http import check_http_exposure
-    except ImportError as exc:  # pragma: no cover - the MCP front-end ships with k6bot
-        log.warning("MCP at /mcp is off: the MCP front-end is not available (%s)", exc)
-        return None
+class LazyMCP:
+    """MCP over streamable HTTP at ``/mcp``, built on the first request there.
+
+    The MCP SDK's HTTP side (the SDK, its session manager, sse-starlette, cryptography, opentelemetry, httpx2) is
+    ~26 MiB of an idle ``k6bot serve``'s resident memory that a deployment serving only Slack never uses, so ``k6bot serve`` decides at
+    start-up whether MCP is served (:func:`bot.mcp.exposure.check_http_exposure`) and imports the SDK — in a
+    worker thread, so that Slack acknowledgements do not wait behind the import — when a client first calls.
+    The app's lifespan (the session manager) then runs in the service's exit stack, until shutdown.
+    """
+
+    def __init__(self, backend: Any, store: Store, bot: BotSettings, host: str, stack: AsyncExitStack) -> None:
+        self.backend, self.store, self.bot, self.host, self.stack = backend, store, bot, host, stack
+        self.app: ASGIApp | None = None
+        self.closed = False
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self.app
+        if app is None:
+            try:
+                app = await self._start()
+            except Exception as exc:
+                log.error("MCP at /mcp could not start: %s: %s", type(exc).__name__, exc)
+                if scope["type"] == "http":
+                    response = JSONResponse({"error": "MCP could not start here (see k6bot's log)."}, status_code=503)
+                    await response(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    async def _start(self) -> ASGIApp:
+        async with self._lock:
+            if self.app is not None:
+                return self.app
+            if self.closed:
+                raise RuntimeError("k6bot serve is stopping")
+            for module in ("bot.mcp.server", "bot.mcp.http", "bot.audit"):
+                await asyncio.to_thread(importlib.import_module, module)
+            from bot.audit import AuditLog
+            from bot.mcp import build_http_app, build_server
+
+            bot = self.bot
+            server = build_server(
+                self.backend.toolbox,
+                audit=AuditLog(self.store),
+                toolsets=bot.toolsets,
+                read_only=bot.read_only,
+                demo=self.backend.demo,
+                idempotency_window=bot.idempotency_window,
+            )
+            token = bot.mcp_token.get_secret_value() if bot.mcp_token is not None else None
+            app = BodyLimit(
+                build_http_app(server, token=token, host=self.host, allowed_hosts=bot.mcp_allowed_host_list),
+                MCP_MAX_BODY_BYTES,
+            )
+            await self.stack.enter_async_context(asgi_lifespan(app))
+            log.info("MCP at /mcp started (first request)")
+            self.app = app
+            return app
+
+
+def _mcp_app(backend: Any, store: Store, bot: BotSettings, host: str, stack: AsyncExitStack) -> LazyMCP | None:
+    """MCP over streamable HTTP, built on first use (:class:`LazyMCP`), or None with the reason logged."""
     token = bot.mcp_token.get_secret_value() if bot.mcp_token is not None else None
     try:
         check_http_exposure(host, token)
     except ConfigurationError as exc:
         log.warning("MCP at /mcp is off: %s", exc)
         return None
-    allowed = bot.mcp_allowed_host_list
-    server = build_server(
-        backend.toolbox,
-        audit=AuditLog(store),
-        toolsets=bot.toolsets,
-        read_only=bot.read_only,
-        demo=backend.demo,
-        idempotency_window=bot.idempotency_window,
-    )
-    return BodyLimit(build_http_app(server, token=token, host=host, allowed_hosts=allowed), MCP_MAX_BODY_BYTES)
+    return LazyMCP(backend, store, bot, host, stack)
 
 
 async def _slack_handler(
@@ -191,14 +237,16 @@ def build_service_app(
                 log.warning("Run-finished notifications are off: set SLACK_BOT_TOKEN")
                 state.parts["notifications"] = "off (no SLACK_BOT_TOKEN)"
             state.parts["webhook"] = _webhook_part(bot, state.notifier)
-            state.mcp_app = _mcp_app(state.backend, state.store, bot, host)
-            if state.mcp_app is not None:
-                await stack.enter_async_context(asgi_lifespan(state.mcp_app))
+            state.mcp_app = _mcp_app(state.backend, state.store, bot, host, stack)
             state.parts["mcp"] = "on" if state.mcp_app is not None else "off"
             state.slack_handler = await _slack_handler(state.backend, state.store, bot, slack)
             state.parts["slack"] = "on" if state.slack_handler is not None else "off"
             log.info("k6bot serve is up: %s", ", ".join(f"{k}: {v}" for k, v in state.parts.items()))
-            yield
+            try:
+                yield
+            finally:
+                if state.mcp_app is not None:
+                    state.mcp_app.closed = True  # a first /mcp request from now on is refused, not started
             log.info("k6bot serve is stopping")
 
     webhook = WebhookEndpoint(lambda: state.notifier, bot.webhook_secret)

@@ -1,4 +1,5 @@
-"""What k6bot loads to start: `k6bot --help` and `k6bot mcp` (until `initialize` is answered) stay light.
+"""What k6bot loads to start: `k6bot --help` and `k6bot mcp` (until `initialize` is answered) stay light, and an
+idle `k6bot serve` holds only what Slack, the watcher and the webhook use (its resident memory is mostly code).
 
 Each check runs a fresh interpreter and reads its ``sys.modules``: a module-level import of SQLAlchemy, Slack,
 aiohttp, matplotlib, httpx or the registry on these paths fails here (bench/bench_start.py has the timings).
@@ -41,6 +42,15 @@ NOT_BEFORE_INITIALIZE = (
     "bot.router",
 )
 
+NOT_AT_SERVE_IDLE = ("mcp", "alembic", "mako", "rich", "pygments", "httpx._main", "matplotlib", "bot.mcp.server")
+"""An idle `k6bot serve` (MCP on, database current) loads the MCP SDK on the first /mcp request, Alembic only to
+upgrade, and never httpx's command-line client (rich, pygments) nor matplotlib before a chart is drawn."""
+
+DUMP_AT_EXIT = """
+import atexit, json, os, sys
+atexit.register(lambda: open(os.environ["K6BOT_TEST_MODULES"], "w").write(json.dumps(sorted(n for n, m in sys.modules.items() if m))))
+"""
+
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -59,8 +69,8 @@ try:
     main()
 except SystemExit as exc:
     code = exc.code
-with open(MODULES, "w") as out:
-    json.dump(sorted(sys.modules), out)
+with open(MODULES, "w") as out:  # a None entry is a module made unimportable (httpx._main), not one loaded
+    json.dump(sorted(name for name, module in sys.modules.items() if module is not None), out)
 sys.exit(code)
 """
 
@@ -148,6 +158,51 @@ def test_mcp_lists_tools_after_initialize(tmp_path: Path) -> None:
     assert "tools.registry" in modules and "bot.store" in modules
     assert (tmp_path / "k6bot.db").exists()
     assert "k6bot is in demo mode" in done.stderr
+
+
+def test_an_idle_serve_loads_neither_the_mcp_sdk_nor_alembic_nor_rich(tmp_path: Path) -> None:
+    from tests.conftest import E2E_SIGNING_SECRET
+    from tests.fakes.slack import FakeSlack
+    from tests.service.conftest import ServeProcess
+
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(DUMP_AT_EXIT)  # sys.modules when the process ends, after SIGTERM
+    modules = tmp_path / "modules.json"
+    with FakeSlack() as slack:
+        env = env_for(
+            tmp_path,
+            SLACK_BOT_TOKEN=slack.bot_token,
+            SLACK_SIGNING_SECRET=E2E_SIGNING_SECRET,
+            SLACK_API_URL=slack.api_url,
+            K6BOT_TEST_MODULES=str(modules),
+        )
+        upgrade = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "db", "upgrade"], env=env, cwd=REPO, capture_output=True, text=True
+        )
+        assert upgrade.returncode == 0, upgrade.stderr  # the database is current, as at every start but the first
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hook), env.get("PYTHONPATH")]))
+        server = ServeProcess(env, tmp_path / "serve.log")
+        try:
+            parts = server.wait_healthy()["parts"]
+        finally:
+            server.stop()
+    assert parts["mcp"] == "on" and parts["slack"] == "on", parts
+    assert server.proc.returncode == 0, server.log()
+    loaded_at_exit = set(json.loads(modules.read_text()))
+    assert "bot.service" in loaded_at_exit and "slack_bolt" in loaded_at_exit and "httpx" in loaded_at_exit
+    assert loaded(loaded_at_exit, NOT_AT_SERVE_IDLE) == []
+
+
+def test_httpx_without_its_cli_still_works(tmp_path: Path) -> None:
+    code = (
+        "import sys; from bot.cli import skip_httpx_cli; skip_httpx_cli(); import httpx; "
+        "print(httpx.Request('GET', 'http://x/a').url.path, 'rich' in sys.modules, 'pygments' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env_for(tmp_path), cwd=REPO, check=True
+    )
+    assert done.stdout.split() == ["/a", "False", "False"]
 
 
 def test_a_database_that_cannot_be_opened_fails_tools_list_then_the_exit(tmp_path: Path) -> None:

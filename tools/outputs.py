@@ -170,7 +170,7 @@ class Attachment(BaseModel):
 
 
 class Output(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     _attachments: list[Attachment] = PrivateAttr(default_factory=list)
 

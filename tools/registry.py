@@ -235,7 +235,7 @@ class Reconciler:
 class InputModel(BaseModel):
     """Base of operation inputs: unknown arguments are an error, not silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 @dataclass

@@ -8,7 +8,6 @@ in its own: ``async with server.session_manager.run(): yield`` (``server`` being
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 import socket
 from collections.abc import Sequence
@@ -19,33 +18,13 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tools.errors import ConfigurationError
+from .exposure import LOOPBACK_HOSTS, check_http_exposure, is_loopback
+
+__all__ = ["LOOPBACK_HOSTS", "build_http_app", "check_http_exposure", "is_loopback", "serve_http", "transport_security"]
 
 log = logging.getLogger("k6bot.mcp")
 
 MCP_PATH = "/mcp"
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-
-
-def is_loopback(host: str) -> bool:
-    name = host.strip().strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def check_http_exposure(host: str, token: str | None) -> None:
-    """Refuse to serve MCP beyond this machine without a token: it could start and abort load tests."""
-    if token or is_loopback(host):
-        return
-    raise ConfigurationError(
-        f"Refusing to serve MCP over HTTP on {host} without a token: anyone who can reach it could start and "
-        "abort load tests. Set K6BOT_MCP_TOKEN (clients then send 'Authorization: Bearer <token>'), "
-        "or bind to 127.0.0.1."
-    )
 
 
 def transport_security(host: str, allowed_hosts: Sequence[str] = ()) -> TransportSecuritySettings:

@@ -7,7 +7,12 @@ A database made before Alembic records its version in ``k6bot_meta`` (``schema_v
 revisions 0001 and 0002): it is *adopted* — stamped with that revision and the old marker removed — and then
 upgraded like any other, so no row is lost.
 
-To add a revision, see ``alembic.ini`` next to this file.
+To add a revision, see ``alembic.ini`` next to this file, and set :data:`HEAD` to it.
+
+Alembic (about 5 MiB of imported code, with Mako) is imported only to change the schema or to list the
+revisions: reading where a database stands is one plain ``SELECT`` on the version table, compared with
+:data:`HEAD` (tests/bot/test_migrations.py checks that it is the head of ``versions/``), so a ``k6bot serve``
+whose database is current never loads it.
 """
 
 from __future__ import annotations
@@ -15,17 +20,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from tools.errors import K6BotError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent
+HEAD = "0003"
+"""The newest revision in ``versions/``: what a current database is at (no Alembic needed to know it)."""
 VERSION_TABLE = "k6bot_alembic_version"
 """Where Alembic records the revision: not ``alembic_version``, which another application sharing the database
 may use for its own."""
@@ -62,7 +70,7 @@ class SchemaState:
         """Whether this k6bot knows the revision (a newer k6bot may have gone further)."""
         if self.current is None:
             return self.legacy_version is None or self.legacy_version in LEGACY_REVISIONS
-        return self.current in revisions()
+        return self.current == self.head or self.current in revisions()
 
     def short(self) -> str:
         """Where it stands, in a few words: "revision 0001", "pre-Alembic schema version 2", "no k6bot schema"."""
@@ -90,6 +98,8 @@ class SchemaState:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's configuration, in code (no ini file needed at run time)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -98,14 +108,19 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 @cache
 def _script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
 def head() -> str:
-    """The newest revision."""
-    newest = _script().get_current_head()
-    assert newest is not None, "bot/migrations/versions holds no revision"
-    return newest
+    """The newest revision (:data:`HEAD`)."""
+    return HEAD
+
+
+def alembic_head() -> str | None:
+    """The newest revision as Alembic finds it in ``versions/`` (what :data:`HEAD` must equal)."""
+    return _script().get_current_head()
 
 
 @cache
@@ -115,8 +130,8 @@ def revisions() -> frozenset[str]:
 
 def state(connection: Connection) -> SchemaState:
     """Read where the database stands, changing nothing."""
-    current = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
     tables = set(inspect(connection).get_table_names())
+    current = _current_revision(connection) if VERSION_TABLE in tables else None
     legacy: int | None = None
     if current is None and LEGACY_TABLE in tables:
         raw = connection.execute(
@@ -129,6 +144,17 @@ def state(connection: Connection) -> SchemaState:
             except ValueError:
                 legacy = -1
     return SchemaState(current=current, head=head(), legacy_version=legacy, has_tables=bool(tables & K6BOT_TABLES))
+
+
+def _current_revision(connection: Connection) -> str | None:
+    """The revision in the version table, read as Alembic writes it (one row; none before the first upgrade)."""
+    rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()  # noqa: S608
+    if len(rows) > 1:
+        raise SchemaError(
+            f"k6bot's database records {len(rows)} schema revisions ({', '.join(sorted(rows))}) in {VERSION_TABLE}, "
+            "not one: keep the right one, or point K6BOT_DATABASE_URL at another database."
+        )
+    return rows[0] if rows else None
 
 
 def upgrade(connection: Connection) -> tuple[SchemaState, str]:
@@ -145,6 +171,8 @@ def upgrade(connection: Connection) -> tuple[SchemaState, str]:
         )
     if found.at_head:
         return found, found.head
+    from alembic import command
+
     config = alembic_config(connection)
     if found.current is None and found.legacy_version is not None:
         command.stamp(config, LEGACY_REVISIONS[found.legacy_version])
@@ -159,11 +187,13 @@ def upgrade(connection: Connection) -> tuple[SchemaState, str]:
 
 
 __all__ = [
+    "HEAD",
     "LEGACY_REVISIONS",
     "VERSION_TABLE",
     "SchemaError",
     "SchemaState",
     "alembic_config",
+    "alembic_head",
     "head",
     "state",
     "upgrade",

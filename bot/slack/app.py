@@ -293,6 +293,7 @@ def build_slack(
     secret = slack_settings.signing_secret.get_secret_value() if slack_settings.signing_secret else None
     frontend.signing_secret = secret if mode == "http" else None
     frontend.bolt = AsyncApp(
+        name="k6bot",  # without a name bolt calls inspect.stack(), reading every caller's source (~1 MiB kept)
         client=_web_client(slack_settings.api_url, None),  # each request's client gets the token from authorize
         signing_secret=secret,
         authorize=_authorize_with(frontend),

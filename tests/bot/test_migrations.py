@@ -179,7 +179,8 @@ async def test_a_database_from_a_newer_k6bot_is_refused_and_left_alone(db_url: s
 async def test_a_new_revision_upgrades_an_existing_database(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Adding a file to versions/ is all it takes: the next start upgrades, keeping the rows."""
+    """Adding a file to versions/ (and setting ``HEAD`` to it) is all it takes: the next start upgrades, keeping the
+    rows."""
     store = await open_store(db_url)
     async with store.session() as session:
         session.add(Subscription(channel_id="C0KEEP"))
@@ -193,6 +194,7 @@ async def test_a_new_revision_upgrades_an_existing_database(
         "def upgrade():\n    op.add_column('subscriptions', sa.Column('test_marker', sa.Text(), nullable=True))\n"
     )
     monkeypatch.setattr(migrations, "MIGRATIONS_DIR", scripts)
+    monkeypatch.setattr(migrations, "HEAD", "0999")
     migrations._script.cache_clear()
     migrations.revisions.cache_clear()
     try:
@@ -205,6 +207,26 @@ async def test_a_new_revision_upgrades_an_existing_database(
         migrations._script.cache_clear()
         migrations.revisions.cache_clear()
     assert "test_marker" in columns and channels == ["C0KEEP"]
+
+
+def test_head_is_the_newest_revision_alembic_finds() -> None:
+    """``HEAD`` lets a start with a current database skip Alembic: a new file in versions/ must move it too."""
+    migrations._script.cache_clear()
+    assert migrations.alembic_head() == migrations.HEAD
+    assert migrations.HEAD in migrations.revisions()
+
+
+async def test_two_recorded_revisions_are_refused_and_left_alone(db_url: str) -> None:
+    await (await open_store(db_url)).close()
+    store = Store(db_url)
+    async with store.session() as session:
+        await session.execute(text(f"INSERT INTO {migrations.VERSION_TABLE} (version_num) VALUES ('0002')"))
+    with pytest.raises(
+        DatabaseUnavailable, match=r"records 2 schema revisions \(0002, 0003\) in k6bot_alembic_version, not one"
+    ):
+        await store.migrate()
+    assert sorted(await revision_rows(store)) == ["0002", HEAD]
+    await store.close()
 
 
 async def test_an_unreachable_postgresql_is_one_line_without_the_password(unused_tcp_port: int) -> None:
