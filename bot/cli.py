@@ -6,18 +6,16 @@ with ``K6BOT_LOG_LEVEL=DEBUG``. Settings that do not validate exit with 2, every
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.defaults import DEFAULT_HOST, MCP_HTTP_PORT, SERVE_PORT, SLACK_HTTP_PORT
+from bot.launch import check_listen, fail, guarded, mcp_command, setup, skip_httpx_cli
 from tools.errors import K6BotError
 
 if TYPE_CHECKING:
-    from bot.config import BotSettings, SlackSettings
-    from tools.config import K6CloudSettings
+    from bot.config import BotSettings
 
 # What a command needs is imported inside it (settings, pydantic, asyncio, the servers, SQLAlchemy, Slack,
 # matplotlib): `k6bot --help` and `k6bot mcp` load only what they use. tests/test_startup.py guards this.
@@ -32,62 +30,9 @@ app = typer.Typer(
 )
 
 
-_debug = False
-"""Whether K6BOT_LOG_LEVEL=DEBUG: then what stops k6bot is shown with its traceback."""
-
-
-def _setup(level: str | None = None) -> tuple[K6CloudSettings, BotSettings, SlackSettings]:
-    from bot.config import BotSettings, SlackSettings
-    from bot.logs import configure_logging, secret_values
-    from bot.scrub import database_password
-    from tools.config import K6CloudSettings, SettingsError
-
-    global _debug
-    _debug = os.environ.get("K6BOT_LOG_LEVEL", "").strip().upper() == "DEBUG"
-    try:
-        cloud = K6CloudSettings()
-        bot = BotSettings()
-        slack = SlackSettings()
-    except SettingsError as exc:  # names the variable: "K6_CLOUD_STACK_ID must be a number, got 'abc'"
-        typer.echo(f"k6bot: {exc}", err=True)
-        raise typer.Exit(2) from None
-    _debug = bot.log_level == "DEBUG"
-    configure_logging(
-        level or bot.log_level,
-        secret_values(
-            cloud.token,
-            bot.mcp_token,
-            bot.webhook_secret,
-            slack.bot_token,
-            slack.signing_secret,
-            slack.app_token,
-            database_password(bot.database_url),
-        ),
-    )
-    return cloud, bot, slack
-
-
-def one_line(exc: BaseException) -> str:
-    """What stopped k6bot, in one line: our errors' sentences as they are, anything else by type and message."""
-    text = str(exc) if isinstance(exc, K6BotError) else f"{type(exc).__name__}: {exc}"
-    return " ".join(text.split()) or type(exc).__name__
-
-
-def _fail(exc: BaseException) -> typer.Exit:
-    if _debug:
-        import traceback
-
-        traceback.print_exception(exc)
-    typer.echo(f"k6bot: {one_line(exc)}", err=True)
-    return typer.Exit(1)
-
-
-def _check_listen(host: str, port: int) -> None:
-    from bot.preflight import listen_problem
-
-    problem = listen_problem(host, port)
-    if problem:
-        raise _fail(K6BotError(problem))
+_setup = setup
+_fail = fail
+_check_listen = check_listen
 
 
 def _preflight(bot: BotSettings, host: str | None = None, port: int | None = None) -> None:
@@ -119,25 +64,7 @@ def mcp(
     ] = None,
 ) -> None:
     """Serve the MCP server (stdio by default, or streamable HTTP)."""
-    cloud, bot, _slack = _setup("WARNING" if transport == "stdio" else None)
-    if transport.strip().lower() != "stdio":
-        _check_listen(host, port)
-    from bot.mcp.run import run_mcp
-
-    try:
-        run_mcp(
-            cloud,
-            bot,
-            transport=transport,
-            host=host,
-            port=port,
-            toolsets=toolsets,
-            read_only=read_only or bot.read_only,
-            allowed_hosts=[h.strip() for h in (allowed_hosts or "").split(",") if h.strip()]
-            + bot.mcp_allowed_host_list,
-        )
-    except K6BotError as exc:
-        raise _fail(exc) from None
+    mcp_command(transport, host, port, toolsets, read_only, allowed_hosts)
 
 
 @app.command()
@@ -362,32 +289,10 @@ def db_current() -> None:
     raise typer.Exit(0 if at_head else 1)
 
 
-def skip_httpx_cli() -> None:
-    """Make ``import httpx`` skip httpx's own command-line client (``httpx._main``), which k6bot never runs.
-
-    ``httpx/__init__`` imports ``httpx._main`` only to offer ``httpx.main``, and that loads rich and pygments
-    (~7 MiB of ``k6bot serve``'s resident memory, ~60 ms of ``k6bot mcp``'s start). A ``None`` in ``sys.modules``
-    makes that import raise ImportError, which httpx catches: ``httpx.main`` then only prints that the CLI's
-    extras are missing. Nothing else changes — rich itself still imports where k6bot uses it (``k6bot chat``).
-    Only before httpx's first import: afterwards it is too late, and nothing is changed.
-    """
-    if "httpx" not in sys.modules:
-        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-
-
 def main() -> None:
+    """``python -m bot.cli``: the same as the ``k6bot`` command (bot.launch.main)."""
     skip_httpx_cli()
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # what no command caught: still one line (the traceback with DEBUG)
-        if _debug or os.environ.get("K6BOT_LOG_LEVEL", "").strip().upper() == "DEBUG":
-            import traceback
-
-            traceback.print_exception(exc)
-        print(f"k6bot: {one_line(exc)}", file=sys.stderr)
-        sys.exit(1)
+    guarded(app)
 
 
 if __name__ == "__main__":

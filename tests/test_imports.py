@@ -63,7 +63,7 @@ TOOLS_LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
 RUN_CLI = """
 import json, sys
 sys.argv = ["k6bot", *sys.argv[2:]]
-from bot.cli import main
+from bot.launch import main  # the `k6bot` console script
 code = 0
 try:
     main()
@@ -145,6 +145,9 @@ def test_mcp_answers_initialize_before_it_loads_the_tools_the_backend_or_the_dat
     assert "DEMO MODE" in answer["result"]["instructions"]
     assert "mcp.server" in modules and "bot.mcp.run" in modules
     assert loaded(modules, NOT_BEFORE_INITIALIZE) == []
+    assert (
+        loaded(modules, ("typer", "bot.cli")) == []
+    )  # `k6bot mcp` has nothing for typer to parse (click: mcp.server loads it)
     assert not (tmp_path / "k6bot.db").exists()  # the database is opened with the tools, not before
 
 
