@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,7 +60,7 @@ class ServiceState:
     store: Store | None = None
     notifier: Notifier | None = None
     mcp_app: ASGIApp | None = None
-    slack_handler: Callable[[Request], Awaitable[Response]] | None = None
+    slack_handler: ASGIApp | None = None
     parts: dict[str, str] = field(default_factory=dict)
 
 
@@ -127,9 +127,7 @@ def _mcp_app(backend: Any, store: Store, bot: BotSettings, host: str) -> ASGIApp
     return BodyLimit(build_http_app(server, token=token, host=host, allowed_hosts=allowed), MCP_MAX_BODY_BYTES)
 
 
-async def _slack_handler(
-    backend: Any, store: Store, bot: BotSettings, slack: SlackSettings
-) -> Callable[[Request], Awaitable[Response]] | None:
+async def _slack_handler(backend: Any, store: Store, bot: BotSettings, slack: SlackSettings) -> ASGIApp | None:
     """``POST /slack/events`` from the Slack front-end (``bot.slack.app.build_slack``), or None, said why.
 
     The Slack front-end only records runs it starts in the watchlist; the :class:`Notifier` this service
@@ -142,7 +140,7 @@ async def _slack_handler(
 
     frontend = build_slack(backend, bot, slack, store, mode="http")
     await frontend.start()
-    return frontend.events
+    return frontend  # a bare ASGI app for POST /slack/events (bot.slack.intake)
 
 
 def _webhook_part(bot: BotSettings, notifier: Notifier | None) -> str:
@@ -215,22 +213,17 @@ def build_service_app(
                 await count_pending(state.store)  # refreshes the pending confirmations gauge
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    async def slack_events(request: Request) -> Response:
-        if state.slack_handler is None:
-            return JSONResponse(
-                {
-                    "ok": False,
-                    "error": "Slack is not configured in this k6bot (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).",
-                },
-                status_code=404,
-            )
-        return await state.slack_handler(request)
+    async def slack_off(_request: Request) -> Response:
+        return JSONResponse(
+            {"ok": False, "error": "Slack is not configured in this k6bot (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)."},
+            status_code=404,
+        )
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route(WEBHOOK_PATH, webhook.handle, methods=["POST"]),
-        Route(SLACK_EVENTS_PATH, slack_events, methods=["POST"]),
+        Route(SLACK_EVENTS_PATH, slack_off, methods=["POST"]),  # when Slack is on, _Dispatch sends it there
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.service = state
@@ -239,7 +232,9 @@ def build_service_app(
 
 
 class _Dispatch:
-    """Sends ``/mcp`` to the MCP app (it serves that path itself) and everything else to the service routes."""
+    """Sends ``/mcp`` to the MCP app (it serves that path itself), ``/slack/events`` straight to the Slack
+    front-end (its bare ASGI intake limits and reads the body itself: no Starlette before the acknowledgement)
+    and everything else to the service routes."""
 
     def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app = app
@@ -247,6 +242,9 @@ class _Dispatch:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
+        if path == SLACK_EVENTS_PATH and scope["type"] == "http" and self.state.slack_handler is not None:
+            await self.state.slack_handler(scope, receive, send)
+            return
         if scope["type"] in ("http", "websocket") and (path == MCP_PREFIX or path.startswith(MCP_PREFIX + "/")):
             if self.state.mcp_app is not None:
                 await self.state.mcp_app(scope, receive, send)

@@ -9,7 +9,7 @@ is a :class:`Reply` in plain data; each front-end renders it (Block Kit, rich).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from enum import StrEnum
@@ -101,8 +101,12 @@ class Dispatcher:
         audit: AuditLog | None = None,
         watchlist: Watchlist | None = None,
         tz: tzinfo | None = None,
+        pause: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``pause``: awaited before parsing a text (CPU work), e.g. to let a front-end's acknowledgements go
+        first (``bot.slack.intake.Priority.turn``)."""
         self.actions = actions
+        self.pause = pause
         self.subscriptions = subscriptions
         self.audit = audit or actions.audit
         self.watchlist = watchlist
@@ -119,6 +123,8 @@ class Dispatcher:
         refusal = refuse_control_characters(text)
         if refusal is not None:  # before anything is resolved: such text is not what it looks like
             return Reply(ReplyKind.ERROR, refusal)
+        if self.pause is not None:
+            await self.pause()
         parsed = await parse_off_loop(text, tz=self.tz, registry=self.actions.registry)
         fit = parsed.understood
         if fit is not None and not self.policy.decide(actor, fit.intent.safety):

@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from bot.config import DEFAULT_HOST, SLACK_HTTP_PORT, BotSettings, SlackSettings
 from bot.logs import without_tracebacks
@@ -128,10 +129,13 @@ def build_http_app(
             finally:
                 running.clear()
 
-    async def events(request: Request) -> Response:
-        if not running:
-            return JSONResponse({"ok": False, "error": "k6bot is starting or stopping"}, status_code=503)
-        return await running[0].frontend.events(request)
+    class Events:  # a bare ASGI app (an instance, so Starlette does not wrap it in a Request)
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if not running:
+                answer = JSONResponse({"ok": False, "error": "k6bot is starting or stopping"}, status_code=503)
+                await answer(scope, receive, send)
+                return
+            await running[0].frontend(scope, receive, send)
 
     async def healthz(_request: Request) -> Response:
         if not running:
@@ -140,7 +144,7 @@ def build_http_app(
 
     webhook, _endpoint = webhook_route(lambda: running[0].notifier if running else None, bot.webhook_secret)
     routes = [
-        Route(EVENTS_PATH, events, methods=["POST"]),
+        Route(EVENTS_PATH, Events(), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         webhook,  # POST /k6/webhook
     ]
