@@ -184,6 +184,12 @@ class SlackFrontend:
             return
         await to_starlette_response(answer)(scope, receive, send)
 
+    async def dispatched(self) -> None:
+        """Wait until every request acknowledged so far has been through bolt's dispatch (its listener may still
+        run in bolt's own task)."""
+        while self._background:
+            await asyncio.wait(set(self._background))
+
     def _in_background(self, body: bytes, query: str, headers: dict[str, str], where: str) -> None:
         async def bounded() -> BoltResponse:
             async with self._slots:  # a burst waits here as a few KB each, not as hundreds of live handlers
