@@ -37,7 +37,7 @@ from bot.confirm import count_pending
 from bot.http_body import BodyLimit
 from bot.notify.notifier import Notifier
 from bot.notify.webhook import WEBHOOK_PATH, WebhookEndpoint
-from bot.runtime import terminate_like_interrupt
+from bot.runtime import freeze_startup_heap, terminate_like_interrupt
 from bot.store import Store, open_store
 from tools.config import K6CloudSettings
 from tools.errors import ConfigurationError
@@ -162,8 +162,12 @@ def build_service_app(
     *,
     host: str = DEFAULT_HOST,
     notifier_options: dict[str, Any] | None = None,
+    freeze_heap: bool = False,
 ) -> ASGIApp:
-    """The whole service as one ASGI app; its lifespan opens the backend, the database and the notifier."""
+    """The whole service as one ASGI app; its lifespan opens the backend, the database and the notifier.
+
+    ``freeze_heap``: once up, move what startup built out of the cyclic collector's reach
+    (:func:`bot.runtime.freeze_startup_heap`; for the process that serves, not for tests that build many apps)."""
     from bot.runtime import open_backend
 
     state = ServiceState()
@@ -195,6 +199,8 @@ def build_service_app(
             state.parts["mcp"] = "on" if state.mcp_app is not None else "off"
             state.slack_handler = await _slack_handler(state.backend, state.store, bot, slack)
             state.parts["slack"] = "on" if state.slack_handler is not None else "off"
+            if freeze_heap:
+                freeze_startup_heap()
             log.info("k6bot serve is up: %s", ", ".join(f"{k}: {v}" for k, v in state.parts.items()))
             yield
             log.info("k6bot serve is stopping")
@@ -293,7 +299,7 @@ def run_service(
     """Serve everything on ``host:port`` until interrupted (SIGINT / SIGTERM stop it cleanly)."""
     import uvicorn
 
-    app = build_service_app(cloud, bot, slack, host=host)
+    app = build_service_app(cloud, bot, slack, host=host, freeze_heap=True)
     config = uvicorn.Config(
         app,
         host=host,

@@ -31,7 +31,7 @@ from bot.logs import without_tracebacks
 from bot.notify.notifier import Notifier
 from bot.notify.outbox import TRANSIENT_ERRORS
 from bot.notify.webhook import webhook_route
-from bot.runtime import Backend, open_backend, terminate_like_interrupt
+from bot.runtime import Backend, freeze_startup_heap, open_backend, terminate_like_interrupt
 from bot.slack.app import EVENTS_PATH, Mode, SlackFrontend, build_slack
 from bot.store import Store, open_store
 from tools.config import K6CloudSettings
@@ -163,6 +163,7 @@ def _serve_http(cloud: K6CloudSettings, bot: BotSettings, slack: SlackSettings, 
             file=sys.stderr,
             flush=True,
         )
+        freeze_startup_heap()
 
     app = build_http_app(cloud, bot, slack, on_ready=ready)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
