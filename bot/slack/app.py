@@ -61,6 +61,7 @@ _REFUSALS = {
 }
 
 _INVALID_SIGNATURE = b'{"ok":false,"error":"invalid signature"}'
+_BUSY = b'{"ok":false,"error":"busy"}'
 Mode = Literal["http", "socket"]
 EVENTS_PATH = "/slack/events"
 EARLY_ACK = frozenset({"command", "block_actions"})
@@ -68,6 +69,9 @@ EARLY_ACK = frozenset({"command", "block_actions"})
 MAX_HANDLING = 64
 """Slack requests handled at once after their early acknowledgement; more wait their turn (answers through
 response_url stay valid for 30 minutes)."""
+MAX_QUEUED = 5000
+"""Requests acknowledged early and not yet handled, at most; beyond, a command is refused with a 503 before its
+acknowledgement (Slack tells the user it failed) instead of piling up in memory."""
 REFUSAL_LOG_EVERY = 60.0
 """Seconds between two log lines about refused requests of the same kind (junk must not flood the log)."""
 
@@ -93,6 +97,7 @@ class SlackFrontend:
     team_id: str | None = None
     refusals: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(log, every=REFUSAL_LOG_EVERY), repr=False)
     _background: set[asyncio.Future[BoltResponse]] = field(default_factory=set, repr=False)
+    max_queued: int = MAX_QUEUED
     priority: Priority = field(default_factory=Priority, repr=False)
     """Background work waits for acknowledgements (:mod:`bot.slack.intake`)."""
     _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_HANDLING), repr=False)
@@ -171,6 +176,15 @@ class SlackFrontend:
                 # Signed and well formed: acknowledge now and let bolt run its middleware and the listener beside
                 # the answer. k6bot's acknowledgements are empty (it answers through response_url and the Web
                 # API), and a burst of commands must not make Slack's 3-second deadline wait behind bolt's work.
+                if len(self._background) >= self.max_queued:
+                    self.refusals.warning(
+                        "busy",
+                        "Refused a Slack request from %s: %d waiting to be handled (503)",
+                        where,
+                        self.max_queued,
+                    )
+                    await send_answer(send, 503, _BUSY, content_type="application/json")
+                    return
                 await send_answer(send, 200)
                 self._in_background(body, query, headers, where)
                 return

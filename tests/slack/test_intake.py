@@ -95,3 +95,19 @@ async def test_other_methods_than_post_are_405(harness: Harness) -> None:
     response = await harness.http.get(f"{harness.url}/slack/events")
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
+
+
+async def test_beyond_max_queued_a_command_is_refused_before_its_ack_and_the_queued_one_still_answered(
+    harness: Harness,
+) -> None:
+    frontend = harness.frontend
+    frontend.max_queued = 1
+    frontend.priority.hold_off = 0.0
+    with frontend.priority.acknowledging():  # keeps the first command queued
+        first = await harness.command("show run 1234")
+        second = await harness.command("show run 1235")
+        assert (first.status_code, second.status_code) == (200, 503)
+        assert second.json() == {"ok": False, "error": "busy"}
+    calls = await harness.responses(1)
+    await harness.settle()
+    assert len(harness.fake.calls_of("response_url")) == 1 and "1234" in calls[0].text
