@@ -116,6 +116,11 @@ class Dispatcher:
     def policy(self):
         return self.actions.policy
 
+    async def take_turn(self) -> None:
+        """Before CPU work for a front-end: let its ``pause`` hold it back (at once without one)."""
+        if self.pause is not None:
+            await self.pause()
+
     async def understand(self, text: str) -> Understanding:
         return await understand(text, self.actions.toolbox, tz=self.tz)
 
@@ -123,8 +128,7 @@ class Dispatcher:
         refusal = refuse_control_characters(text)
         if refusal is not None:  # before anything is resolved: such text is not what it looks like
             return Reply(ReplyKind.ERROR, refusal)
-        if self.pause is not None:
-            await self.pause()
+        await self.take_turn()
         parsed = await parse_off_loop(text, tz=self.tz, registry=self.actions.registry)
         fit = parsed.understood
         if fit is not None and not self.policy.decide(actor, fit.intent.safety):
