@@ -24,12 +24,14 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-MAX_WAIT = 0.5
-"""Seconds background work waits at most for acknowledgements to finish before it takes its turn anyway."""
-HOLD_OFF = 0.02
+MAX_WAIT = 1.0
+"""Seconds background work waits at most for acknowledgements to finish before it takes its turn anyway (answers
+go through response_url, valid for 30 minutes; only the acknowledgement has a 3-second deadline)."""
+HOLD_OFF = 0.1
 """Seconds after the last acknowledgement before background work has a turn again: the requests of a burst
-arrive some milliseconds apart, and a turn taken in such a gap (a parse holds the interpreter ~5 ms) delays
-the next acknowledgement."""
+arrive some milliseconds apart, and a turn taken in such a gap (a parse holds the interpreter ~3-5 ms, a process
+that keeps the CPU busy is scheduled later by the OS) delays the next acknowledgements. A lone command's answer
+starts 0.1 s after its acknowledgement."""
 
 __all__ = ["MAX_WAIT", "Disconnected", "Priority", "TooLarge", "ack_headers", "read_limited", "send_answer"]
 
