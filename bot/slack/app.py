@@ -50,6 +50,7 @@ from bot.slack.inbound import MAX_BODY_BYTES, MalformedRequest, check_body, sign
 from bot.slack.intake import Disconnected, Priority, TooLarge, ack_headers, read_limited, send_answer
 from bot.slack.webclient import ScrubbingWebClient
 from bot.store import Store
+from tools.client import BEFORE_READING
 from tools.errors import ConfigurationError
 
 log = logging.getLogger("k6bot.slack")
@@ -208,6 +209,8 @@ class SlackFrontend:
         async def bounded() -> BoltResponse:
             async with self._slots:  # a burst waits here as a few KB each, not as hundreds of live handlers
                 await self.priority.turn()
+                # bolt's listener task inherits this context: its k6 API answers are read in turns too
+                BEFORE_READING.set(self.priority.turn)
                 request = _bolt_request(body, query, headers)
                 return await self.bolt.async_dispatch(request)
 
