@@ -37,7 +37,7 @@ from bot.confirm import count_pending
 from bot.http_body import BodyLimit
 from bot.notify.notifier import Notifier
 from bot.notify.webhook import WEBHOOK_PATH, WebhookEndpoint
-from bot.runtime import freeze_startup_heap, terminate_like_interrupt
+from bot.runtime import freeze_startup_heap, full_collections_in_turn, terminate_like_interrupt
 from bot.store import Store, open_store
 from tools.config import K6CloudSettings
 from tools.errors import ConfigurationError
@@ -166,8 +166,9 @@ def build_service_app(
 ) -> ASGIApp:
     """The whole service as one ASGI app; its lifespan opens the backend, the database and the notifier.
 
-    ``freeze_heap``: once up, move what startup built out of the cyclic collector's reach
-    (:func:`bot.runtime.freeze_startup_heap`; for the process that serves, not for tests that build many apps)."""
+    ``freeze_heap``: once up, move what startup built out of the cyclic collector's reach and run its full passes
+    every 30 s in the Slack front-end's turn (:func:`bot.runtime.freeze_startup_heap`,
+    :func:`bot.runtime.full_collections_in_turn`; for the process that serves, not for tests that build many apps)."""
     from bot.runtime import open_backend
 
     state = ServiceState()
@@ -201,6 +202,8 @@ def build_service_app(
             state.parts["slack"] = "on" if state.slack_handler is not None else "off"
             if freeze_heap:
                 freeze_startup_heap()
+                turn = getattr(state.slack_handler, "priority", None)
+                await stack.enter_async_context(full_collections_in_turn(turn.turn if turn is not None else None))
             log.info("k6bot serve is up: %s", ", ".join(f"{k}: {v}" for k, v in state.parts.items()))
             yield
             log.info("k6bot serve is stopping")
