@@ -510,6 +510,7 @@ async def slack_rows(sizes: Sizes, fake: Any) -> list[Row]:
                     for base, out in ((k6bot_url, ours), (bare_url, bare)):
                         await asyncio.gather(*(post(base, texts[i % len(texts)], out) for i in range(sizes.concurrent)))
                 sim.faults.clear()
+                await frontend.dispatched()
                 await _settle()
         finally:
             await client.aclose()

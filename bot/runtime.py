@@ -7,10 +7,13 @@ stdout (stdout is the MCP stdio channel).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from types import FrameType
@@ -26,6 +29,49 @@ DEMO_ANNOUNCEMENT = (
     "k6bot is in demo mode: K6_CLOUD_TOKEN is not set, so it runs on its built-in k6 Cloud simulator with "
     "sample data. Nothing here reaches Grafana Cloud. Set K6_CLOUD_TOKEN and K6_CLOUD_STACK_ID to use your stack."
 )
+
+
+def freeze_startup_heap() -> None:
+    """Once a server is up: collect once, then move what startup built (imported code, settings, clients) out of
+    the cyclic collector's reach (``gc.freeze``). Those objects live as long as the process; left in, every full
+    collection walked them all — a pause of 100 ms and more in the middle of a burst of Slack commands, which
+    every acknowledgement then waited behind. Garbage made later is collected as before."""
+    gc.collect()
+    gc.freeze()
+
+
+FULL_COLLECTION_EVERY = 30.0
+"""Seconds between two full (generation-2) garbage collections in a server that manages its own (see below)."""
+
+
+@asynccontextmanager
+async def full_collections_in_turn(
+    turn: Callable[[], Awaitable[None]] | None, every: float = FULL_COLLECTION_EVERY
+) -> AsyncIterator[None]:
+    """Inside the block, the cyclic collector's full passes run every ``every`` seconds, when ``turn`` lets them
+    (after the Slack acknowledgements under way), instead of whenever allocations trigger one.
+
+    With a backlog of slow commands the live heap is large, and each automatic full pass took 200–300 ms of the
+    event loop, again every few seconds, with every acknowledgement arriving then waiting behind it. Young
+    generations are still collected automatically; garbage cycles that reach the old one wait at most ``every``."""
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(young, middle, 2**31 - 1)  # never automatically: collect() below does it
+
+    async def collect() -> None:
+        while True:
+            await asyncio.sleep(every)
+            if turn is not None:
+                await turn()
+            gc.collect()
+
+    task = asyncio.ensure_future(collect())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        gc.set_threshold(young, middle, old)
 
 
 def announce_to_stderr(message: str) -> None:

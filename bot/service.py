@@ -19,7 +19,7 @@ import contextlib
 import importlib
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +39,7 @@ from bot.http_body import BodyLimit
 from bot.mcp.exposure import check_http_exposure
 from bot.notify.notifier import Notifier
 from bot.notify.webhook import WEBHOOK_PATH, WebhookEndpoint
-from bot.runtime import terminate_like_interrupt
+from bot.runtime import freeze_startup_heap, full_collections_in_turn, terminate_like_interrupt
 from bot.store import Store, open_store
 from tools.config import K6CloudSettings
 from tools.errors import ConfigurationError
@@ -62,7 +62,7 @@ class ServiceState:
     store: Store | None = None
     notifier: Notifier | None = None
     mcp_app: LazyMCP | None = None
-    slack_handler: Callable[[Request], Awaitable[Response]] | None = None
+    slack_handler: ASGIApp | None = None
     parts: dict[str, str] = field(default_factory=dict)
 
 
@@ -173,9 +173,7 @@ def _mcp_app(backend: Any, store: Store, bot: BotSettings, host: str, stack: Asy
     return LazyMCP(backend, store, bot, host, stack)
 
 
-async def _slack_handler(
-    backend: Any, store: Store, bot: BotSettings, slack: SlackSettings
-) -> Callable[[Request], Awaitable[Response]] | None:
+async def _slack_handler(backend: Any, store: Store, bot: BotSettings, slack: SlackSettings) -> ASGIApp | None:
     """``POST /slack/events`` from the Slack front-end (``bot.slack.app.build_slack``), or None, said why.
 
     The Slack front-end only records runs it starts in the watchlist; the :class:`Notifier` this service
@@ -188,7 +186,7 @@ async def _slack_handler(
 
     frontend = build_slack(backend, bot, slack, store, mode="http")
     await frontend.start()
-    return frontend.events
+    return frontend  # a bare ASGI app for POST /slack/events (bot.slack.intake)
 
 
 def _webhook_part(bot: BotSettings, notifier: Notifier | None) -> str:
@@ -210,8 +208,13 @@ def build_service_app(
     *,
     host: str = DEFAULT_HOST,
     notifier_options: dict[str, Any] | None = None,
+    freeze_heap: bool = False,
 ) -> ASGIApp:
-    """The whole service as one ASGI app; its lifespan opens the backend, the database and the notifier."""
+    """The whole service as one ASGI app; its lifespan opens the backend, the database and the notifier.
+
+    ``freeze_heap``: once up, move what startup built out of the cyclic collector's reach and run its full passes
+    every 30 s in the Slack front-end's turn (:func:`bot.runtime.freeze_startup_heap`,
+    :func:`bot.runtime.full_collections_in_turn`; for the process that serves, not for tests that build many apps)."""
     from bot.runtime import open_backend
 
     state = ServiceState()
@@ -241,6 +244,10 @@ def build_service_app(
             state.parts["mcp"] = "on" if state.mcp_app is not None else "off"
             state.slack_handler = await _slack_handler(state.backend, state.store, bot, slack)
             state.parts["slack"] = "on" if state.slack_handler is not None else "off"
+            if freeze_heap:
+                freeze_startup_heap()
+                turn = getattr(state.slack_handler, "priority", None)
+                await stack.enter_async_context(full_collections_in_turn(turn.turn if turn is not None else None))
             log.info("k6bot serve is up: %s", ", ".join(f"{k}: {v}" for k, v in state.parts.items()))
             try:
                 yield
@@ -263,22 +270,17 @@ def build_service_app(
                 await count_pending(state.store)  # refreshes the pending confirmations gauge
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    async def slack_events(request: Request) -> Response:
-        if state.slack_handler is None:
-            return JSONResponse(
-                {
-                    "ok": False,
-                    "error": "Slack is not configured in this k6bot (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).",
-                },
-                status_code=404,
-            )
-        return await state.slack_handler(request)
+    async def slack_off(_request: Request) -> Response:
+        return JSONResponse(
+            {"ok": False, "error": "Slack is not configured in this k6bot (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)."},
+            status_code=404,
+        )
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route(WEBHOOK_PATH, webhook.handle, methods=["POST"]),
-        Route(SLACK_EVENTS_PATH, slack_events, methods=["POST"]),
+        Route(SLACK_EVENTS_PATH, slack_off, methods=["POST"]),  # when Slack is on, _Dispatch sends it there
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.service = state
@@ -287,7 +289,9 @@ def build_service_app(
 
 
 class _Dispatch:
-    """Sends ``/mcp`` to the MCP app (it serves that path itself) and everything else to the service routes."""
+    """Sends ``/mcp`` to the MCP app (it serves that path itself), ``/slack/events`` straight to the Slack
+    front-end (its bare ASGI intake limits and reads the body itself: no Starlette before the acknowledgement)
+    and everything else to the service routes."""
 
     def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app = app
@@ -295,6 +299,9 @@ class _Dispatch:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
+        if path == SLACK_EVENTS_PATH and scope["type"] == "http" and self.state.slack_handler is not None:
+            await self.state.slack_handler(scope, receive, send)
+            return
         if scope["type"] in ("http", "websocket") and (path == MCP_PREFIX or path.startswith(MCP_PREFIX + "/")):
             if self.state.mcp_app is not None:
                 await self.state.mcp_app(scope, receive, send)
@@ -343,7 +350,7 @@ def run_service(
     """Serve everything on ``host:port`` until interrupted (SIGINT / SIGTERM stop it cleanly)."""
     import uvicorn
 
-    app = build_service_app(cloud, bot, slack, host=host)
+    app = build_service_app(cloud, bot, slack, host=host, freeze_heap=True)
     config = uvicorn.Config(
         app,
         host=host,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
@@ -54,6 +55,13 @@ MAX_IN_FLIGHT = 20
 """Requests to the k6 API at once; more wait their turn here. httpx keeps 20 connections alive, and its pool
 scans every queued request on every change, so hundreds queued there (a burst of slow commands) cost the event
 loop more than the requests themselves — and Slack's acknowledgements waited behind that."""
+BEFORE_READING: contextvars.ContextVar[Callable[[], Awaitable[None]] | None] = contextvars.ContextVar(
+    "k6bot_before_reading", default=None
+)
+"""Awaited after each successful response, before the caller parses it, when set in the calling task's context:
+a front-end's background work uses it to let that front-end's own urgent work go first (the Slack front-end sets
+its acknowledgements' ``Priority.turn``: twenty slow answers arriving at once were parsed in one go, and a burst of
+commands arriving then waited behind it). Unset (MCP, the notifier): nothing is awaited."""
 
 
 class K6CloudClient:
@@ -241,6 +249,9 @@ class K6CloudClient:
                     "%s %s -> %d in %.0f ms (attempt %d)", method, path, response.status_code, elapsed * 1000, attempt
                 )
             if response.is_success:
+                before_reading = BEFORE_READING.get()
+                if before_reading is not None:
+                    await before_reading()
                 return response
             if method == "DELETE" and response.status_code == 404 and attempt > 1:
                 # An earlier attempt went through but its answer was lost: the thing is gone, as asked.

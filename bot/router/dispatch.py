@@ -9,7 +9,7 @@ is a :class:`Reply` in plain data; each front-end renders it (Block Kit, rich).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from enum import StrEnum
@@ -101,8 +101,12 @@ class Dispatcher:
         audit: AuditLog | None = None,
         watchlist: Watchlist | None = None,
         tz: tzinfo | None = None,
+        pause: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``pause``: awaited before parsing a text (CPU work), e.g. to let a front-end's acknowledgements go
+        first (``bot.slack.intake.Priority.turn``)."""
         self.actions = actions
+        self.pause = pause
         self.subscriptions = subscriptions
         self.audit = audit or actions.audit
         self.watchlist = watchlist
@@ -112,6 +116,11 @@ class Dispatcher:
     def policy(self):
         return self.actions.policy
 
+    async def take_turn(self) -> None:
+        """Before CPU work for a front-end: let its ``pause`` hold it back (at once without one)."""
+        if self.pause is not None:
+            await self.pause()
+
     async def understand(self, text: str) -> Understanding:
         return await understand(text, self.actions.toolbox, tz=self.tz)
 
@@ -119,6 +128,7 @@ class Dispatcher:
         refusal = refuse_control_characters(text)
         if refusal is not None:  # before anything is resolved: such text is not what it looks like
             return Reply(ReplyKind.ERROR, refusal)
+        await self.take_turn()
         parsed = await parse_off_loop(text, tz=self.tz, registry=self.actions.registry)
         fit = parsed.understood
         if fit is not None and not self.policy.decide(actor, fit.intent.safety):

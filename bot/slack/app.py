@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -23,15 +24,16 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from bot.actions import Actions
 from bot.audit import AuditLog
 from bot.config import BotSettings, SlackSettings
 from bot.confirm import Confirmations
-from bot.http_body import BodyTooLarge, read_body, too_large_response
+from bot.http_body import too_large_response
 from bot.logs import RateLimitedLog
 from bot.notify.outbox import make_slack_client
 from bot.notify.subscriptions import Subscriptions
@@ -45,8 +47,10 @@ from bot.slack.followup import FollowUps
 from bot.slack.handlers import SlackHandlers
 from bot.slack.identity import Identity
 from bot.slack.inbound import MAX_BODY_BYTES, MalformedRequest, check_body, signature_problem
+from bot.slack.intake import Disconnected, Priority, TooLarge, ack_headers, read_limited, send_answer
 from bot.slack.webclient import ScrubbingWebClient
 from bot.store import Store
+from tools.client import BEFORE_READING
 from tools.errors import ConfigurationError
 
 log = logging.getLogger("k6bot.slack")
@@ -57,13 +61,18 @@ _REFUSALS = {
     "bad_signature": "signature does not match",
 }
 
+_INVALID_SIGNATURE = b'{"ok":false,"error":"invalid signature"}'
+_BUSY = b'{"ok":false,"error":"busy"}'
 Mode = Literal["http", "socket"]
 EVENTS_PATH = "/slack/events"
 EARLY_ACK = frozenset({"command", "block_actions"})
+"""Request kinds acknowledged before bolt runs (their answers never travel in the acknowledgement)."""
 MAX_HANDLING = 64
 """Slack requests handled at once after their early acknowledgement; more wait their turn (answers through
 response_url stay valid for 30 minutes)."""
-"""Request kinds acknowledged before bolt runs (their answers never travel in the acknowledgement)."""
+MAX_QUEUED = 5000
+"""Requests acknowledged early and not yet handled, at most; beyond, a command is refused with a 503 before its
+acknowledgement (Slack tells the user it failed) instead of piling up in memory."""
 REFUSAL_LOG_EVERY = 60.0
 """Seconds between two log lines about refused requests of the same kind (junk must not flood the log)."""
 
@@ -89,6 +98,9 @@ class SlackFrontend:
     team_id: str | None = None
     refusals: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(log, every=REFUSAL_LOG_EVERY), repr=False)
     _background: set[asyncio.Future[BoltResponse]] = field(default_factory=set, repr=False)
+    max_queued: int = MAX_QUEUED
+    priority: Priority = field(default_factory=Priority, repr=False)
+    """Background work waits for acknowledgements (:mod:`bot.slack.intake`)."""
     _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_HANDLING), repr=False)
     """Requests acknowledged early and still being handled (held so the tasks are not collected)."""
 
@@ -119,51 +131,88 @@ class SlackFrontend:
             user_id=user_id,
         )
 
-    async def events(self, request: Request) -> Response:
-        """``POST /slack/events``: slash commands, interactivity and events.
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /slack/events`` as a bare ASGI app: slash commands, interactivity and events.
 
         Size first (413, the body unread), then the signature (401), then the shape (400), each refusal
         with one rate-limited log line; only then bolt, which checks the signature once more. Slash commands and
         button clicks are acknowledged (an empty 200) before bolt runs, which then handles them in the background
-        (at most ``MAX_HANDLING`` at once); events (``url_verification`` answers a challenge) go through bolt first.
+        (at most ``MAX_HANDLING`` at once, each step when acknowledgements leave it a turn: :mod:`bot.slack.intake`);
+        events (``url_verification`` answers a challenge) go through bolt first.
         """
-        where = request.client.host if request.client else "?"
+        if scope["type"] != "http":
+            return
+        if scope.get("method") != "POST":
+            await send_answer(send, 405, b"Method Not Allowed", content_type="text/plain", extra=((b"allow", b"POST"),))
+            return
+        client = scope.get("client")
+        where = str(client[0]) if client else "?"
+        with self.priority.acknowledging():
+            try:
+                body = await read_limited(scope, receive, MAX_BODY_BYTES)
+            except TooLarge:
+                self.refusals.warning(
+                    "too_large", "Refused a Slack request from %s: body over %d bytes (413)", where, MAX_BODY_BYTES
+                )
+                await too_large_response(MAX_BODY_BYTES)(scope, receive, send)
+                return
+            except Disconnected:
+                return
+            headers = ack_headers(scope)
+            if self.signing_secret is not None:
+                problem = signature_problem(self.signing_secret, headers, body)
+                if problem is not None:
+                    self.refusals.warning(
+                        problem, "Refused a Slack request from %s: %s (401)", where, _REFUSALS[problem]
+                    )
+                    await send_answer(send, 401, _INVALID_SIGNATURE, content_type="application/json")
+                    return
+            try:
+                kind = check_body(body, headers.get("content-type"))
+            except MalformedRequest as exc:
+                await self._malformed(where, exc.reason)(scope, receive, send)
+                return
+            query = bytes(scope.get("query_string", b"")).decode("latin-1")
+            if kind in EARLY_ACK and self.signing_secret is not None:
+                # Signed and well formed: acknowledge now and let bolt run its middleware and the listener beside
+                # the answer. k6bot's acknowledgements are empty (it answers through response_url and the Web
+                # API), and a burst of commands must not make Slack's 3-second deadline wait behind bolt's work.
+                if len(self._background) >= self.max_queued:
+                    self.refusals.warning(
+                        "busy",
+                        "Refused a Slack request from %s: %d waiting to be handled (503)",
+                        where,
+                        self.max_queued,
+                    )
+                    await send_answer(send, 503, _BUSY, content_type="application/json")
+                    return
+                await send_answer(send, 200)
+                self._in_background(body, query, headers, where)
+                return
         try:
-            body = await read_body(request, MAX_BODY_BYTES)
-        except BodyTooLarge as exc:
-            self.refusals.warning(
-                "too_large", "Refused a Slack request from %s: body over %d bytes (413)", where, exc.limit
-            )
-            return too_large_response(exc.limit)
-        except ClientDisconnect:
-            return Response(status_code=400)
-        if self.signing_secret is not None:
-            problem = signature_problem(self.signing_secret, request.headers, body)
-            if problem is not None:
-                self.refusals.warning(problem, "Refused a Slack request from %s: %s (401)", where, _REFUSALS[problem])
-                return JSONResponse({"ok": False, "error": "invalid signature"}, status_code=401)
-        try:
-            kind = check_body(body, request.headers.get("content-type"))
-        except MalformedRequest as exc:
-            return self._malformed(where, exc.reason)
-        if kind in EARLY_ACK and self.signing_secret is not None:
-            # Signed and well formed: acknowledge now and let bolt run its middleware and the listener beside
-            # the answer. k6bot's acknowledgements are empty (it answers through response_url and the Web
-            # API), and a burst of commands must not make Slack's 3-second deadline wait behind bolt's work.
-            self._in_background(self.bolt.async_dispatch(to_async_bolt_request(request, body)), where)
-            return Response(status_code=200)
-        try:
-            answer = await self.bolt.async_dispatch(to_async_bolt_request(request, body))
+            answer = await self.bolt.async_dispatch(_bolt_request(body, query, headers))
         except Exception as exc:  # signed, shaped like Slack's, and still beyond bolt: not something Slack sends
-            return self._malformed(where, f"bolt could not read it ({type(exc).__name__})")
+            await self._malformed(where, f"bolt could not read it ({type(exc).__name__})")(scope, receive, send)
+            return
         if answer.status >= 500:
-            return self._malformed(where, f"bolt could not process it ({answer.status})")
-        return to_starlette_response(answer)
+            await self._malformed(where, f"bolt could not process it ({answer.status})")(scope, receive, send)
+            return
+        await to_starlette_response(answer)(scope, receive, send)
 
-    def _in_background(self, dispatch: Awaitable[BoltResponse], where: str) -> None:
+    async def dispatched(self) -> None:
+        """Wait until every request acknowledged so far has been through bolt's dispatch (its listener may still
+        run in bolt's own task)."""
+        while self._background:
+            await asyncio.wait(set(self._background))
+
+    def _in_background(self, body: bytes, query: str, headers: dict[str, str], where: str) -> None:
         async def bounded() -> BoltResponse:
             async with self._slots:  # a burst waits here as a few KB each, not as hundreds of live handlers
-                return await dispatch
+                await self.priority.turn()
+                # bolt's listener task inherits this context: its k6 API answers are read in turns too
+                BEFORE_READING.set(self.priority.turn)
+                request = _bolt_request(body, query, headers)
+                return await self.bolt.async_dispatch(request)
 
         task = asyncio.ensure_future(bounded())
         self._background.add(task)
@@ -188,7 +237,7 @@ class SlackFrontend:
 
     def routes(self, path: str = EVENTS_PATH) -> list[BaseRoute]:
         """The Slack endpoint, to mount in any Starlette app."""
-        return [Route(path, self.events, methods=["POST"])]
+        return [Route(path, self, methods=["POST"])]
 
     def asgi_app(self) -> Starlette:
         """``POST /slack/events`` and ``GET /healthz``."""
@@ -197,6 +246,11 @@ class SlackFrontend:
             return JSONResponse({"status": "ok", "k6": "demo" if self.backend.demo else "cloud"})
 
         return Starlette(routes=[*self.routes(), Route("/healthz", healthz, methods=["GET"])])
+
+
+def _bolt_request(body: bytes, query: str, headers: dict[str, str]) -> AsyncBoltRequest:
+    as_bolt_reads: dict[str, str | Sequence[str]] = dict(headers)
+    return AsyncBoltRequest(body=body.decode("utf-8"), query=query, headers=as_bolt_reads)
 
 
 def _web_client(api_url: str, token: str | None) -> AsyncWebClient:
@@ -256,12 +310,14 @@ def build_slack(
         actions = Actions(backend.toolbox, policy=policy, confirmations=confirmations, audit=AuditLog(store))
     client = _web_client(slack_settings.api_url, bot_token)
     watchlist = Watchlist(store)
+    priority = Priority()
     dispatcher = Dispatcher(
         actions,
         subscriptions=Subscriptions(store),
         audit=actions.audit,
         watchlist=watchlist,
         tz=bot_settings.tzinfo,
+        pause=priority.turn,
     )
     identity = Identity(client, actions.policy)
     followups = FollowUps(
@@ -289,6 +345,7 @@ def build_slack(
         backend=backend,
         store=store,
         bot_token=bot_token,
+        priority=priority,
     )
     secret = slack_settings.signing_secret.get_secret_value() if slack_settings.signing_secret else None
     frontend.signing_secret = secret if mode == "http" else None

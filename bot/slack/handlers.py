@@ -148,6 +148,7 @@ class SlackHandlers:
             incoming_text(body.get("text") or ""),
             context={"channel_id": channel, "command": command_name, "user_name": name},
         )
+        await self.dispatcher.take_turn()  # rendering and posting the answer: after the acknowledgements
         await responder.ephemeral(blocks.render(reply, requester=user, command=command_name))
         await self._attach(reply, responder)
 

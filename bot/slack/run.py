@@ -24,13 +24,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from bot.config import DEFAULT_HOST, SLACK_HTTP_PORT, BotSettings, SlackSettings
 from bot.logs import without_tracebacks
 from bot.notify.notifier import Notifier
 from bot.notify.outbox import TRANSIENT_ERRORS
 from bot.notify.webhook import webhook_route
-from bot.runtime import Backend, open_backend, terminate_like_interrupt
+from bot.runtime import Backend, freeze_startup_heap, open_backend, terminate_like_interrupt
 from bot.slack.app import EVENTS_PATH, Mode, SlackFrontend, build_slack
 from bot.store import Store, open_store
 from tools.config import K6CloudSettings
@@ -128,10 +129,13 @@ def build_http_app(
             finally:
                 running.clear()
 
-    async def events(request: Request) -> Response:
-        if not running:
-            return JSONResponse({"ok": False, "error": "k6bot is starting or stopping"}, status_code=503)
-        return await running[0].frontend.events(request)
+    class Events:  # a bare ASGI app (an instance, so Starlette does not wrap it in a Request)
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if not running:
+                answer = JSONResponse({"ok": False, "error": "k6bot is starting or stopping"}, status_code=503)
+                await answer(scope, receive, send)
+                return
+            await running[0].frontend(scope, receive, send)
 
     async def healthz(_request: Request) -> Response:
         if not running:
@@ -140,7 +144,7 @@ def build_http_app(
 
     webhook, _endpoint = webhook_route(lambda: running[0].notifier if running else None, bot.webhook_secret)
     routes = [
-        Route(EVENTS_PATH, events, methods=["POST"]),
+        Route(EVENTS_PATH, Events(), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         webhook,  # POST /k6/webhook
     ]
@@ -159,6 +163,7 @@ def _serve_http(cloud: K6CloudSettings, bot: BotSettings, slack: SlackSettings, 
             file=sys.stderr,
             flush=True,
         )
+        freeze_startup_heap()
 
     app = build_http_app(cloud, bot, slack, on_ready=ready)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")

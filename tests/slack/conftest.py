@@ -176,8 +176,9 @@ class Harness:
             await asyncio.sleep(0.02)
 
     async def settle(self) -> None:
-        """Let background work finish: wait until no listener task is running any more."""
+        """Let background work finish: every acknowledged request dispatched, then no listener task running."""
         for _ in range(500):
+            await asyncio.wait_for(self.frontend.dispatched(), 10)
             pending = [
                 t
                 for t in asyncio.all_tasks()
