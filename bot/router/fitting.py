@@ -37,6 +37,15 @@ from tools.phrasing import Answer, Slot, unwrap
 from tools.references import Named, RunRef, ScheduleOf, TestOfRun
 from tools.registry import Safety
 
+DETERMINERS = frozenset(
+    "the a an this that my our your their its his her last latest newest previous recent first next each "
+    "every another".split()
+)
+"""Words after which a verb word is a noun or part of a name ("the last run", "the start page load")."""
+HEDGES = frozenset(
+    "should shall shouldn't don't dont do not never no how why what what's whats whether if must wonder".split()
+)
+"""Words before a verb that make the text a question about doing it, or a refusal: never a write."""
 VERB_EXACT = 3.0
 VERB_FUZZY = 2.2
 VERB_FIRST = 0.5
@@ -154,6 +163,8 @@ class Fit:
     """Which kind of entity filled each field (fields filled from words are not in it)."""
     shared_verb: bool = False
     """Its verb is also another operation's ("delete", "set"): then its noun must be said too."""
+    hedged: bool = False
+    """A word before its verb asks about doing it, or says not to ("should I start…", "don't abort…")."""
     filters: int = 0
     """How many of its filters state words and dates filled ("failed since monday": two)."""
 
@@ -368,17 +379,30 @@ class Fitter:
     def _verb(self) -> None:
         """The verb: at the start, then the longest, exact before fuzzy."""
         first = self.seq.first_meaningful()
-        hits = [(hit, verb) for verb in self.intent.verbs for hit in _verb_hits(verb, self.seq, self.taken)]
+        hits = [
+            (hit, verb)
+            for verb in self.intent.verbs
+            for hit in _verb_hits(verb, self.seq, self.taken)
+            if not self._after_determiner(hit, first)
+        ]
         if not hits:
             return
         hit, verb = min(hits, key=lambda hv: (hv[0].start != first, -hv[0].words, hv[0].fuzzy, hv[0].start))
         hit.via = verb.via
         self.fit.verb = hit
+        self.fit.hedged = any(word in HEDGES for word in self.seq.words[: hit.start])
         self.fit.shared_verb = verb.words in self.shared_verbs
         self._explain(_positions(hit))
         self.score += (VERB_FUZZY if hit.fuzzy else VERB_EXACT) + VERB_EXTRA_WORD * (hit.words - 1)
         self.score += VERB_FIRST if hit.start == first else VERB_LATE
         self.fit.fuzzy |= hit.fuzzy
+
+    def _after_determiner(self, hit: Hit, first: int) -> bool:
+        """A word right after "the", "last", "my"… is a noun or part of a name, not the verb: "the last run",
+        "start the start page load", "show the schedule"."""
+        if hit.start <= first or hit.start == 0:
+            return False
+        return self.seq.words[hit.start - 1] in DETERMINERS
 
     def _nouns(self) -> None:
         for noun in sorted(self.intent.nouns, key=len, reverse=True):
@@ -485,7 +509,7 @@ class Fitter:
         ("to 100" is the zones to allow, not the project)."""
         explicit = bool(spec.say.before)
         if strict:
-            return explicit and entity.before in spec.before
+            return explicit and entity.before is not None and entity.before in spec.before
         if explicit and entity.before not in spec.before and None not in spec.before:
             return False
         return not (entity.before in PREPOSITIONS and spec.slot in NAME_SLOTS and entity.before not in spec.before)

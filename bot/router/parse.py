@@ -82,6 +82,8 @@ def _acceptable(fit: Fit) -> bool:
         return False
     if not fit.anchored and not is_bare(fit):
         return False
+    if fit.intent.writes and fit.hedged:
+        return False  # "should I start the soak?", "don't abort 1234": asked about, or refused, not asked for
     return not (fit.intent.writes and fit.verb is None)  # nothing that changes anything happens without its verb
 
 
@@ -107,6 +109,10 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
         seen += 1
         if word in lex.vocabulary or len(word) < 4 or not word.isalpha():
             continue
+        if seen == 1 and (base := _verb_stem(word, lex.vocabulary)) is not None:
+            words[position] = base  # "launching the soak": the verb's -ing form
+            exact[position] = False
+            continue
         if seen <= 2:
             found = extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
         elif len(word) >= 6:
@@ -117,6 +123,18 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
             words[position] = found[0]
             exact[position] = False
     return Words_(index, words, exact)
+
+
+def _verb_stem(word: str, vocabulary: frozenset[str]) -> str | None:
+    """The known word whose -ing form ``word`` is ("launching" → "launch", "aborting" → "abort",
+    "stopping" → "stop", "scheduling" → "schedule"), or None."""
+    if not word.endswith("ing") or len(word) < 6:
+        return None
+    stem = word[:-3]
+    for base in (stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else ""):
+        if base and base in vocabulary:
+            return base
+    return None
 
 
 QUESTION_WORDS = frozenset(

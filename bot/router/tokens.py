@@ -118,21 +118,23 @@ def tokenize(text: str) -> list[Token]:
 
 
 # Ids named with their kind: "run 1234", "test run #1234", "run id 1234", "test 501", "project 78", …
+_ID_NUMBER = r"(?:\s+(?:id|number|num|no\.?|nr\.?))?"
+"""Between a kind and its id: "run number 1234", "schedule no. 4", "project id 78"."""
 _ID_WORDS: tuple[tuple[Kind, str], ...] = (
-    (Kind.RUN_ID, r"(?:test[\s-]*)?run(?:\s+(?:id|number|no\.?|nr\.?))?"),
-    (Kind.SCHEDULE_ID, r"schedule(?:\s+id)?"),
-    (Kind.PROJECT_ID, r"project(?:\s+id)?"),
-    (Kind.ZONE_ID, r"(?:load\s+)?zone(?:\s+id)?"),
-    (Kind.LABEL_ID, r"label(?:\s+key)?(?:\s+id)?"),
-    (Kind.TEST_ID, r"(?:load[\s-]*)?test(?:\s+id)?"),
+    (Kind.RUN_ID, r"(?:test[\s-]*)?run" + _ID_NUMBER),
+    (Kind.SCHEDULE_ID, r"schedule" + _ID_NUMBER),
+    (Kind.PROJECT_ID, r"project" + _ID_NUMBER),
+    (Kind.ZONE_ID, r"(?:load\s+)?zone" + _ID_NUMBER),
+    (Kind.LABEL_ID, r"label(?:\s+key)?" + _ID_NUMBER),
+    (Kind.TEST_ID, r"(?:load[\s-]*)?test" + _ID_NUMBER),
 )
 _ID_PATTERNS = tuple(
     (kind, re.compile(r"\b" + words + r"\s*(?:#\s*)?(?P<id>\d{1,12})\b(?![:.]\d)")) for kind, words in _ID_WORDS
 )
 _COUNT = re.compile(
     r"\b(?:last|latest|newest|recent|most\s+recent|top|first|previous|past)\s+(?P<n>\d{1,4})\b(?!\s*(?:[:.]\d|%))"
-    r"|\b(?P<m>\d{1,4})\s+(?=(?:most\s+recent\s+|latest\s+|last\s+|newest\s+|recent\s+|previous\s+)?"
-    r"(?:(?:test|load)\s+)?(?:runs|tests|entries|items|results|schedules|projects|zones|labels)\b)"
+    r"|\b(?P<m>\d{1,4})\s+(?:most\s+recent\s+|latest\s+|last\s+|newest\s+|recent\s+|previous\s+)?"
+    r"(?=(?:(?:test|load)\s+)?(?:runs|tests|entries|items|results|schedules|projects|zones|labels)\b)"
 )
 _DURATION = re.compile(
     r"\b(?:for|up\s+to|at\s+most|timeout(?:\s+of)?|max(?:imum)?)\s+(?P<d>\d+\s*(?:h(?:ours?|rs?)?|m(?:in(?:ute)?s?)?|s(?:ec(?:ond)?s?)?)"
@@ -228,7 +230,7 @@ def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
     for match in _COUNT.finditer(low):
         start, end = match.span("n") if match.group("n") else match.span("m")
         number = _tokens_in(tokens, start, end)
-        words = _tokens_in(tokens, match.start(), end)
+        words = _tokens_in(tokens, match.start(), max(end, match.end()))  # "5 most recent runs": the words too
         if number and not taken.intersection(number):
             add(Kind.COUNT, int(match.group("n") or match.group("m")), words)
     for token in tokens:
