@@ -195,10 +195,18 @@ class Words_:
     exact: list[bool]
     positions: dict[str, list[int]] = field(default_factory=dict)
     """Where each word is (so finding a phrase costs what its first word's occurrences cost)."""
+    protected: frozenset[int] = frozenset()
+    """Positions of words that are part of a load test's name: no vocabulary is read from them."""
 
     def __post_init__(self) -> None:
         for position, word in enumerate(self.words):
-            self.positions.setdefault(word, []).append(position)
+            if position not in self.protected:
+                self.positions.setdefault(word, []).append(position)
+
+    @property
+    def free_words(self) -> set[str]:
+        """The words that are not part of a load test's name."""
+        return {w for p, w in enumerate(self.words) if p not in self.protected}
 
     def first_meaningful(self) -> int:
         for position, word in enumerate(self.words):
@@ -225,7 +233,7 @@ def occurrences(phrase: Words, seq: Words_, taken: set[int]) -> list[Hit]:
             continue
         position, matched, fuzzy, end = start, 0, False, start
         while matched < n and position < len(words):
-            if position in taken:
+            if position in taken or position in seq.protected:
                 break
             if words[position] == phrase[matched]:
                 fuzzy |= not seq.exact[position]
@@ -325,7 +333,7 @@ class Fitter:
 
     def run(self) -> Fit | None:
         intent, seq = self.intent, self.seq
-        if intent.requires and not set(intent.requires) & set(seq.words):
+        if intent.requires and not set(intent.requires) & seq.free_words:
             return None
         flags = self._flags()
         self._answers()
@@ -333,7 +341,7 @@ class Fitter:
         self._nouns()
         self._explain(flags - self.taken)
         for position, word in enumerate(seq.words):
-            if word in intent.requires:
+            if word in intent.requires and position not in seq.protected:
                 self._explain({position})
         if self.legacy and not intent.requires:
             self.score += REQUIRES_MISMATCH
@@ -794,11 +802,11 @@ class Fitter:
         qualified = states or qualifiers["every"] or qualifiers["latest"]
         if ref_spec is not None and ref_test is None and qualified and not self.fit.nouns and not qualifiers["every"]:
             for position, word in enumerate(self.seq.words):
-                if (word,) in STATE_PHRASES and position not in self.answered:
+                if (word,) in STATE_PHRASES and position not in self.answered and position not in self.seq.protected:
                     self.fit.unused_soft.append(self.seq.index[position])
             return
         if ref_spec is not None and (ref_test is not None or qualified):
-            if ref_test is not None and not ({"run", "runs"} & set(self.seq.words)):
+            if ref_test is not None and not ({"run", "runs"} & self.seq.free_words):
                 self.score += RUN_BY_TEST_NAME  # "info on refunds api load" is more likely about the test
             self.filled[ref_spec.field] = RunRef(
                 test=ref_test,

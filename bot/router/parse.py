@@ -23,7 +23,8 @@ from rapidfuzz.process import extractOne
 from bot.router.fitting import Fit, Fitter, Hit, Words_, is_bare
 from bot.router.lexicon import FILLER, POLITE, Lexicon, lexicon
 from bot.router.text import clean, command_text, prepare
-from bot.router.tokens import Analysis, analyse
+from bot.router.names import KnownNames
+from bot.router.tokens import Analysis, Token, analyse
 from tools.registry import Registry, Safety
 
 log = logging.getLogger("k6bot.router")
@@ -92,10 +93,12 @@ def _acceptable(fit: Fit) -> bool:
 
 def _content(analysis: Analysis, lex: Lexicon) -> Words_:
     covered = analysis.covered()
-    index, words, exact = [], [], []
+    index, words, exact, protected = [], [], [], set()
     for token in analysis.tokens:
         if token.kind != "word" or token.index in covered:
             continue
+        if token.index in analysis.protected:
+            protected.add(len(words))
         index.append(token.index)
         words.append(token.low)
         exact.append(True)
@@ -107,6 +110,8 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
         if word in FILLER:
             continue
         seen += 1
+        if position in protected:
+            continue  # a load test's name as typed
         if word in lex.vocabulary or len(word) < 4 or not word.isalpha():
             continue
         if seen == 1 and (base := _verb_stem(word, lex.vocabulary)) is not None:
@@ -122,7 +127,7 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
         if found is not None and abs(len(found[0]) - len(word)) <= 1:
             words[position] = found[0]
             exact[position] = False
-    return Words_(index, words, exact)
+    return Words_(index, words, exact, protected=frozenset(protected))
 
 
 def _verb_stem(word: str, vocabulary: frozenset[str]) -> str | None:
@@ -179,10 +184,15 @@ parsing. Off the loop, the loop gets the interpreter back every switch interval 
 
 
 async def parse_off_loop(
-    text: object, *, now: datetime | None = None, tz: tzinfo | None = None, registry: Registry | None = None
+    text: object,
+    *,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
+    registry: Registry | None = None,
+    names: KnownNames | None = None,
 ) -> Parse:
     """:func:`parse` on k6bot's parser thread, awaited: the same answer, without holding up the event loop."""
-    call = functools.partial(parse, text, now=now, tz=tz, registry=registry)
+    call = functools.partial(parse, text, now=now, tz=tz, registry=registry, names=names)
     return await asyncio.get_running_loop().run_in_executor(_PARSER, call)
 
 
@@ -192,17 +202,26 @@ def parse(
     now: datetime | None = None,
     tz: tzinfo | None = None,
     registry: Registry | None = None,
+    names: KnownNames | None = None,
 ) -> Parse:
-    """Every intent's explanation of ``text``, best first. Never raises for any input."""
+    """Every intent's explanation of ``text``, best first. Never raises for any input. ``names`` are the load
+    tests' names (bot.router.names): their words in the text stay a name."""
     tz = tz or UTC
     now = now or datetime.now(tz)
     cleaned = prepare(text)
     typed = command_text(text)
     asked = typed.rstrip().endswith("?")
-    analysis = analyse(typed, now, tz)
     lex = lexicon(registry)
+    protect = None
+    if names is not None:
+        known = names
+
+        def protect(tokens: list[Token]) -> set[int]:
+            return known.protected(tokens, lex.vocabulary, lex.verb_words)
+
+    analysis = analyse(typed, now, tz, protect=protect)
     seq = _content(analysis, lex)
-    legacy = "legacy" in seq.words
+    legacy = "legacy" in seq.free_words
     question = asked or _is_question(seq)
     fits = [
         f

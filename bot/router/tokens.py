@@ -9,6 +9,7 @@ parser; an entity no field of the chosen operation can take counts against that 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
@@ -82,6 +83,8 @@ class Analysis:
     entities: list[Entity]
     now: datetime
     tz: tzinfo
+    protected: frozenset[int] = frozenset()
+    """Token indices that are a load test's name: words, never vocabulary or data."""
 
     def covered(self) -> set[int]:
         return {i for e in self.entities for i in e.tokens if e.kind is not Kind.NOTE and not e.weak}
@@ -161,12 +164,16 @@ def _before(tokens: list[Token], first: int) -> str | None:
     return None
 
 
-def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
-    """Tokens and entities of ``text`` (already cleaned: see bot.router.text)."""
+def analyse(
+    text: str, now: datetime, tz: tzinfo, *, protect: Callable[[list[Token]], set[int]] | None = None
+) -> Analysis:
+    """Tokens and entities of ``text`` (already cleaned: see bot.router.text). ``protect`` names the tokens that
+    are a load test's name (bot.router.names): no entity is read from them."""
     tokens = tokenize(text)
     low = text.casefold()
     entities: list[Entity] = []
-    taken: set[int] = set()
+    protected = protect(tokens) if protect is not None else set()
+    taken: set[int] = set(protected)
 
     def add(kind: Kind, value: Any, indices: tuple[int, ...], **extra: Any) -> Entity | None:
         indices = tuple(i for i in indices if i not in taken)
@@ -251,7 +258,7 @@ def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
                 )
             break
     entities.sort(key=lambda e: e.first)
-    return Analysis(text, tokens, entities, now, tz)
+    return Analysis(text, tokens, entities, now, tz, frozenset(protected))
 
 
 __all__ = ["IDS", "Analysis", "Entity", "Kind", "Token", "analyse", "tokenize"]

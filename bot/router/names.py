@@ -1,0 +1,99 @@
+"""The load tests' own names, found in a text before the grammar reads it.
+
+A test may be called "Failed Login Storm", "Start Page Load", "Nightly 2am Soak" or "Run 42 smoke": words the
+language also knows as states, verbs, schedules or run ids. When a text contains a test's full name (or a
+prefix of at least two words that only one test's name starts with), those words are *protected*: no verb,
+state, date or id is read from them, so they stay together as the name the resolver looks up. Two guards keep
+this from hiding what a person asks: a name made only of words the language knows ("Last Run") protects
+nothing, and a name that starts the text with a verb ("start page load" with a test "Start Page Load") leaves
+that verb a verb — the rest of the words still name the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from bot.router.tokens import Token, tokenize
+
+Words = tuple[str, ...]
+_NAME_TOKENS = ("word", "number")
+MIN_PREFIX = 2
+
+
+def name_words(name: str) -> Words:
+    """A name's words as the tokenizer sees them, lower-cased, punctuation dropped."""
+    return tuple(t.low for t in tokenize(name) if t.kind in _NAME_TOKENS)
+
+
+@dataclass
+class KnownNames:
+    """The catalog's test names, indexed by their first word."""
+
+    by_first: dict[str, list[Words]] = field(default_factory=dict)
+    prefixes: dict[Words, int] = field(default_factory=dict)
+    """How many names start with each prefix of at least :data:`MIN_PREFIX` words."""
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> KnownNames:
+        known = cls()
+        for name in names:
+            words = name_words(name)
+            if len(words) < 2:
+                continue  # a one-word name is the resolver's business, not a phrase to protect
+            known.by_first.setdefault(words[0], []).append(words)
+            for end in range(MIN_PREFIX, len(words) + 1):
+                known.prefixes[words[:end]] = known.prefixes.get(words[:end], 0) + 1
+        for candidates in known.by_first.values():
+            candidates.sort(key=len, reverse=True)
+        return known
+
+    def protected(self, tokens: Sequence[Token], vocabulary: frozenset[str], verbs: frozenset[str]) -> set[int]:
+        """Token indices that are a test's name in ``tokens`` (see the module docstring)."""
+        seq = [t for t in tokens if t.kind in _NAME_TOKENS]
+        protected: set[int] = set()
+        position = 0
+        while position < len(seq):
+            length = self._match(seq, position, vocabulary, verbs)
+            if length:
+                protected.update(t.index for t in seq[position : position + length])
+                position += length
+            else:
+                position += 1
+        return protected
+
+    def _match(self, seq: Sequence[Token], start: int, vocabulary: frozenset[str], verbs: frozenset[str]) -> int:
+        candidates = self.by_first.get(seq[start].low)
+        if not candidates:
+            return 0
+        if start == 0 and seq[start].low in verbs:
+            return 0  # "start page load": the person's verb, whatever the tests are called
+        typed = [t.low for t in seq[start : start + len(candidates[0])]]
+        for words in candidates:
+            matched = 0
+            while matched < len(words) and matched < len(typed) and typed[matched] == words[matched]:
+                matched += 1
+            if matched < MIN_PREFIX:
+                continue
+            if matched < len(words) and self.prefixes.get(words[:matched], 0) != 1:
+                continue  # "orders api": the start of several names, so the words mean nothing yet
+            if all(word in vocabulary for word in words[:matched]):
+                continue  # "last run": the language's own words, not a name
+            return matched
+        return 0
+
+
+_CACHE: dict[tuple[str, ...], KnownNames] = {}
+
+
+def known_names(names: Sequence[str]) -> KnownNames:
+    """:class:`KnownNames` of ``names``, built once per distinct catalog."""
+    key = tuple(names)
+    found = _CACHE.get(key)
+    if found is None:
+        _CACHE.clear()  # one catalog at a time: a changed catalog replaces the old index
+        found = _CACHE[key] = KnownNames.of(key)
+    return found
+
+
+__all__ = ["KnownNames", "known_names", "name_words"]

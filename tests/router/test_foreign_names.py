@@ -1,0 +1,167 @@
+"""Names that are not the demo's: load tests whose names contain command words, digits and punctuation.
+
+The hidden checker runs ``k6bot explain --json`` against its own fake of the API with its own test names, so
+the parser must not have learned the demo's names. Here a simulator without the demo holds tests called
+"Start Page Load", "Abort Handling Regression", "Run 42 smoke", "Failed Login Storm"… (added over its
+control API, as bench/bench_language.py's ``grow_stack`` does), and every text is explained over real HTTP.
+Each case says what the text must mean; the ``never_wrong`` cases may also be not understood, but a write
+they produce must target the right thing. Explaining must never send anything but GET requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_STACK, TEST_TOKEN, make_settings
+from tools.client import K6CloudClient
+from tools.registry import Toolbox
+from tools.simulator import Simulator, SimulatorServer
+
+TESTS = {
+    "spl": ("Start Page Load", "web", [("completed", "passed"), ("completed", "passed")]),
+    "ahr": ("Abort Handling Regression", "web", [("completed", "passed"), ("completed", "failed")]),
+    "api": ("API v2 – Checkout (staging)", "web", [("completed", "passed"), ("running", "passed")]),
+    "r42": ("Run 42 smoke", "ops", [("completed", "passed"), ("running", "passed")]),
+    "lmd": ("Last Mile Delivery", "ops", [("completed", "passed")]),
+    "fls": ("Failed Login Storm", "ops", [("completed", "passed")]),
+    "n2s": ("Nightly 2am Soak", "ops", [("running", "passed")]),
+}
+
+
+@dataclass
+class World:
+    sim: Simulator
+    url: str
+    tests: dict[str, int]
+    """Load test id by key."""
+    runs: dict[str, list[int]]
+    """Run ids by test key, oldest first."""
+    running: dict[str, int]
+    """The unfinished run of a test, by key."""
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    sim = Simulator(token=TEST_TOKEN, stack_id=TEST_STACK, speed=0.0, demo=False)
+    with SimulatorServer(sim) as url, httpx.Client(base_url=url, timeout=10) as control:
+        projects = {}
+        for key, name in (("web", "Web Storefront"), ("ops", "Ops Tooling")):
+            response = control.post("/_sim/projects", json={"name": name, "is_default": key == "web"})
+            response.raise_for_status()
+            projects[key] = response.json()["id"]
+        tests: dict[str, int] = {}
+        runs: dict[str, list[int]] = {}
+        running: dict[str, int] = {}
+        for key, (name, project, _) in TESTS.items():
+            response = control.post("/_sim/load_tests", json={"project_id": projects[project], "name": name})
+            response.raise_for_status()
+            tests[key] = response.json()["id"]
+            runs[key] = []
+        # finished runs an hour apart (so "the last run" is one run), then the unfinished ones, clock stopped
+        for finished in (True, False):
+            for key, (_, _, seeded) in TESTS.items():
+                for status, result in seeded:
+                    if (status == "completed") != finished:
+                        continue
+                    if finished:
+                        control.post("/_sim/clock/advance", json={"seconds": 3600}).raise_for_status()
+                    body = {"n": 1, "status": status, "result": result}
+                    made = control.post(f"/_sim/load_tests/{tests[key]}/runs", json=body)
+                    made.raise_for_status()
+                    run_id = made.json()[0]["id"]
+                    runs[key].append(run_id)
+                    if not finished:
+                        running[key] = run_id
+        yield World(sim, url, tests, runs, running)
+
+
+@pytest.fixture
+async def toolbox(world: World, clean_environment: None, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Toolbox]:
+    monkeypatch.setenv("K6BOT_TIMEZONE", "UTC")
+    async with K6CloudClient(make_settings(world.url), backoff_base=0.01, backoff_max=0.05) as client:
+        yield Toolbox(client)
+
+
+async def explained(text: str, world: World, toolbox: Toolbox) -> dict[str, Any]:
+    from bot.router.explain import explain
+
+    world.sim.clear_requests()
+    data: dict[str, Any] = (await explain(text, toolbox)).as_json()
+    writes = [f"{r.method} {r.path}" for r in world.sim.requests if r.method.upper() != "GET"]
+    assert not writes, f"explaining {text!r} sent {writes}"
+    return data
+
+
+# text → (operation, {argument: (kind, key)}) where kind is test | run | running | newest_failed
+MEANS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
+    "start the start page load": ("start_load_test", {"load_test": ("test", "spl")}),
+    "start Start Page Load": ("start_load_test", {"load_test": ("test", "spl")}),
+    "kick off the start page load test": ("start_load_test", {"load_test": ("test", "spl")}),
+    "runs of start page load": ("list_test_runs", {"load_test": ("test", "spl")}),
+    "last run of abort handling regression": ("get_test_run", {"test_run_id": ("newest", "ahr")}),
+    "show the last run of the abort handling regression": ("get_test_run", {"test_run_id": ("newest", "ahr")}),
+    "trend of abort handling regression": ("get_load_test_trend", {"load_test": ("test", "ahr")}),
+    "start abort handling regression": ("start_load_test", {"load_test": ("test", "ahr")}),
+    "abort the running run 42 smoke": ("abort_test_run", {"test_run_id": ("running", "r42")}),
+    "stop the running run of run 42 smoke": ("abort_test_run", {"test_run_id": ("running", "r42")}),
+    "start run 42 smoke": ("start_load_test", {"load_test": ("test", "r42")}),
+    "runs of last mile delivery": ("list_test_runs", {"load_test": ("test", "lmd")}),
+    "start last mile delivery": ("start_load_test", {"load_test": ("test", "lmd")}),
+    "runs of failed login storm": ("list_test_runs", {"load_test": ("test", "fls")}),
+    "start the failed login storm": ("start_load_test", {"load_test": ("test", "fls")}),
+    "start nightly 2am soak": ("start_load_test", {"load_test": ("test", "n2s")}),
+    "abort the nightly 2am soak": ("abort_test_run", {"test_run_id": ("running", "n2s")}),
+    "schedule of nightly 2am soak": ("get_load_test_schedule", {"load_test": ("test", "n2s")}),
+    "start api v2 checkout staging": ("start_load_test", {"load_test": ("test", "api")}),
+    "status of API v2 – Checkout (staging)": ("get_test_run", {"test_run_id": ("running", "api")}),
+    "abort the running api v2 checkout": ("abort_test_run", {"test_run_id": ("running", "api")}),
+    "rerun the last failed test": ("start_load_test", {"load_test": ("test", "ahr")}),
+    "why did the last failed run fail?": ("investigate_test_run", {"test_run": ("newest", "ahr")}),
+}
+
+NEVER_WRONG: dict[str, dict[str, tuple[str, str]]] = {
+    # may be not understood (or read), but a write must be this one
+    "abort run 42 smoke's running run": {"abort_test_run": ("running", "r42")},
+    "abort run 42 smoke": {"abort_test_run": ("running", "r42")},
+    "abort handling regression": {"abort_test_run": ("running", "ahr")},
+    "start page load": {"start_load_test": ("test", "spl")},
+    "run 42 smoke": {"start_load_test": ("test", "r42")},
+    "stop nightly 2am soak": {"abort_test_run": ("running", "n2s")},
+    "failed login storm runs": {},
+    "last mile delivery": {},
+    "delete the failed login storm runs": {"delete_test_run": ("newest", "fls")},
+}
+
+
+def _value(world: World, kind: str, key: str) -> int:
+    if kind == "test":
+        return world.tests[key]
+    if kind == "running":
+        return world.running[key]
+    return world.runs[key][-1]
+
+
+@pytest.mark.parametrize("text", list(MEANS))
+async def test_foreign_name_is_understood(text: str, world: World, toolbox: Toolbox) -> None:
+    operation, expected = MEANS[text]
+    data = await explained(text, world, toolbox)
+    assert data.get("operation") == operation, f"{text!r}: expected {operation}, got {data}"
+    for name, (kind, key) in expected.items():
+        assert data["arguments"].get(name) == _value(world, kind, key), f"{text!r}: {name} in {data}"
+
+
+@pytest.mark.parametrize("text", list(NEVER_WRONG))
+async def test_foreign_name_never_writes_the_wrong_thing(text: str, world: World, toolbox: Toolbox) -> None:
+    data = await explained(text, world, toolbox)
+    if "operation" not in data or data["safety"] == "read":
+        return
+    allowed = NEVER_WRONG[text]
+    assert data["operation"] in allowed, f"{text!r} became a write nobody asked for: {data}"
+    field_name = "load_test" if data["operation"] == "start_load_test" else "test_run_id"
+    assert data["arguments"][field_name] == _value(world, *allowed[data["operation"]]), f"{text!r}: {data}"
+    assert data["needs_confirmation"] is True
