@@ -387,7 +387,7 @@ class Fitter:
     def _verb(self) -> None:
         """The verb: at the start, then the longest, exact before fuzzy."""
         first = self.seq.first_meaningful()
-        hits = [
+        hits = self._verb_in_run_id() + [
             (hit, verb)
             for verb in self.intent.verbs
             for hit in _verb_hits(verb, self.seq, self.taken)
@@ -404,6 +404,21 @@ class Fitter:
         self.score += (VERB_FUZZY if hit.fuzzy else VERB_EXACT) + VERB_EXTRA_WORD * (hit.words - 1)
         self.score += VERB_FIRST if hit.start == first else VERB_LATE
         self.fit.fuzzy |= hit.fuzzy
+
+    def _verb_in_run_id(self) -> list[tuple[Hit, VerbWords]]:
+        """ "run 1227 again": a split verb on a run ("run … again") whose first word is the "run" of the run id
+        the text starts with; the id is then the verb's object."""
+        tokens = self.analysis.tokens
+        if not tokens or tokens[0].low != "run":
+            return []
+        if not any(e.kind is Kind.RUN_ID and e.tokens and e.tokens[0] == 0 for e in self.analysis.entities):
+            return []
+        return [
+            (Hit(tail.start, tail.length, tail.fuzzy), verb)
+            for verb in self.intent.verbs
+            if verb.via is Slot.RUN and verb.words == ("run",) and verb.tail
+            for tail in occurrences(verb.tail, self.seq, self.taken)
+        ]
 
     def _after_determiner(self, hit: Hit, first: int) -> bool:
         """A word right after "the", "last", "my"… is a noun or part of a name, not the verb: "the last run",

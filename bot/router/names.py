@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.router.tokens import Token, tokenize
 
@@ -83,16 +84,17 @@ class KnownNames:
         return 0
 
 
-_CACHE: dict[tuple[str, ...], KnownNames] = {}
+_LAST: list[tuple[Sequence[Any], KnownNames]] = []
 
 
-def known_names(names: Sequence[str]) -> KnownNames:
-    """:class:`KnownNames` of ``names``, built once per distinct catalog."""
-    key = tuple(names)
-    found = _CACHE.get(key)
-    if found is None:
-        _CACHE.clear()  # one catalog at a time: a changed catalog replaces the old index
-        found = _CACHE[key] = KnownNames.of(key)
+def known_names(tests: Sequence[Any]) -> KnownNames:
+    """:class:`KnownNames` of the catalog's load tests (objects with a ``name``), built once per catalog read:
+    the catalog hands out the same list while its cache is fresh, so the list itself is the key (kept alive
+    here, so its identity cannot be reused)."""
+    if _LAST and _LAST[0][0] is tests:
+        return _LAST[0][1]
+    found = KnownNames.of(test.name for test in tests)
+    _LAST[:] = [(tests, found)]
     return found
 
 

@@ -25,7 +25,9 @@ from pydantic import BaseModel, ValidationError
 from bot.router.commands import BOT_COMMAND_SPECS, Command, CommandKind, bot_input
 from bot.router.lexicon import Intent, SlotSpec, lexicon
 from bot.router.names import KnownNames, known_names
-from bot.router.parse import Fit, Parse, parse
+from bot.router.parse import Fit, Parse, parse, parse_off_loop
+from bot.router.text import command_text
+from bot.router.tokens import Token, tokenize
 from bot.router.render import say
 from bot.router.suggest import suggestions
 from tools.errors import AmbiguousLoadTest, Candidate, InvalidInput, K6BotError, ResolutionError
@@ -122,12 +124,13 @@ async def understand(
     A text that contains a load test's name (from the cached catalog) is read with those words kept as the
     name ("start the failed login storm": "failed" is part of the name, not a result)."""
     try:
-        parsed = parsed or parse(text, now=now, tz=tz, registry=toolbox.registry)
-        names = await _known_names(toolbox, parsed)
-        if names is not None:
+        if parsed is None:
+            names = await _known_names(toolbox, tokenize(command_text(text)))
+            parsed = parse(text, now=now, tz=tz, registry=toolbox.registry, names=names)
+        elif (names := await _known_names(toolbox, parsed.analysis.tokens)) is not None:
             lex = lexicon(toolbox.registry)
             if names.protected(parsed.analysis.tokens, lex.vocabulary, lex.verb_words):
-                parsed = parse(text, now=now, tz=tz, registry=toolbox.registry, names=names)
+                parsed = await parse_off_loop(text, now=now, tz=tz, registry=toolbox.registry, names=names)
     except Exception:  # a bug in the parser must never reach the person as a stack trace
         log.exception("The parser failed on %r", str(text)[:200])
         return Understanding(
@@ -155,15 +158,15 @@ async def understand(
     return first
 
 
-async def _known_names(toolbox: Toolbox, parsed: Parse) -> KnownNames | None:
+async def _known_names(toolbox: Toolbox, tokens: list[Token]) -> KnownNames | None:
     """The catalog's test names, when the text has words enough to contain one (None when unreadable)."""
-    if sum(1 for t in parsed.analysis.tokens if t.kind in ("word", "number")) < 2:
+    if sum(1 for t in tokens if t.kind in ("word", "number")) < 2:
         return None
     try:
         tests = await toolbox.catalog.load_tests()
     except K6BotError:
         return None  # the names then resolve (or fail) as they would have
-    return known_names([t.name for t in tests])
+    return known_names(tests)
 
 
 async def _attempt(parsed: Parse, fit: Fit, toolbox: Toolbox) -> Understanding:
