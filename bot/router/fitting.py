@@ -399,7 +399,7 @@ class Fitter:
         hit.via = verb.via
         self.fit.verb = hit
         self.fit.hedged = any(word in HEDGES for word in self.seq.words[: hit.start])
-        self.fit.shared_verb = verb.words in self.shared_verbs
+        self.fit.shared_verb = verb.words in self.shared_verbs and not verb.tail  # "give … access to" is its own
         self._explain(_positions(hit))
         self.score += (VERB_FUZZY if hit.fuzzy else VERB_EXACT) + VERB_EXTRA_WORD * (hit.words - 1)
         self.score += VERB_FIRST if hit.start == first else VERB_LATE
@@ -937,6 +937,10 @@ class Segment:
     after_comma: bool = False
 
 
+_NEVER_A_NAME = (Kind.RANGE, Kind.POINT)
+_ASKING = frozenset({"how", "why", "when", "where", "who", "whose"})
+
+
 def _segments(analysis: Analysis, seq: Words_, used: set[int]) -> list[Segment]:
     """Runs of unexplained word tokens, each labelled by the preposition that opens it."""
     segments: list[Segment] = []
@@ -944,11 +948,16 @@ def _segments(analysis: Analysis, seq: Words_, used: set[int]) -> list[Segment]:
     current: list[int] = []
     comma = False
     words_at = dict(zip(seq.index, seq.words, strict=True))
+    dates = {i for e in analysis.entities if e.kind in _NEVER_A_NAME and not e.weak for i in e.tokens}
+    """A date range or a point in time that no field took stays what it is (it counts against the intent):
+    "did anything fail yesterday" names no test "yesterday"."""
 
     def close() -> None:
         """Keep the run without its leading and trailing filler ("the orders soak test please")."""
         nonlocal current, label
         meaningful = [j for j, i in enumerate(current) if words_at.get(i, "") not in FILLER]
+        while meaningful and words_at.get(current[meaningful[0]], "") in _ASKING and len(meaningful) > 1:
+            meaningful.pop(0)  # "how has orders soak trended": the question word opens no name
         if meaningful:
             segments.append(Segment(label, current[meaningful[0] : meaningful[-1] + 1], comma))
         current, label = [], None
@@ -967,7 +976,7 @@ def _segments(analysis: Analysis, seq: Words_, used: set[int]) -> list[Segment]:
                 close()
             comma = True
             continue
-        if token.index in used or token.kind not in ("word", "number", "hash", "clock", "url"):
+        if token.index in used or token.index in dates or token.kind not in ("word", "number", "hash", "clock", "url"):
             if current or (token.index in used and label is not None):
                 close()
             continue

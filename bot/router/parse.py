@@ -118,6 +118,10 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
             words[position] = base  # "launching the soak": the verb's -ing form
             exact[position] = False
             continue
+        if (base := _inflected(word, lex.read_words)) is not None:
+            words[position] = base  # "how has the soak trended", "until it finishes"
+            exact[position] = False
+            continue
         if seen <= 2:
             found = extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
         elif len(word) >= 6:
@@ -139,6 +143,18 @@ def _verb_stem(word: str, vocabulary: frozenset[str]) -> str | None:
     for base in (stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else ""):
         if base and base in vocabulary:
             return base
+    return None
+
+
+def _inflected(word: str, targets: frozenset[str]) -> str | None:
+    """The word of ``targets`` whose -ed, -s, -es or -ing form ``word`` is, or None."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if not word.endswith(suffix) or len(word) - len(suffix) < 3:
+            continue
+        stem = word[: -len(suffix)]
+        for base in (stem, stem + "e", stem[:-1] if stem[-1] == stem[-2] else ""):
+            if base and base in targets:
+                return base
     return None
 
 

@@ -151,8 +151,15 @@ CRON_ONLY = re.compile(r"\s*" + CRON_EXPR + r"\s*")
 K6_URL = re.compile(r"/a/k6-app/(?P<what>runs|tests|projects)/(?P<id>\d{1,12})\b")
 
 
+_POSSESSIVE_DATE = re.compile(r"\b(today|yesterday|tonight|tomorrow|week|month|weekend|night|morning)'s\b")
+""""yesterday's runs": the date, without the possessive."""
+
+
 def _tokens_in(tokens: list[Token], start: int, end: int) -> tuple[int, ...]:
-    return tuple(t.index for t in tokens if t.start >= start and t.end <= end)
+    """The tokens inside a span (a possessive "yesterday's" is inside the span of "yesterday")."""
+    return tuple(
+        t.index for t in tokens if t.start >= start and (t.end <= end or (t.end == end + 2 and t.low.endswith("'s")))
+    )
 
 
 def _before(tokens: list[Token], first: int) -> str | None:
@@ -170,7 +177,7 @@ def analyse(
     """Tokens and entities of ``text`` (already cleaned: see bot.router.text). ``protect`` names the tokens that
     are a load test's name (bot.router.names): no entity is read from them."""
     tokens = tokenize(text)
-    low = text.casefold()
+    low = _POSSESSIVE_DATE.sub(lambda m: m.group(1) + "  ", text.casefold())  # same length: spans stay right
     entities: list[Entity] = []
     protected = protect(tokens) if protect is not None else set()
     taken: set[int] = set(protected)

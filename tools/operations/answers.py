@@ -53,6 +53,10 @@ def started(run: TestRun) -> str:
     return f"Yes — run {run.id} is {_running_for(run)}."
 
 
+def state(run: TestRun) -> str:
+    return f"Run {run.id} is {status_phrase(run.status, run.result)}."
+
+
 def passed(run: TestRun) -> str:
     if not run.is_finished:
         return f"Not yet — run {run.id} is {_running_for(run)}."
@@ -114,7 +118,28 @@ RUN_ANSWERS: tuple[Answer, ...] = (
     Answer(
         "who", ("who started", "who ran", "who launched", "who kicked off", "who triggered", "started by", "who"), who
     ),
-    Answer("done", ("done", "finished", "over", "complete", "completed", "ended", "yet", "finish"), done),
+    Answer(
+        "done",
+        (
+            "done",
+            "finished",
+            "over",
+            "complete",
+            "completed",
+            "ended",
+            "yet",
+            "finish",
+            "finishes",
+            "completes",
+            "ends",
+            "how long until",
+            "how much longer",
+            "eta",
+            "time left",
+            "remaining",
+        ),
+        done,
+    ),
     Answer("running", ("running", "still running", "still going", "going", "in progress"), running),
     Answer("started", ("started", "begun", "started yet", "kicked off", "under way", "underway"), started),
     Answer(
@@ -123,6 +148,7 @@ RUN_ANSWERS: tuple[Answer, ...] = (
         passed,
     ),
     Answer("failed", ("fail", "failed", "break", "broke", "red", "error out"), failed),
+    Answer("state", ("initializing", "initialising", "queued", "processing", "pending", "waiting", "created"), state),
     Answer("aborted", ("aborted", "stopped", "killed", "cancelled", "canceled"), aborted),
     Answer("how_long", ("how long", "duration", "how long did it take"), how_long),
     Answer("cost", ("cost", "how much", "vuh", "price"), cost),

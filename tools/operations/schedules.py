@@ -79,7 +79,7 @@ async def get_schedule(ctx: OpContext, args: ScheduleInput) -> Schedule:
     endpoints=[Endpoint("GET", "/cloud/v6/load_tests/{id}/schedule")],
     errors={404: "Load test '{load_test_name}' has no schedule."},
     phrases=Phrases(
-        verbs=(*SHOW, "when does", "when will", "is"),
+        verbs=(*SHOW, "when does", "when will", "when is", "is"),
         nouns=(
             "schedule",
             "next run",
