@@ -2,7 +2,8 @@
 
 A test may be called "Failed Login Storm", "Start Page Load", "Nightly 2am Soak" or "Run 42 smoke": words the
 language also knows as states, verbs, schedules or run ids. When a text contains a test's full name (or a
-prefix of at least two words that only one test's name starts with), those words are *protected*: no verb,
+prefix of at least two words that only one test's name starts with; a whole name may have one typo among at
+least two exact words: "failed logn storm"), those words are *protected*: no verb,
 state, date or id is read from them, so they stay together as the name the resolver looks up. Two guards keep
 this from hiding what a person asks: a name made only of words the language knows ("Last Run") protects
 nothing, and a name that starts the text with a verb ("start page load" with a test "Start Page Load") leaves
@@ -14,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from rapidfuzz.distance import OSA
 
 from bot.router.tokens import Token, tokenize
 
@@ -71,9 +74,15 @@ class KnownNames:
             return 0  # "start page load": the person's verb, whatever the tests are called
         typed = [t.low for t in seq[start : start + len(candidates[0])]]
         for words in candidates:
-            matched = 0
-            while matched < len(words) and matched < len(typed) and typed[matched] == words[matched]:
+            matched, typos = 0, 0
+            while matched < len(words) and matched < len(typed):
+                if typed[matched] != words[matched]:
+                    if typos or not _typo(typed[matched], words[matched]):
+                        break
+                    typos += 1
                 matched += 1
+            if typos and (matched < len(words) or matched - typos < MIN_PREFIX):
+                continue  # a typo only inside a whole name, among at least two exact words ("failed logn storm")
             if matched < MIN_PREFIX:
                 continue
             if matched < len(words) and self.prefixes.get(words[:matched], 0) != 1:
@@ -82,6 +91,11 @@ class KnownNames:
                 continue  # "last run": the language's own words, not a name
             return matched
         return 0
+
+
+def _typo(typed: str, word: str) -> bool:
+    """One letter wrong, missing, extra or swapped, in a word of four letters or more."""
+    return len(word) >= 4 and len(typed) >= 3 and OSA.distance(typed, word, score_cutoff=1) <= 1
 
 
 _LAST: list[tuple[Sequence[Any], KnownNames]] = []

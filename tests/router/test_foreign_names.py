@@ -122,6 +122,30 @@ MEANS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     "abort the running api v2 checkout": ("abort_test_run", {"test_run_id": ("running", "api")}),
     "rerun the last failed test": ("start_load_test", {"load_test": ("test", "ahr")}),
     "why did the last failed run fail?": ("investigate_test_run", {"test_run": ("newest", "ahr")}),
+    "what's the status of the last run of Last Mile Delivery?": ("get_test_run", {"test_run_id": ("newest", "lmd")}),
+    "is Run 42 smoke still running?": ("get_test_run", {"test_run_id": ("running", "r42")}),
+    "list runs of API v2 – Checkout (staging)": ("list_test_runs", {"load_test": ("test", "api")}),
+    "trend of failed login storm": ("get_load_test_trend", {"load_test": ("test", "fls")}),
+    "show the schedule of Last Mile Delivery": ("get_load_test_schedule", {"load_test": ("test", "lmd")}),
+    "schedule last mile delivery every night at 2am": ("set_load_test_schedule", {"load_test": ("test", "lmd")}),
+    "schedule nightly 2am soak every day at 3am": ("set_load_test_schedule", {"load_test": ("test", "n2s")}),
+    "rerun failed login storm": ("start_load_test", {"load_test": ("test", "fls")}),
+    "why did the last run of abort handling regression fail?": (
+        "investigate_test_run",
+        {"test_run": ("newest", "ahr")},
+    ),
+    "metrics of the last run of start page load": ("get_test_run_metrics", {"test_run_id": ("newest", "spl")}),
+    "star the last run of last mile delivery": ("star_test_run", {"test_run_id": ("newest", "lmd")}),
+    "delete the test Run 42 smoke": ("delete_load_test", {"load_test": ("test", "r42")}),
+    "failed runs of abort handling regression": ("list_test_runs", {"load_test": ("test", "ahr")}),
+    "wait for the nightly 2am soak to finish": ("wait_for_test_run", {"test_run_id": ("running", "n2s")}),
+    "kick off failed login": ("start_load_test", {"load_test": ("test", "fls")}),
+    "pls start the Start Page Load test!": ("start_load_test", {"load_test": ("test", "spl")}),
+    "<@U0K6> abort the nightly 2am soak": ("abort_test_run", {"test_run_id": ("running", "n2s")}),
+    "runs of last mile delivery from yesterday": ("list_test_runs", {"load_test": ("test", "lmd")}),
+    "STOP RUN 42 SMOKE'S RUNNING RUN": ("abort_test_run", {"test_run_id": ("running", "r42")}),
+    "start failed logn storm": ("start_load_test", {"load_test": ("test", "fls")}),
+    "chart the last run of run 42 smoke": ("chart_test_run", {"test_run": ("newest", "r42")}),
 }
 
 NEVER_WRONG: dict[str, dict[str, tuple[str, str]]] = {
@@ -135,6 +159,12 @@ NEVER_WRONG: dict[str, dict[str, tuple[str, str]]] = {
     "failed login storm runs": {},
     "last mile delivery": {},
     "delete the failed login storm runs": {"delete_test_run": ("newest", "fls")},
+    "start page load test": {"start_load_test": ("test", "spl")},
+    "abort the last mile delivery": {"abort_test_run": ("running", "lmd")},
+    "nightly 2am soak": {},
+    "stop the start page load": {"abort_test_run": ("running", "spl")},
+    "should we abort run 42 smoke?": {},
+    "run 42": {},
 }
 
 
