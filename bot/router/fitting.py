@@ -38,12 +38,53 @@ from tools.references import Named, RunRef, ScheduleOf, TestOfRun
 from tools.registry import Safety
 
 DETERMINERS = frozenset(
-    "the a an this that my our your their its his her last latest newest previous recent first next each "
-    "every another".split()
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "my",
+        "our",
+        "your",
+        "their",
+        "its",
+        "his",
+        "her",
+        "last",
+        "latest",
+        "newest",
+        "previous",
+        "recent",
+        "first",
+        "next",
+        "each",
+        "every",
+        "another",
+    ]
 )
 """Words after which a verb word is a noun or part of a name ("the last run", "the start page load")."""
 HEDGES = frozenset(
-    "should shall shouldn't don't dont do not never no how why what what's whats whether if must wonder".split()
+    [
+        "should",
+        "shall",
+        "shouldn't",
+        "don't",
+        "dont",
+        "do",
+        "not",
+        "never",
+        "no",
+        "how",
+        "why",
+        "what",
+        "what's",
+        "whats",
+        "whether",
+        "if",
+        "must",
+        "wonder",
+    ]
 )
 """Words before a verb that make the text a question about doing it, or a refusal: never a write."""
 VERB_EXACT = 3.0

@@ -22,8 +22,8 @@ from rapidfuzz.process import extractOne
 
 from bot.router.fitting import Fit, Fitter, Hit, Words_, is_bare
 from bot.router.lexicon import FILLER, POLITE, Lexicon, lexicon
-from bot.router.text import clean, command_text, prepare
 from bot.router.names import KnownNames
+from bot.router.text import clean, command_text, prepare
 from bot.router.tokens import Analysis, Token, analyse
 from tools.registry import Registry, Safety
 
@@ -93,7 +93,10 @@ def _acceptable(fit: Fit) -> bool:
 
 def _content(analysis: Analysis, lex: Lexicon) -> Words_:
     covered = analysis.covered()
-    index, words, exact, protected = [], [], [], set()
+    index: list[int] = []
+    words: list[str] = []
+    exact: list[bool] = []
+    protected: set[int] = set()
     for token in analysis.tokens:
         if token.kind != "word" or token.index in covered:
             continue

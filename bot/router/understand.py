@@ -26,10 +26,10 @@ from bot.router.commands import BOT_COMMAND_SPECS, Command, CommandKind, bot_inp
 from bot.router.lexicon import Intent, SlotSpec, lexicon
 from bot.router.names import KnownNames, known_names
 from bot.router.parse import Fit, Parse, parse, parse_off_loop
-from bot.router.text import command_text
-from bot.router.tokens import Token, tokenize
 from bot.router.render import say
 from bot.router.suggest import suggestions
+from bot.router.text import command_text
+from bot.router.tokens import Token, tokenize
 from tools.errors import AmbiguousLoadTest, Candidate, InvalidInput, K6BotError, ResolutionError
 from tools.models import LabelKey, LoadZone, Schedule
 from tools.phrasing import Answer, Slot
