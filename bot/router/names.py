@@ -6,8 +6,9 @@ prefix of at least two words that only one test's name starts with; a whole name
 least two exact words: "failed logn storm"), those words are *protected*: no verb,
 state, date or id is read from them, so they stay together as the name the resolver looks up. Two guards keep
 this from hiding what a person asks: a name made only of words the language knows ("Last Run") protects
-nothing, and a name that starts the text with a verb ("start page load" with a test "Start Page Load") leaves
-that verb a verb — the rest of the words still name the test.
+nothing, and a name that starts the text with a verb and ends it ("start page load" with a test "Start Page
+Load") leaves that verb a verb — the rest of the words still name the test; followed by more words ("run 42
+smoke status") it is the name.
 """
 
 from __future__ import annotations
@@ -70,8 +71,6 @@ class KnownNames:
         candidates = self.by_first.get(seq[start].low)
         if not candidates:
             return 0
-        if start == 0 and seq[start].low in verbs:
-            return 0  # "start page load": the person's verb, whatever the tests are called
         typed = [t.low for t in seq[start : start + len(candidates[0])]]
         for words in candidates:
             matched, typos = 0, 0
@@ -89,8 +88,17 @@ class KnownNames:
                 continue  # "orders api": the start of several names, so the words mean nothing yet
             if all(word in vocabulary for word in words[:matched]):
                 continue  # "last run": the language's own words, not a name
+            if start == 0 and seq[start].low in verbs:
+                following = seq[matched].low if matched < len(seq) else None
+                if following is None or following in _AFTER_A_VERB:
+                    return 0  # "start page load (test)": the person's verb, whatever the tests are called
             return matched
         return 0
+
+
+_AFTER_A_VERB = frozenset({"test", "tests", "again", "now", "please", "pls", "asap", "for", "on", "in", "with"})
+"""Words after a name that starts the text with a verb, which leave that verb a verb: "start page load test"
+starts "Page Load"; "run 42 smoke status" asks about "Run 42 smoke"."""
 
 
 def _typo(typed: str, word: str) -> bool:

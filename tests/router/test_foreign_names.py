@@ -37,6 +37,7 @@ TESTS = {
 class World:
     sim: Simulator
     url: str
+    projects: dict[str, int]
     tests: dict[str, int]
     """Load test id by key."""
     runs: dict[str, list[int]]
@@ -77,7 +78,7 @@ def world() -> Iterator[World]:
                     runs[key].append(run_id)
                     if not finished:
                         running[key] = run_id
-        yield World(sim, url, tests, runs, running)
+        yield World(sim, url, projects, tests, runs, running)
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ async def explained(text: str, world: World, toolbox: Toolbox) -> dict[str, Any]
     return data
 
 
-# text → (operation, {argument: (kind, key)}) where kind is test | run | running | newest_failed
+# text → (operation, {argument: (kind, key)}) where kind is test | project | running | newest (run)
 MEANS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     "start the start page load": ("start_load_test", {"load_test": ("test", "spl")}),
     "start Start Page Load": ("start_load_test", {"load_test": ("test", "spl")}),
@@ -146,6 +147,24 @@ MEANS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     "STOP RUN 42 SMOKE'S RUNNING RUN": ("abort_test_run", {"test_run_id": ("running", "r42")}),
     "start failed logn storm": ("start_load_test", {"load_test": ("test", "fls")}),
     "chart the last run of run 42 smoke": ("chart_test_run", {"test_run": ("newest", "r42")}),
+    "what's the p95 of the last start page load run?": ("get_test_run_metrics", {"test_run_id": ("newest", "spl")}),
+    "the running nightly 2am soak - how's it going?": ("get_test_run", {"test_run_id": ("running", "n2s")}),
+    "is abort handling regression getting slower?": ("get_load_test_trend", {"load_test": ("test", "ahr")}),
+    "show the script of start page load": ("get_load_test_script", {"load_test": ("test", "spl")}),
+    "who started the nightly 2am soak?": ("get_test_run", {"test_run_id": ("running", "n2s")}),
+    "list tests in ops tooling": ("list_load_tests", {"project": ("project", "ops")}),
+    "limits of web storefront": ("get_project_limits", {"project": ("project", "web")}),
+    "move last mile delivery to web storefront": (
+        "move_load_test",
+        {"load_test": ("test", "lmd"), "to_project": ("project", "web")},
+    ),
+    "note the last run of last mile delivery: looks fine": ("update_test_run", {"test_run_id": ("newest", "lmd")}),
+    "Run 42 Smoke status": ("get_test_run", {"test_run_id": ("running", "r42")}),
+    "failed login storm runs?": ("list_test_runs", {"load_test": ("test", "fls")}),
+    "last mile delivery - last run?": ("get_test_run", {"test_run_id": ("newest", "lmd")}),
+    "trend for API v2 checkout": ("get_load_test_trend", {"load_test": ("test", "api")}),
+    "start 'Nightly 2am Soak'": ("start_load_test", {"load_test": ("test", "n2s")}),
+    "rename run 42 smoke to Run 43 smoke": ("update_load_test", {"load_test": ("test", "r42")}),
 }
 
 NEVER_WRONG: dict[str, dict[str, tuple[str, str]]] = {
@@ -165,12 +184,17 @@ NEVER_WRONG: dict[str, dict[str, tuple[str, str]]] = {
     "stop the start page load": {"abort_test_run": ("running", "spl")},
     "should we abort run 42 smoke?": {},
     "run 42": {},
+    "start the nightly soak": {"start_load_test": ("test", "n2s")},
+    "abort the soak": {"abort_test_run": ("running", "n2s")},
+    "stop failed login storm": {},
 }
 
 
 def _value(world: World, kind: str, key: str) -> int:
     if kind == "test":
         return world.tests[key]
+    if kind == "project":
+        return world.projects[key]
     if kind == "running":
         return world.running[key]
     return world.runs[key][-1]
