@@ -148,7 +148,7 @@ _BARE_DURATION = re.compile(
 )
 """A duration said without "for" ("wait 5 minutes for 1236"): weak, so a field must want it."""
 CRON_ONLY = re.compile(r"\s*" + CRON_EXPR + r"\s*")
-K6_URL = re.compile(r"/a/k6-app/(?P<what>runs|tests|projects)/(?P<id>\d{1,12})\b")
+K6_URL = re.compile(r"(?:/a/k6-app|(?<=\d))/(?P<what>runs|tests|projects)/(?P<id>\d{1,12})\b")
 
 
 _POSSESSIVE_DATE = re.compile(r"\b(today|yesterday|tonight|tomorrow|week|month|weekend|night|morning)'s\b")
@@ -194,7 +194,8 @@ def analyse(
     # token-level data: URLs, quoted text, key=value
     for token in tokens:
         if token.kind == "url":
-            found = K6_URL.search(urlsplit(token.text).path)
+            # the most specific part of the path: ".../tests/501/runs/1234" is run 1234
+            found = next(reversed(list(K6_URL.finditer(urlsplit(token.text).path))), None)
             kind = {"runs": Kind.RUN_ID, "tests": Kind.TEST_ID, "projects": Kind.PROJECT_ID}.get(
                 found.group("what") if found else "", Kind.URL
             )

@@ -164,8 +164,9 @@ async def _known_names(toolbox: Toolbox, tokens: list[Token]) -> KnownNames | No
         return None
     try:
         tests = await toolbox.catalog.load_tests()
-    except K6BotError:
-        return None  # the names then resolve (or fail) as they would have
+    except Exception:  # unreadable catalog (or a bug reading it): names then resolve, or fail, as they would have
+        log.debug("No test names for the parser", exc_info=True)
+        return None
     return known_names(tests)
 
 
