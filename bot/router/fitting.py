@@ -84,6 +84,16 @@ HEDGES = frozenset(
         "if",
         "must",
         "wonder",
+        "when",
+        "when's",
+        "whens",
+        "did",
+        "does",
+        "has",
+        "was",
+        "is",
+        "were",
+        "are",
     ]
 )
 """Words before a verb that make the text a question about doing it, or a refusal: never a write."""
@@ -110,6 +120,8 @@ REMARK = -0.3
 """Words after a comma that no field takes ("stop the soak, it's hammering staging"): a remark, not an error."""
 REQUIRES_MISMATCH = -3.0
 RUN_BY_TEST_NAME = -0.3
+SCHEDULE_BY_TEST_NAME = -1.0
+"""A schedule named only by its test's name, without the word "schedule"."""
 """A run named only by its test's name, without the word "run"."""
 VOCABULARY_NAME = -1.0
 """A "name" made only of words the language knows ("who did what": "what" is no test)."""
@@ -439,12 +451,20 @@ class Fitter:
         hit, verb = min(hits, key=lambda hv: (hv[0].start != first, -hv[0].words, hv[0].fuzzy, hv[0].start))
         hit.via = verb.via
         self.fit.verb = hit
-        self.fit.hedged = any(word in HEDGES for word in self.seq.words[: hit.start])
+        self.fit.hedged = any(word in HEDGES for word in self._clause_before(hit))
         self.fit.shared_verb = verb.words in self.shared_verbs and not verb.tail  # "give … access to" is its own
         self._explain(_positions(hit))
         self.score += (VERB_FUZZY if hit.fuzzy else VERB_EXACT) + VERB_EXTRA_WORD * (hit.words - 1)
         self.score += VERB_FIRST if hit.start == first else VERB_LATE
         self.fit.fuzzy |= hit.fuzzy
+
+    def _clause_before(self, hit: Hit) -> list[str]:
+        """The words before the verb in its own sentence or clause ("the soak is slow. abort it": none)."""
+        tokens, start = self.analysis.tokens, self.seq.index[hit.start]
+        first = start
+        while first > 0 and not (tokens[first - 1].kind == "punct" and tokens[first - 1].text in ".,;!?"):
+            first -= 1
+        return [t.low for t in tokens[first:start] if t.kind == "word"]
 
     def _verb_in_run_id(self) -> list[tuple[Hit, VerbWords]]:
         """ "run 1227 again": a split verb on a run ("run … again") whose first word is the "run" of the run id
@@ -847,6 +867,8 @@ class Fitter:
                 spec = self.by_name[name]
                 self.filled[name] = _name_value(spec, phrase)
                 self.score += NAME_FILL.get(spec.slot, NAME_FILL_OTHER)
+                if spec.slot is Slot.SCHEDULE and not {"schedule", "schedules"} & self.seq.free_words:
+                    self.score += SCHEDULE_BY_TEST_NAME  # "stop the orders soak" stops its run, not its schedule
         return ref_test, ref_project
 
     def _reference(self, qualifiers: dict[str, Any], ref_test: int | str | None, project: int | str | None) -> None:
@@ -967,6 +989,8 @@ def _items(spec: SlotSpec, phrase: str) -> Any:
 
 
 REMARK_WORDS = frozenset({"so", "because", "cause", "coz", "cos", "otherwise", "since"})
+COPULAS = frozenset({"is", "are", "was", "were", "seems", "looks", "keeps"})
+"""After a name, words that start a remark about it ("the soak is hammering staging")."""
 """Words that start a remark about the request rather than more of it ("save run 1222 so we keep it")."""
 
 
@@ -1012,6 +1036,8 @@ def _segments(analysis: Analysis, seq: Words_, used: set[int]) -> list[Segment]:
         )
         if token.kind == "word" and token.low in REMARK_WORDS and token.index not in used:
             boundary = True
+        if token.kind == "word" and token.low in COPULAS and current and token.index not in used:
+            boundary = True  # "the soak is hammering staging": the name ends where a remark about it starts
         if boundary and token.index not in used:
             if current:
                 close()

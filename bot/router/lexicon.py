@@ -246,6 +246,11 @@ class Lexicon:
         return frozenset(w for w in reads - writes if len(w) >= 4)
 
     @cached_property
+    def inflection_targets(self) -> frozenset[str]:
+        """After the first word, nouns too: "stop scheduling the refunds test" is about its schedule."""
+        return self.read_words | frozenset(w for w in self.noun_words if len(w) >= 4)
+
+    @cached_property
     def typo_targets(self) -> tuple[list[str], list[str]]:
         """(known words a typo near the start may be, nouns a typo further on may be)."""
         return [w for w in self.vocabulary if len(w) >= 4], [w for w in self.noun_words if len(w) >= 6]

@@ -121,7 +121,7 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
             words[position] = base  # "launching the soak": the verb's -ing form
             exact[position] = False
             continue
-        if (base := _inflected(word, lex.read_words)) is not None:
+        if (base := _inflected(word, lex.read_words if seen <= 1 else lex.inflection_targets)) is not None:
             words[position] = base  # "how has the soak trended", "until it finishes"
             exact[position] = False
             continue

@@ -152,7 +152,7 @@ RUN_ANSWERS: tuple[Answer, ...] = (
     Answer("aborted", ("aborted", "stopped", "killed", "cancelled", "canceled"), aborted),
     Answer("how_long", ("how long", "duration", "how long did it take"), how_long),
     Answer("cost", ("cost", "how much", "vuh", "price"), cost),
-    Answer("when", ("when", "what time"), when),
+    Answer("when", ("when", "what time", "end", "begin"), when),
     Answer("why", ("why",), why),
 )
 

@@ -194,6 +194,9 @@ async def list_load_tests(ctx: OpContext, args: ListLoadTestsInput) -> LoadTestL
             "info",
             "information",
             "loadtest",
+            "which project",
+            "what project",
+            "in which project",
         ),
         examples={
             "show test orders soak": {"load_test": "orders soak"},

@@ -79,10 +79,11 @@ async def get_schedule(ctx: OpContext, args: ScheduleInput) -> Schedule:
     endpoints=[Endpoint("GET", "/cloud/v6/load_tests/{id}/schedule")],
     errors={404: "Load test '{load_test_name}' has no schedule."},
     phrases=Phrases(
-        verbs=(*SHOW, "when does", "when will", "when is", "is"),
+        verbs=(*SHOW, "when does", "when will", "when is", "when's", "whens", "is"),
         nouns=(
             "schedule",
             "next run",
+            "next",
             "run next",
             "scheduled",
             "scheduled to run",
