@@ -165,6 +165,16 @@ MEANS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     "trend for API v2 checkout": ("get_load_test_trend", {"load_test": ("test", "api")}),
     "start 'Nightly 2am Soak'": ("start_load_test", {"load_test": ("test", "n2s")}),
     "rename run 42 smoke to Run 43 smoke": ("update_load_test", {"load_test": ("test", "r42")}),
+    "abort the soak": ("abort_test_run", {"test_run_id": ("running", "n2s")}),
+    "start the login storm": ("start_load_test", {"load_test": ("test", "fls")}),
+    "is the smoke still running?": ("get_test_run", {"test_run_id": ("running", "r42")}),
+    "kill the checkout run": ("abort_test_run", {"test_run_id": ("running", "api")}),
+    "trend of the delivery test": ("get_load_test_trend", {"load_test": ("test", "lmd")}),
+    "runs of the regression": ("list_test_runs", {"load_test": ("test", "ahr")}),
+    "hey k6bot, can you kick off the page load test?": ("start_load_test", {"load_test": ("test", "spl")}),
+    "what's running right now?": ("list_test_runs", {}),
+    "tests in ops": ("list_load_tests", {"project": ("project", "ops")}),
+    "show me the failed runs": ("list_test_runs", {}),
 }
 
 NEVER_WRONG: dict[str, dict[str, tuple[str, str]]] = {
