@@ -956,8 +956,13 @@ def _literal(value: str) -> Any:
         return value
 
 
+_TRAILING_KIND = re.compile(r"\s+(?:load\s+)?tests?$", re.IGNORECASE)
+
+
 def _name_value(spec: SlotSpec, phrase: str) -> Any:
     slot = spec.slot
+    if slot is Slot.PHRASE and not spec.is_list and _TRAILING_KIND.sub("", phrase):
+        phrase = _TRAILING_KIND.sub("", phrase)  # "find the checkout tests": tests about "checkout"
     if slot is Slot.LOAD_TEST:
         return test_ref(phrase)
     if slot is Slot.PROJECT:

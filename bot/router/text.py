@@ -45,6 +45,7 @@ _LEADING_FILLER = re.compile(
     r"oops|hmm+|ah|uh|um|erm|btw|sorry|any\s+idea(?:\s+(?:if|whether))?|no\s+idea|quick\s+question|quick\s+q|q|question|morning|good\s+morning|"
     r"(?:would|do)\s+you\s+mind(?:\s+if\s+you)?|(?:would|could)\s+you\s+be\s+so\s+kind\s+as\s+to|"
     r"do\s+me\s+a\s+favou?r(?:\s+and)?|if\s+you\s+(?:can|could)|when\s+you\s+(?:can|get\s+a\s+(?:chance|sec))|"
+    r"can\s+(?:some|any)(?:one|body)|could\s+(?:some|any)(?:one|body)|(?:some|any)(?:one|body)\s+(?:please|pls)|"
     r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+u|could\s+u|would\s+u|cn\s+u|can\s+ya|"
     r"i\s+want\s+to|i\s+wanna|i\s+would\s+like\s+to|i'd\s+like\s+to|id\s+like\s+to|i\s+need\s+to|"
     r"i\s+need\s+you\s+to|let's|lets|let\s+us|go\s+ahead\s+and|try\s+to|do\s+you\s+know(?:\s+if|\s+whether)?|"
@@ -56,7 +57,7 @@ _LEADING_FILLER = re.compile(
 _TRAILING_FILLER = re.compile(
     r"(?:[\s,;:]+|^)(?:please|pls|plz|plse|thanks|thank\s+you|thanks\s+in\s+advance|thx|ty|tia|for\s+me|"
     r"right\s+now|now|asap|kthx|real\s+quick|quickly|if\s+you\s+can|if\s+possible|when\s+you\s+can|"
-    r"when\s+you\s+get\s+a\s+(?:chance|sec|second|minute)|(?:at\s+)?your\s+convenience|mate|buddy)$",
+    r"when\s+you\s+get\s+a\s+(?:chance|sec|second|minute)|(?:at\s+)?your\s+convenience|mate|buddy|looks?\s+like)$",
     re.IGNORECASE,
 )
 _TRAILING_PUNCT = re.compile(r"[\s?!.…;,:]+$")

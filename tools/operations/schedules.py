@@ -30,7 +30,17 @@ class ScheduleInput(InputModel):
     endpoints=[Endpoint("GET", "/cloud/v6/schedules")],
     phrases=Phrases(
         verbs=(*LIST, "what", "which", "when"),
-        nouns=("schedules", "scheduled tests", "scheduled runs", "all schedules", "schedule list", "scheduled"),
+        nouns=(
+            "schedules",
+            "scheduled tests",
+            "scheduled runs",
+            "all schedules",
+            "schedule list",
+            "scheduled",
+            "every schedule",
+            "each schedule",
+            "all the schedules",
+        ),
         examples={"list schedules": {}, "what is scheduled": {}},
         template="list schedules",
     ),

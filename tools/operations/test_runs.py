@@ -1049,6 +1049,9 @@ async def previous_completed_run(ctx: OpContext, run: TestRun) -> int | None:
         verbs=(*SHOW, "how did", "how fast", "how slow"),
         nouns=(
             "metrics",
+            "check pass rate",
+            "pass rate",
+            "checks",
             "numbers",
             "figures",
             "stats",
