@@ -121,6 +121,8 @@ REMARK = -0.3
 REQUIRES_MISMATCH = -3.0
 RUN_BY_TEST_NAME = -0.3
 SCHEDULE_BY_TEST_NAME = -1.0
+EVERY_READ = -1.5
+"""A read of "every" run one by one: a list of them says it better."""
 """A schedule named only by its test's name, without the word "schedule"."""
 """A run named only by its test's name, without the word "run"."""
 VOCABULARY_NAME = -1.0
@@ -896,6 +898,8 @@ class Fitter:
                 text=self.analysis.text,
             )
             self.fit.batch = bool(qualifiers["every"])
+            if qualifiers["every"] and self.intent.safety is Safety.READ:
+                self.score += EVERY_READ  # "show me every aborted run" is a list, not each run in turn
         elif via_spec is not None and (ref_test is not None or qualified):
             if ref_test is not None and not states:
                 self.filled[via_spec.field] = ref_test  # "rerun orders soak": the test itself
@@ -993,7 +997,7 @@ def _items(spec: SlotSpec, phrase: str) -> Any:
     return [{first: part} for part in _parts(phrase)]
 
 
-REMARK_WORDS = frozenset({"so", "because", "cause", "coz", "cos", "otherwise", "since"})
+REMARK_WORDS = frozenset({"so", "because", "cause", "coz", "cos", "otherwise", "since", "it's", "that's", "thats"})
 COPULAS = frozenset({"is", "are", "was", "were", "seems", "looks", "keeps"})
 """After a name, words that start a remark about it ("the soak is hammering staging")."""
 """Words that start a remark about the request rather than more of it ("save run 1222 so we keep it")."""

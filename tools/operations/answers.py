@@ -150,8 +150,8 @@ RUN_ANSWERS: tuple[Answer, ...] = (
     Answer("failed", ("fail", "failed", "break", "broke", "red", "error out"), failed),
     Answer("state", ("initializing", "initialising", "queued", "processing", "pending", "waiting", "created"), state),
     Answer("aborted", ("aborted", "stopped", "killed", "cancelled", "canceled"), aborted),
-    Answer("how_long", ("how long", "duration", "how long did it take"), how_long),
-    Answer("cost", ("cost", "how much", "vuh", "price"), cost),
+    Answer("how_long", ("how long", "duration", "how long did it take", "take", "took"), how_long),
+    Answer("cost", ("cost", "how much", "vuh", "price", "how many vuh", "consume", "consumed", "use", "used"), cost),
     Answer("when", ("when", "what time", "end", "begin"), when),
     Answer("why", ("why",), why),
 )

@@ -38,6 +38,8 @@ class ScheduleInput(InputModel):
             "schedule list",
             "scheduled",
             "every schedule",
+            "upcoming",
+            "upcoming runs",
             "each schedule",
             "all the schedules",
         ),

@@ -886,6 +886,9 @@ TRANSIENT_FAILURES_TOLERATED = 3
             "await",
             "wait",
             "hang on until",
+            "hold on until",
+            "hold until",
+            "hold on till",
             "wait till",
         ),
         nouns=(
