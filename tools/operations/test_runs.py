@@ -278,6 +278,9 @@ def _cursor_time(state: dict[str, Any], key: str) -> datetime | None:
         nouns=(
             "runs",
             "test runs",
+            "runs created",
+            "runs started",
+            "runs made",
             "run history",
             "history",
             "recent runs",
@@ -605,6 +608,11 @@ def _refuse_unfinished(run: TestRun) -> None:
             "which",
             "where did",
             "where does",
+            "which load zones did … use",
+            "which zones did … use",
+            "what load zones did … use",
+            "what zones did … use",
+            "which regions did … use",
         ),
         nouns=(
             "distribution",
