@@ -28,8 +28,7 @@ from bot.router.names import KnownNames, known_names
 from bot.router.parse import Fit, Parse, parse, parse_off_loop
 from bot.router.render import say
 from bot.router.suggest import suggestions
-from bot.router.text import command_text
-from bot.router.tokens import Token, tokenize
+from bot.router.tokens import Token
 from tools.errors import AmbiguousLoadTest, Candidate, InvalidInput, K6BotError, ResolutionError
 from tools.models import LabelKey, LoadZone, Schedule
 from tools.phrasing import Answer, Slot
@@ -124,10 +123,8 @@ async def understand(
     A text that contains a load test's name (from the cached catalog) is read with those words kept as the
     name ("start the failed login storm": "failed" is part of the name, not a result)."""
     try:
-        if parsed is None:
-            names = await _known_names(toolbox, tokenize(command_text(text)))
-            parsed = parse(text, now=now, tz=tz, registry=toolbox.registry, names=names)
-        elif (names := await _known_names(toolbox, parsed.analysis.tokens)) is not None:
+        parsed = parsed or parse(text, now=now, tz=tz, registry=toolbox.registry)
+        if _names_matter(parsed) and (names := await _known_names(toolbox, parsed.analysis.tokens)) is not None:
             lex = lexicon(toolbox.registry)
             if names.protected(parsed.analysis.tokens, lex.vocabulary, lex.verb_words):
                 parsed = await parse_off_loop(text, now=now, tz=tz, registry=toolbox.registry, names=names)
@@ -156,6 +153,21 @@ async def understand(
         if again.meaning is not Meaning.ERROR:
             return again
     return first
+
+
+def _names_matter(parsed: Parse) -> bool:
+    """Whether a test's name may change what the text means: it is not understood, or it is understood with
+    words as a name or a reference (not only ids and numbers: "list tests" and "abort 1234" read nothing)."""
+    fit = parsed.understood
+    if fit is None:
+        return True
+    return any(not _plain_value(value) for value in fit.values.values())
+
+
+def _plain_value(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_plain_value(item) for item in value)
+    return value is None or isinstance(value, bool | int | float)
 
 
 async def _known_names(toolbox: Toolbox, tokens: list[Token]) -> KnownNames | None:
