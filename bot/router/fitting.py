@@ -459,6 +459,12 @@ class Fitter:
         self.score += (VERB_FUZZY if hit.fuzzy else VERB_EXACT) + VERB_EXTRA_WORD * (hit.words - 1)
         self.score += VERB_FIRST if hit.start == first else VERB_LATE
         self.fit.fuzzy |= hit.fuzzy
+        # "explain why 1225 …", "investigate why …": a second verb of the same operation right after the first
+        follows = hit.start + hit.length
+        for other, _ in hits:
+            if other.start == follows and not other.fuzzy and other.tail is None and other.start not in self.taken:
+                self._explain(_positions(other))
+                break
 
     def _clause_before(self, hit: Hit) -> list[str]:
         """The words before the verb in its own sentence or clause ("the soak is slow. abort it": none)."""

@@ -646,6 +646,8 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
             "get … started",
             "kick start",
             "kickstart",
+            "spin up",
+            "spin … up",
         ),
         nouns=(
             "test",
