@@ -28,7 +28,8 @@ from bot.router.names import KnownNames, known_names
 from bot.router.parse import Fit, Parse, parse, parse_off_loop
 from bot.router.render import say
 from bot.router.suggest import suggestions
-from bot.router.tokens import Token
+from bot.router.text import command_text
+from bot.router.tokens import Token, tokenize
 from tools.errors import AmbiguousLoadTest, Candidate, InvalidInput, K6BotError, ResolutionError
 from tools.models import LabelKey, LoadZone, Schedule
 from tools.phrasing import Answer, Slot
@@ -123,10 +124,13 @@ async def understand(
     A text that contains a load test's name (from the cached catalog) is read with those words kept as the
     name ("start the failed login storm": "failed" is part of the name, not a result)."""
     try:
-        parsed = parsed or parse(text, now=now, tz=tz, registry=toolbox.registry)
-        if _names_matter(parsed) and (names := await _known_names(toolbox, parsed.analysis.tokens)) is not None:
+        if parsed is None:  # explain: the (cached) names first, then one parse
+            names = await _known_names(toolbox, tokenize(command_text(text)))
+            parsed = parse(text, now=now, tz=tz, registry=toolbox.registry, names=names)
+        elif _names_matter(parsed):  # a server parsed it already, before its policy check: again with the names
+            names = await _known_names(toolbox, parsed.analysis.tokens)
             lex = lexicon(toolbox.registry)
-            if names.protected(parsed.analysis.tokens, lex.vocabulary, lex.verb_words):
+            if names is not None and names.protected(parsed.analysis.tokens, lex.vocabulary, lex.verb_words):
                 parsed = await parse_off_loop(text, now=now, tz=tz, registry=toolbox.registry, names=names)
     except Exception:  # a bug in the parser must never reach the person as a stack trace
         log.exception("The parser failed on %r", str(text)[:200])
