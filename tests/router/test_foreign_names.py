@@ -30,6 +30,11 @@ TESTS = {
     "lmd": ("Last Mile Delivery", "ops", [("completed", "passed")]),
     "fls": ("Failed Login Storm", "ops", [("completed", "passed")]),
     "n2s": ("Nightly 2am Soak", "ops", [("running", "passed")]),
+    "q4": ("2024 Q4 Capacity", "ops", [("completed", "passed")]),
+    "bob": ("Bob's Basket", "web", [("completed", "passed")]),
+    "lf3": ("login-flow-v3", "web", [("running", "passed")]),
+    "cart": ("Cart", "web", [("completed", "passed")]),
+    "cart2": ("Cart Stress", "web", [("completed", "passed")]),
 }
 
 
@@ -208,6 +213,17 @@ MEANS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     "<@U0K6BOT> stop the running nightly 2am soak please": ("abort_test_run", {"test_run_id": ("running", "n2s")}),
     "legacy runs of start page load": ("legacy_list_test_runs", {"load_test": ("test", "spl")}),
     "tests in web storefront": ("list_load_tests", {"project": ("project", "web")}),
+    # a third batch, names of other shapes, written before any fix for it
+    "start 2024 q4 capacity": ("start_load_test", {"load_test": ("test", "q4")}),
+    "runs of the 2024 Q4 Capacity test": ("list_test_runs", {"load_test": ("test", "q4")}),
+    "investigate the last run of bob's basket": ("investigate_test_run", {"test_run": ("newest", "bob")}),
+    "start Bob's Basket": ("start_load_test", {"load_test": ("test", "bob")}),
+    "abort login-flow-v3": ("abort_test_run", {"test_run_id": ("running", "lf3")}),
+    "status of the login-flow-v3 run": ("get_test_run", {"test_run_id": ("running", "lf3")}),
+    "start cart": ("start_load_test", {"load_test": ("test", "cart")}),
+    "start cart stress": ("start_load_test", {"load_test": ("test", "cart2")}),
+    "trend of cart stress": ("get_load_test_trend", {"load_test": ("test", "cart2")}),
+    "last run of cart": ("get_test_run", {"test_run_id": ("newest", "cart")}),
 }
 
 NEVER_WRONG: dict[str, dict[str, tuple[str, str]]] = {
