@@ -76,6 +76,10 @@ def _decoration(ch: str) -> bool:
     return unicodedata.category(ch) == "So" and ord(ch) >= 0x2190
 
 
+_RE_VERB = re.compile(r"^re\s+(run|start|launch|try)\b", re.IGNORECASE)
+""""re run 1231": the verb "re-run" typed apart (only as the command's first word: a note stays as typed)."""
+
+
 def clean(text: object) -> str:
     """Printable, NFKC-normalised text with plain quotes and single spaces, at most :data:`MAX_TEXT` long."""
     try:
@@ -128,7 +132,7 @@ def prepare(text: object) -> str:
 
 def command_text(text: object) -> str:
     """The command in ``text`` with its ending as typed (a note keeps its "?"): no prefix, no leading politeness."""
-    return strip_leading_filler(unquote(strip_prefix(unquote(clean(text)))))
+    return _RE_VERB.sub(r"re-\1", strip_leading_filler(unquote(strip_prefix(unquote(clean(text))))))
 
 
 def unquote(text: str) -> str:
