@@ -223,7 +223,18 @@ FLAG_WORDS: dict[str, tuple[str, ...]] = {
     "starred": ("starred", "favourite", "favorite", "favourites", "favorites", "favourited", "favorited", "saved"),
 }
 """Words that set a boolean field, by field name (default: the field's name)."""
-ORDINAL_WORDS = ("last", "latest", "newest", "most recent", "recent", "previous", "current", "latest one")
+ORDINAL_WORDS = (
+    "last",
+    "latest",
+    "newest",
+    "most recent",
+    "recent",
+    "previous",
+    "current",
+    "latest one",
+    "last time",
+    "most recently",
+)
 """Words that make a reference to one run mean the newest that fits ("the last failed run")."""
 ALL_WORDS = ("all", "every", "each", "both", "all the", "everything")
 

@@ -37,6 +37,66 @@ from tools.phrasing import Answer, Slot, unwrap
 from tools.references import Named, RunRef, ScheduleOf, TestOfRun
 from tools.registry import Safety
 
+DETERMINERS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "my",
+        "our",
+        "your",
+        "their",
+        "its",
+        "his",
+        "her",
+        "last",
+        "latest",
+        "newest",
+        "previous",
+        "recent",
+        "first",
+        "next",
+        "each",
+        "every",
+        "another",
+    ]
+)
+"""Words after which a verb word is a noun or part of a name ("the last run", "the start page load")."""
+HEDGES = frozenset(
+    [
+        "should",
+        "shall",
+        "shouldn't",
+        "don't",
+        "dont",
+        "do",
+        "not",
+        "never",
+        "no",
+        "how",
+        "why",
+        "what",
+        "what's",
+        "whats",
+        "whether",
+        "if",
+        "must",
+        "wonder",
+        "when",
+        "when's",
+        "whens",
+        "did",
+        "does",
+        "has",
+        "was",
+        "is",
+        "were",
+        "are",
+    ]
+)
+"""Words before a verb that make the text a question about doing it, or a refusal: never a write."""
 VERB_EXACT = 3.0
 VERB_FUZZY = 2.2
 VERB_FIRST = 0.5
@@ -60,6 +120,10 @@ REMARK = -0.3
 """Words after a comma that no field takes ("stop the soak, it's hammering staging"): a remark, not an error."""
 REQUIRES_MISMATCH = -3.0
 RUN_BY_TEST_NAME = -0.3
+SCHEDULE_BY_TEST_NAME = -1.0
+EVERY_READ = -1.5
+"""A read of "every" run one by one: a list of them says it better."""
+"""A schedule named only by its test's name, without the word "schedule"."""
 """A run named only by its test's name, without the word "run"."""
 VOCABULARY_NAME = -1.0
 """A "name" made only of words the language knows ("who did what": "what" is no test)."""
@@ -154,6 +218,8 @@ class Fit:
     """Which kind of entity filled each field (fields filled from words are not in it)."""
     shared_verb: bool = False
     """Its verb is also another operation's ("delete", "set"): then its noun must be said too."""
+    hedged: bool = False
+    """A word before its verb asks about doing it, or says not to ("should I start…", "don't abort…")."""
     filters: int = 0
     """How many of its filters state words and dates filled ("failed since monday": two)."""
 
@@ -184,10 +250,18 @@ class Words_:
     exact: list[bool]
     positions: dict[str, list[int]] = field(default_factory=dict)
     """Where each word is (so finding a phrase costs what its first word's occurrences cost)."""
+    protected: frozenset[int] = frozenset()
+    """Positions of words that are part of a load test's name: no vocabulary is read from them."""
 
     def __post_init__(self) -> None:
         for position, word in enumerate(self.words):
-            self.positions.setdefault(word, []).append(position)
+            if position not in self.protected:
+                self.positions.setdefault(word, []).append(position)
+
+    @property
+    def free_words(self) -> set[str]:
+        """The words that are not part of a load test's name."""
+        return {w for p, w in enumerate(self.words) if p not in self.protected}
 
     def first_meaningful(self) -> int:
         for position, word in enumerate(self.words):
@@ -214,7 +288,7 @@ def occurrences(phrase: Words, seq: Words_, taken: set[int]) -> list[Hit]:
             continue
         position, matched, fuzzy, end = start, 0, False, start
         while matched < n and position < len(words):
-            if position in taken:
+            if position in taken or position in seq.protected:
                 break
             if words[position] == phrase[matched]:
                 fuzzy |= not seq.exact[position]
@@ -314,7 +388,7 @@ class Fitter:
 
     def run(self) -> Fit | None:
         intent, seq = self.intent, self.seq
-        if intent.requires and not set(intent.requires) & set(seq.words):
+        if intent.requires and not set(intent.requires) & seq.free_words:
             return None
         flags = self._flags()
         self._answers()
@@ -322,7 +396,7 @@ class Fitter:
         self._nouns()
         self._explain(flags - self.taken)
         for position, word in enumerate(seq.words):
-            if word in intent.requires:
+            if word in intent.requires and position not in seq.protected:
                 self._explain({position})
         if self.legacy and not intent.requires:
             self.score += REQUIRES_MISMATCH
@@ -368,17 +442,59 @@ class Fitter:
     def _verb(self) -> None:
         """The verb: at the start, then the longest, exact before fuzzy."""
         first = self.seq.first_meaningful()
-        hits = [(hit, verb) for verb in self.intent.verbs for hit in _verb_hits(verb, self.seq, self.taken)]
+        hits = self._verb_in_run_id() + [
+            (hit, verb)
+            for verb in self.intent.verbs
+            for hit in _verb_hits(verb, self.seq, self.taken)
+            if not self._after_determiner(hit, first)
+        ]
         if not hits:
             return
         hit, verb = min(hits, key=lambda hv: (hv[0].start != first, -hv[0].words, hv[0].fuzzy, hv[0].start))
         hit.via = verb.via
         self.fit.verb = hit
-        self.fit.shared_verb = verb.words in self.shared_verbs
+        self.fit.hedged = any(word in HEDGES for word in self._clause_before(hit))
+        self.fit.shared_verb = verb.words in self.shared_verbs and not verb.tail  # "give … access to" is its own
         self._explain(_positions(hit))
         self.score += (VERB_FUZZY if hit.fuzzy else VERB_EXACT) + VERB_EXTRA_WORD * (hit.words - 1)
         self.score += VERB_FIRST if hit.start == first else VERB_LATE
         self.fit.fuzzy |= hit.fuzzy
+        # "explain why 1225 …", "investigate why …": a second verb of the same operation right after the first
+        follows = hit.start + hit.length
+        for other, _ in hits:
+            if other.start == follows and not other.fuzzy and other.tail is None and other.start not in self.taken:
+                self._explain(_positions(other))
+                break
+
+    def _clause_before(self, hit: Hit) -> list[str]:
+        """The words before the verb in its own sentence or clause ("the soak is slow. abort it": none)."""
+        tokens, start = self.analysis.tokens, self.seq.index[hit.start]
+        first = start
+        while first > 0 and not (tokens[first - 1].kind == "punct" and tokens[first - 1].text in ".,;!?"):
+            first -= 1
+        return [t.low for t in tokens[first:start] if t.kind == "word"]
+
+    def _verb_in_run_id(self) -> list[tuple[Hit, VerbWords]]:
+        """ "run 1227 again": a split verb on a run ("run … again") whose first word is the "run" of the run id
+        the text starts with; the id is then the verb's object."""
+        tokens = self.analysis.tokens
+        if not tokens or tokens[0].low != "run":
+            return []
+        if not any(e.kind is Kind.RUN_ID and e.tokens and e.tokens[0] == 0 for e in self.analysis.entities):
+            return []
+        return [
+            (Hit(tail.start, tail.length, tail.fuzzy), verb)
+            for verb in self.intent.verbs
+            if verb.via is Slot.RUN and verb.words == ("run",) and verb.tail
+            for tail in occurrences(verb.tail, self.seq, self.taken)
+        ]
+
+    def _after_determiner(self, hit: Hit, first: int) -> bool:
+        """A word right after "the", "last", "my"… is a noun or part of a name, not the verb: "the last run",
+        "start the start page load", "show the schedule"."""
+        if hit.start <= first or hit.start == 0:
+            return False
+        return self.seq.words[hit.start - 1] in DETERMINERS
 
     def _nouns(self) -> None:
         for noun in sorted(self.intent.nouns, key=len, reverse=True):
@@ -485,7 +601,7 @@ class Fitter:
         ("to 100" is the zones to allow, not the project)."""
         explicit = bool(spec.say.before)
         if strict:
-            return explicit and entity.before in spec.before
+            return explicit and entity.before is not None and entity.before in spec.before
         if explicit and entity.before not in spec.before and None not in spec.before:
             return False
         return not (entity.before in PREPOSITIONS and spec.slot in NAME_SLOTS and entity.before not in spec.before)
@@ -759,6 +875,8 @@ class Fitter:
                 spec = self.by_name[name]
                 self.filled[name] = _name_value(spec, phrase)
                 self.score += NAME_FILL.get(spec.slot, NAME_FILL_OTHER)
+                if spec.slot is Slot.SCHEDULE and not {"schedule", "schedules"} & self.seq.free_words:
+                    self.score += SCHEDULE_BY_TEST_NAME  # "stop the orders soak" stops its run, not its schedule
         return ref_test, ref_project
 
     def _reference(self, qualifiers: dict[str, Any], ref_test: int | str | None, project: int | str | None) -> None:
@@ -770,11 +888,11 @@ class Fitter:
         qualified = states or qualifiers["every"] or qualifiers["latest"]
         if ref_spec is not None and ref_test is None and qualified and not self.fit.nouns and not qualifiers["every"]:
             for position, word in enumerate(self.seq.words):
-                if (word,) in STATE_PHRASES and position not in self.answered:
+                if (word,) in STATE_PHRASES and position not in self.answered and position not in self.seq.protected:
                     self.fit.unused_soft.append(self.seq.index[position])
             return
         if ref_spec is not None and (ref_test is not None or qualified):
-            if ref_test is not None and not ({"run", "runs"} & set(self.seq.words)):
+            if ref_test is not None and not ({"run", "runs"} & self.seq.free_words):
                 self.score += RUN_BY_TEST_NAME  # "info on refunds api load" is more likely about the test
             self.filled[ref_spec.field] = RunRef(
                 test=ref_test,
@@ -786,6 +904,8 @@ class Fitter:
                 text=self.analysis.text,
             )
             self.fit.batch = bool(qualifiers["every"])
+            if qualifiers["every"] and self.intent.safety is Safety.READ:
+                self.score += EVERY_READ  # "show me every aborted run" is a list, not each run in turn
         elif via_spec is not None and (ref_test is not None or qualified):
             if ref_test is not None and not states:
                 self.filled[via_spec.field] = ref_test  # "rerun orders soak": the test itself
@@ -846,8 +966,13 @@ def _literal(value: str) -> Any:
         return value
 
 
+_TRAILING_KIND = re.compile(r"\s+(?:load\s+)?tests?$", re.IGNORECASE)
+
+
 def _name_value(spec: SlotSpec, phrase: str) -> Any:
     slot = spec.slot
+    if slot is Slot.PHRASE and not spec.is_list and _TRAILING_KIND.sub("", phrase):
+        phrase = _TRAILING_KIND.sub("", phrase)  # "find the checkout tests": tests about "checkout"
     if slot is Slot.LOAD_TEST:
         return test_ref(phrase)
     if slot is Slot.PROJECT:
@@ -878,7 +1003,9 @@ def _items(spec: SlotSpec, phrase: str) -> Any:
     return [{first: part} for part in _parts(phrase)]
 
 
-REMARK_WORDS = frozenset({"so", "because", "cause", "coz", "cos", "otherwise", "since"})
+REMARK_WORDS = frozenset({"so", "because", "cause", "coz", "cos", "otherwise", "since", "it's", "that's", "thats"})
+COPULAS = frozenset({"is", "are", "was", "were", "seems", "looks", "keeps"})
+"""After a name, words that start a remark about it ("the soak is hammering staging")."""
 """Words that start a remark about the request rather than more of it ("save run 1222 so we keep it")."""
 
 
@@ -890,6 +1017,10 @@ class Segment:
     after_comma: bool = False
 
 
+_NEVER_A_NAME = (Kind.RANGE, Kind.POINT)
+_ASKING = frozenset({"how", "why", "when", "where", "who", "whose"})
+
+
 def _segments(analysis: Analysis, seq: Words_, used: set[int]) -> list[Segment]:
     """Runs of unexplained word tokens, each labelled by the preposition that opens it."""
     segments: list[Segment] = []
@@ -897,11 +1028,16 @@ def _segments(analysis: Analysis, seq: Words_, used: set[int]) -> list[Segment]:
     current: list[int] = []
     comma = False
     words_at = dict(zip(seq.index, seq.words, strict=True))
+    dates = {i for e in analysis.entities if e.kind in _NEVER_A_NAME and not e.weak for i in e.tokens}
+    """A date range or a point in time that no field took stays what it is (it counts against the intent):
+    "did anything fail yesterday" names no test "yesterday"."""
 
     def close() -> None:
         """Keep the run without its leading and trailing filler ("the orders soak test please")."""
         nonlocal current, label
         meaningful = [j for j, i in enumerate(current) if words_at.get(i, "") not in FILLER]
+        while meaningful and words_at.get(current[meaningful[0]], "") in _ASKING and len(meaningful) > 1:
+            meaningful.pop(0)  # "how has orders soak trended": the question word opens no name
         if meaningful:
             segments.append(Segment(label, current[meaningful[0] : meaningful[-1] + 1], comma))
         current, label = [], None
@@ -915,12 +1051,14 @@ def _segments(analysis: Analysis, seq: Words_, used: set[int]) -> list[Segment]:
         )
         if token.kind == "word" and token.low in REMARK_WORDS and token.index not in used:
             boundary = True
+        if token.kind == "word" and token.low in COPULAS and current and token.index not in used:
+            boundary = True  # "the soak is hammering staging": the name ends where a remark about it starts
         if boundary and token.index not in used:
             if current:
                 close()
             comma = True
             continue
-        if token.index in used or token.kind not in ("word", "number", "hash", "clock", "url"):
+        if token.index in used or token.index in dates or token.kind not in ("word", "number", "hash", "clock", "url"):
             if current or (token.index in used and label is not None):
                 close()
             continue

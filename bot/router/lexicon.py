@@ -37,7 +37,7 @@ _FILLER_WORDS = (
     "so then well want wanna need like to know one ones thing things stuff moment really quickly anything "
     "something is are was were be been being am get got and only thanks thank thx ty asap kthx cheers or "
     "did use used using via api that's thats exist exists defined have has had recently lately whatever "
-    "whichever which what k6bot bot till until old "
+    "whichever which what k6bot bot till until old still far whether look looks away immediately straight "
 )
 FILLER = frozenset(_FILLER_WORDS.split())
 _POLITE_WORDS = (
@@ -230,6 +230,25 @@ class Lexicon:
     """Verbs that more than one intent has ("delete", "set", "show")."""
     noun_words: frozenset[str] = frozenset()
     """Every word of a noun phrase (where a typo far into a text may be corrected to)."""
+
+    @cached_property
+    def verb_words(self) -> frozenset[str]:
+        """The first word of every verb ("start", "kick", "abort")."""
+        return frozenset(verb.words[0] for intent in self.intents for verb in intent.verbs if verb.words)
+
+    @cached_property
+    def read_words(self) -> frozenset[str]:
+        """Words of the verbs and answers of reads that no write's verb has ("trend", "finish", "work"): what an
+        inflected form far into a text may be read as ("trended", "finishes")."""
+        writes = {w for i in self.intents if i.writes for v in i.verbs for w in (*v.words, *v.tail)}
+        reads = {w for i in self.intents if not i.writes for v in i.verbs for w in (*v.words, *v.tail)}
+        reads |= {w for i in self.intents for words, _ in i.answers for w in words}
+        return frozenset(w for w in reads - writes if len(w) >= 4)
+
+    @cached_property
+    def inflection_targets(self) -> frozenset[str]:
+        """After the first word, nouns too: "stop scheduling the refunds test" is about its schedule."""
+        return self.read_words | frozenset(w for w in self.noun_words if len(w) >= 4)
 
     @cached_property
     def typo_targets(self) -> tuple[list[str], list[str]]:

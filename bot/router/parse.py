@@ -22,8 +22,9 @@ from rapidfuzz.process import extractOne
 
 from bot.router.fitting import Fit, Fitter, Hit, Words_, is_bare
 from bot.router.lexicon import FILLER, POLITE, Lexicon, lexicon
+from bot.router.names import KnownNames
 from bot.router.text import clean, command_text, prepare
-from bot.router.tokens import Analysis, analyse
+from bot.router.tokens import Analysis, Token, analyse
 from tools.registry import Registry, Safety
 
 log = logging.getLogger("k6bot.router")
@@ -82,6 +83,8 @@ def _acceptable(fit: Fit) -> bool:
         return False
     if not fit.anchored and not is_bare(fit):
         return False
+    if fit.intent.writes and fit.hedged:
+        return False  # "should I start the soak?", "don't abort 1234": asked about, or refused, not asked for
     return not (fit.intent.writes and fit.verb is None)  # nothing that changes anything happens without its verb
 
 
@@ -90,10 +93,15 @@ def _acceptable(fit: Fit) -> bool:
 
 def _content(analysis: Analysis, lex: Lexicon) -> Words_:
     covered = analysis.covered()
-    index, words, exact = [], [], []
+    index: list[int] = []
+    words: list[str] = []
+    exact: list[bool] = []
+    protected: set[int] = set()
     for token in analysis.tokens:
         if token.kind != "word" or token.index in covered:
             continue
+        if token.index in analysis.protected:
+            protected.add(len(words))
         index.append(token.index)
         words.append(token.low)
         exact.append(True)
@@ -105,7 +113,17 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
         if word in FILLER:
             continue
         seen += 1
+        if position in protected:
+            continue  # a load test's name as typed
         if word in lex.vocabulary or len(word) < 4 or not word.isalpha():
+            continue
+        if seen == 1 and (base := _verb_stem(word, lex.vocabulary)) is not None:
+            words[position] = base  # "launching the soak": the verb's -ing form
+            exact[position] = False
+            continue
+        if (base := _inflected(word, lex.read_words if seen <= 1 else lex.inflection_targets)) is not None:
+            words[position] = base  # "how has the soak trended", "until it finishes"
+            exact[position] = False
             continue
         if seen <= 2:
             found = extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
@@ -116,7 +134,31 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
         if found is not None and abs(len(found[0]) - len(word)) <= 1:
             words[position] = found[0]
             exact[position] = False
-    return Words_(index, words, exact)
+    return Words_(index, words, exact, protected=frozenset(protected))
+
+
+def _verb_stem(word: str, vocabulary: frozenset[str]) -> str | None:
+    """The known word whose -ing form ``word`` is ("launching" → "launch", "aborting" → "abort",
+    "stopping" → "stop", "scheduling" → "schedule"), or None."""
+    if not word.endswith("ing") or len(word) < 6:
+        return None
+    stem = word[:-3]
+    for base in (stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else ""):
+        if base and base in vocabulary:
+            return base
+    return None
+
+
+def _inflected(word: str, targets: frozenset[str]) -> str | None:
+    """The word of ``targets`` whose -ed, -s, -es or -ing form ``word`` is, or None."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if not word.endswith(suffix) or len(word) - len(suffix) < 3:
+            continue
+        stem = word[: -len(suffix)]
+        for base in (stem, stem + "e", stem[:-1] if stem[-1] == stem[-2] else ""):
+            if base and base in targets:
+                return base
+    return None
 
 
 QUESTION_WORDS = frozenset(
@@ -161,10 +203,15 @@ parsing. Off the loop, the loop gets the interpreter back every switch interval 
 
 
 async def parse_off_loop(
-    text: object, *, now: datetime | None = None, tz: tzinfo | None = None, registry: Registry | None = None
+    text: object,
+    *,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
+    registry: Registry | None = None,
+    names: KnownNames | None = None,
 ) -> Parse:
     """:func:`parse` on k6bot's parser thread, awaited: the same answer, without holding up the event loop."""
-    call = functools.partial(parse, text, now=now, tz=tz, registry=registry)
+    call = functools.partial(parse, text, now=now, tz=tz, registry=registry, names=names)
     return await asyncio.get_running_loop().run_in_executor(_PARSER, call)
 
 
@@ -174,17 +221,26 @@ def parse(
     now: datetime | None = None,
     tz: tzinfo | None = None,
     registry: Registry | None = None,
+    names: KnownNames | None = None,
 ) -> Parse:
-    """Every intent's explanation of ``text``, best first. Never raises for any input."""
+    """Every intent's explanation of ``text``, best first. Never raises for any input. ``names`` are the load
+    tests' names (bot.router.names): their words in the text stay a name."""
     tz = tz or UTC
     now = now or datetime.now(tz)
     cleaned = prepare(text)
     typed = command_text(text)
     asked = typed.rstrip().endswith("?")
-    analysis = analyse(typed, now, tz)
     lex = lexicon(registry)
+    protect = None
+    if names is not None:
+        known = names
+
+        def protect(tokens: list[Token]) -> set[int]:
+            return known.protected(tokens, lex.vocabulary, lex.verb_words)
+
+    analysis = analyse(typed, now, tz, protect=protect)
     seq = _content(analysis, lex)
-    legacy = "legacy" in seq.words
+    legacy = "legacy" in seq.free_words
     question = asked or _is_question(seq)
     fits = [
         f

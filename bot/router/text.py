@@ -40,9 +40,13 @@ _PREFIX = re.compile(
 )
 
 _LEADING_FILLER = re.compile(
-    r"^(?:please|pls|plz|plse|kindly|hey|hi|hello|yo|ok|okay|alright|so|and|then|now|just|quickly|also|"
-    r"oops|hmm+|ah|uh|um|erm|btw|sorry|quick\s+question|question|morning|good\s+morning|"
-    r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+u|could\s+u|would\s+u|"
+    r"^(?:(?:hey|hi|hello|yo)\s+(?:there|team|all|folks|everyone|guys)|hiya|heya|howdy|sup|fyi|"
+    r"please|pls|plz|plse|kindly|hey|hi|hello|yo|ok|okay|alright|so|and|then|now|just|quickly|also|"
+    r"oops|hmm+|ah|uh|um|erm|btw|sorry|any\s+idea(?:\s+(?:if|whether))?|no\s+idea|quick\s+question|quick\s+q|q|question|morning|good\s+morning|"
+    r"(?:would|do)\s+you\s+mind(?:\s+if\s+you)?|(?:would|could)\s+you\s+be\s+so\s+kind\s+as\s+to|"
+    r"do\s+me\s+a\s+favou?r(?:\s+and)?|if\s+you\s+(?:can|could)|when\s+you\s+(?:can|get\s+a\s+(?:chance|sec))|"
+    r"can\s+(?:some|any)(?:one|body)|could\s+(?:some|any)(?:one|body)|(?:some|any)(?:one|body)\s+(?:please|pls)|"
+    r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+u|could\s+u|would\s+u|cn\s+u|can\s+ya|"
     r"i\s+want\s+to|i\s+wanna|i\s+would\s+like\s+to|i'd\s+like\s+to|id\s+like\s+to|i\s+need\s+to|"
     r"i\s+need\s+you\s+to|let's|lets|let\s+us|go\s+ahead\s+and|try\s+to|do\s+you\s+know(?:\s+if|\s+whether)?|"
     r"i\s+wonder(?:\s+if|\s+whether)?|tell\s+(?:me|us)(?:\s+if|\s+whether)?(?=\s+(?:what|who|which|how|why|where|"
@@ -51,12 +55,29 @@ _LEADING_FILLER = re.compile(
 )
 
 _TRAILING_FILLER = re.compile(
-    r"(?:[\s,;:]+|^)(?:please|pls|plz|plse|thanks|thank\s+you|thx|ty|for\s+me|right\s+now|now|asap|kthx)$",
+    r"(?:[\s,;:]+|^)(?:please|pls|plz|plse|thanks|thank\s+you|thanks\s+in\s+advance|thx|ty|tia|for\s+me|"
+    r"right\s+now|now|asap|kthx|real\s+quick|quickly|if\s+you\s+can|if\s+possible|when\s+you\s+can|"
+    r"when\s+you\s+get\s+a\s+(?:chance|sec|second|minute)|(?:at\s+)?your\s+convenience|mate|buddy|looks?\s+like)$",
     re.IGNORECASE,
 )
 _TRAILING_PUNCT = re.compile(r"[\s?!.…;,:]+$")
 
 _SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+_EMOJI_CODE = re.compile(r"(?<![\w:/]):[a-z0-9_+'-]{1,40}:(?![\w:/])", re.IGNORECASE)
+"""A Slack emoji shortcode (``:eyes:``, ``:+1:``): decoration, never part of a command."""
+
+
+def _decoration(ch: str) -> bool:
+    """Emoji and pictographs (and their joiners / variation selectors): decoration, never part of a command."""
+    if ch in "\u200d\ufe0f\ufe0e\u20e3":
+        return True
+    return unicodedata.category(ch) == "So" and ord(ch) >= 0x2190
+
+
+_RE_VERB = re.compile(r"^re\s+(run|start|launch|try)\b", re.IGNORECASE)
+""""re run 1231": the verb "re-run" typed apart (only as the command's first word: a note stays as typed)."""
 
 
 def clean(text: object) -> str:
@@ -67,7 +88,8 @@ def clean(text: object) -> str:
         return ""
     value = value[: MAX_TEXT * 2]
     value = unicodedata.normalize("NFKC", value).translate(_QUOTES)
-    value = "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in value)
+    value = "".join(" " if _decoration(ch) else ch if ch.isprintable() or ch == "\n" else " " for ch in value)
+    value = _EMOJI_CODE.sub(" ", value)
     value = _SPACES.sub(" ", value)
     return value.strip()[:MAX_TEXT]
 
@@ -110,7 +132,7 @@ def prepare(text: object) -> str:
 
 def command_text(text: object) -> str:
     """The command in ``text`` with its ending as typed (a note keeps its "?"): no prefix, no leading politeness."""
-    return strip_leading_filler(unquote(strip_prefix(unquote(clean(text)))))
+    return _RE_VERB.sub(r"re-\1", strip_leading_filler(unquote(strip_prefix(unquote(clean(text))))))
 
 
 def unquote(text: str) -> str:

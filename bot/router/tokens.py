@@ -9,6 +9,7 @@ parser; an entity no field of the chosen operation can take counts against that 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
@@ -82,6 +83,8 @@ class Analysis:
     entities: list[Entity]
     now: datetime
     tz: tzinfo
+    protected: frozenset[int] = frozenset()
+    """Token indices that are a load test's name: words, never vocabulary or data."""
 
     def covered(self) -> set[int]:
         return {i for e in self.entities for i in e.tokens if e.kind is not Kind.NOTE and not e.weak}
@@ -118,21 +121,23 @@ def tokenize(text: str) -> list[Token]:
 
 
 # Ids named with their kind: "run 1234", "test run #1234", "run id 1234", "test 501", "project 78", …
+_ID_NUMBER = r"(?:\s+(?:id|number|num|no\.?|nr\.?))?"
+"""Between a kind and its id: "run number 1234", "schedule no. 4", "project id 78"."""
 _ID_WORDS: tuple[tuple[Kind, str], ...] = (
-    (Kind.RUN_ID, r"(?:test[\s-]*)?run(?:\s+(?:id|number|no\.?|nr\.?))?"),
-    (Kind.SCHEDULE_ID, r"schedule(?:\s+id)?"),
-    (Kind.PROJECT_ID, r"project(?:\s+id)?"),
-    (Kind.ZONE_ID, r"(?:load\s+)?zone(?:\s+id)?"),
-    (Kind.LABEL_ID, r"label(?:\s+key)?(?:\s+id)?"),
-    (Kind.TEST_ID, r"(?:load[\s-]*)?test(?:\s+id)?"),
+    (Kind.RUN_ID, r"(?:test[\s-]*)?run" + _ID_NUMBER),
+    (Kind.SCHEDULE_ID, r"schedule" + _ID_NUMBER),
+    (Kind.PROJECT_ID, r"project" + _ID_NUMBER),
+    (Kind.ZONE_ID, r"(?:load\s+)?zone" + _ID_NUMBER),
+    (Kind.LABEL_ID, r"label(?:\s+key)?" + _ID_NUMBER),
+    (Kind.TEST_ID, r"(?:load[\s-]*)?test" + _ID_NUMBER),
 )
 _ID_PATTERNS = tuple(
     (kind, re.compile(r"\b" + words + r"\s*(?:#\s*)?(?P<id>\d{1,12})\b(?![:.]\d)")) for kind, words in _ID_WORDS
 )
 _COUNT = re.compile(
     r"\b(?:last|latest|newest|recent|most\s+recent|top|first|previous|past)\s+(?P<n>\d{1,4})\b(?!\s*(?:[:.]\d|%))"
-    r"|\b(?P<m>\d{1,4})\s+(?=(?:most\s+recent\s+|latest\s+|last\s+|newest\s+|recent\s+|previous\s+)?"
-    r"(?:(?:test|load)\s+)?(?:runs|tests|entries|items|results|schedules|projects|zones|labels)\b)"
+    r"|\b(?P<m>\d{1,4})\s+(?:most\s+recent\s+|latest\s+|last\s+|newest\s+|recent\s+|previous\s+)?"
+    r"(?=(?:(?:test|load)\s+)?(?:runs|tests|entries|items|results|schedules|projects|zones|labels)\b)"
 )
 _DURATION = re.compile(
     r"\b(?:for|up\s+to|at\s+most|timeout(?:\s+of)?|max(?:imum)?)\s+(?P<d>\d+\s*(?:h(?:ours?|rs?)?|m(?:in(?:ute)?s?)?|s(?:ec(?:ond)?s?)?)"
@@ -143,11 +148,18 @@ _BARE_DURATION = re.compile(
 )
 """A duration said without "for" ("wait 5 minutes for 1236"): weak, so a field must want it."""
 CRON_ONLY = re.compile(r"\s*" + CRON_EXPR + r"\s*")
-K6_URL = re.compile(r"/a/k6-app/(?P<what>runs|tests|projects)/(?P<id>\d{1,12})\b")
+K6_URL = re.compile(r"(?:/a/k6-app|(?<=\d))/(?P<what>runs|tests|projects)/(?P<id>\d{1,12})\b")
+
+
+_POSSESSIVE_DATE = re.compile(r"\b(today|yesterday|tonight|tomorrow|week|month|weekend|night|morning)'s\b")
+""""yesterday's runs": the date, without the possessive."""
 
 
 def _tokens_in(tokens: list[Token], start: int, end: int) -> tuple[int, ...]:
-    return tuple(t.index for t in tokens if t.start >= start and t.end <= end)
+    """The tokens inside a span (a possessive "yesterday's" is inside the span of "yesterday")."""
+    return tuple(
+        t.index for t in tokens if t.start >= start and (t.end <= end or (t.end == end + 2 and t.low.endswith("'s")))
+    )
 
 
 def _before(tokens: list[Token], first: int) -> str | None:
@@ -159,12 +171,16 @@ def _before(tokens: list[Token], first: int) -> str | None:
     return None
 
 
-def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
-    """Tokens and entities of ``text`` (already cleaned: see bot.router.text)."""
+def analyse(
+    text: str, now: datetime, tz: tzinfo, *, protect: Callable[[list[Token]], set[int]] | None = None
+) -> Analysis:
+    """Tokens and entities of ``text`` (already cleaned: see bot.router.text). ``protect`` names the tokens that
+    are a load test's name (bot.router.names): no entity is read from them."""
     tokens = tokenize(text)
-    low = text.casefold()
+    low = _POSSESSIVE_DATE.sub(lambda m: m.group(1) + "  ", text.casefold())  # same length: spans stay right
     entities: list[Entity] = []
-    taken: set[int] = set()
+    protected = protect(tokens) if protect is not None else set()
+    taken: set[int] = set(protected)
 
     def add(kind: Kind, value: Any, indices: tuple[int, ...], **extra: Any) -> Entity | None:
         indices = tuple(i for i in indices if i not in taken)
@@ -178,7 +194,8 @@ def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
     # token-level data: URLs, quoted text, key=value
     for token in tokens:
         if token.kind == "url":
-            found = K6_URL.search(urlsplit(token.text).path)
+            # the most specific part of the path: ".../tests/501/runs/1234" is run 1234
+            found = next(reversed(list(K6_URL.finditer(urlsplit(token.text).path))), None)
             kind = {"runs": Kind.RUN_ID, "tests": Kind.TEST_ID, "projects": Kind.PROJECT_ID}.get(
                 found.group("what") if found else "", Kind.URL
             )
@@ -228,7 +245,7 @@ def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
     for match in _COUNT.finditer(low):
         start, end = match.span("n") if match.group("n") else match.span("m")
         number = _tokens_in(tokens, start, end)
-        words = _tokens_in(tokens, match.start(), end)
+        words = _tokens_in(tokens, match.start(), max(end, match.end()))  # "5 most recent runs": the words too
         if number and not taken.intersection(number):
             add(Kind.COUNT, int(match.group("n") or match.group("m")), words)
     for token in tokens:
@@ -249,7 +266,7 @@ def analyse(text: str, now: datetime, tz: tzinfo) -> Analysis:
                 )
             break
     entities.sort(key=lambda e: e.first)
-    return Analysis(text, tokens, entities, now, tz)
+    return Analysis(text, tokens, entities, now, tz, frozenset(protected))
 
 
 __all__ = ["IDS", "Analysis", "Entity", "Kind", "Token", "analyse", "tokenize"]

@@ -23,10 +23,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from bot.router.commands import BOT_COMMAND_SPECS, Command, CommandKind, bot_input
-from bot.router.lexicon import Intent, SlotSpec
-from bot.router.parse import Fit, Parse, parse
+from bot.router.lexicon import Intent, SlotSpec, lexicon
+from bot.router.names import KnownNames, known_names
+from bot.router.parse import Fit, Parse, parse, parse_off_loop
 from bot.router.render import say
 from bot.router.suggest import suggestions
+from bot.router.text import command_text
+from bot.router.tokens import Token, tokenize
 from tools.errors import AmbiguousLoadTest, Candidate, InvalidInput, K6BotError, ResolutionError
 from tools.models import LabelKey, LoadZone, Schedule
 from tools.phrasing import Answer, Slot
@@ -116,9 +119,19 @@ async def understand(
     tz: tzinfo | None = None,
     parsed: Parse | None = None,
 ) -> Understanding:
-    """What ``text`` means, with names and references resolved (reads only). Never raises for bad input."""
+    """What ``text`` means, with names and references resolved (reads only). Never raises for bad input.
+
+    A text that contains a load test's name (from the cached catalog) is read with those words kept as the
+    name ("start the failed login storm": "failed" is part of the name, not a result)."""
     try:
-        parsed = parsed or parse(text, now=now, tz=tz, registry=toolbox.registry)
+        if parsed is None:  # explain: the (cached) names first, then one parse
+            names = await _known_names(toolbox, tokenize(command_text(text)))
+            parsed = parse(text, now=now, tz=tz, registry=toolbox.registry, names=names)
+        elif _names_matter(parsed):  # a server parsed it already, before its policy check: again with the names
+            names = await _known_names(toolbox, parsed.analysis.tokens)
+            lex = lexicon(toolbox.registry)
+            if names is not None and names.protected(parsed.analysis.tokens, lex.vocabulary, lex.verb_words):
+                parsed = await parse_off_loop(text, now=now, tz=tz, registry=toolbox.registry, names=names)
     except Exception:  # a bug in the parser must never reach the person as a stack trace
         log.exception("The parser failed on %r", str(text)[:200])
         return Understanding(
@@ -144,6 +157,33 @@ async def understand(
         if again.meaning is not Meaning.ERROR:
             return again
     return first
+
+
+def _names_matter(parsed: Parse) -> bool:
+    """Whether a test's name may change what the text means: it is not understood, or it is understood with
+    words as a name or a reference (not only ids and numbers: "list tests" and "abort 1234" read nothing)."""
+    fit = parsed.understood
+    if fit is None:
+        return True
+    return any(not _plain_value(value) for value in fit.values.values())
+
+
+def _plain_value(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_plain_value(item) for item in value)
+    return value is None or isinstance(value, bool | int | float)
+
+
+async def _known_names(toolbox: Toolbox, tokens: list[Token]) -> KnownNames | None:
+    """The catalog's test names, when the text has words enough to contain one (None when unreadable)."""
+    if sum(1 for t in tokens if t.kind in ("word", "number")) < 2:
+        return None
+    try:
+        tests = await toolbox.catalog.load_tests()
+    except Exception:  # unreadable catalog (or a bug reading it): names then resolve, or fail, as they would have
+        log.debug("No test names for the parser", exc_info=True)
+        return None
+    return known_names(tests)
 
 
 async def _attempt(parsed: Parse, fit: Fit, toolbox: Toolbox) -> Understanding:

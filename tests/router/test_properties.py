@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.router.names import KnownNames
 from bot.router.parse import parse
 from tools.registry import Safety
 
@@ -93,8 +94,15 @@ WORDS = [
 _WORDS = st.sampled_from(WORDS)
 
 
-def _check(text: str) -> None:
-    parsed = parse(text)
+NAMES = KnownNames.of(
+    ["Start Page Load", "Abort Handling Regression", "Run 42 smoke", "Failed Login Storm", "Nightly 2am Soak",
+     "Last Run", "Delete Everything Test", "API v2 – Checkout (staging)"]
+)  # fmt: skip
+"""Test names made of command words: the parser with them protected must keep the same promises."""
+
+
+def _check(text: str, names: KnownNames | None = None) -> None:
+    parsed = parse(text, names=names)
     fit = parsed.understood
     if fit is None:
         return
@@ -115,6 +123,34 @@ def test_random_text_never_raises_and_never_writes_unasked(text: str) -> None:
 @given(st.lists(_WORDS, max_size=12).map(" ".join))
 def test_command_like_text_never_raises_and_never_writes_unasked(text: str) -> None:
     _check(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *WORDS,
+                "page",
+                "load",
+                "handling",
+                "regression",
+                "42",
+                "smoke",
+                "login",
+                "storm",
+                "nightly",
+                "soak",
+                "everything",
+                "v2",
+                "checkout",
+            ]
+        ),
+        max_size=12,
+    ).map(" ".join)
+)
+def test_text_with_command_word_test_names_never_writes_unasked(text: str) -> None:
+    _check(text, NAMES)
 
 
 @settings(max_examples=40, deadline=None)

@@ -45,6 +45,18 @@ def running(run: TestRun) -> str:
     return f"Yes — run {run.id} is {_running_for(run)}."
 
 
+def started(run: TestRun) -> str:
+    if run.status in ("created", "queued", "initializing"):
+        return f"No — run {run.id} is {run.status.replace('_', ' ')}, not running yet."
+    if run.is_finished:
+        return f"Yes — run {run.id} started {human_time(run.created)} and finished: {_how_it_ended(run)}."
+    return f"Yes — run {run.id} is {_running_for(run)}."
+
+
+def state(run: TestRun) -> str:
+    return f"Run {run.id} is {status_phrase(run.status, run.result)}."
+
+
 def passed(run: TestRun) -> str:
     if not run.is_finished:
         return f"Not yet — run {run.id} is {_running_for(run)}."
@@ -106,14 +118,41 @@ RUN_ANSWERS: tuple[Answer, ...] = (
     Answer(
         "who", ("who started", "who ran", "who launched", "who kicked off", "who triggered", "started by", "who"), who
     ),
-    Answer("done", ("done", "finished", "over", "complete", "completed", "ended", "yet", "finish"), done),
+    Answer(
+        "done",
+        (
+            "done",
+            "finished",
+            "over",
+            "complete",
+            "completed",
+            "ended",
+            "yet",
+            "finish",
+            "finishes",
+            "completes",
+            "ends",
+            "how long until",
+            "how much longer",
+            "eta",
+            "time left",
+            "remaining",
+        ),
+        done,
+    ),
     Answer("running", ("running", "still running", "still going", "going", "in progress"), running),
-    Answer("passed", ("pass", "passed", "succeed", "succeeded", "green", "go well", "ok"), passed),
+    Answer("started", ("started", "begun", "started yet", "kicked off", "under way", "underway"), started),
+    Answer(
+        "passed",
+        ("pass", "passed", "succeed", "succeeded", "successful", "success", "green", "go well", "ok", "work"),
+        passed,
+    ),
     Answer("failed", ("fail", "failed", "break", "broke", "red", "error out"), failed),
+    Answer("state", ("initializing", "initialising", "queued", "processing", "pending", "waiting", "created"), state),
     Answer("aborted", ("aborted", "stopped", "killed", "cancelled", "canceled"), aborted),
-    Answer("how_long", ("how long", "duration", "how long did it take"), how_long),
-    Answer("cost", ("cost", "how much", "vuh", "price"), cost),
-    Answer("when", ("when", "what time"), when),
+    Answer("how_long", ("how long", "duration", "how long did it take", "take", "took"), how_long),
+    Answer("cost", ("cost", "how much", "vuh", "price", "how many vuh", "consume", "consumed", "use", "used"), cost),
+    Answer("when", ("when", "what time", "end", "begin"), when),
     Answer("why", ("why",), why),
 )
 

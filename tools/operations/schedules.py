@@ -30,7 +30,19 @@ class ScheduleInput(InputModel):
     endpoints=[Endpoint("GET", "/cloud/v6/schedules")],
     phrases=Phrases(
         verbs=(*LIST, "what", "which", "when"),
-        nouns=("schedules", "scheduled tests", "scheduled runs", "all schedules", "schedule list", "scheduled"),
+        nouns=(
+            "schedules",
+            "scheduled tests",
+            "scheduled runs",
+            "all schedules",
+            "schedule list",
+            "scheduled",
+            "every schedule",
+            "upcoming",
+            "upcoming runs",
+            "each schedule",
+            "all the schedules",
+        ),
         examples={"list schedules": {}, "what is scheduled": {}},
         template="list schedules",
     ),
@@ -79,10 +91,11 @@ async def get_schedule(ctx: OpContext, args: ScheduleInput) -> Schedule:
     endpoints=[Endpoint("GET", "/cloud/v6/load_tests/{id}/schedule")],
     errors={404: "Load test '{load_test_name}' has no schedule."},
     phrases=Phrases(
-        verbs=(*SHOW, "when does", "when will", "is"),
+        verbs=(*SHOW, "when does", "when will", "when is", "when's", "whens", "is"),
         nouns=(
             "schedule",
             "next run",
+            "next",
             "run next",
             "scheduled",
             "scheduled to run",
