@@ -70,6 +70,9 @@ HELDOUT_2_UNTUNED = "88.6 % (70/79), 0 wrong writes, at commit 7b84be5"
 HELDOUT_1_BEFORE_FIXES = "95.7 % (176/184), 0 wrong writes, at commit ed03f42"
 """Set 1's figure before the langdev branch fixed (generally) the misses this bench lists for it: since then
 set 1 is tuned on too; only a set written blind afterwards is an untuned measure."""
+HELDOUT_3_UNTUNED = "87.0 % (87/100), 0 wrong writes, 12 not understood, at commit 52c2251"
+"""Set 3's first measurement (written blind by another helper, measured once on the merged parser): the figure
+reported for set 3, whatever the rows above say after later fixes."""
 TARGET_P99_MS = 20.0
 FILLER_SERVICES = ("Catalog", "Profile", "Cart", "Shipping", "Pricing", "Reviews", "Wishlist", "Sessions", "Media",
                    "Reports", "Billing", "Tracking", "Loyalty", "Coupons", "Recommendations", "Gallery")  # fmt: skip
@@ -266,7 +269,7 @@ def main() -> int:
         ("held-out set 2: wrong writes", str(len(held_2.wrong_writes)), "", "", "= 0",
          not held_2.wrong_writes),
         ("held-out set 2: not understood (meant something)", str(held_2.not_understood), "", "", "", None),
-        ("held-out set 3 (untuned)", held_3.summary(), "", "", f"≥ {100 * TARGET_RATE:.0f} %",
+        ("held-out set 3 (tuned on since; see below)", held_3.summary(), "", "", f"≥ {100 * TARGET_RATE:.0f} %",
          held_3.rate >= TARGET_RATE),
         ("held-out set 3: wrong writes", str(len(held_3.wrong_writes)), "", "", "= 0",
          not held_3.wrong_writes),
@@ -285,6 +288,7 @@ def main() -> int:
     print(f"held-out set 2 untuned (its first measurement, reported): {HELDOUT_2_UNTUNED}; the parser was fixed on")
     print("  its misses afterwards (general fixes only), so the set-2 rows above now guard against regressions")
     print(f"held-out set 1 before its listed misses were fixed (general fixes): {HELDOUT_1_BEFORE_FIXES}")
+    print(f"held-out set 3 untuned (its first measurement, reported): {HELDOUT_3_UNTUNED}")
     pending = held.pending + held_2.pending + held_3.pending + corp.pending
     if pending:
         print(f"{pending} entries left out: their operation (issue 9) is not declared yet")
