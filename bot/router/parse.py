@@ -115,6 +115,10 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
         seen += 1
         if position in protected:
             continue  # a load test's name as typed
+        if (base := _re_verb(word, lex.verb_words, lex.vocabulary)) is not None:
+            words[position] = base  # "re-enable", "reactivate": the verb done again is the verb
+            exact[position] = False
+            continue
         if word in lex.vocabulary or len(word) < 4 or not word.isalpha():
             continue
         if seen == 1 and (base := _verb_stem(word, lex.vocabulary)) is not None:
@@ -135,6 +139,17 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
             words[position] = found[0]
             exact[position] = False
     return Words_(index, words, exact, protected=frozenset(protected))
+
+
+def _re_verb(word: str, verbs: frozenset[str], vocabulary: frozenset[str]) -> str | None:
+    """The verb that ``word`` is with "re-" before it ("re-enable" → "enable", "reactivate" → "activate"), when
+    the word itself is not known ("rerun", "restart" are verbs of their own), or None."""
+    if word in vocabulary or not word.startswith("re") or len(word) < 6:
+        return None
+    stem = word[3:] if word.startswith("re-") else word[2:]
+    if not word.startswith("re-") and len(stem) < 5:
+        return None  # "return" is no "turn" again
+    return stem if stem in verbs else None
 
 
 def _verb_stem(word: str, vocabulary: frozenset[str]) -> str | None:
