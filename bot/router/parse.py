@@ -24,7 +24,7 @@ from bot.router.fitting import Fit, Fitter, Hit, Words_, is_bare
 from bot.router.lexicon import FILLER, POLITE, Lexicon, lexicon
 from bot.router.names import KnownNames
 from bot.router.text import clean, command_text, prepare
-from bot.router.tokens import Analysis, Token, analyse
+from bot.router.tokens import IDS, Analysis, Kind, Token, analyse
 from tools.registry import Registry, Safety
 
 log = logging.getLogger("k6bot.router")
@@ -237,6 +237,7 @@ def parse(
     tz: tzinfo | None = None,
     registry: Registry | None = None,
     names: KnownNames | None = None,
+    head: bool = False,
 ) -> Parse:
     """Every intent's explanation of ``text``, best first. Never raises for any input. ``names`` are the load
     tests' names (bot.router.names): their words in the text stay a name."""
@@ -274,7 +275,69 @@ def parse(
         is not None
     ]
     fits.sort(key=lambda f: (-f.score, f.intent.order))
-    return Parse(cleaned, analysis, fits, clean(text))
+    full = Parse(cleaned, analysis, fits, clean(text))
+    opener = None if head else _remark_start(analysis)
+    if opener is None:
+        return full
+    tail = [t.low for t in analysis.tokens[opener + 1 :] if t.kind == "word"]
+    if tail and tail[0] in RETRACTIONS:
+        # "abort 1234, no wait", "delete test 508 (not yet)": taken back or doubted, so nothing is changed
+        for fit in fits:
+            if fit.intent.writes:
+                fit.hedged = True
+        return full
+    if not _is_remark(analysis, opener, lex):
+        return full
+    # "delete orders api smoke, we don't use it anymore", "get rid of test 510 (notifications webhook)": the
+    # command before a remark about it; the remark's words never choose what is done
+    before = parse(typed[: analysis.tokens[opener].start], now=now, tz=tz, registry=registry, names=names, head=True)
+    mine, theirs = before.understood, full.understood
+    if mine is not None and (theirs is None or (theirs.intent.name != mine.intent.name and mine.verb is not None)):
+        return Parse(before.text, before.analysis, before.fits, full.original)
+    return full
+
+
+RETRACTIONS = frozenset(
+    "no nope nah wait actually or maybe not don't dont never nevermind nvm jk kidding hold scratch unless if "
+    "hmm perhaps should".split()
+)
+"""First words of a remark that take the command back or doubt it ("abort 1234, no wait")."""
+
+
+def _remark_start(analysis: Analysis) -> int | None:
+    """The token that opens a trailing remark: the last comma, or the "(" of a parenthesis that ends the text."""
+    tokens = analysis.tokens
+    if len(tokens) < 3:
+        return None
+    if tokens[-1].text == ")":
+        for index in range(len(tokens) - 2, 0, -1):
+            if tokens[index].text == ")":
+                return None
+            if tokens[index].text == "(":
+                return index
+        return None
+    for index in range(len(tokens) - 2, 0, -1):
+        if tokens[index].kind == "punct" and tokens[index].text == ",":
+            return index
+    return None
+
+
+def _is_remark(analysis: Analysis, opener: int, lex: Lexicon) -> bool:
+    """Whether the words after ``opener`` are a remark rather than more of the command: no data (ids, dates,
+    counts), no load test's name, and not starting with a verb (a second command: "1234, abort it")."""
+    tail = set(range(opener + 1, len(analysis.tokens)))
+    data = [e for e in analysis.entities if e.kind is not Kind.NOTE]
+    if any(tail.intersection(e.tokens) for e in data):
+        return False
+    if tail & analysis.protected and not (
+        analysis.tokens[opener].text == "(" and any(e.kind in _IDS and e.first < opener for e in data)
+    ):
+        return False  # a name after a comma is more of the command; in parentheses after an id, a reminder of it
+    words = [t.low for t in analysis.tokens[opener + 1 :] if t.kind == "word" and t.low not in FILLER]
+    return bool(words) and (words[0] not in lex.verb_words or words[0] in RETRACTIONS)
+
+
+_IDS = frozenset({*IDS, Kind.HASH, Kind.NUMBER})
 
 
 __all__ = ["ALTERNATIVE_MARGIN", "Fit", "Hit", "Parse", "parse"]
