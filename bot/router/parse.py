@@ -33,6 +33,10 @@ ALTERNATIVE_MARGIN = 1.0
 """How close behind the best explanation another must be to be tried when the best one's names resolve to nothing."""
 
 
+CLEAN_MARGIN = 0.5
+"""How close behind an explanation that leaves words unexplained a read that explains them all may be and win."""
+
+
 @dataclass
 class Parse:
     text: str
@@ -51,6 +55,12 @@ class Parse:
     def understood(self) -> Fit | None:
         """The best explanation when it is a real one (anchored, nothing unexplained), else None."""
         best = self.best
+        if best is not None and not best.clean and len(self.fits) > 1:
+            # "what script did run 1191 use": a read that explains every word, just behind one that leaves a
+            # word unexplained, is what was asked (never a write: an unclear text changes nothing)
+            other = self.fits[1]
+            if other.intent.safety is Safety.READ and best.score - other.score <= CLEAN_MARGIN and _acceptable(other):
+                best = other
         if best is None or not _acceptable(best):
             return None
         if best.missing and any(

@@ -738,7 +738,7 @@ def script_file(content: bytes, content_type: str, **owner: Any) -> ScriptFile:
     endpoints=[Endpoint("GET", "/cloud/v6/test_runs/{id}/script")],
     errors={404: NOT_FOUND},
     phrases=Phrases(
-        verbs=SHOW,
+        verbs=(*SHOW, "which"),
         nouns=(
             "script",
             "code",
