@@ -539,6 +539,10 @@ class Fitter:
                 if spec.is_list and not isinstance(literal, list):
                     literal = [literal]
                 self._fill(spec, literal, entity)
+                if "_" in key and spec.field == key.replace("-", "_"):
+                    # "vuh_max_per_month=1000": the field's own name names what is changed, as a noun would
+                    self.fit.nouns += 1
+                    self.score += NOUN
             else:
                 pairs.append(entity)
         if not pairs:

@@ -173,6 +173,7 @@ class ListLoadTestsInput(InputModel):
             "tests we have",
             "load tests we have",
             "tests have we got",
+            "load tests have we got",
         ),
         examples={
             "list tests": {},
