@@ -287,8 +287,8 @@ def parse(
     fits.sort(key=lambda f: (-f.score, f.intent.order))
     full = Parse(cleaned, analysis, fits, clean(text))
     opener = None if head else _remark_start(analysis)
-    if opener is None:
-        return full
+    if opener is None or any(e.kind is Kind.NOTE and opener in e.tokens for e in analysis.entities):
+        return full  # a comma inside a note is the note's ("note 1228: timed out, not our bug")
     tail = [t.low for t in analysis.tokens[opener + 1 :] if t.kind == "word"]
     if tail and tail[0] in RETRACTIONS:
         # "abort 1234, no wait", "delete test 508 (not yet)": taken back or doubted, so nothing is changed

@@ -451,6 +451,12 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
             "whats up with",
             "how'd",
             "what about",
+            "how is … doing",
+            "how's … doing",
+            "hows … doing",
+            "how is … going",
+            "how's … going",
+            "hows … going",
         ),
         nouns=("run", "test run", "status", "details", "state", "progress", "summary", "info"),
         examples={
