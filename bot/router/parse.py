@@ -307,10 +307,11 @@ def parse(
     return full
 
 
-RETRACTIONS = frozenset(
+_RETRACTION_WORDS = (
     "no nope nah wait actually or maybe not don't dont never nevermind nvm jk kidding hold scratch unless if "
-    "hmm perhaps should".split()
+    "hmm perhaps should"
 )
+RETRACTIONS = frozenset(_RETRACTION_WORDS.split())
 """First words of a remark that take the command back or doubt it ("abort 1234, no wait")."""
 
 
