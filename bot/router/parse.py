@@ -316,7 +316,8 @@ RETRACTIONS = frozenset(_RETRACTION_WORDS.split())
 
 
 def _remark_start(analysis: Analysis) -> int | None:
-    """The token that opens a trailing remark: the last comma, or the "(" of a parenthesis that ends the text."""
+    """The token that opens a trailing remark: the last comma or spaced dash, or the "(" of a parenthesis that
+    ends the text."""
     tokens = analysis.tokens
     if len(tokens) < 3:
         return None
@@ -328,8 +329,12 @@ def _remark_start(analysis: Analysis) -> int | None:
                 return index
         return None
     for index in range(len(tokens) - 2, 0, -1):
-        if tokens[index].kind == "punct" and tokens[index].text == ",":
-            return index
+        token = tokens[index]
+        if token.kind == "punct" and (
+            token.text == ","
+            or (token.text == "-" and tokens[index - 1].end < token.start and tokens[index + 1].start > token.end)
+        ):
+            return index  # "…, we don't use it anymore", "… - wrong branch"
     return None
 
 

@@ -194,6 +194,8 @@ async def set_load_zone_allowed_projects(ctx: OpContext, args: SetZoneProjectsIn
             "can … use",
             "may … use",
             "can … run in",
+            "what zones is … allowed to run in",
+            "which zones is … allowed to run in",
             "what zones is … allowed",
             "which zones is … allowed",
             "what load zones is … allowed",
