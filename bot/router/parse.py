@@ -20,7 +20,7 @@ from datetime import UTC, datetime, tzinfo
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extractOne
 
-from bot.router.fitting import Fit, Fitter, Hit, Words_, is_bare
+from bot.router.fitting import CONTINUATIONS, Fit, Fitter, Hit, Words_, is_bare
 from bot.router.lexicon import FILLER, POLITE, Lexicon, lexicon
 from bot.router.names import KnownNames
 from bot.router.text import clean, command_text, prepare
@@ -349,7 +349,10 @@ def _is_remark(analysis: Analysis, opener: int, lex: Lexicon) -> bool:
         analysis.tokens[opener].text == "(" and any(e.kind in _IDS and e.first < opener for e in data)
     ):
         return False  # a name after a comma is more of the command; in parentheses after an id, a reminder of it
-    words = [t.low for t in analysis.tokens[opener + 1 :] if t.kind == "word" and t.low not in FILLER]
+    typed = [t.low for t in analysis.tokens[opener + 1 :] if t.kind == "word"]
+    if CONTINUATIONS.intersection(typed):
+        return False  # "start checkout spike, then the soak", "abort 1234, and the soak too": more to do
+    words = [w for w in typed if w not in FILLER]
     return bool(words) and (words[0] not in lex.verb_words or words[0] in RETRACTIONS)
 
 
