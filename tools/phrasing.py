@@ -176,7 +176,7 @@ SHOW: tuple[str, ...] = (
     "inspect",
     "look at",
 )
-LIST: tuple[str, ...] = ("list", "ls", *_LOOK, *_WHAT, "which")
+LIST: tuple[str, ...] = ("list", "ls", *_LOOK, *_WHAT, "which", "any", "are there", "do we have", "have we got")
 DELETE: tuple[str, ...] = (
     "delete",
     "remove",

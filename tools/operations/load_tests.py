@@ -164,7 +164,7 @@ class ListLoadTestsInput(InputModel):
     ],
     errors={404: "Project {project} not found."},
     phrases=Phrases(
-        verbs=(*LIST, "what", "which", "are there", "any", "do we have", "have we got"),
+        verbs=(*LIST, "what", "which"),
         nouns=(
             "tests",
             "load tests",

@@ -29,7 +29,7 @@ class ScheduleInput(InputModel):
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/schedules")],
     phrases=Phrases(
-        verbs=(*LIST, "what", "which", "when", "are there", "any", "is there", "do we have", "have we got"),
+        verbs=(*LIST, "what", "which", "when", "is there"),
         nouns=(
             "schedules",
             "scheduled tests",
