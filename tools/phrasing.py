@@ -176,8 +176,21 @@ SHOW: tuple[str, ...] = (
     "inspect",
     "look at",
 )
-LIST: tuple[str, ...] = ("list", "ls", *_LOOK, *_WHAT, "which")
-DELETE: tuple[str, ...] = ("delete", "remove", "rm", "del", "erase", "destroy", "drop", "purge", "get rid of")
+LIST: tuple[str, ...] = ("list", "ls", *_LOOK, *_WHAT, "which", "any", "are there", "do we have", "have we got")
+DELETE: tuple[str, ...] = (
+    "delete",
+    "remove",
+    "rm",
+    "del",
+    "erase",
+    "destroy",
+    "drop",
+    "purge",
+    "get rid of",
+    "nuke",
+    "trash",
+    "scrap",
+)
 CREATE: tuple[str, ...] = ("create", "add", "make", "new", "set up", "setup")
 SET: tuple[str, ...] = ("set", "change", "update", "edit", "modify", "configure")
 RENAME: tuple[str, ...] = ("rename", "call", "name")

@@ -539,6 +539,10 @@ class Fitter:
                 if spec.is_list and not isinstance(literal, list):
                     literal = [literal]
                 self._fill(spec, literal, entity)
+                if "_" in key and spec.field == key.replace("-", "_"):
+                    # "vuh_max_per_month=1000": the field's own name names what is changed, as a noun would
+                    self.fit.nouns += 1
+                    self.score += NOUN
             else:
                 pairs.append(entity)
         if not pairs:
@@ -824,8 +828,9 @@ class Fitter:
             next(iter(self.free(Slot.LOAD_TEST)), None) if self.via_run else None
         )
         assigned = _assign_segments(segments, specs, ref is not None)
-        if assigned is None:
-            # words after a comma that nothing takes are a remark ("… , it's hammering staging")
+        if assigned is None and not (self.intent.writes and _continues_after_comma(self.analysis)):
+            # words after a comma that nothing takes are a remark ("… , it's hammering staging"); never for a
+            # write when they go on with the command ("start checkout spike, then the soak": two things)
             kept = [s for s in segments if not s.after_comma]
             assigned = _assign_segments(kept, specs, ref is not None) if len(kept) < len(segments) else None
             if assigned is not None:
@@ -859,6 +864,10 @@ class Fitter:
             indices = _with_touching_marks(self.analysis, indices, self.used)
             phrase = _name_text(self.analysis, indices)
             if not phrase:
+                continue
+            if self.intent.writes and ("," in phrase or " - " in phrase) and _continues_after_comma(self.analysis):
+                # "start checkout spike, then the soak": two names, not one to change
+                self.fit.leftover = sorted(set(self.fit.leftover) | set(indices))
                 continue
             self.used.update(indices)
             # a link nothing else took was typed as part of the name
@@ -1019,6 +1028,21 @@ class Segment:
 
 _NEVER_A_NAME = (Kind.RANGE, Kind.POINT)
 _ASKING = frozenset({"how", "why", "when", "where", "who", "whose"})
+
+
+CONTINUATIONS = frozenset(("and", "then", "too", "also", "plus", "both", "after", "afterwards", "next", "&"))
+"""Words that make the words after a comma more of the command rather than a remark about it."""
+
+
+def _continues_after_comma(analysis: Analysis) -> bool:
+    """Whether words after a comma (or a spaced dash) go on with the command ("…, then the soak", "…, X too")."""
+    after = False
+    for token in analysis.tokens:
+        if token.kind == "punct" and token.text in ",-":
+            after = True
+        elif after and token.low in CONTINUATIONS:
+            return True
+    return False
 
 
 def _segments(analysis: Analysis, seq: Words_, used: set[int]) -> list[Segment]:

@@ -20,17 +20,21 @@ from datetime import UTC, datetime, tzinfo
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extractOne
 
-from bot.router.fitting import Fit, Fitter, Hit, Words_, is_bare
+from bot.router.fitting import CONTINUATIONS, Fit, Fitter, Hit, Words_, is_bare
 from bot.router.lexicon import FILLER, POLITE, Lexicon, lexicon
 from bot.router.names import KnownNames
 from bot.router.text import clean, command_text, prepare
-from bot.router.tokens import Analysis, Token, analyse
+from bot.router.tokens import IDS, Analysis, Kind, Token, analyse
 from tools.registry import Registry, Safety
 
 log = logging.getLogger("k6bot.router")
 
 ALTERNATIVE_MARGIN = 1.0
 """How close behind the best explanation another must be to be tried when the best one's names resolve to nothing."""
+
+
+CLEAN_MARGIN = 0.5
+"""How close behind an explanation that leaves words unexplained a read that explains them all may be and win."""
 
 
 @dataclass
@@ -51,6 +55,12 @@ class Parse:
     def understood(self) -> Fit | None:
         """The best explanation when it is a real one (anchored, nothing unexplained), else None."""
         best = self.best
+        if best is not None and not best.clean and len(self.fits) > 1:
+            # "what script did run 1191 use": a read that explains every word, just behind one that leaves a
+            # word unexplained, is what was asked (never a write: an unclear text changes nothing)
+            other = self.fits[1]
+            if other.intent.safety is Safety.READ and best.score - other.score <= CLEAN_MARGIN and _acceptable(other):
+                best = other
         if best is None or not _acceptable(best):
             return None
         if best.missing and any(
@@ -115,6 +125,10 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
         seen += 1
         if position in protected:
             continue  # a load test's name as typed
+        if (base := _re_verb(word, lex.verb_words, lex.vocabulary)) is not None:
+            words[position] = base  # "re-enable", "reactivate": the verb done again is the verb
+            exact[position] = False
+            continue
         if word in lex.vocabulary or len(word) < 4 or not word.isalpha():
             continue
         if seen == 1 and (base := _verb_stem(word, lex.vocabulary)) is not None:
@@ -135,6 +149,17 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
             words[position] = found[0]
             exact[position] = False
     return Words_(index, words, exact, protected=frozenset(protected))
+
+
+def _re_verb(word: str, verbs: frozenset[str], vocabulary: frozenset[str]) -> str | None:
+    """The verb that ``word`` is with "re-" before it ("re-enable" → "enable", "reactivate" → "activate"), when
+    the word itself is not known ("rerun", "restart" are verbs of their own), or None."""
+    if word in vocabulary or not word.startswith("re") or len(word) < 6:
+        return None
+    stem = word[3:] if word.startswith("re-") else word[2:]
+    if not word.startswith("re-") and len(stem) < 5:
+        return None  # "return" is no "turn" again
+    return stem if stem in verbs else None
 
 
 def _verb_stem(word: str, vocabulary: frozenset[str]) -> str | None:
@@ -222,6 +247,7 @@ def parse(
     tz: tzinfo | None = None,
     registry: Registry | None = None,
     names: KnownNames | None = None,
+    head: bool = False,
 ) -> Parse:
     """Every intent's explanation of ``text``, best first. Never raises for any input. ``names`` are the load
     tests' names (bot.router.names): their words in the text stay a name."""
@@ -259,7 +285,78 @@ def parse(
         is not None
     ]
     fits.sort(key=lambda f: (-f.score, f.intent.order))
-    return Parse(cleaned, analysis, fits, clean(text))
+    full = Parse(cleaned, analysis, fits, clean(text))
+    opener = None if head else _remark_start(analysis)
+    if opener is None or any(e.kind is Kind.NOTE and opener in e.tokens for e in analysis.entities):
+        return full  # a comma inside a note is the note's ("note 1228: timed out, not our bug")
+    tail = [t.low for t in analysis.tokens[opener + 1 :] if t.kind == "word"]
+    if tail and tail[0] in RETRACTIONS:
+        # "abort 1234, no wait", "delete test 508 (not yet)": taken back or doubted, so nothing is changed
+        for fit in fits:
+            if fit.intent.writes:
+                fit.hedged = True
+        return full
+    if not _is_remark(analysis, opener, lex):
+        return full
+    # "delete orders api smoke, we don't use it anymore", "get rid of test 510 (notifications webhook)": the
+    # command before a remark about it; the remark's words never choose what is done
+    before = parse(typed[: analysis.tokens[opener].start], now=now, tz=tz, registry=registry, names=names, head=True)
+    mine, theirs = before.understood, full.understood
+    if mine is not None and (theirs is None or (theirs.intent.name != mine.intent.name and mine.verb is not None)):
+        return Parse(before.text, before.analysis, before.fits, full.original)
+    return full
+
+
+_RETRACTION_WORDS = (
+    "no nope nah wait actually or maybe not don't dont never nevermind nvm jk kidding hold scratch unless if "
+    "hmm perhaps should"
+)
+RETRACTIONS = frozenset(_RETRACTION_WORDS.split())
+"""First words of a remark that take the command back or doubt it ("abort 1234, no wait")."""
+
+
+def _remark_start(analysis: Analysis) -> int | None:
+    """The token that opens a trailing remark: the last comma or spaced dash, or the "(" of a parenthesis that
+    ends the text."""
+    tokens = analysis.tokens
+    if len(tokens) < 3:
+        return None
+    if tokens[-1].text == ")":
+        for index in range(len(tokens) - 2, 0, -1):
+            if tokens[index].text == ")":
+                return None
+            if tokens[index].text == "(":
+                return index
+        return None
+    for index in range(len(tokens) - 2, 0, -1):
+        token = tokens[index]
+        if token.kind == "punct" and (
+            token.text == ","
+            or (token.text == "-" and tokens[index - 1].end < token.start and tokens[index + 1].start > token.end)
+        ):
+            return index  # "…, we don't use it anymore", "… - wrong branch"
+    return None
+
+
+def _is_remark(analysis: Analysis, opener: int, lex: Lexicon) -> bool:
+    """Whether the words after ``opener`` are a remark rather than more of the command: no data (ids, dates,
+    counts), no load test's name, and not starting with a verb (a second command: "1234, abort it")."""
+    tail = set(range(opener + 1, len(analysis.tokens)))
+    data = [e for e in analysis.entities if e.kind is not Kind.NOTE]
+    if any(tail.intersection(e.tokens) for e in data):
+        return False
+    if tail & analysis.protected and not (
+        analysis.tokens[opener].text == "(" and any(e.kind in _IDS and e.first < opener for e in data)
+    ):
+        return False  # a name after a comma is more of the command; in parentheses after an id, a reminder of it
+    typed = [t.low for t in analysis.tokens[opener + 1 :] if t.kind == "word"]
+    if CONTINUATIONS.intersection(typed):
+        return False  # "start checkout spike, then the soak", "abort 1234, and the soak too": more to do
+    words = [w for w in typed if w not in FILLER]
+    return bool(words) and (words[0] not in lex.verb_words or words[0] in RETRACTIONS)
+
+
+_IDS = frozenset({*IDS, Kind.HASH, Kind.NUMBER})
 
 
 __all__ = ["ALTERNATIVE_MARGIN", "Fit", "Hit", "Parse", "parse"]

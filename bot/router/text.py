@@ -56,7 +56,7 @@ _LEADING_FILLER = re.compile(
 
 _TRAILING_FILLER = re.compile(
     r"(?:[\s,;:]+|^)(?:please|pls|plz|plse|thanks|thank\s+you|thanks\s+in\s+advance|thx|ty|tia|for\s+me|"
-    r"right\s+now|now|asap|kthx|real\s+quick|quickly|if\s+you\s+can|if\s+possible|when\s+you\s+can|"
+    r"right\s+now|rn|atm|at\s+the\s+moment|at\s+present|now|asap|kthx|real\s+quick|quickly|if\s+you\s+can|if\s+possible|when\s+you\s+can|"
     r"when\s+you\s+get\s+a\s+(?:chance|sec|second|minute)|(?:at\s+)?your\s+convenience|mate|buddy|looks?\s+like)$",
     re.IGNORECASE,
 )

@@ -29,7 +29,7 @@ class ScheduleInput(InputModel):
     idempotent=True,
     endpoints=[Endpoint("GET", "/cloud/v6/schedules")],
     phrases=Phrases(
-        verbs=(*LIST, "what", "which", "when"),
+        verbs=(*LIST, "what", "which", "when", "is there"),
         nouns=(
             "schedules",
             "scheduled tests",
@@ -42,6 +42,10 @@ class ScheduleInput(InputModel):
             "upcoming runs",
             "each schedule",
             "all the schedules",
+            "schedules set up",
+            "schedules configured",
+            "schedules are set up",
+            "schedules in place",
         ),
         examples={"list schedules": {}, "what is scheduled": {}},
         template="list schedules",

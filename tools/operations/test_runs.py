@@ -451,6 +451,12 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
             "whats up with",
             "how'd",
             "what about",
+            "how is … doing",
+            "how's … doing",
+            "hows … doing",
+            "how is … going",
+            "how's … going",
+            "hows … going",
         ),
         nouns=("run", "test run", "status", "details", "state", "progress", "summary", "info"),
         examples={
@@ -738,7 +744,7 @@ def script_file(content: bytes, content_type: str, **owner: Any) -> ScriptFile:
     endpoints=[Endpoint("GET", "/cloud/v6/test_runs/{id}/script")],
     errors={404: NOT_FOUND},
     phrases=Phrases(
-        verbs=SHOW,
+        verbs=(*SHOW, "which"),
         nouns=(
             "script",
             "code",
