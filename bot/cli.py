@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.config import BotSettings
 
 # What a command needs is imported inside it (settings, pydantic, asyncio, the servers, SQLAlchemy, Slack,
-# matplotlib): `k6bot --help` and `k6bot mcp` load only what they use. tests/test_startup.py guards this.
+# matplotlib): `k6bot --help` and `k6bot mcp` load only what they use. tests/test_imports.py guards this.
 
 app = typer.Typer(
     name="k6bot",
@@ -30,11 +30,6 @@ app = typer.Typer(
 )
 
 
-_setup = setup
-_fail = fail
-_check_listen = check_listen
-
-
 def _preflight(bot: BotSettings, host: str | None = None, port: int | None = None) -> None:
     """Port, policy file and database, before a server starts: a problem is one line, not a traceback."""
     import asyncio
@@ -44,7 +39,7 @@ def _preflight(bot: BotSettings, host: str | None = None, port: int | None = Non
     try:
         asyncio.run(before_serving(bot, host=host, port=port))
     except K6BotError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 @app.command()
@@ -79,19 +74,19 @@ def slack(
     port: Annotated[int, typer.Option(help="Port in http mode.")] = SLACK_HTTP_PORT,
 ) -> None:
     """Run the Slack app (`/k6 …`)."""
-    cloud, bot, slack_settings = _setup()
+    cloud, bot, slack_settings = setup()
     from bot.slack.run import check_slack_settings, run_slack
 
     try:
         check_slack_settings(slack_settings, mode)
     except K6BotError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     http = mode.strip().lower() == "http"
     _preflight(bot, host if http else None, port if http else None)
     try:
         run_slack(cloud, bot, slack_settings, mode=mode, host=host, port=port)
     except K6BotError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 @app.command(short_help="Talk to k6 Cloud in the terminal (`list tests`, `abort run 1234`).")
@@ -100,13 +95,13 @@ def chat(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm run/stop/admin commands without asking.")] = False,
 ) -> None:
     """Talk to k6 Cloud in the terminal (`list tests`, `start orders soak test`, `abort run 1234`)."""
-    cloud, bot, _slack = _setup("WARNING")
+    cloud, bot, _slack = setup("WARNING")
     from bot.chat import run_chat
 
     try:
         code = run_chat(cloud, bot, command=command, assume_yes=yes)
     except K6BotError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     raise typer.Exit(code)
 
 
@@ -116,13 +111,13 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Say what a text means, without doing it (reads only what resolving its names needs)."""
-    cloud, bot, _slack = _setup("WARNING")
+    cloud, bot, _slack = setup("WARNING")
     from bot.router.explain import run_explain
 
     try:
         code = run_explain(cloud, bot, text, as_json=as_json)
     except K6BotError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     raise typer.Exit(code)
 
 
@@ -141,10 +136,10 @@ def simulator(
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Start with sample projects, tests and runs.")] = True,
 ) -> None:
     """Serve the k6 Cloud API simulator over HTTP."""
-    _setup()
-    _check_listen(host, port)
+    setup()
+    check_listen(host, port)
     if speed < 0:
-        raise _fail(ValueError("--speed must be 0 or more"))
+        raise fail(ValueError("--speed must be 0 or more"))
     import asyncio
     import contextlib
 
@@ -163,14 +158,14 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = SERVE_PORT,
 ) -> None:
     """Run everything in one process: Slack HTTP, MCP at /mcp, webhook, /healthz, /metrics and the watcher."""
-    cloud, bot, slack_settings = _setup()
+    cloud, bot, slack_settings = setup()
     from bot.service import run_service
 
     _preflight(bot, host, port)
     try:
         run_service(cloud, bot, slack_settings, host=host, port=port)
     except K6BotError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 @app.command(short_help="Show the latest audit log entries (every attempted write).")
@@ -178,7 +173,7 @@ def audit(
     n: Annotated[int, typer.Option("-n", help="How many entries, newest first.")] = 20,
 ) -> None:
     """Show the latest audit log entries (every attempted write, from every front-end)."""
-    _cloud, bot, _slack = _setup("WARNING")
+    _cloud, bot, _slack = setup("WARNING")
     import asyncio
 
     from bot.audit import AuditLog, format_entry
@@ -198,7 +193,7 @@ def audit(
     try:
         asyncio.run(show())
     except K6BotError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 @app.command(short_help="Check everything a deployment needs; exit code 1 on any ✗.")
@@ -237,7 +232,7 @@ app.add_typer(db_app, name="db")
 @db_app.command("upgrade", short_help="Create or upgrade the schema to the newest revision.")
 def db_upgrade() -> None:
     """Create or upgrade the schema to the newest revision (keeps every row; safe with replicas running)."""
-    _cloud, bot, _slack = _setup()
+    _cloud, bot, _slack = setup()
     import asyncio
 
     from bot.store import Store
@@ -262,13 +257,13 @@ def db_upgrade() -> None:
     try:
         typer.echo(asyncio.run(upgrade()))
     except K6BotError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 @db_app.command("current", short_help="Print the schema revision; exit code 1 when not the newest.")
 def db_current() -> None:
     """Print the database's schema revision and whether it is the newest (exit code 1 when it is not)."""
-    _cloud, bot, _slack = _setup("WARNING")
+    _cloud, bot, _slack = setup("WARNING")
     import asyncio
 
     from bot.store import Store
@@ -284,7 +279,7 @@ def db_current() -> None:
     try:
         line, at_head = asyncio.run(current())
     except K6BotError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(line)
     raise typer.Exit(0 if at_head else 1)
 

@@ -9,7 +9,7 @@ soak", "ashburn" (a load zone), "environment" (a label key): the command languag
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from rapidfuzz import fuzz
 
@@ -62,6 +62,7 @@ _STATE_WORDS = {"active": "running", "finished": "finished", "processing_metrics
 class TestOfRun:
     """The load test of a run ("rerun 1224", "rerun the last failed test")."""
 
+    __test__: ClassVar[bool] = False  # not a pytest test class
     run: int | RunRef
 
 
