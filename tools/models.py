@@ -238,8 +238,8 @@ class RunFacts:
         return max(0.0, (end - started).total_seconds())
 
 
-class TestRun(RunFacts, ApiModel):
-    """A test run as `GET /cloud/v6/test_runs/{id}` returns it."""
+class RunFields(RunFacts, ApiModel):
+    """The fields of a test run that :class:`TestRun` and the lighter :class:`ListedRun` both read."""
 
     id: int
     test_id: int
@@ -248,20 +248,10 @@ class TestRun(RunFacts, ApiModel):
     created: ApiDateTime
     ended: ApiDateTime | None = None
     note: Text = ""
-    retention_expiry: ApiDateTime | None = None
-    cost: TestCost | None = None
     status: str
-    status_details: RunStatusEntry | None = None
-    status_history: Annotated[list[RunStatusEntry], _null_as(list)] = Field(default_factory=list)
-    distribution: list[DistributionZone] | None = None
     result: str | None = None
     result_details: dict[str, Any] | None = None
-    options: dict[str, Any] | None = None
-    k6_dependencies: Mapping_ = Field(default_factory=dict)
-    k6_versions: Mapping_ = Field(default_factory=dict)
     max_vus: int | None = None
-    max_browser_vus: int | None = None
-    estimated_duration: float | None = None
     execution_duration: float | None = None
     is_starred: Flag = False
     test_run_details_page_url: str | None = None
@@ -273,6 +263,21 @@ class TestRun(RunFacts, ApiModel):
         return "passed" if value == "success" else value
 
 
+class TestRun(RunFields):
+    """A test run as `GET /cloud/v6/test_runs/{id}` returns it."""
+
+    retention_expiry: ApiDateTime | None = None
+    cost: TestCost | None = None
+    status_details: RunStatusEntry | None = None
+    status_history: Annotated[list[RunStatusEntry], _null_as(list)] = Field(default_factory=list)
+    distribution: list[DistributionZone] | None = None
+    options: dict[str, Any] | None = None
+    k6_dependencies: Mapping_ = Field(default_factory=dict)
+    k6_versions: Mapping_ = Field(default_factory=dict)
+    max_browser_vus: int | None = None
+    estimated_duration: float | None = None
+
+
 class ListedCost(ApiModel):
     """The cost of a listed run: its total only (a summary shows nothing else)."""
 
@@ -281,38 +286,19 @@ class ListedCost(ApiModel):
     total_vuh: float | None = None
 
 
-class ListedRun(RunFacts, ApiModel):
+class ListedRun(RunFields):
     """A test run as a list of runs shows it: only the fields a :class:`~tools.outputs.RunSummary` needs are read
     (the options, load zones and versions of a hundred runs are skipped, not parsed). ``get_test_run`` reads all."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    id: int
-    test_id: int
-    project_id: int
-    started_by: str | None = None
-    created: ApiDateTime
-    ended: ApiDateTime | None = None
-    note: Text = ""
     cost: ListedCost | None = None
-    status: str
     status_details_json: Any = Field(default=None, validation_alias="status_details", repr=False)
     status_history_json: Annotated[list[Any], _null_as(list)] = Field(
         default_factory=list, validation_alias="status_history", repr=False
     )
     """The status and its history as the API sent them: read into entries only when asked (:attr:`status_details`,
     :attr:`status_history`)."""
-    result: str | None = None
-    result_details: dict[str, Any] | None = None
-    max_vus: int | None = None
-    execution_duration: float | None = None
-    is_starred: Flag = False
-    test_run_details_page_url: str | None = None
-
-    @field_validator("result")
-    @classmethod
-    def _result_words(cls, value: str | None) -> str | None:
-        return TestRun._result_words(value)
 
     @cached_property
     def status_details(self) -> RunStatusEntry | None:
