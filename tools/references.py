@@ -135,7 +135,7 @@ class References:
         context = OpContext(client=self.client, catalog=self.catalog)
         found: list[TestRun] = []
         seen = 0
-        runs = newest_first(context, path, {}, can_order=test_id is not None, window=SCAN, state={})
+        runs = newest_first(context, TestRun, path, {}, can_order=test_id is not None, window=SCAN, state={})
         async for run, _ in runs:
             seen += 1
             if project_id is not None and run.project_id != project_id:

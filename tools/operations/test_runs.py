@@ -158,21 +158,7 @@ class RunScan:
 R = TypeVar("R", TestRun, ListedRun)
 
 
-def newest_first(
-    ctx: OpContext,
-    path: str,
-    params: dict[str, Any],
-    *,
-    can_order: bool,
-    window: int,
-    state: dict[str, Any],
-    scan: RunScan | None = None,
-) -> AsyncGenerator[tuple[TestRun, dict[str, Any]], None]:
-    """:func:`runs_newest_first` of whole :class:`TestRun` objects."""
-    return runs_newest_first(ctx, TestRun, path, params, can_order=can_order, window=window, state=state, scan=scan)
-
-
-async def runs_newest_first(
+async def newest_first(
     ctx: OpContext,
     model: type[R],
     path: str,
@@ -383,7 +369,7 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
     more = False
     scan = RunScan()
     cursor = decode_cursor(args.cursor)
-    runs = runs_newest_first(ctx, ListedRun, path, params, can_order=can_order, window=window, state=cursor, scan=scan)
+    runs = newest_first(ctx, ListedRun, path, params, can_order=can_order, window=window, state=cursor, scan=scan)
     async for run, after in runs:
         keep = (
             (statuses is None or run.status in statuses)
@@ -1106,7 +1092,7 @@ def multi_run_path(test_id: int, query: str, metric: str, run_ids: list[int]) ->
 async def previous_completed_run(ctx: OpContext, run: TestRun) -> int | None:
     """The latest completed run of the same test created before ``run``; None when there is none."""
     path = f"/cloud/v6/load_tests/{run.test_id}/test_runs"
-    async for other, _ in newest_first(ctx, path, {}, can_order=True, window=50, state={}):
+    async for other, _ in newest_first(ctx, TestRun, path, {}, can_order=True, window=50, state={}):
         if other.id != run.id and other.created < run.created and other.status == "completed":
             return other.id
     return None

@@ -222,7 +222,7 @@ async def _window(ctx: OpContext, test_id: int, args: TrendInput) -> tuple[list[
     path = f"/cloud/v6/load_tests/{test_id}/test_runs"
     finished: list[TestRun] = []
     unfinished: list[int] = []
-    runs = newest_first(ctx, path, params, can_order=True, window=min(1000, wanted * 2 + 5), state={})
+    runs = newest_first(ctx, TestRun, path, params, can_order=True, window=min(1000, wanted * 2 + 5), state={})
     async for run, _ in runs:
         if run.is_finished:
             finished.append(run)
