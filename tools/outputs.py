@@ -495,6 +495,29 @@ class RunMetrics(Output):
     checks: list[CheckResult] = Field(default_factory=list)
     checks_pass_rate: float | None = None
 
+    @classmethod
+    def of(
+        cls,
+        test_run_id: int,
+        *,
+        p95_ms: float | None,
+        p99_ms: float | None,
+        rate: float | None,
+        failed: float | None,
+        checks: list[CheckResult],
+    ) -> RunMetrics:
+        """The headline figures, with ``checks_pass_rate`` the mean of the checks' pass rates."""
+        overall = round(sum(c.pass_rate for c in checks) / len(checks), 4) if checks else None
+        return cls(
+            test_run_id=test_run_id,
+            http_req_duration_p95_ms=p95_ms,
+            http_req_duration_p99_ms=p99_ms,
+            http_req_rate=rate,
+            http_req_failed_rate=failed,
+            checks=checks,
+            checks_pass_rate=overall,
+        )
+
     def text(self) -> str:
         def num(value: float | None, unit: str = "", pct: bool = False) -> str:
             if value is None:

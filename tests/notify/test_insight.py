@@ -91,6 +91,31 @@ async def test_failed_run_lists_every_crossed_threshold_and_the_failing_checks(
         assert shown(check) in posts[0].text
 
 
+async def test_the_headline_figures_come_from_the_investigation_without_asking_again(
+    frozen_sim: Simulator,
+    store: Store,
+    slack: FakeSlack,
+    sim_toolbox: Toolbox,
+    make_notifier: Callable[..., Notifier],
+) -> None:
+    """investigate_test_run queries p95, p99, rate, failed and checks itself (for the run and its baseline in one
+    request each): the message shows those figures and the per-run headline queries are not sent as well."""
+    notifier = await subscribed(make_notifier, store)
+    frozen_sim.finish_run(SOAK_RUNNING, result="passed")
+    frozen_sim.clear_requests()
+    await cycle(notifier, polls=2)
+    posts = finished_posts(slack, SOAK_RUNNING, CHANNEL)
+    assert len(posts) == 1
+    assert frozen_sim.count("GET", rf"/cloud/v5/test_runs/{SOAK_RUNNING}/query_aggregate_k6.*") == 2  # breakdowns only
+    found = await sim_toolbox.execute("investigate_test_run", {"test_run": SOAK_RUNNING})
+    metrics = await sim_toolbox.execute("get_test_run_metrics", {"test_run_id": SOAK_RUNNING})
+    assert isinstance(found, Investigation)
+    assert found.run_metrics().model_dump(exclude={"checks"}) == metrics.model_dump(exclude={"checks"})
+    assert sorted(found.run_metrics().checks, key=lambda c: c.name) == sorted(metrics.checks, key=lambda c: c.name)
+    assert metrics.http_req_duration_p95_ms is not None
+    assert f"{metrics.http_req_duration_p95_ms:,.0f} ms" in posts[0].text
+
+
 async def test_broken_insight_leaves_the_basic_message_whole(
     frozen_sim: Simulator, store: Store, slack: FakeSlack, make_notifier: Callable[..., Notifier]
 ) -> None:

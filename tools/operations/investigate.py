@@ -26,7 +26,7 @@ from tools.operations.test_runs import (
     run_path,
     run_script,
 )
-from tools.outputs import Output, status_phrase
+from tools.outputs import CheckResult, Output, RunMetrics, status_phrase
 from tools.phrasing import Phrases
 from tools.registry import Endpoint, InputModel, OpContext, Safety, operation
 
@@ -111,6 +111,17 @@ class Investigation(Output):
     side: str  # test-side, system-side, platform-side or none
     diagnosis: str
     requests: int
+
+    def run_metrics(self) -> RunMetrics:
+        """The headline figures ``get_test_run_metrics`` gives, from the same queries this investigation made."""
+        return RunMetrics.of(
+            self.test_run_id,
+            p95_ms=self.figures.p95_ms,
+            p99_ms=self.figures.p99_ms,
+            rate=self.figures.request_rate,
+            failed=self.figures.failed_ratio,
+            checks=[CheckResult(name=c.check, pass_rate=c.pass_rate) for c in self.checks.checks],
+        )
 
     def text(self) -> str:
         lines = [f"Run {self.test_run_id}: {status_phrase(self.status, self.result)}", self.diagnosis]

@@ -1193,13 +1193,11 @@ async def get_test_run_metrics(ctx: OpContext, args: TestRunInput) -> RunMetrics
         for s in answers["checks"].data.result
         if (value := s.last_value) is not None
     ]
-    overall = round(sum(c.pass_rate for c in checks) / len(checks), 4) if checks else None
-    return RunMetrics(
-        test_run_id=args.test_run_id,
-        http_req_duration_p95_ms=single("p95"),
-        http_req_duration_p99_ms=single("p99"),
-        http_req_rate=single("rate"),
-        http_req_failed_rate=single("failed"),
+    return RunMetrics.of(
+        args.test_run_id,
+        p95_ms=single("p95"),
+        p99_ms=single("p99"),
+        rate=single("rate"),
+        failed=single("failed"),
         checks=checks,
-        checks_pass_rate=overall,
     )
