@@ -13,7 +13,19 @@ from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationError,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
+from pydantic_core.core_schema import ErrorType
 
 # --------------------------------------------------------------------------- basics
 
@@ -30,10 +42,54 @@ def _null_as(default: Callable[[], Any]) -> BeforeValidator:
     return BeforeValidator(lambda value: default() if value is None else value)
 
 
+class _Natively:
+    """The annotated type with a few special values handled by schemas of their own, tried in order: ``before`` it
+    (a value it would also accept but must read otherwise) and ``after`` it (a value it refuses, e.g. ``null``).
+    A value the type fits is validated natively, no Python call (a response model's hot path); the JSON schema is
+    the plain type's, and a value that fits none of them gets the plain type's error (``error``), not a union's."""
+
+    def __init__(
+        self, error: ErrorType, *, before: tuple[CoreSchema, ...] = (), after: tuple[CoreSchema, ...] = ()
+    ) -> None:
+        self.error = error
+        self.before = before
+        self.after = after
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        plain = handler(source)
+        return core_schema.union_schema(
+            [*self.before, plain, *self.after],
+            mode="left_to_right",
+            custom_error_type=self.error,
+            metadata={"k6bot_plain": len(self.before)},
+        )
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return handler(schema["choices"][schema["metadata"]["k6bot_plain"]])  # type: ignore[typeddict-item,index]
+
+
+def _constant(value: Any) -> CoreSchema:
+    return core_schema.no_info_plain_validator_function(lambda _: value)
+
+
+def _null_to(default: Callable[[], Any], error: ErrorType) -> _Natively:
+    """``null`` → ``default()``; any other value is validated as the annotated type."""
+    null = core_schema.chain_schema(
+        [core_schema.none_schema(), core_schema.no_info_plain_validator_function(lambda _: default())]
+    )
+    return _Natively(error, after=(null,))
+
+
 # Display-only fields: a null from the API must not make a whole list unreadable.
-Text = Annotated[str, _null_as(str)]
-Mapping_ = Annotated[dict[str, Any], _null_as(dict)]
-Flag = Annotated[bool, _null_as(bool)]
+Text = Annotated[str, _null_to(str, "string_type")]
+Mapping_ = Annotated[dict[str, Any], _null_to(dict, "dict_type")]
+Flag = Annotated[bool, _null_to(bool, "bool_type")]
+
+# The API's own example says "success" where the field's description says "passed".
+_RESULT_WORD = _Natively(
+    "string_type",
+    before=(core_schema.chain_schema([core_schema.literal_schema(["success"]), _constant("passed")]),),
+)
 
 
 class ApiModel(BaseModel):
@@ -249,18 +305,12 @@ class RunFields(RunFacts, ApiModel):
     ended: ApiDateTime | None = None
     note: Text = ""
     status: str
-    result: str | None = None
+    result: Annotated[str, _RESULT_WORD] | None = None
     result_details: dict[str, Any] | None = None
     max_vus: int | None = None
     execution_duration: float | None = None
     is_starred: Flag = False
     test_run_details_page_url: str | None = None
-
-    @field_validator("result")
-    @classmethod
-    def _result_words(cls, value: str | None) -> str | None:
-        # The API's own example says "success" where the field's description says "passed".
-        return "passed" if value == "success" else value
 
 
 class TestRun(RunFields):
