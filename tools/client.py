@@ -214,7 +214,10 @@ class K6CloudClient:
         ``idempotency_key`` is made safe to repeat by the API, so it is retried too (with the same key).
         Raises :class:`ApiError` (typed by status) or :class:`ApiUnavailable`.
         """
-        send_headers = await self._headers(api, accept, headers, idempotency_key)
+        if api == "v6" and accept == _JSON and self._v6_defaults and not headers and idempotency_key is None:
+            send_headers = None  # the usual request: its headers are the HTTP client's defaults (see _headers)
+        else:
+            send_headers = await self._headers(api, accept, headers, idempotency_key)
         repeatable = idempotent or idempotency_key is not None
         clean_params = _clean_params(params)
         route = observe.route_of(path)

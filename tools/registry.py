@@ -332,8 +332,8 @@ class Operation:
             return arguments
         if isinstance(arguments, BaseModel):
             arguments = arguments.model_dump(exclude_unset=True)
-        try:
-            return self.input.model_validate(dict(arguments or {}))
+        try:  # the model never changes its input: a plain dict is validated as it is, not copied
+            return self.input.model_validate(arguments if type(arguments) is dict else dict(arguments or {}))
         except ValidationError as exc:
             raise InvalidInput(_validation_sentence(self.name, exc), field=_first_field(exc)) from None
 
@@ -583,8 +583,10 @@ class Toolbox:
         op = self.registry[name]
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 36:
             raise InvalidInput("An idempotency key must be 1 to 36 characters long.")
-        ctx = self._context(idempotency_key=idempotency_key, progress=progress)
-        args = await self._resolve(op, op.parse(arguments), ctx)
+        ctx = OpContext(self.client, self.catalog, idempotency_key, progress)
+        args = op.parse(arguments)
+        if op._refs():
+            args = await self._resolve(op, args, ctx)
         if op.needs_confirmation and not confirmed:
             raise ConfirmationRequired(await self._preview(op, args, ctx))
         try:
