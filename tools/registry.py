@@ -586,7 +586,7 @@ class Toolbox:
         op = self.registry[name]
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 36:
             raise InvalidInput("An idempotency key must be 1 to 36 characters long.")
-        ctx = OpContext(self.client, self.catalog, idempotency_key, progress)
+        ctx = self._context(idempotency_key=idempotency_key, progress=progress)
         args = op.parse(arguments)
         if op._refs():
             args = await self._resolve(op, args, ctx)
