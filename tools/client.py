@@ -51,6 +51,8 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+_URL_CACHE_SIZE = 1024  # paths whose absolute URL is kept (ids make paths many: the cache starts over when full)
+
 MAX_IN_FLIGHT = 20
 """Requests to the k6 API at once; more wait their turn here. httpx keeps 20 connections alive, and its pool
 scans every queued request on every change, so hundreds queued there (a burst of slow commands) cost the event
@@ -89,6 +91,7 @@ class K6CloudClient:
         self._sleep = sleep
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._header_cache: dict[tuple[str, str | None], httpx.Headers] = {}
+        self._urls: dict[str, httpx.URL] = {}
         self._v6_defaults = False  # the v6 headers (token, stack id, Accept JSON) are the HTTP client's defaults
         self._http = httpx.AsyncClient(
             base_url=self.settings.api_url,
@@ -174,7 +177,7 @@ class K6CloudClient:
     ) -> httpx.Request:
         """The request, its headers exactly the ones asked for: v6's defaults (the stack id, ``Accept`` JSON) are
         taken off a request that does not ask for them (legacy v2, ``/auth``, another ``Accept``)."""
-        request = self._http.build_request(method, path, headers=headers, **kwargs)
+        request = self._http.build_request(method, self._url(path), headers=headers, **kwargs)
         if headers is not None and self._v6_defaults:
             asked = {key.lower() for key in headers}
             if "x-stack-id" not in asked and "x-stack-id" in request.headers:
@@ -182,6 +185,17 @@ class K6CloudClient:
             if "accept" not in asked:
                 request.headers["Accept"] = _HTTPX_ACCEPT
         return request
+
+    def _url(self, path: str) -> httpx.URL:
+        """The absolute URL of ``path`` on the API, as httpx merges it with the base URL, kept per path: httpx
+        parses a path string twice on every request (to merge it, then for the request), but takes an
+        ``httpx.URL`` as it is. Half of what building a request cost."""
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            url = self._urls[path] = self._http.build_request("GET", path).url
+        return url
 
     async def _auth_headers(self, api: ApiFlavour) -> dict[str, str]:
         secret = self._token.get_secret_value()
@@ -214,10 +228,12 @@ class K6CloudClient:
         ``idempotency_key`` is made safe to repeat by the API, so it is retried too (with the same key).
         Raises :class:`ApiError` (typed by status) or :class:`ApiUnavailable`.
         """
-        send_headers = await self._headers(api, accept, headers, idempotency_key)
+        if api == "v6" and accept == _JSON and self._v6_defaults and not headers and idempotency_key is None:
+            send_headers = None  # the usual request: its headers are the HTTP client's defaults (see _headers)
+        else:
+            send_headers = await self._headers(api, accept, headers, idempotency_key)
         repeatable = idempotent or idempotency_key is not None
-        clean_params = _clean_params(params)
-        route = observe.route_of(path)
+        clean_params = _clean_params(params) if params else None
         possibly_processed = False  # by any attempt so far: what a caller must reconcile after a failure
 
         async def once(attempt: int) -> httpx.Response:
@@ -227,11 +243,16 @@ class K6CloudClient:
                 request = self._build(
                     method, path, send_headers, params=clean_params, json=json, content=content, files=files, data=data
                 )
-                async with self._in_flight:
+                await self._in_flight.acquire()  # `async with`'s two extra coroutines, without them
+                try:
                     response = await self._http.send(request)
+                finally:
+                    self._in_flight.release()
             except httpx.TransportError as exc:
                 observe.report(
-                    observe.ApiAttempt(method, route, None, type(exc).__name__, time.monotonic() - started, attempt)
+                    observe.ApiAttempt(
+                        method, observe.route_of(path), None, type(exc).__name__, time.monotonic() - started, attempt
+                    )
                 )
                 sent = not isinstance(exc, _NOT_SENT_ERRORS)
                 possibly_processed = possibly_processed or sent
@@ -243,7 +264,9 @@ class K6CloudClient:
                 ) from None
             elapsed = time.monotonic() - started
             if observe.watched():
-                observe.report(observe.ApiAttempt(method, route, response.status_code, None, elapsed, attempt))
+                observe.report(
+                    observe.ApiAttempt(method, observe.route_of(path), response.status_code, None, elapsed, attempt)
+                )
             if log.isEnabledFor(logging.DEBUG):
                 log.debug(
                     "%s %s -> %d in %.0f ms (attempt %d)", method, path, response.status_code, elapsed * 1000, attempt
@@ -412,8 +435,8 @@ class K6CloudClient:
 
 def parse_model(model: type[M], response: httpx.Response) -> M:
     """Parse a response body into ``model``; a body that does not fit is an API error, not a crash."""
-    try:
-        return model.model_validate_json(response.content)
+    try:  # the validator itself: model_validate_json only checks its keyword arguments before calling it
+        return model.__pydantic_validator__.validate_json(response.content)  # type: ignore[no-any-return]
     except ValidationError as exc:
         first: dict[str, Any] = dict(exc.errors()[0]) if exc.errors() else {}
         method, path = response.request.method, response.request.url.path

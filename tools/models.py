@@ -13,7 +13,18 @@ from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationError,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 # --------------------------------------------------------------------------- basics
 
@@ -26,14 +37,39 @@ ApiDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 """A date-time from the API, always timezone-aware (UTC when the API omits the zone)."""
 
 
-def _null_as(default: Callable[[], Any]) -> BeforeValidator:
-    return BeforeValidator(lambda value: default() if value is None else value)
+class _NullAs:
+    """``null`` read as ``default()``; any other value validated as the annotated type, straight from the JSON.
+
+    Not a ``BeforeValidator``: a Python function before the type makes pydantic build the Python value of the JSON
+    first (a status history's list of dicts, then validated again from those), which cost a run ~2 µs. Here the type
+    is read natively with ``null`` let through, then a native check hands only ``None`` to Python. The JSON schema,
+    the serialization and every error are the plain type's."""
+
+    def __init__(self, default: Callable[[], Any]) -> None:
+        self.default = default
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        plain = handler(source)
+        null = core_schema.chain_schema(
+            [core_schema.none_schema(), core_schema.no_info_plain_validator_function(lambda _: self.default())]
+        )
+        return core_schema.chain_schema(
+            [
+                core_schema.nullable_schema(plain),
+                core_schema.union_schema([null, core_schema.any_schema()], mode="left_to_right"),
+            ],
+            serialization=plain.get("serialization"),
+            metadata={"k6bot_plain": plain},
+        )
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return handler(schema["metadata"]["k6bot_plain"])  # type: ignore[typeddict-item,index]
 
 
 # Display-only fields: a null from the API must not make a whole list unreadable.
-Text = Annotated[str, _null_as(str)]
-Mapping_ = Annotated[dict[str, Any], _null_as(dict)]
-Flag = Annotated[bool, _null_as(bool)]
+Text = Annotated[str, _NullAs(str)]
+Mapping_ = Annotated[dict[str, Any], _NullAs(dict)]
+Flag = Annotated[bool, _NullAs(bool)]
 
 
 class ApiModel(BaseModel):
@@ -269,7 +305,7 @@ class TestRun(RunFields):
     retention_expiry: ApiDateTime | None = None
     cost: TestCost | None = None
     status_details: RunStatusEntry | None = None
-    status_history: Annotated[list[RunStatusEntry], _null_as(list)] = Field(default_factory=list)
+    status_history: Annotated[list[RunStatusEntry], _NullAs(list)] = Field(default_factory=list)
     distribution: list[DistributionZone] | None = None
     options: dict[str, Any] | None = None
     k6_dependencies: Mapping_ = Field(default_factory=dict)
@@ -294,7 +330,7 @@ class ListedRun(RunFields):
 
     cost: ListedCost | None = None
     status_details_json: Any = Field(default=None, validation_alias="status_details", repr=False)
-    status_history_json: Annotated[list[Any], _null_as(list)] = Field(
+    status_history_json: Annotated[list[Any], _NullAs(list)] = Field(
         default_factory=list, validation_alias="status_history", repr=False
     )
     """The status and its history as the API sent them: read into entries only when asked (:attr:`status_details`,

@@ -28,7 +28,7 @@ import inspect
 import re
 import string
 import typing
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -166,10 +166,11 @@ class OpContext:
         if self.progress is not None:
             await self.progress(progress, total, message)
 
-    async def get(
+    def get(
         self, model: type[M], path: str, *, params: Mapping[str, Any] | None = None, api: ApiFlavour = "v6"
-    ) -> M:
-        return await self.client.get_model(model, path, api=api, params=params)
+    ) -> Coroutine[Any, Any, M]:
+        """``await ctx.get(Model, path)``: the client's own coroutine, not one more wrapped around it."""
+        return self.client.get_model(model, path, api=api, params=params)
 
     async def send(
         self,
@@ -328,12 +329,14 @@ class Operation:
 
     def parse(self, arguments: Mapping[str, Any] | BaseModel | None) -> InputModel:
         """Validate arguments against the input model, or raise :class:`InvalidInput` (nothing is sent)."""
-        if isinstance(arguments, self.input):
-            return arguments
-        if isinstance(arguments, BaseModel):
-            arguments = arguments.model_dump(exclude_unset=True)
-        try:
-            return self.input.model_validate(dict(arguments or {}))
+        if type(arguments) is not dict:
+            if isinstance(arguments, self.input):
+                return arguments
+            if isinstance(arguments, BaseModel):
+                arguments = arguments.model_dump(exclude_unset=True)
+            arguments = dict(arguments or {})
+        try:  # the model never changes its input: a plain dict is validated as it is, not copied
+            return self.input.model_validate(arguments)
         except ValidationError as exc:
             raise InvalidInput(_validation_sentence(self.name, exc), field=_first_field(exc)) from None
 
@@ -584,7 +587,9 @@ class Toolbox:
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 36:
             raise InvalidInput("An idempotency key must be 1 to 36 characters long.")
         ctx = self._context(idempotency_key=idempotency_key, progress=progress)
-        args = await self._resolve(op, op.parse(arguments), ctx)
+        args = op.parse(arguments)
+        if op._refs():
+            args = await self._resolve(op, args, ctx)
         if op.needs_confirmation and not confirmed:
             raise ConfirmationRequired(await self._preview(op, args, ctx))
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 
+import httpx
 import pytest
 
 from tests.conftest import TEST_STACK, TEST_TOKEN, make_settings
@@ -20,7 +21,7 @@ from tools.errors import (
     ServerError,
     Unauthorized,
 )
-from tools.models import LoadTest, TestRun
+from tools.models import AuthenticationResponse, LoadTest, TestRun
 from tools.registry import Toolbox
 from tools.simulator import Fault, Simulator
 
@@ -296,3 +297,44 @@ async def test_a_start_refused_before_processing_says_not_started_and_starts_not
         await toolbox.execute("start_load_test", {"load_test": 502}, confirmed=True)
     assert isinstance(raised.value, NotDone) and "was not started" in str(raised.value)
     assert {r["id"] for r in _runs_of(sim, 502)} == before
+
+
+async def test_each_path_reaches_its_own_url_however_full_the_url_cache_is(
+    client: K6CloudClient, sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client keeps each path's absolute URL (httpx parsed it twice a request); a full cache starts over."""
+    monkeypatch.setattr("tools.client._URL_CACHE_SIZE", 2)
+    sim.clear_requests()
+    for _ in range(2):
+        for test_id in (501, 502, 503):
+            test = await client.get_model(LoadTest, f"/cloud/v6/load_tests/{test_id}")
+            assert test.id == test_id
+    page = await client.get_page(TestRun, "/cloud/v6/load_tests/503/test_runs", {"$top": 2})
+    assert len(page.value) == 2
+    paths = [r.path for r in sim.requests]
+    assert paths == [f"/cloud/v6/load_tests/{i}" for i in (501, 502, 503) * 2] + ["/cloud/v6/load_tests/503/test_runs"]
+    assert sim.requests[-1].query["$top"] == "2"
+    assert len(client._urls) <= 2
+
+
+async def test_a_base_url_with_a_path_prefix_is_kept_for_every_request() -> None:
+    """The URL of a path is merged with the base URL as httpx merges it, prefix and all, cached or not."""
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json={"stack_id": 1, "default_project_id": 2})
+
+    settings = make_settings("https://k6.example/api/prefix")
+    async with K6CloudClient(settings, transport=httpx.MockTransport(answer)) as client:
+        for _ in range(2):
+            await client.get_model(AuthenticationResponse, "/cloud/v6/auth")
+            await client.get_model(AuthenticationResponse, "/cloud/v6/auth", params={"a b": "c/d"})
+    assert (
+        seen
+        == [
+            "https://k6.example/api/prefix/cloud/v6/auth",
+            "https://k6.example/api/prefix/cloud/v6/auth?a+b=c%2Fd",
+        ]
+        * 2
+    )
