@@ -42,9 +42,20 @@ NOT_BEFORE_INITIALIZE = (
     "bot.router",
 )
 
-NOT_AT_SERVE_IDLE = ("mcp", "alembic", "mako", "rich", "pygments", "httpx._main", "matplotlib", "bot.mcp.server")
+NOT_AT_SERVE_IDLE = (
+    "mcp",
+    "alembic",
+    "mako",
+    "rich",
+    "pygments",
+    "httpx._main",
+    "matplotlib",
+    "bot.mcp.server",
+    "sqlalchemy.dialects.postgresql",
+)
 """An idle `k6bot serve` (MCP on, database current) loads the MCP SDK on the first /mcp request, Alembic only to
-upgrade, and never httpx's command-line client (rich, pygments) nor matplotlib before a chart is drawn."""
+upgrade, and never httpx's command-line client (rich, pygments) nor matplotlib before a chart is drawn; on SQLite,
+not SQLAlchemy's PostgreSQL dialect (~2 MiB)."""
 
 DUMP_AT_EXIT = """
 import atexit, json, os, sys
