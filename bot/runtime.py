@@ -31,6 +31,10 @@ DEMO_ANNOUNCEMENT = (
     "sample data. Nothing here reaches Grafana Cloud. Set K6_CLOUD_TOKEN and K6_CLOUD_STACK_ID to use your stack."
 )
 
+DEMO_REQUEST_LOG_SIZE = 20
+"""Requests the demo mode's simulator keeps in its log: nothing in k6bot reads it (tests of the simulator do, on
+their own simulators), and its default 1,000 held ~1.3 MiB in a long-running `k6bot serve`."""
+
 
 @functools.cache
 def _find_malloc_trim() -> Callable[[], object] | None:
@@ -150,6 +154,7 @@ async def open_backend(
     from tools.simulator import Simulator, SimulatorServer
 
     simulator = Simulator(speed=demo_speed, demo=True)
+    simulator.keep_requests(DEMO_REQUEST_LOG_SIZE)
     server = SimulatorServer(simulator)
     url = server.start()
     if announce is not None:
