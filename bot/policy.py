@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-
 from tools.errors import ConfigurationError
 from tools.registry import Safety
 

@@ -63,7 +63,7 @@ def release_free_heap() -> bool:
         return False
     try:
         trim()
-    except Exception:  # noqa: BLE001 - giving memory back is an optimisation, never a failure
+    except Exception:  # giving memory back is an optimisation, never a failure
         log.debug("malloc_trim failed", exc_info=True)
         return False
     return True
