@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_STACK, TEST_TOKEN, make_settings
+from tests.fakes.tls import self_signed_certificate
 from tools.client import K6CloudClient
 from tools.errors import (
     ApiUnavailable,
@@ -299,38 +300,6 @@ async def test_a_start_refused_before_processing_says_not_started_and_starts_not
     assert {r["id"] for r in _runs_of(sim, 502)} == before
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 that no CA signed, and its key."""
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
 async def test_an_http_api_loads_no_ca_bundle_and_still_refuses_unverified_tls(tmp_path: Path) -> None:
     """An ``http://`` API (the demo's simulator) needs no CA bundle (certifi's costs ~1.8 MiB of a serving process),
     but the client must not become one that accepts any certificate: a TLS server it is sent to is refused."""
@@ -339,7 +308,7 @@ async def test_an_http_api_loads_no_ca_bundle_and_still_refuses_unverified_tls(t
 
     import httpx
 
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_context.load_cert_chain(cert, key)
     listener = socket.create_server(("127.0.0.1", 0))
