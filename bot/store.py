@@ -25,6 +25,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -257,7 +258,8 @@ def declare_postgresql_options() -> None:
     model, SQLAlchemy would load its PostgreSQL dialect in every process (SQLite ones too) to check the keyword.
     Idempotent; :class:`Store` calls it for a PostgreSQL URL, the migrations' environment for a PostgreSQL
     connection."""
-    for index in Subscription.__table__.indexes:
+    table: Table = Subscription.__table__  # type: ignore[assignment]
+    for index in table.indexes:
         if index.name == "uq_subscription_channel_all_runs":
             index.dialect_options["postgresql"]["where"] = text("load_test_id IS NULL")
 
