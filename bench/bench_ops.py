@@ -130,9 +130,9 @@ def auth() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def simulator(demo: bool = True) -> Iterator[tuple[Simulator, str]]:
+def simulator(demo: bool = True, tls: tuple[str, str] | None = None) -> Iterator[tuple[Simulator, str]]:
     sim = Simulator(token=TOKEN, stack_id=STACK, demo=demo)
-    server = SimulatorServer(sim)
+    server = SimulatorServer(sim, tls=tls)
     url = server.start()
     try:
         yield sim, url
@@ -667,9 +667,14 @@ def _python_rss(code: str) -> int:
     return int(out.stdout.split()[-1])
 
 
-def serve_environment(state: Path, fake: Any, cloud_url: str | None = None) -> dict[str, str]:
-    """Demo mode (no K6_CLOUD_TOKEN) unless ``cloud_url``: then the simulator there is k6 Cloud."""
+def serve_environment(
+    state: Path, fake: Any, cloud_url: str | None = None, ca_bundle: Path | None = None
+) -> dict[str, str]:
+    """Demo mode (no K6_CLOUD_TOKEN) unless ``cloud_url``: then the simulator there is k6 Cloud.
+    ``ca_bundle``: the CA certificates the process trusts (``SSL_CERT_FILE``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("K6_CLOUD_", "K6BOT_", "SLACK_"))}
+    if ca_bundle is not None:
+        env["SSL_CERT_FILE"] = str(ca_bundle)
     env.update(
         XDG_STATE_HOME=str(state),
         K6BOT_DATABASE_URL=str(state / "k6bot.db"),
@@ -691,18 +696,20 @@ class Serve:
 
 
 @contextlib.contextmanager
-def serve_process(fake: Any, cloud_url: str | None = None, *, new_database: bool = True) -> Iterator[Serve]:
+def serve_process(
+    fake: Any, cloud_url: str | None = None, *, new_database: bool = True, ca_bundle: Path | None = None
+) -> Iterator[Serve]:
     """``new_database=False``: the database is made first (``k6bot db upgrade``), as every start but a
     deployment's first finds it; with a new one ``k6bot serve`` runs the migrations, loading Alembic."""
     with tempfile.TemporaryDirectory() as state:
         port = free_port()
-        env = serve_environment(Path(state), fake, cloud_url)
+        env = serve_environment(Path(state), fake, cloud_url, ca_bundle)
         if not new_database:
             subprocess.run(
                 [sys.executable, "-m", "bot.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
             )
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -719,6 +726,27 @@ def serve_process(fake: Any, cloud_url: str | None = None, *, new_database: bool
                 process.wait()
 
 
+@contextlib.contextmanager
+def https_cloud(fake: Any) -> Iterator[Serve]:
+    """`k6bot serve` with k6 Cloud = a simulator in the bench process served over HTTPS, as a deployment
+    reaches the real API: the process trusts the CA bundle it would (``SSL_CERT_FILE`` if set, else certifi's)
+    plus the simulator's self-signed certificate, so its TLS contexts hold what a deployment's hold."""
+    import certifi
+
+    from tests.fakes.tls import self_signed_certificate
+
+    with tempfile.TemporaryDirectory() as tls_dir:
+        cert, key = self_signed_certificate(Path(tls_dir))
+        bundle = Path(tls_dir) / "bundle.pem"
+        trusted = Path(os.environ.get("SSL_CERT_FILE") or certifi.where())
+        bundle.write_bytes(trusted.read_bytes() + b"\n" + cert.read_bytes())
+        with (
+            simulator(tls=(str(cert), str(key))) as (_sim, url),
+            serve_process(fake, cloud_url=url, new_database=False, ca_bundle=bundle) as serve,
+        ):
+            yield serve
+
+
 async def _first_start_rss(http: httpx.AsyncClient, fake: Any) -> int:
     """VmRSS (KiB) of a `k6bot serve` idle after its first start (a new database: the migrations ran)."""
     with serve_process(fake, new_database=True) as first:
@@ -726,23 +754,47 @@ async def _first_start_rss(http: httpx.AsyncClient, fake: Any) -> int:
         return rss_kib(first.process.pid)
 
 
-async def rss_rows(sizes: Sizes, fake: Any, serve: Serve) -> list[Row]:
-    process, base = serve.process, serve.base
+async def rss_rows(sizes: Sizes, fake: Any, serve: Serve, cloud: Serve | None = None) -> list[Row]:
+    """The demo figures with the baselines and the first start; then, with ``cloud``, the same figures of a
+    `k6bot serve` whose k6 Cloud is a simulator over HTTPS (no simulator in the process, as deployed)."""
     async with httpx.AsyncClient(timeout=60) as http:
         floor_pass, floor_mcp, _, first_start = await asyncio.gather(  # RSS does not depend on timing: overlap
             asyncio.to_thread(_python_rss, "pass"),
             asyncio.to_thread(_python_rss, "import mcp.server"),
-            _wait_healthy(http, base, process),
+            _wait_healthy(http, serve.base, serve.process),
             _first_start_rss(http, fake),
         )
+    floors = (floor_pass, floor_mcp)
+    rows = await _rss_of_use(sizes, fake, serve, "demo: the simulator in-process", floors)
+    rows.insert(
+        1,
+        Row(
+            "RSS `k6bot serve` idle after a first start (demo, new database: the migrations ran, Alembic loaded)",
+            f"{first_start / 1024:.1f} MiB",
+            f"{floor_pass / 1024:.1f} / {floor_mcp / 1024:.1f} MiB",
+            f"{first_start / floor_pass:.1f}× / {first_start / floor_mcp:.2f}×",
+            "— (once per new schema revision)",
+        ),
+    )
+    if cloud is not None:
+        rows += await _rss_of_use(sizes, fake, cloud, "k6 Cloud over HTTPS: a simulator in the bench", floors)
+    return rows
+
+
+async def _rss_of_use(sizes: Sizes, fake: Any, serve: Serve, mode: str, floors: tuple[int, int]) -> list[Row]:
+    process, base = serve.process, serve.base
+    floor_pass, floor_mcp = floors
+    async with httpx.AsyncClient(timeout=60) as http:
+        await _wait_healthy(http, base, process)
         idle = rss_kib(process.pid)
+        tag = "c" if "Cloud" in mode else ""
         texts = ["show run 1234", "list runs", "list tests", "runs of orders soak test", "status of run 1235"]
         before = len(fake.calls_of("response_url"))
         sent = 0
         limit = asyncio.Semaphore(8)
 
         async def one(i: int) -> None:
-            body = command_body(texts[i % len(texts)], fake.response_url(f"rss{i}"), i, user=f"U0B{i % 7}")
+            body = command_body(texts[i % len(texts)], fake.response_url(f"rss{tag}{i}"), i, user=f"U0B{i % 7}")
             async with limit:  # a fresh connection each: no keep-alive race with uvicorn closing idle ones
                 status = await raw_post(base, "/slack/events", body, sign(body))
             if status != 200:
@@ -768,7 +820,7 @@ async def rss_rows(sizes: Sizes, fake: Any, serve: Serve) -> list[Row]:
     growth = (final / warm - 1) * 100
     return [
         Row(
-            "RSS `k6bot serve` (demo, Slack on) idle, database current; baseline `python -c pass` / "
+            f"RSS `k6bot serve` ({mode}; Slack on) idle, database current; baseline `python -c pass` / "
             "`import mcp.server`",
             f"{idle / mib:.1f} MiB",
             f"{floor_pass / mib:.1f} / {floor_mcp / mib:.1f} MiB",
@@ -777,14 +829,7 @@ async def rss_rows(sizes: Sizes, fake: Any, serve: Serve) -> list[Row]:
             idle / mib <= 100,
         ),
         Row(
-            "RSS `k6bot serve` idle after a first start (new database: the migrations ran, Alembic loaded)",
-            f"{first_start / mib:.1f} MiB",
-            f"{floor_pass / mib:.1f} / {floor_mcp / mib:.1f} MiB",
-            f"{first_start / floor_pass:.1f}× / {first_start / floor_mcp:.2f}×",
-            "— (once per new schema revision)",
-        ),
-        Row(
-            f"RSS `k6bot serve` after {sizes.commands:,} slash commands ({sizes.commands / seconds:.0f}/s)",
+            f"RSS `k6bot serve` ({mode}) after {sizes.commands:,} slash commands ({sizes.commands / seconds:.0f}/s)",
             f"{final / mib:.1f} MiB",
             f"{floor_pass / mib:.1f} / {floor_mcp / mib:.1f} MiB",
             f"{final / floor_pass:.1f}× / {final / floor_mcp:.2f}×",
@@ -792,7 +837,7 @@ async def rss_rows(sizes: Sizes, fake: Any, serve: Serve) -> list[Row]:
             final / mib <= 100,
         ),
         Row(
-            f"RSS growth, {sizes.warm_commands:,} → {sizes.commands:,} commands (baseline: RSS after "
+            f"RSS growth ({mode}), {sizes.warm_commands:,} → {sizes.commands:,} commands (baseline: RSS after "
             f"{sizes.warm_commands:,})",
             f"{growth:+.1f} %",
             f"{warm / mib:.1f} MiB",
@@ -801,7 +846,7 @@ async def rss_rows(sizes: Sizes, fake: Any, serve: Serve) -> list[Row]:
             growth <= 5,
         ),
         Row(
-            f"RSS growth, idle → {sizes.commands:,} commands",
+            f"RSS growth ({mode}), idle → {sizes.commands:,} commands",
             f"{(final / idle - 1) * 100:+.1f} %",
             f"{idle / mib:.1f} MiB",
             f"{final / idle:.3f}×",
@@ -901,6 +946,7 @@ async def run(sizes: Sizes, only: set[str]) -> list[Row]:
         early = sizes.quick
         ack = stack.enter_context(ack_target(fake)) if early and "serve-slack" in only else None
         demo = stack.enter_context(serve_process(fake, new_database=False)) if early and "rss" in only else None
+        cloud_early = stack.enter_context(https_cloud(fake)) if early and "rss" in only else None
         await section("tools", "tool layer", lambda: tool_layer_rows(sizes))
         await section("mcp", "MCP sizes", mcp_rows)
         await section("cost", "issue 9 cost", lambda: cost_rows(sizes))
@@ -910,7 +956,8 @@ async def run(sizes: Sizes, only: set[str]) -> list[Row]:
                 await section("serve-slack", "Slack ack (k6bot serve)", lambda: slack_serve_rows(sizes, fake, target))
         if "rss" in only:
             serve = demo or stack.enter_context(serve_process(fake, new_database=False))
-            await section("rss", "RSS of k6bot serve", lambda: rss_rows(sizes, fake, serve))
+            cloud = cloud_early or stack.enter_context(https_cloud(fake))
+            await section("rss", "RSS of k6bot serve", lambda: rss_rows(sizes, fake, serve, cloud))
         await section("slack", "Slack ack (in process)", lambda: slack_rows(sizes, fake))
     return rows
 

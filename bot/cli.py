@@ -6,16 +6,13 @@ with ``K6BOT_LOG_LEVEL=DEBUG``. Settings that do not validate exit with 2, every
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from bot.defaults import DEFAULT_HOST, MCP_HTTP_PORT, SERVE_PORT, SLACK_HTTP_PORT
-from bot.launch import check_listen, fail, guarded, mcp_command, setup, skip_httpx_cli
+from bot.launch import check_listen, fail, guarded, mcp_command, preflight, serve_command, setup, skip_httpx_cli
 from tools.errors import K6BotError
-
-if TYPE_CHECKING:
-    from bot.config import BotSettings
 
 # What a command needs is imported inside it (settings, pydantic, asyncio, the servers, SQLAlchemy, Slack,
 # matplotlib): `k6bot --help` and `k6bot mcp` load only what they use. tests/test_imports.py guards this.
@@ -28,18 +25,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: rich's help renderer alone costs more than all the rest of `--help`
 )
-
-
-def _preflight(bot: BotSettings, host: str | None = None, port: int | None = None) -> None:
-    """Port, policy file and database, before a server starts: a problem is one line, not a traceback."""
-    import asyncio
-
-    from bot.preflight import before_serving
-
-    try:
-        asyncio.run(before_serving(bot, host=host, port=port))
-    except K6BotError as exc:
-        raise fail(exc) from None
 
 
 @app.command()
@@ -82,7 +67,7 @@ def slack(
     except K6BotError as exc:
         raise fail(exc) from None
     http = mode.strip().lower() == "http"
-    _preflight(bot, host if http else None, port if http else None)
+    preflight(bot, host if http else None, port if http else None)
     try:
         run_slack(cloud, bot, slack_settings, mode=mode, host=host, port=port)
     except K6BotError as exc:
@@ -158,14 +143,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = SERVE_PORT,
 ) -> None:
     """Run everything in one process: Slack HTTP, MCP at /mcp, webhook, /healthz, /metrics and the watcher."""
-    cloud, bot, slack_settings = setup()
-    from bot.service import run_service
-
-    _preflight(bot, host, port)
-    try:
-        run_service(cloud, bot, slack_settings, host=host, port=port)
-    except K6BotError as exc:
-        raise fail(exc) from None
+    serve_command(host, port)
 
 
 @app.command(short_help="Show the latest audit log entries (every attempted write).")

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from tools.errors import ConfigurationError
 from tools.registry import Safety
 
@@ -119,6 +117,8 @@ class Policy:
         """The policy in ``path`` (YAML), or the defaults when there is no file."""
         if path is None:
             return cls(read_only=read_only)
+        import yaml  # only with a policy file (~1 MiB of an idle `k6bot serve` otherwise)
+
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except OSError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import signal
@@ -30,6 +31,43 @@ DEMO_ANNOUNCEMENT = (
     "sample data. Nothing here reaches Grafana Cloud. Set K6_CLOUD_TOKEN and K6_CLOUD_STACK_ID to use your stack."
 )
 
+DEMO_REQUEST_LOG_SIZE = 20
+"""Requests the demo mode's simulator keeps in its log: nothing in k6bot reads it (tests of the simulator do, on
+their own simulators), and its default 1,000 held ~1.3 MiB in a long-running `k6bot serve`."""
+
+
+@functools.cache
+def _find_malloc_trim() -> Callable[[], object] | None:
+    """glibc's ``malloc_trim(0)``, or None where there is none (musl, macOS, Windows: nothing to call)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL(None).malloc_trim
+    except (ImportError, OSError, AttributeError):  # no ctypes, or a C library without malloc_trim
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return lambda: trim(0)
+
+
+def release_free_heap() -> bool:
+    """Hand the C heap's free pages back to the system (glibc ``malloc_trim(0)``); True if it was called.
+
+    CPython frees large objects (k6 API answers, their parsed JSON, rendered Slack blocks) to malloc, whose heap
+    and per-thread arenas keep the freed pages resident until trimmed: after thousands of commands that is
+    megabytes of RSS that no object uses. Never raises: elsewhere than glibc it does nothing."""
+    trim = _find_malloc_trim()
+    if trim is None:
+        return False
+    try:
+        trim()
+    except Exception:  # giving memory back is an optimisation, never a failure
+        log.debug("malloc_trim failed", exc_info=True)
+        return False
+    return True
+
 
 def freeze_startup_heap() -> None:
     """Once a server is up: collect once, then move what startup built (imported code, settings, clients) out of
@@ -38,6 +76,7 @@ def freeze_startup_heap() -> None:
     every acknowledgement then waited behind. Garbage made later is collected as before."""
     gc.collect()
     gc.freeze()
+    release_free_heap()
 
 
 FULL_COLLECTION_EVERY = 30.0
@@ -53,7 +92,8 @@ async def full_collections_in_turn(
 
     With a backlog of slow commands the live heap is large, and each automatic full pass took 200–300 ms of the
     event loop, again every few seconds, with every acknowledgement arriving then waiting behind it. Young
-    generations are still collected automatically; garbage cycles that reach the old one wait at most ``every``."""
+    generations are still collected automatically; garbage cycles that reach the old one wait at most ``every``.
+    Each pass is followed by :func:`release_free_heap`."""
     young, middle, old = gc.get_threshold()
     gc.set_threshold(young, middle, 2**31 - 1)  # never automatically: collect() below does it
 
@@ -63,6 +103,7 @@ async def full_collections_in_turn(
             if turn is not None:
                 await turn()
             gc.collect()
+            release_free_heap()
 
     task = asyncio.ensure_future(collect())
     try:
@@ -113,6 +154,7 @@ async def open_backend(
     from tools.simulator import Simulator, SimulatorServer
 
     simulator = Simulator(speed=demo_speed, demo=True)
+    simulator.keep_requests(DEMO_REQUEST_LOG_SIZE)
     server = SimulatorServer(simulator)
     url = server.start()
     if announce is not None:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -145,7 +146,8 @@ class Subscription(Base):
             "channel_id",
             unique=True,
             sqlite_where=text("load_test_id IS NULL"),
-            postgresql_where=text("load_test_id IS NULL"),
+            # postgresql_where: see declare_postgresql_options (passed here, it loads SQLAlchemy's PostgreSQL
+            # dialect, ~2 MiB, in every process, to check the keyword)
         ),
     )
 
@@ -250,6 +252,18 @@ def _shown_url(url: str) -> str:
         return "(unparsable URL)"
 
 
+def declare_postgresql_options() -> None:
+    """The PostgreSQL side of the partial index ``uq_subscription_channel_all_runs`` (``WHERE load_test_id IS
+    NULL``, as on SQLite), declared once a PostgreSQL database is in use: as ``postgresql_where=`` in the
+    model, SQLAlchemy would load its PostgreSQL dialect in every process (SQLite ones too) to check the keyword.
+    Idempotent; :class:`Store` calls it for a PostgreSQL URL, the migrations' environment for a PostgreSQL
+    connection."""
+    table: Table = Subscription.__table__  # type: ignore[assignment]
+    for index in table.indexes:
+        if index.name == "uq_subscription_channel_all_runs":
+            index.dialect_options["postgresql"]["where"] = text("load_test_id IS NULL")
+
+
 class Store:
     """The database: an async engine, sessions, and the migrations that keep its schema current."""
 
@@ -269,6 +283,8 @@ class Store:
                 f"K6BOT_DATABASE_URL is not a database k6bot can use ({_shown_url(url)}: {_first_line(exc)}). "
                 "Use a SQLite file path or postgresql+asyncpg://user:password@host/database."
             ) from None
+        if self.is_postgres:
+            declare_postgresql_options()
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

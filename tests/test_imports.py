@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.launch import plain_serve_options
 from bot.mcp import build_server
 from bot.mcp.run import front_instructions
 from tools.errors import InvalidInput
@@ -42,9 +43,24 @@ NOT_BEFORE_INITIALIZE = (
     "bot.router",
 )
 
-NOT_AT_SERVE_IDLE = ("mcp", "alembic", "mako", "rich", "pygments", "httpx._main", "matplotlib", "bot.mcp.server")
+NOT_AT_SERVE_IDLE = (
+    "mcp",
+    "alembic",
+    "mako",
+    "rich",
+    "pygments",
+    "httpx._main",
+    "matplotlib",
+    "bot.mcp.server",
+    "sqlalchemy.dialects.postgresql",
+    "typer",
+    "bot.cli",
+    "yaml",
+)
 """An idle `k6bot serve` (MCP on, database current) loads the MCP SDK on the first /mcp request, Alembic only to
-upgrade, and never httpx's command-line client (rich, pygments) nor matplotlib before a chart is drawn."""
+upgrade, and never httpx's command-line client (rich, pygments) nor matplotlib before a chart is drawn; on SQLite,
+not SQLAlchemy's PostgreSQL dialect (~2 MiB); started as the Docker image starts it (`k6bot serve --host H
+--port P`), not typer (~1.5 MiB); without a policy file, not yaml (~1 MiB)."""
 
 DUMP_AT_EXIT = """
 import atexit, json, os, sys
@@ -195,6 +211,42 @@ def test_an_idle_serve_loads_neither_the_mcp_sdk_nor_alembic_nor_rich(tmp_path: 
     loaded_at_exit = set(json.loads(modules.read_text()))
     assert "bot.service" in loaded_at_exit and "slack_bolt" in loaded_at_exit and "httpx" in loaded_at_exit
     assert loaded(loaded_at_exit, NOT_AT_SERVE_IDLE) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "options"),
+    [
+        ([], {}),
+        (["--host", "0.0.0.0", "--port", "8080"], {"host": "0.0.0.0", "port": 8080}),
+        (["--port=9000", "--host=127.0.0.1"], {"host": "127.0.0.1", "port": 9000}),
+        (["--help"], None),
+        (["--port", "eighty"], None),
+        (["--port", "-1"], None),
+        (["--port"], None),
+        (["--host", "--port", "80"], None),
+        (["--host", "a", "--host", "b"], None),
+        (["--verbose"], None),
+    ],
+)
+def test_only_a_plain_serve_command_line_skips_typer(args: list[str], options: dict[str, object] | None) -> None:
+    assert plain_serve_options(args) == options
+
+
+def test_the_docker_image_serves_without_typer() -> None:
+    cmd = [line for line in (REPO / "Dockerfile").read_text().splitlines() if line.startswith("CMD ")][-1]
+    argv = json.loads(cmd.removeprefix("CMD "))
+    assert argv[:2] == ["k6bot", "serve"] and plain_serve_options(argv[2:]) is not None
+
+
+def test_serve_with_anything_else_is_typers(tmp_path: Path) -> None:
+    """`--help` and a bad option still get typer's help and typer's refusal (exit 2), nothing started."""
+    done, modules = run_cli(tmp_path, "serve", "--help")
+    assert done.returncode == 0, done.stderr
+    assert "--port" in done.stdout and "Run everything in one process" in done.stdout
+    assert "bot.service" not in modules
+    done, modules = run_cli(tmp_path, "serve", "--port", "eighty")
+    assert done.returncode == 2 and "Invalid value for '--port'" in done.stderr, done.stderr
+    assert "bot.service" not in modules
 
 
 def test_httpx_without_its_cli_still_works(tmp_path: Path) -> None:

@@ -66,6 +66,18 @@ its acknowledgements' ``Priority.turn``: twenty slow answers arriving at once we
 commands arriving then waited behind it). Unset (MCP, the notifier): nothing is awaited."""
 
 
+def _tls_for(api_url: str) -> dict[str, Any]:
+    """httpx loads certifi's CA bundle into every client's TLS context (~1.8 MiB of resident memory). An
+    ``http://`` API — the demo mode's simulator on a loopback port — has no TLS to verify, so it gets a context
+    with no trusted certificate at all: still verifying, so a TLS connection it might be sent to (an absolute
+    ``https://`` link in an answer) fails its handshake instead of going unverified."""
+    if not api_url.lower().startswith("http://"):
+        return {}
+    import ssl
+
+    return {"verify": ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)}  # CERT_REQUIRED, check_hostname, no trust anchors
+
+
 class K6CloudClient:
     """Typed async access to the k6 Cloud API. Use as ``async with K6CloudClient(settings) as client``."""
 
@@ -99,6 +111,7 @@ class K6CloudClient:
             transport=transport,
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
+            **_tls_for(self.settings.api_url),
         )
 
     # ------------------------------------------------------------------ lifecycle

@@ -14,12 +14,14 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from bot.migrations import VERSION_TABLE
-from bot.store import Base
+from bot.store import Base, declare_postgresql_options
 
 config = context.config
 
 
 def run_on(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        declare_postgresql_options()
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

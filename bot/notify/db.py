@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store import Base, Meta
@@ -21,6 +21,8 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     statement: Any
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql  # loaded already with a PostgreSQL engine; not on SQLite
+
         statement = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
     elif dialect == "sqlite":
         statement = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)

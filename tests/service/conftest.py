@@ -43,7 +43,7 @@ class ServeProcess:
         self._log = log_path.open("ab")
         bind = ("--host", host) if host is not None else ()  # None: the command's own default
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *command, *bind, "--port", str(self.port)],
+            [sys.executable, "-m", "bot", *command, *bind, "--port", str(self.port)],  # as `k6bot` runs it
             env=env,
             cwd=ROOT,
             stdout=self._log,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import TEST_STACK, TEST_TOKEN, make_settings
+from tests.fakes.tls import self_signed_certificate
 from tools.client import K6CloudClient
 from tools.errors import (
     ApiUnavailable,
@@ -338,3 +340,42 @@ async def test_a_base_url_with_a_path_prefix_is_kept_for_every_request() -> None
         ]
         * 2
     )
+
+
+async def test_an_http_api_loads_no_ca_bundle_and_still_refuses_unverified_tls(tmp_path: Path) -> None:
+    """An ``http://`` API (the demo's simulator) needs no CA bundle (certifi's costs ~1.8 MiB of a serving process),
+    but the client must not become one that accepts any certificate: a TLS server it is sent to is refused."""
+    import ssl
+    import threading
+
+    import httpx
+
+    cert, key = self_signed_certificate(tmp_path)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    handshakes: list[str] = []
+
+    def serve_one() -> None:
+        conn, _ = listener.accept()
+        try:
+            with server_context.wrap_socket(conn, server_side=True):
+                handshakes.append("completed")
+        except (ssl.SSLError, OSError) as exc:
+            handshakes.append(type(exc).__name__)
+
+    thread = threading.Thread(target=serve_one, daemon=True)
+    thread.start()
+    try:
+        async with K6CloudClient(make_settings("http://127.0.0.1:9")) as client:
+            stats = client._http._transport._pool._ssl_context.cert_store_stats()  # type: ignore[attr-defined]
+            assert stats["x509_ca"] == 0  # no CA bundle loaded
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                await client._http.get(f"https://127.0.0.1:{port}/cloud/v6/auth")
+        thread.join(10)
+        assert handshakes and handshakes != ["completed"]
+    finally:
+        listener.close()
+    async with K6CloudClient(make_settings("https://api.k6.io")) as client:  # a real API keeps certifi's
+        assert client._http._transport._pool._ssl_context.cert_store_stats()["x509_ca"] > 0  # type: ignore[attr-defined]

@@ -52,11 +52,21 @@ class SimulatorServer:
     instead (until cancelled). Also a context manager: ``with SimulatorServer(sim) as url: ...``.
     """
 
-    def __init__(self, sim: Simulator, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning"):
+    def __init__(
+        self,
+        sim: Simulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        log_level: str = "warning",
+        tls: tuple[str, str] | None = None,
+    ):
+        """``tls``: (certificate file, key file) to serve HTTPS instead (the URL is then ``https://``)."""
         self._app = build_app(sim)
         self.host = host
         self.port = port
         self.log_level = log_level
+        self.tls = tls
         self._socket: socket.socket | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -73,12 +83,13 @@ class SimulatorServer:
 
     @property
     def url(self) -> str:
-        """``http://host:port`` of the bound socket."""
+        """``http://host:port`` of the bound socket (``https://`` with ``tls``)."""
         if self._socket is None:
             raise RuntimeError("the server is not bound yet; call start() or bind()")
         port = self._socket.getsockname()[1]
         host = "127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
     def bind(self) -> str:
         """Bind and listen (idempotent); returns the URL."""
@@ -160,6 +171,8 @@ class SimulatorServer:
             proxy_headers=False,
             ws="none",
             timeout_graceful_shutdown=2,
+            ssl_certfile=self.tls[0] if self.tls else None,
+            ssl_keyfile=self.tls[1] if self.tls else None,
         )
         return _Server(config)
 

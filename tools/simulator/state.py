@@ -88,6 +88,11 @@ class Simulator(ProjectOps, LabelOps, ZoneOps, LoadTestOps, ScheduleOps, RunOps,
     def clear_requests(self) -> None:
         self._log.clear()
 
+    def keep_requests(self, limit: int) -> None:
+        """Keep only the latest ``limit`` requests in the log from now on (default
+        :data:`~tools.simulator.recording.DEFAULT_LOG_SIZE`)."""
+        self._log.resize(limit)
+
     def record_request(self, request: RecordedRequest) -> None:
         """Append to the request log (used by the HTTP layer)."""
         self._log.append(request)
