@@ -252,6 +252,7 @@ BOT_COMMANDS: tuple[BotCommandSpec, ...] = (
             nouns=("finishes", "is done", "finished", "ends", "completes", "is over", "done"),
             examples={"tell me when 1234 finishes": {"test_run_id": 1234}, "watch run 1234": {"test_run_id": 1234}},
             template="tell me when {test_run_id} finishes",
+            follow_up=True,
         ),
     ),
 )

@@ -432,8 +432,11 @@ class Fitter:
         """The question it answers ("who started", "error rate"): its words may also be the verb or a noun."""
         if not self.question:
             return
+        last = len(self.seq.words) - 1
         for words, answer in sorted(self.intent.answers, key=lambda wa: -len(wa[0])):
             for hit in occurrences(words, self.seq, self.answered):
+                if 0 < hit.start and hit.start + hit.length - 1 < last and self.seq.words[hit.start - 1] in DETERMINERS:
+                    continue  # "how's the running soak doing": a word before a noun names the run, it asks nothing
                 self.answered.update(_positions(hit))
                 if self.fit.answer is None:
                     self.fit.answer = answer

@@ -286,6 +286,13 @@ def parse(
     ]
     fits.sort(key=lambda f: (-f.score, f.intent.order))
     full = Parse(cleaned, analysis, fits, clean(text))
+    follow = None if head else _follow_up_start(analysis, lex)
+    if follow is not None:
+        # "start the soak and tell me when it's done": the command; being told of its end is the front-end's part
+        before = parse(typed[: analysis.tokens[follow].start], now=now, tz=tz, registry=registry, names=names)
+        mine = before.understood
+        if mine is not None and not mine.intent.phrases.follow_up:
+            return Parse(before.text, before.analysis, before.fits, full.original)
     opener = None if head else _remark_start(analysis)
     if opener is None or any(e.kind is Kind.NOTE and opener in e.tokens for e in analysis.entities):
         return full  # a comma inside a note is the note's ("note 1228: timed out, not our bug")
@@ -357,6 +364,32 @@ def _is_remark(analysis: Analysis, opener: int, lex: Lexicon) -> bool:
 
 
 _IDS = frozenset({*IDS, Kind.HASH, Kind.NUMBER})
+_FOLLOW_CONNECTORS = frozenset(("and", "then", "&", ","))
+_FOLLOW_FILLER = frozenset(("and", "then", "&", ",", "please", "pls", "plz", "also", "just", "and then", "so"))
+
+
+def _follow_up_start(analysis: Analysis, lex: Lexicon) -> int | None:
+    """The token that opens a closing clause asking to be told how the command before it ends ("…, ping me
+    when finished", "… and let me know once it's over"): a connector, then a verb of a follow-up intent
+    (``Phrases.follow_up``), and nothing after it to act on of its own (no id, date or test name)."""
+    verbs = [v.words for intent in lex.intents if intent.phrases.follow_up for v in intent.verbs if v.words]
+    if not verbs:
+        return None
+    tokens = analysis.tokens
+    data = {i for e in analysis.entities if e.kind is not Kind.NOTE for i in e.tokens}
+    for index in range(1, len(tokens) - 1):
+        token = tokens[index]
+        if token.low not in _FOLLOW_CONNECTORS or (token.kind == "punct") != (token.text == ","):
+            continue
+        rest = [t for t in tokens[index + 1 :] if t.low not in _FOLLOW_FILLER]
+        words = [t.low for t in rest]
+        if not any(tuple(words[: len(v)]) == v for v in verbs):
+            continue
+        if any(t.index in data or t.index in analysis.protected for t in rest):
+            return None  # "…, and tell me when 1236 is done": something of its own to watch
+        before = [t for t in tokens[:index] if t.kind != "punct"]
+        return index if before else None
+    return None
 
 
 __all__ = ["ALTERNATIVE_MARGIN", "Fit", "Hit", "Parse", "parse"]
