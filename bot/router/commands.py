@@ -227,6 +227,10 @@ BOT_COMMANDS: tuple[BotCommandSpec, ...] = (
         "Say when a run finishes (here in Slack; the terminal waits and shows its progress).",
         Safety.READ,
         WatchInput,
+        # The rule between this and wait_for_test_run: asking to be *told* later ("tell me / let me know / ping
+        # me when 1234 is done") is watch — Slack posts in the channel when the run ends, the terminal waits and
+        # shows progress; asking to *wait* now ("wait for 1234", "wait until 1234 is done", "hold on until …")
+        # is wait_for_test_run, which blocks until the end (the MCP server's way: an agent has no channel).
         Phrases(
             verbs=(
                 "tell me when",

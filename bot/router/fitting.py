@@ -554,6 +554,7 @@ class Fitter:
         options = next((s for s in self.intent.slots if s.is_dict and s.field not in self.filled), None)
         if labels is not None:
             self._fill(labels, [{"key": k, "value": v} for k, v in (e.value for e in pairs)])
+            self.fit.nouns += 1  # "set team=qa for payments": key=value pairs are labels, as the noun would say
         elif options is not None:
             self._fill(options, {k: _literal(v) for k, v in (e.value for e in pairs)})
         else:
