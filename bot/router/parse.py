@@ -365,6 +365,8 @@ def _is_remark(analysis: Analysis, opener: int, lex: Lexicon) -> bool:
 
 _IDS = frozenset({*IDS, Kind.HASH, Kind.NUMBER})
 _FOLLOW_CONNECTORS = frozenset(("and", "then", "&", ","))
+_BACK = frozenset("it it's its itself that this they them those these how goes went one".split())
+"""Words of a follow-up clause that point back at what the command before it acts on."""
 _FOLLOW_FILLER = frozenset(("and", "then", "&", ",", "please", "pls", "plz", "also", "just", "and then", "so"))
 
 
@@ -387,6 +389,8 @@ def _follow_up_start(analysis: Analysis, lex: Lexicon) -> int | None:
             continue
         if any(t.index in data or t.index in analysis.protected for t in rest):
             return None  # "…, and tell me when 1236 is done": something of its own to watch
+        if any(t.kind == "word" and t.low not in lex.vocabulary and t.low not in _BACK for t in rest):
+            return None  # "… and tell me when the soak is done": a name, so not about the command before
         before = [t for t in tokens[:index] if t.kind != "punct"]
         return index if before else None
     return None
