@@ -869,6 +869,8 @@ class Fitter:
             phrase = _name_text(self.analysis, indices)
             if not phrase:
                 continue
+            if any(set(indices) <= set(e.tokens) for e in self.fit.unused if e.kind in _ID_KINDS and e.extra.get("url")):
+                continue  # a pasted k6 link alone is the id it holds ("…/runs/1235 what happened"), not a name
             if self.intent.writes and ("," in phrase or " - " in phrase) and _continues_after_comma(self.analysis):
                 # "start checkout spike, then the soak": two names, not one to change
                 self.fit.leftover = sorted(set(self.fit.leftover) | set(indices))

@@ -23,7 +23,7 @@ from rapidfuzz.process import extractOne
 from bot.router.fitting import CONTINUATIONS, Fit, Fitter, Hit, Words_, is_bare
 from bot.router.lexicon import FILLER, POLITE, Lexicon, lexicon
 from bot.router.names import KnownNames
-from bot.router.text import clean, command_text, prepare
+from bot.router.text import clean, command_text, drop_existence, prepare
 from bot.router.tokens import IDS, Analysis, Kind, Token, analyse
 from tools.registry import Registry, Safety
 
@@ -256,6 +256,7 @@ def parse(
     cleaned = prepare(text)
     typed = command_text(text)
     asked = typed.rstrip().endswith("?")
+    typed = drop_existence(typed)
     lex = lexicon(registry)
     protect = None
     if names is not None:

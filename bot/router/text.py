@@ -61,6 +61,13 @@ _TRAILING_FILLER = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_PUNCT = re.compile(r"[\s?!.…;,:]+$")
+_TRAILING_EXISTENCE = re.compile(
+    r"\s+(?:(?:that\s+)?(?:are|is|we've|we\s+have|have\s+been|has\s+been)\s+)?"
+    r"(?:set\s+up|configured|defined|in\s+place|exists?|around|out\s+there)$",
+    re.IGNORECASE,
+)
+"""Words that only say the things asked about exist ("which label keys do we have set up", "what zones exist"):
+nothing to act on. Not in a text with a note (after a colon), where they are the note's."""
 
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
@@ -123,6 +130,16 @@ def strip_trailing_filler(text: str) -> str:
             break
         text = stripped
     return text.strip()
+
+
+def drop_existence(text: str) -> str:
+    """``text`` without closing words that only say the things asked about exist ("which label keys do we
+    have set up?", "what zones exist"); unchanged when it has a note (a colon) or is that short."""
+    if ":" in text:
+        return text
+    bare = _TRAILING_PUNCT.sub("", text)
+    stripped = _TRAILING_EXISTENCE.sub("", bare)
+    return stripped if stripped != bare and len(stripped.split()) >= 2 else text
 
 
 def prepare(text: object) -> str:

@@ -424,6 +424,7 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
             "when did",
             "how long did",
             "what happened to",
+            "what happened",
             "what's going on with",
             "update on",
             "any update on",
