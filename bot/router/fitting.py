@@ -468,6 +468,12 @@ class Fitter:
             if other.start == follows and not other.fuzzy and other.tail is None and other.start not in self.taken:
                 self._explain(_positions(other))
                 break
+        # "which zones can platform use": a split verb of the same operation around a name says it as a noun would
+        for other, _ in hits:
+            if other.tail is not None and not other.fuzzy and not (_positions(other) & self.taken):
+                self._explain(_positions(other))
+                self.score += NOUN
+                break
 
     def _clause_before(self, hit: Hit) -> list[str]:
         """The words before the verb in its own sentence or clause ("the soak is slow. abort it": none)."""
@@ -574,6 +580,12 @@ class Fitter:
                 else:
                     left.append(entity)
             hard = left  # rebuilt, not list.remove(): "1234 " * 800 must stay linear
+        if not any(s.slot in _DATE_SLOTS for s in self.intent.slots):
+            # "how much VUH is left this month": the period of an amount left or used, not a filter
+            period = [e for e in hard if e.kind is Kind.RANGE and e.before in _AMOUNT_PERIOD_BEFORE]
+            for entity in period:
+                self.used.update(entity.tokens)
+            hard = [e for e in hard if all(e is not p for p in period)]
         return hard
 
     def _several_runs(self, hard: list[Entity]) -> list[Entity]:
@@ -1034,6 +1046,11 @@ class Segment:
 
 _NEVER_A_NAME = (Kind.RANGE, Kind.POINT)
 _ASKING = frozenset({"how", "why", "when", "where", "who", "whose"})
+
+
+_DATE_SLOTS = frozenset((Slot.SINCE, Slot.UNTIL, Slot.WHEN))
+_AMOUNT_PERIOD_BEFORE = frozenset(("left", "remaining", "used", "spent", "consumed", "burned", "available"))
+"""Words before a date range that make it the period of an amount ("VUH left this month")."""
 
 
 CONTINUATIONS = frozenset(("and", "then", "too", "also", "plus", "both", "after", "afterwards", "next", "&"))

@@ -195,7 +195,7 @@ async def set_load_zone_allowed_projects(ctx: OpContext, args: SetZoneProjectsIn
     errors={404: "Project {project} not found."},
     phrases=Phrases(
         verbs=(
-            *SHOW,
+            *dict.fromkeys((*SHOW, *LIST)),
             "which",
             "where can",
             "can … run from",
@@ -229,6 +229,11 @@ async def set_load_zone_allowed_projects(ctx: OpContext, args: SetZoneProjectsIn
             "zones",
             "load zone",
             "regions",
+            "can use",
+            "may use",
+            "is allowed to use",
+            "can run from",
+            "can run in",
         ),
         examples={"allowed load zones of platform": {"project": "platform"}},
         template="allowed load zones of {project}",

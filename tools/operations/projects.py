@@ -222,7 +222,7 @@ async def delete_project(ctx: OpContext, args: ProjectInput) -> Done:
     endpoints=[Endpoint("GET", "/cloud/v6/projects/{id}/limits")],
     errors={404: NOT_FOUND},
     phrases=Phrases(
-        verbs=(*SHOW, "how much", "how many"),
+        verbs=(*SHOW, "how much", "how many", "how much vuh … left", "how much vuh … remaining", "how many vuh … left"),
         nouns=(
             "limits",
             "limit",
@@ -237,6 +237,8 @@ async def delete_project(ctx: OpContext, args: ProjectInput) -> Done:
             "vus limit",
             "monthly vuh",
             "vuh per month",
+            "left this month",
+            "remaining this month",
             "cap",
             "caps",
             "ceiling",

@@ -238,6 +238,9 @@ async def delete_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
             "turn … back on",
             "switch … on",
             "switch … back on",
+            "flip … on",
+            "flip … back on",
+            "put … back on",
         ),
         nouns=(
             "schedule",
@@ -275,6 +278,7 @@ async def activate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
             "stop",
             "turn … off",
             "switch … off",
+            "flip … off",
         ),
         nouns=("schedule",),
         examples={"deactivate schedule 1": {"schedule_id": 1}, "pause the schedule of orders smoke": {}},
