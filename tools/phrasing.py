@@ -234,7 +234,10 @@ STATE_WORDS: dict[str, tuple[Slot, str]] = {
     **dict.fromkeys(
         ("passed", "passing", "successful", "succeeded", "green", "good", "ok", "passes"), (Slot.RESULT, "passed")
     ),
-    **dict.fromkeys(("errored", "error", "errors", "erroring", "crashed"), (Slot.RESULT, "error")),
+    **dict.fromkeys(
+        ("errored", "error", "errors", "erroring", "crashed", "error out", "errored out", "erroring out"),
+        (Slot.RESULT, "error"),
+    ),
 }
 FLAG_WORDS: dict[str, tuple[str, ...]] = {
     "starred": ("starred", "favourite", "favorite", "favourites", "favorites", "favourited", "favorited", "saved"),

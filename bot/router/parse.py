@@ -294,6 +294,16 @@ def parse(
         mine = before.understood
         if mine is not None and not mine.intent.phrases.follow_up:
             return Parse(before.text, before.analysis, before.fits, full.original)
+    theirs = full.understood
+    if not head and (theirs is None or any(k not in theirs.sources for k in theirs.values)):
+        told = _told_before(analysis, typed)
+        if told is not None:
+            # "i think 1236 is stuck, whats its status": what the remark before names, asked about after it
+            # (reads only: a remark's guess never picks what is changed)
+            again = parse(told, now=now, tz=tz, registry=registry, names=names, head=True)
+            mine = again.understood
+            if mine is not None and mine.intent.safety is Safety.READ and all(k in mine.sources for k in mine.values):
+                return Parse(again.text, again.analysis, again.fits, full.original)
     opener = None if head else _remark_start(analysis)
     if opener is None or any(e.kind is Kind.NOTE and opener in e.tokens for e in analysis.entities):
         return full  # a comma inside a note is the note's ("note 1228: timed out, not our bug")
@@ -369,6 +379,36 @@ _FOLLOW_CONNECTORS = frozenset(("and", "then", "&", ","))
 _BACK = frozenset("it it's its itself that this they them those these how goes went one".split())
 """Words of a follow-up clause that point back at what the command before it acts on."""
 _FOLLOW_FILLER = frozenset(("and", "then", "&", ",", "please", "pls", "plz", "also", "just", "and then", "so"))
+
+
+_POINTING = frozenset(("it", "its", "it's", "itself"))
+_SENTENCE_ENDS = frozenset((",", ".", "?", "!", ";"))
+
+
+def _told_before(analysis: Analysis, typed: str) -> str | None:
+    """ "<a remark naming one run or test>, <a question about "it">" said as "<that id or name>, <question>"
+    ("i think 1236 is stuck, whats its status"), or None. The remark's other words are left out."""
+    tokens = analysis.tokens
+    cut = next((t.index for t in tokens if t.kind == "punct" and t.text in _SENTENCE_ENDS), None)
+    if cut is None or cut == len(tokens) - 1:
+        return None
+    tail = tokens[cut + 1 :]
+    if not any(t.low in _POINTING for t in tail):
+        return None
+    head = set(range(cut))
+    named = [e for e in analysis.entities if set(e.tokens) <= head and e.kind in _IDS]
+    protected = sorted(head & analysis.protected)
+    if any(set(e.tokens) - head and set(e.tokens) & head for e in analysis.entities):
+        return None
+    if any(e.kind in _IDS and not set(e.tokens) & head for e in analysis.entities):
+        return None  # the question names its own target
+    if len(named) == 1 and not protected:
+        first, last = tokens[min(named[0].tokens)], tokens[max(named[0].tokens)]
+    elif not named and protected and protected == list(range(protected[0], protected[-1] + 1)):
+        first, last = tokens[protected[0]], tokens[protected[-1]]
+    else:
+        return None
+    return f"{typed[first.start : last.end]}, {typed[tail[0].start :]}"
 
 
 def _follow_up_start(analysis: Analysis, lex: Lexicon) -> int | None:

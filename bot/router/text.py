@@ -42,7 +42,7 @@ _PREFIX = re.compile(
 _LEADING_FILLER = re.compile(
     r"^(?:(?:hey|hi|hello|yo)\s+(?:there|team|all|folks|everyone|guys)|hiya|heya|howdy|sup|fyi|"
     r"please|pls|plz|plse|kindly|hey|hi|hello|yo|ok|okay|alright|so|and|then|now|just|quickly|also|"
-    r"oops|hmm+|ah|uh|um|erm|btw|sorry|any\s+idea(?:\s+(?:if|whether))?|no\s+idea|quick\s+question|quick\s+q|q|question|morning|good\s+morning|"
+    r"oops|hmm+|ah|uh|um|erm|btw|sorry\s+to\s+(?:bother|interrupt|ask)(?:\s+(?:you|y'all|everyone|again))?|sorry|any\s+idea(?:\s+(?:if|whether))?|no\s+idea|quick\s+question|quick\s+q|q|question|morning|good\s+morning|"
     r"(?:would|do)\s+you\s+mind(?:\s+if\s+you)?|(?:would|could)\s+you\s+be\s+so\s+kind\s+as\s+to|"
     r"do\s+me\s+a\s+favou?r(?:\s+and)?|if\s+you\s+(?:can|could)|when\s+you\s+(?:can|get\s+a\s+(?:chance|sec))|"
     r"can\s+(?:some|any)(?:one|body)|could\s+(?:some|any)(?:one|body)|(?:some|any)(?:one|body)\s+(?:please|pls)|"
@@ -149,7 +149,20 @@ def prepare(text: object) -> str:
 
 def command_text(text: object) -> str:
     """The command in ``text`` with its ending as typed (a note keeps its "?"): no prefix, no leading politeness."""
-    return _RE_VERB.sub(r"re-\1", strip_leading_filler(unquote(strip_prefix(unquote(clean(text))))))
+    return _lookup_dropped(_RE_VERB.sub(r"re-\1", strip_leading_filler(unquote(strip_prefix(unquote(clean(text)))))))
+
+
+_LOOKUP = re.compile(
+    r"\b(?:check|see|find\s+out|figure\s+out|work\s+out|look|check\s+out)\s+(?=(?:why|what|how|who|when|which)\b)",
+    re.IGNORECASE,
+)
+"""A verb that only says "find out" before the question it asks ("can you check why its last run failed"):
+the question is what is asked."""
+
+
+def _lookup_dropped(text: str) -> str:
+    head, colon, note = text.partition(":")
+    return _LOOKUP.sub("", head) + colon + note  # a note (after a colon) stays as typed
 
 
 def unquote(text: str) -> str:
