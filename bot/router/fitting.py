@@ -435,7 +435,7 @@ class Fitter:
         last = len(self.seq.words) - 1
         for words, answer in sorted(self.intent.answers, key=lambda wa: -len(wa[0])):
             for hit in occurrences(words, self.seq, self.answered):
-                if 0 < hit.start and hit.start + hit.length - 1 < last and self.seq.words[hit.start - 1] in DETERMINERS:
+                if hit.start > 0 and hit.start + hit.length - 1 < last and self.seq.words[hit.start - 1] in DETERMINERS:
                     continue  # "how's the running soak doing": a word before a noun names the run, it asks nothing
                 self.answered.update(_positions(hit))
                 if self.fit.answer is None:
@@ -881,7 +881,9 @@ class Fitter:
             phrase = _name_text(self.analysis, indices)
             if not phrase:
                 continue
-            if any(set(indices) <= set(e.tokens) for e in self.fit.unused if e.kind in _ID_KINDS and e.extra.get("url")):
+            if any(
+                set(indices) <= set(e.tokens) for e in self.fit.unused if e.kind in _ID_KINDS and e.extra.get("url")
+            ):
                 continue  # a pasted k6 link alone is the id it holds ("…/runs/1235 what happened"), not a name
             if self.intent.writes and ("," in phrase or " - " in phrase) and _continues_after_comma(self.analysis):
                 # "start checkout spike, then the soak": two names, not one to change

@@ -376,7 +376,9 @@ def _is_remark(analysis: Analysis, opener: int, lex: Lexicon) -> bool:
 
 _IDS = frozenset({*IDS, Kind.HASH, Kind.NUMBER})
 _FOLLOW_CONNECTORS = frozenset(("and", "then", "&", ","))
-_BACK = frozenset("it it's its itself that this they them those these how goes went one".split())
+_BACK = frozenset(
+    ["it", "it's", "its", "itself", "that", "this", "they", "them", "those", "these", "how", "goes", "went", "one"]
+)
 """Words of a follow-up clause that point back at what the command before it acts on."""
 _FOLLOW_FILLER = frozenset(("and", "then", "&", ",", "please", "pls", "plz", "also", "just", "and then", "so"))
 
