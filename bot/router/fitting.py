@@ -881,6 +881,10 @@ class Fitter:
             phrase = _name_text(self.analysis, indices)
             if not phrase:
                 continue
+            if self.intent.writes and phrase.casefold() in self.vocabulary and phrase.casefold() not in FILLER:
+                # "allow projects 78 and 79 to …": one word of the language itself names nothing to change
+                self.fit.leftover = sorted(set(self.fit.leftover) | set(indices))
+                continue
             if any(
                 set(indices) <= set(e.tokens) for e in self.fit.unused if e.kind in _ID_KINDS and e.extra.get("url")
             ):

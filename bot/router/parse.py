@@ -33,6 +33,9 @@ ALTERNATIVE_MARGIN = 1.0
 """How close behind the best explanation another must be to be tried when the best one's names resolve to nothing."""
 
 
+WRITE_TIE = 0.05
+"""Two different changes that explain the text equally well: neither is made; the answer offers both."""
+
 CLEAN_MARGIN = 0.5
 """How close behind an explanation that leaves words unexplained a read that explains them all may be and win."""
 
@@ -67,6 +70,19 @@ class Parse:
             f.intent.name != best.intent.name and f.anchored and best.score - f.score < 0.5 for f in self.fits[1:4]
         ):
             return None  # "delete": several things could be meant, and none is said
+        if (
+            best.intent.writes
+            and any(
+                f.intent.name != best.intent.name
+                and f.intent.writes
+                and best.score - f.score < WRITE_TIE
+                and _acceptable(f)
+                and not _joins_names(f)
+                for f in self.fits[1:4]
+            )
+            and not _joins_names(best)
+        ):
+            return None  # "allow payments to use zone 100": the zone's projects or the project's zones — ask
         return best
 
     def alternatives(self, margin: float = ALTERNATIVE_MARGIN) -> list[Fit]:
@@ -84,6 +100,13 @@ class Parse:
             and not f.missing
             and (f.intent.safety is Safety.READ or f.intent.safety is best.intent.safety)
         ]
+
+
+def _joins_names(fit: Fit) -> bool:
+    """Whether one name field took several names ("payments and platform"), which another reading lists."""
+    return any(
+        isinstance(v, str) and (" and " in v or ", " in v) and k not in fit.sources for k, v in fit.values.items()
+    )
 
 
 def _acceptable(fit: Fit) -> bool:

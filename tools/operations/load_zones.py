@@ -269,6 +269,12 @@ class SetProjectZonesInput(InputModel):
             "let",
             "give … access to",
             "grant … access to",
+            "allow … to use",
+            "allow … to run in",
+            "allow … to run from",
+            "let … use",
+            "let … run in",
+            "let … run from",
         ),
         nouns=(
             "allowed load zones",

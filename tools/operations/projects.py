@@ -45,7 +45,7 @@ class ListProjectsInput(InputModel):
     endpoints=[Endpoint("GET", "/cloud/v6/projects")],
     phrases=Phrases(
         verbs=(*LIST, "what", "which"),
-        nouns=("projects", "all projects"),
+        nouns=("projects", "all projects", "every project", "each project", "all the projects"),
         examples={"list projects": {}, "what projects are there": {}},
         template="list projects",
     ),
