@@ -196,7 +196,8 @@ async def set_load_test_schedule(ctx: OpContext, args: SetScheduleInput) -> Sche
     confirm="Delete schedule {schedule_id}? Its load test stops running on its own.",
     errors={404: SCHEDULE_NOT_FOUND},
     phrases=Phrases(
-        verbs=(*DELETE, "unschedule"),
+        # "cancel schedule 1" is also a deactivation's verb: the two readings tie and the answer offers both
+        verbs=(*DELETE, "unschedule", "cancel"),
         nouns=(
             "schedule",
             "for good",
@@ -276,6 +277,7 @@ async def activate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
             "suspend",
             "turn off",
             "stop",
+            "cancel",
             "turn … off",
             "switch … off",
             "flip … off",
