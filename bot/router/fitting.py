@@ -999,6 +999,7 @@ def _literal(value: str) -> Any:
         return value
 
 
+_HOW_OFTEN = re.compile(r"^(?:the\s+)?(?:daily|nightly|weekly|hourly|monthly|weekday|weekend)\s+", re.IGNORECASE)
 _TRAILING_KIND = re.compile(r"\s+(?:load\s+)?tests?$", re.IGNORECASE)
 
 
@@ -1011,7 +1012,8 @@ def _name_value(spec: SlotSpec, phrase: str) -> Any:
     if slot is Slot.PROJECT:
         return project_ref(phrase)
     if slot is Slot.SCHEDULE:
-        return ScheduleOf(test_ref(phrase))
+        # "the weekly soak schedule": how often it runs describes the schedule, it is no part of the test's name
+        return ScheduleOf(test_ref(_HOW_OFTEN.sub("", phrase).strip() or phrase))
     if slot in _NAMED_KINDS:
         return Named(_NAMED_KINDS[slot], phrase)
     if slot is Slot.PROJECTS:

@@ -39,7 +39,7 @@ _FILLER_WORDS = (
     "something is are was were be been being am get got and only thanks thank thx ty asap kthx cheers or "
     "did use used using via api that's thats exist exists defined have has had recently lately whatever "
     "whichever which what k6bot bot till until old still far whether look looks away immediately straight "
-    "rn atm whole entire "
+    "rn atm whole entire r "
 )
 FILLER = frozenset(_FILLER_WORDS.split())
 _POLITE_WORDS = (
@@ -76,7 +76,7 @@ PREPOSITIONS = frozenset(
 )
 DEFAULT_BEFORE: dict[Slot, tuple[str | None, ...]] = {
     Slot.LOAD_TEST: (None, "of", "for", "on", "about", "from", "called", "named", "to"),
-    Slot.PROJECT: ("in", "of", "for", "from", "under", None),
+    Slot.PROJECT: ("in", "of", "for", "from", "under", "on", None),
     Slot.SCHEDULE: (None, "of", "for", "on"),
     Slot.LOAD_ZONE: (None, "in", "from", "of", "for", "called", "named"),
     Slot.LOAD_ZONE_NAME: (None, "in", "from", "of", "for", "called", "named"),
