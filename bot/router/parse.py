@@ -33,6 +33,9 @@ ALTERNATIVE_MARGIN = 1.0
 """How close behind the best explanation another must be to be tried when the best one's names resolve to nothing."""
 
 
+COMPLETE_MARGIN = 1.0
+"""How close behind a reading that lacks a required field a complete read may be and win."""
+
 WRITE_TIE = 0.05
 """Two different changes that explain the text equally well: neither is made; the answer offers both."""
 
@@ -66,6 +69,22 @@ class Parse:
                 best = other
         if best is None or not _acceptable(best):
             return None
+        if best.missing:
+            # "how much vuh did 1229 cost": a read that has all it needs, just behind one that would have to ask
+            # for something never said, is what was asked
+            whole = next(
+                (
+                    f
+                    for f in self.fits[1:4]
+                    if f.intent.safety is Safety.READ
+                    and not f.missing
+                    and best.score - f.score <= COMPLETE_MARGIN
+                    and _acceptable(f)
+                ),
+                None,
+            )
+            if whole is not None:
+                return whole
         if best.missing and any(
             f.intent.name != best.intent.name and f.anchored and best.score - f.score < 0.5 for f in self.fits[1:4]
         ):
