@@ -42,7 +42,7 @@ _PREFIX = re.compile(
 _LEADING_FILLER = re.compile(
     r"^(?:(?:hey|hi|hello|yo)\s+(?:there|team|all|folks|everyone|guys)|hiya|heya|howdy|sup|fyi|"
     r"please|pls|plz|plse|kindly|hey|hi|hello|yo|ok|okay|alright|so|and|then|now|just|quickly|also|"
-    r"oops|hmm+|ah|uh|um|erm|btw|sorry\s+to\s+(?:bother|interrupt|ask)(?:\s+(?:you|y'all|everyone|again))?|sorry|any\s+idea(?:\s+(?:if|whether))?|no\s+idea|quick\s+question|quick\s+q|q|question|morning|good\s+morning|"
+    r"oops|hmm+|ah|uh|um|erm|btw|sorry\s+to\s+(?:bother|interrupt|ask)(?:\s+(?:you|y'all|everyone|again))?|sorry|any\s+(?:idea|clue)(?:\s+(?:if|whether))?|no\s+idea|quick\s+question|quick\s+q|q|question|morning|good\s+morning|"
     r"(?:would|do)\s+you\s+mind(?:\s+if\s+you)?|(?:would|could)\s+you\s+be\s+so\s+kind\s+as\s+to|"
     r"do\s+me\s+a\s+favou?r(?:\s+and)?|if\s+you\s+(?:can|could)|when\s+you\s+(?:can|get\s+a\s+(?:chance|sec))|"
     r"can\s+(?:some|any)(?:one|body)|could\s+(?:some|any)(?:one|body)|(?:some|any)(?:one|body)\s+(?:please|pls)|"

@@ -45,7 +45,16 @@ class ListProjectsInput(InputModel):
     endpoints=[Endpoint("GET", "/cloud/v6/projects")],
     phrases=Phrases(
         verbs=(*LIST, "what", "which"),
-        nouns=("projects", "all projects", "every project", "each project", "all the projects"),
+        nouns=(
+            "projects",
+            "all projects",
+            "every project",
+            "each project",
+            "all the projects",
+            "sorted by name",
+            "by name",
+            "alphabetically",
+        ),
         examples={"list projects": {}, "what projects are there": {}},
         template="list projects",
     ),

@@ -67,12 +67,14 @@ async def list_schedules(ctx: OpContext, args: PageInput) -> Listing[Schedule]:
     endpoints=[Endpoint("GET", "/cloud/v6/schedules/{id}")],
     errors={404: SCHEDULE_NOT_FOUND},
     phrases=Phrases(
-        verbs=SHOW,
+        verbs=(*SHOW, "when is", "when does", "when will"),
         nouns=(
             "schedule",
             "details",
             "info",
             "information",
+            "next due",
+            "due",
         ),
         examples={"show schedule 2": {"schedule_id": 2}},
         template="show {schedule_id}",

@@ -454,7 +454,7 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
             "hows … looking",
             "how is … looking",
         ),
-        nouns=("run", "test run", "status", "details", "state", "progress", "summary", "info"),
+        nouns=("run", "test run", "status", "details", "state", "progress", "summary", "info", "link", "url"),
         examples={
             "status of run 1234": {"test_run_id": 1234},
             "show run 1234": {"test_run_id": 1234},
