@@ -146,6 +146,10 @@ class Phrases:
     needs_noun: bool = False
     """Its verbs are shared by many operations ("create", "delete", "set"): without one of its nouns (or an id
     said with its kind) the text does not mean it ("make me a sandwich" creates no project)."""
+    follow_up: bool = False
+    """Said after another command about that command's outcome, with nothing of its own to act on ("start the
+    soak and tell me when it's done", "kick off X, ping me when finished"), it asks for what the front-end does
+    anyway: the command before it is what is meant. Its verbs open such a clause."""
 
     @property
     def verb(self) -> str:
@@ -230,7 +234,10 @@ STATE_WORDS: dict[str, tuple[Slot, str]] = {
     **dict.fromkeys(
         ("passed", "passing", "successful", "succeeded", "green", "good", "ok", "passes"), (Slot.RESULT, "passed")
     ),
-    **dict.fromkeys(("errored", "error", "errors", "erroring", "crashed"), (Slot.RESULT, "error")),
+    **dict.fromkeys(
+        ("errored", "error", "errors", "erroring", "crashed", "error out", "errored out", "erroring out"),
+        (Slot.RESULT, "error"),
+    ),
 }
 FLAG_WORDS: dict[str, tuple[str, ...]] = {
     "starred": ("starred", "favourite", "favorite", "favourites", "favorites", "favourited", "favorited", "saved"),

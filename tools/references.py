@@ -226,6 +226,19 @@ class References:
         return value
 
 
+def _covered(wanted: str, name: str) -> float:
+    """How much of what was typed the name accounts for, 0–100: words of ``wanted`` that are (nearly) words of
+    the name. "team label on payments" is not label key "team" (a third of it); "platform" is zone "Platform
+    private zone" (all of it); a typo ("platfrom") still counts."""
+    typed, own = wanted.split(), name.split()
+    if not typed or not own:
+        return 100.0
+    near = sum(
+        1 for w in typed if any(w == o or fuzz.ratio(w, o) >= 80 or (len(w) >= 4 and o.startswith(w)) for o in own)
+    )
+    return 100.0 * near / len(typed) if near < len(typed) else 100.0
+
+
 def _pick(text: str, items: list[Any], names: Any, what: str) -> Any:
     """The one item whose name (or one of its names) ``text`` means; ambiguity and misses raise."""
     wanted = " ".join(meaningful_words(text)) or text.strip().casefold()
@@ -238,7 +251,8 @@ def _pick(text: str, items: list[Any], names: Any, what: str) -> Any:
                 best = 101.0
                 break
             parts = " ".join(meaningful_words(name.replace(":", " ")))
-            best = max(best, float(fuzz.token_set_ratio(wanted, parts)), float(fuzz.partial_ratio(wanted, folded)))
+            score = max(float(fuzz.token_set_ratio(wanted, parts)), float(fuzz.partial_ratio(wanted, folded)))
+            best = max(best, min(score, _covered(wanted, parts)))
         scored.append((best, item))
     scored.sort(key=lambda pair: -pair[0])
     good = [(s, i) for s, i in scored if s >= 80]

@@ -106,6 +106,13 @@ BOT_COMMANDS: tuple[BotCommandSpec, ...] = (
                 "what can … do",
                 "what does k6bot do",
                 "how does k6bot work",
+                "what can i ask",
+                "what can we ask",
+                "what can i ask you",
+                "what can i ask you about",
+                "what can i ask about",
+                "what can you tell me about",
+                "what can you do with",
             ),
             nouns=(),
             examples={"help": {}, "help schedules": {"topic": "schedules"}, "what can you do?": {}},
@@ -167,6 +174,10 @@ BOT_COMMANDS: tuple[BotCommandSpec, ...] = (
                 "follow",
                 "notify us about",
                 "notify me about",
+                "notify this channel about",
+                "notify the channel about",
+                "tell this channel about",
+                "post here about",
                 "post",
                 "announce",
                 "tell me about",
@@ -227,6 +238,10 @@ BOT_COMMANDS: tuple[BotCommandSpec, ...] = (
         "Say when a run finishes (here in Slack; the terminal waits and shows its progress).",
         Safety.READ,
         WatchInput,
+        # The rule between this and wait_for_test_run: asking to be *told* later ("tell me / let me know / ping
+        # me when 1234 is done") is watch — Slack posts in the channel when the run ends, the terminal waits and
+        # shows progress; asking to *wait* now ("wait for 1234", "wait until 1234 is done", "hold on until …")
+        # is wait_for_test_run, which blocks until the end (the MCP server's way: an agent has no channel).
         Phrases(
             verbs=(
                 "tell me when",
@@ -248,10 +263,19 @@ BOT_COMMANDS: tuple[BotCommandSpec, ...] = (
                 "let us know once",
                 "message me when",
                 "dm me when",
+                "keep me posted on",
+                "keep me posted",
+                "keep me updated on",
+                "keep me updated",
+                "keep me in the loop on",
+                "let me know how it goes",
+                "tell me how it goes",
+                "let me know how it went",
             ),
             nouns=("finishes", "is done", "finished", "ends", "completes", "is over", "done"),
             examples={"tell me when 1234 finishes": {"test_run_id": 1234}, "watch run 1234": {"test_run_id": 1234}},
             template="tell me when {test_run_id} finishes",
+            follow_up=True,
         ),
     ),
 )

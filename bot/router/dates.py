@@ -224,7 +224,7 @@ _RANGE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("before", r"\b(?:before|until|till|up\s+to|prior\s+to)\s+(?P<b>" + DAY_AFTER_WORD + r")\b"),
     ("on_word", r"\b(?:on|from|of|for)\s+(?P<d>" + DAY_AFTER_WORD + r")\b"),
     ("on", r"\b(?P<d>" + DAY + r")\b"),
-    ("tonight", r"\b(?:this\s+morning|this\s+afternoon|this\s+evening|tonight|last\s+night)\b"),
+    ("tonight", r"\b(?:this\s+morning|this\s+afternoon|this\s+evening|tonight|last\s+night|overnight)\b"),
 )
 _RANGES = tuple((name, re.compile(pattern)) for name, pattern in _RANGE_PATTERNS)
 
@@ -318,7 +318,7 @@ def _range(
     if name == "tonight":
         word = match.group(0)
         today = now.date()
-        if "last night" in word:
+        if "last night" in word or word == "overnight":
             return datetime.combine(today - timedelta(days=1), time(18), tzinfo=tz), _midnight(today, tz) + timedelta(
                 hours=6
             )

@@ -432,8 +432,11 @@ class Fitter:
         """The question it answers ("who started", "error rate"): its words may also be the verb or a noun."""
         if not self.question:
             return
+        last = len(self.seq.words) - 1
         for words, answer in sorted(self.intent.answers, key=lambda wa: -len(wa[0])):
             for hit in occurrences(words, self.seq, self.answered):
+                if hit.start > 0 and hit.start + hit.length - 1 < last and self.seq.words[hit.start - 1] in DETERMINERS:
+                    continue  # "how's the running soak doing": a word before a noun names the run, it asks nothing
                 self.answered.update(_positions(hit))
                 if self.fit.answer is None:
                     self.fit.answer = answer
@@ -464,6 +467,12 @@ class Fitter:
         for other, _ in hits:
             if other.start == follows and not other.fuzzy and other.tail is None and other.start not in self.taken:
                 self._explain(_positions(other))
+                break
+        # "which zones can platform use": a split verb of the same operation around a name says it as a noun would
+        for other, _ in hits:
+            if other.tail is not None and not other.fuzzy and not (_positions(other) & self.taken):
+                self._explain(_positions(other))
+                self.score += NOUN
                 break
 
     def _clause_before(self, hit: Hit) -> list[str]:
@@ -551,6 +560,7 @@ class Fitter:
         options = next((s for s in self.intent.slots if s.is_dict and s.field not in self.filled), None)
         if labels is not None:
             self._fill(labels, [{"key": k, "value": v} for k, v in (e.value for e in pairs)])
+            self.fit.nouns += 1  # "set team=qa for payments": key=value pairs are labels, as the noun would say
         elif options is not None:
             self._fill(options, {k: _literal(v) for k, v in (e.value for e in pairs)})
         else:
@@ -570,6 +580,12 @@ class Fitter:
                 else:
                     left.append(entity)
             hard = left  # rebuilt, not list.remove(): "1234 " * 800 must stay linear
+        if not any(s.slot in _DATE_SLOTS for s in self.intent.slots):
+            # "how much VUH is left this month": the period of an amount left or used, not a filter
+            period = [e for e in hard if e.kind is Kind.RANGE and e.before in _AMOUNT_PERIOD_BEFORE]
+            for entity in period:
+                self.used.update(entity.tokens)
+            hard = [e for e in hard if all(e is not p for p in period)]
         return hard
 
     def _several_runs(self, hard: list[Entity]) -> list[Entity]:
@@ -865,6 +881,14 @@ class Fitter:
             phrase = _name_text(self.analysis, indices)
             if not phrase:
                 continue
+            if self.intent.writes and phrase.casefold() in self.vocabulary and phrase.casefold() not in FILLER:
+                # "allow projects 78 and 79 to …": one word of the language itself names nothing to change
+                self.fit.leftover = sorted(set(self.fit.leftover) | set(indices))
+                continue
+            if any(
+                set(indices) <= set(e.tokens) for e in self.fit.unused if e.kind in _ID_KINDS and e.extra.get("url")
+            ):
+                continue  # a pasted k6 link alone is the id it holds ("…/runs/1235 what happened"), not a name
             if self.intent.writes and ("," in phrase or " - " in phrase) and _continues_after_comma(self.analysis):
                 # "start checkout spike, then the soak": two names, not one to change
                 self.fit.leftover = sorted(set(self.fit.leftover) | set(indices))
@@ -975,6 +999,7 @@ def _literal(value: str) -> Any:
         return value
 
 
+_HOW_OFTEN = re.compile(r"^(?:the\s+)?(?:daily|nightly|weekly|hourly|monthly|weekday|weekend)\s+", re.IGNORECASE)
 _TRAILING_KIND = re.compile(r"\s+(?:load\s+)?tests?$", re.IGNORECASE)
 
 
@@ -987,7 +1012,8 @@ def _name_value(spec: SlotSpec, phrase: str) -> Any:
     if slot is Slot.PROJECT:
         return project_ref(phrase)
     if slot is Slot.SCHEDULE:
-        return ScheduleOf(test_ref(phrase))
+        # "the weekly soak schedule": how often it runs describes the schedule, it is no part of the test's name
+        return ScheduleOf(test_ref(_HOW_OFTEN.sub("", phrase).strip() or phrase))
     if slot in _NAMED_KINDS:
         return Named(_NAMED_KINDS[slot], phrase)
     if slot is Slot.PROJECTS:
@@ -1028,6 +1054,11 @@ class Segment:
 
 _NEVER_A_NAME = (Kind.RANGE, Kind.POINT)
 _ASKING = frozenset({"how", "why", "when", "where", "who", "whose"})
+
+
+_DATE_SLOTS = frozenset((Slot.SINCE, Slot.UNTIL, Slot.WHEN))
+_AMOUNT_PERIOD_BEFORE = frozenset(("left", "remaining", "used", "spent", "consumed", "burned", "available"))
+"""Words before a date range that make it the period of an amount ("VUH left this month")."""
 
 
 CONTINUATIONS = frozenset(("and", "then", "too", "also", "plus", "both", "after", "afterwards", "next", "&"))

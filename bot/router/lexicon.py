@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from typing import Any
 
 from pydantic.fields import FieldInfo
 
@@ -38,7 +39,7 @@ _FILLER_WORDS = (
     "something is are was were be been being am get got and only thanks thank thx ty asap kthx cheers or "
     "did use used using via api that's thats exist exists defined have has had recently lately whatever "
     "whichever which what k6bot bot till until old still far whether look looks away immediately straight "
-    "rn atm "
+    "rn atm whole entire r "
 )
 FILLER = frozenset(_FILLER_WORDS.split())
 _POLITE_WORDS = (
@@ -75,7 +76,7 @@ PREPOSITIONS = frozenset(
 )
 DEFAULT_BEFORE: dict[Slot, tuple[str | None, ...]] = {
     Slot.LOAD_TEST: (None, "of", "for", "on", "about", "from", "called", "named", "to"),
-    Slot.PROJECT: ("in", "of", "for", "from", "under", None),
+    Slot.PROJECT: ("in", "of", "for", "from", "under", "on", None),
     Slot.SCHEDULE: (None, "of", "for", "on"),
     Slot.LOAD_ZONE: (None, "in", "from", "of", "for", "called", "named"),
     Slot.LOAD_ZONE_NAME: (None, "in", "from", "of", "for", "called", "named"),
@@ -167,10 +168,21 @@ class Intent:
         return self.kind is CommandKind.OPERATION and self.safety.needs_confirmation
 
 
-def _verb(verb: str | Verb) -> VerbWords:
+def _verb(verb: str | Verb) -> list[VerbWords]:
     text, via = (verb.text, verb.via) if isinstance(verb, Verb) else (verb, None)
     head, _, tail = text.partition("…")
-    return VerbWords(words_of(head), via, words_of(tail))
+    return [VerbWords(h, via, t) for h in _spellings(words_of(head)) for t in _spellings(words_of(tail))]
+
+
+def _spellings(words: Words) -> list[Words]:
+    """A phrase as declared and, when it has a contraction, as typed without its apostrophe ("what's wrong
+    with" → "whats wrong with", "isn't" → "isnt"): declarations say each phrase once."""
+    bare = tuple(w.replace("'", "") for w in words)
+    return [words] if bare == words or not all(bare) else [words, bare]
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(items))
 
 
 def _slots(model: type[InputModel]) -> list[SlotSpec]:
@@ -197,7 +209,7 @@ def _intent(
     deprecated: bool = False,
     writes: bool = False,
 ) -> Intent:
-    verbs = [_verb(v) for v in phrases.verbs]
+    verbs = _unique([w for v in phrases.verbs for w in _verb(v)])
     slots = _slots(model)
     flag_words = {w for s in slots for word in s.say.words for w in words_of(word)}
     return Intent(
@@ -211,7 +223,7 @@ def _intent(
         input=model,
         slots=slots,
         verbs=[v for v in verbs if v.words],
-        nouns=[words_of(n) for n in phrases.nouns if words_of(n)],
+        nouns=_unique([w for n in phrases.nouns if words_of(n) for w in _spellings(words_of(n))]),
         answers=[(words_of(w), a) for a in phrases.answers for w in a.words],
         requires=tuple(w for r in phrases.requires for w in words_of(r)),
         order=order,

@@ -23,7 +23,7 @@ from rapidfuzz.process import extractOne
 from bot.router.fitting import CONTINUATIONS, Fit, Fitter, Hit, Words_, is_bare
 from bot.router.lexicon import FILLER, POLITE, Lexicon, lexicon
 from bot.router.names import KnownNames
-from bot.router.text import clean, command_text, prepare
+from bot.router.text import clean, command_text, drop_existence, prepare
 from bot.router.tokens import IDS, Analysis, Kind, Token, analyse
 from tools.registry import Registry, Safety
 
@@ -32,6 +32,12 @@ log = logging.getLogger("k6bot.router")
 ALTERNATIVE_MARGIN = 1.0
 """How close behind the best explanation another must be to be tried when the best one's names resolve to nothing."""
 
+
+COMPLETE_MARGIN = 1.0
+"""How close behind a reading that lacks a required field a complete read may be and win."""
+
+WRITE_TIE = 0.05
+"""Two different changes that explain the text equally well: neither is made; the answer offers both."""
 
 CLEAN_MARGIN = 0.5
 """How close behind an explanation that leaves words unexplained a read that explains them all may be and win."""
@@ -63,10 +69,39 @@ class Parse:
                 best = other
         if best is None or not _acceptable(best):
             return None
+        if best.missing:
+            # "how much vuh did 1229 cost": a read that has all it needs, just behind one that would have to ask
+            # for something never said, is what was asked
+            whole = next(
+                (
+                    f
+                    for f in self.fits[1:4]
+                    if f.intent.safety is Safety.READ
+                    and not f.missing
+                    and best.score - f.score <= COMPLETE_MARGIN
+                    and _acceptable(f)
+                ),
+                None,
+            )
+            if whole is not None:
+                return whole
         if best.missing and any(
             f.intent.name != best.intent.name and f.anchored and best.score - f.score < 0.5 for f in self.fits[1:4]
         ):
             return None  # "delete": several things could be meant, and none is said
+        if (
+            best.intent.writes
+            and any(
+                f.intent.name != best.intent.name
+                and f.intent.writes
+                and best.score - f.score < WRITE_TIE
+                and _acceptable(f)
+                and not _joins_names(f)
+                for f in self.fits[1:4]
+            )
+            and not _joins_names(best)
+        ):
+            return None  # "allow payments to use zone 100": the zone's projects or the project's zones — ask
         return best
 
     def alternatives(self, margin: float = ALTERNATIVE_MARGIN) -> list[Fit]:
@@ -84,6 +119,13 @@ class Parse:
             and not f.missing
             and (f.intent.safety is Safety.READ or f.intent.safety is best.intent.safety)
         ]
+
+
+def _joins_names(fit: Fit) -> bool:
+    """Whether one name field took several names ("payments and platform"), which another reading lists."""
+    return any(
+        isinstance(v, str) and (" and " in v or ", " in v) and k not in fit.sources for k, v in fit.values.items()
+    )
 
 
 def _acceptable(fit: Fit) -> bool:
@@ -256,6 +298,7 @@ def parse(
     cleaned = prepare(text)
     typed = command_text(text)
     asked = typed.rstrip().endswith("?")
+    typed = drop_existence(typed)
     lex = lexicon(registry)
     protect = None
     if names is not None:
@@ -286,6 +329,23 @@ def parse(
     ]
     fits.sort(key=lambda f: (-f.score, f.intent.order))
     full = Parse(cleaned, analysis, fits, clean(text))
+    follow = None if head else _follow_up_start(analysis, lex)
+    if follow is not None:
+        # "start the soak and tell me when it's done": the command; being told of its end is the front-end's part
+        before = parse(typed[: analysis.tokens[follow].start], now=now, tz=tz, registry=registry, names=names)
+        mine = before.understood
+        if mine is not None and not mine.intent.phrases.follow_up:
+            return Parse(before.text, before.analysis, before.fits, full.original)
+    theirs = full.understood
+    if not head and (theirs is None or any(k not in theirs.sources for k in theirs.values)):
+        told = _told_before(analysis, typed)
+        if told is not None:
+            # "i think 1236 is stuck, whats its status": what the remark before names, asked about after it
+            # (reads only: a remark's guess never picks what is changed)
+            again = parse(told, now=now, tz=tz, registry=registry, names=names, head=True)
+            mine = again.understood
+            if mine is not None and mine.intent.safety is Safety.READ and all(k in mine.sources for k in mine.values):
+                return Parse(again.text, again.analysis, again.fits, full.original)
     opener = None if head else _remark_start(analysis)
     if opener is None or any(e.kind is Kind.NOTE and opener in e.tokens for e in analysis.entities):
         return full  # a comma inside a note is the note's ("note 1228: timed out, not our bug")
@@ -357,6 +417,68 @@ def _is_remark(analysis: Analysis, opener: int, lex: Lexicon) -> bool:
 
 
 _IDS = frozenset({*IDS, Kind.HASH, Kind.NUMBER})
+_FOLLOW_CONNECTORS = frozenset(("and", "then", "&", ","))
+_BACK = frozenset(
+    ["it", "it's", "its", "itself", "that", "this", "they", "them", "those", "these", "how", "goes", "went", "one"]
+)
+"""Words of a follow-up clause that point back at what the command before it acts on."""
+_FOLLOW_FILLER = frozenset(("and", "then", "&", ",", "please", "pls", "plz", "also", "just", "and then", "so"))
+
+
+_POINTING = frozenset(("it", "its", "it's", "itself"))
+_SENTENCE_ENDS = frozenset((",", ".", "?", "!", ";"))
+
+
+def _told_before(analysis: Analysis, typed: str) -> str | None:
+    """ "<a remark naming one run or test>, <a question about "it">" said as "<that id or name>, <question>"
+    ("i think 1236 is stuck, whats its status"), or None. The remark's other words are left out."""
+    tokens = analysis.tokens
+    cut = next((t.index for t in tokens if t.kind == "punct" and t.text in _SENTENCE_ENDS), None)
+    if cut is None or cut == len(tokens) - 1:
+        return None
+    tail = tokens[cut + 1 :]
+    if not any(t.low in _POINTING for t in tail):
+        return None
+    head = set(range(cut))
+    named = [e for e in analysis.entities if set(e.tokens) <= head and e.kind in _IDS]
+    protected = sorted(head & analysis.protected)
+    if any(set(e.tokens) - head and set(e.tokens) & head for e in analysis.entities):
+        return None
+    if any(e.kind in _IDS and not set(e.tokens) & head for e in analysis.entities):
+        return None  # the question names its own target
+    if len(named) == 1 and not protected:
+        first, last = tokens[min(named[0].tokens)], tokens[max(named[0].tokens)]
+    elif not named and protected and protected == list(range(protected[0], protected[-1] + 1)):
+        first, last = tokens[protected[0]], tokens[protected[-1]]
+    else:
+        return None
+    return f"{typed[first.start : last.end]}, {typed[tail[0].start :]}"
+
+
+def _follow_up_start(analysis: Analysis, lex: Lexicon) -> int | None:
+    """The token that opens a closing clause asking to be told how the command before it ends ("…, ping me
+    when finished", "… and let me know once it's over"): a connector, then a verb of a follow-up intent
+    (``Phrases.follow_up``), and nothing after it to act on of its own (no id, date or test name)."""
+    verbs = [v.words for intent in lex.intents if intent.phrases.follow_up for v in intent.verbs if v.words]
+    if not verbs:
+        return None
+    tokens = analysis.tokens
+    data = {i for e in analysis.entities if e.kind is not Kind.NOTE for i in e.tokens}
+    for index in range(1, len(tokens) - 1):
+        token = tokens[index]
+        if token.low not in _FOLLOW_CONNECTORS or (token.kind == "punct") != (token.text == ","):
+            continue
+        rest = [t for t in tokens[index + 1 :] if t.low not in _FOLLOW_FILLER]
+        words = [t.low for t in rest]
+        if not any(tuple(words[: len(v)]) == v for v in verbs):
+            continue
+        if any(t.index in data or t.index in analysis.protected for t in rest):
+            return None  # "…, and tell me when 1236 is done": something of its own to watch
+        if any(t.kind == "word" and t.low not in lex.vocabulary and t.low not in _BACK for t in rest):
+            return None  # "… and tell me when the soak is done": a name, so not about the command before
+        before = [t for t in tokens[:index] if t.kind != "punct"]
+        return index if before else None
+    return None
 
 
 __all__ = ["ALTERNATIVE_MARGIN", "Fit", "Hit", "Parse", "parse"]

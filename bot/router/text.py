@@ -42,7 +42,7 @@ _PREFIX = re.compile(
 _LEADING_FILLER = re.compile(
     r"^(?:(?:hey|hi|hello|yo)\s+(?:there|team|all|folks|everyone|guys)|hiya|heya|howdy|sup|fyi|"
     r"please|pls|plz|plse|kindly|hey|hi|hello|yo|ok|okay|alright|so|and|then|now|just|quickly|also|"
-    r"oops|hmm+|ah|uh|um|erm|btw|sorry|any\s+idea(?:\s+(?:if|whether))?|no\s+idea|quick\s+question|quick\s+q|q|question|morning|good\s+morning|"
+    r"oops|hmm+|ah|uh|um|erm|btw|sorry\s+to\s+(?:bother|interrupt|ask)(?:\s+(?:you|y'all|everyone|again))?|sorry|any\s+(?:idea|clue)(?:\s+(?:if|whether))?|no\s+idea|quick\s+question|quick\s+q|q|question|morning|good\s+morning|"
     r"(?:would|do)\s+you\s+mind(?:\s+if\s+you)?|(?:would|could)\s+you\s+be\s+so\s+kind\s+as\s+to|"
     r"do\s+me\s+a\s+favou?r(?:\s+and)?|if\s+you\s+(?:can|could)|when\s+you\s+(?:can|get\s+a\s+(?:chance|sec))|"
     r"can\s+(?:some|any)(?:one|body)|could\s+(?:some|any)(?:one|body)|(?:some|any)(?:one|body)\s+(?:please|pls)|"
@@ -61,6 +61,13 @@ _TRAILING_FILLER = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_PUNCT = re.compile(r"[\s?!.…;,:]+$")
+_TRAILING_EXISTENCE = re.compile(
+    r"\s+(?:(?:that\s+)?(?:are|is|we've|we\s+have|have\s+been|has\s+been)\s+)?"
+    r"(?:set\s+up|configured|defined|in\s+place|exists?|around|out\s+there)$",
+    re.IGNORECASE,
+)
+"""Words that only say the things asked about exist ("which label keys do we have set up", "what zones exist"):
+nothing to act on. Not in a text with a note (after a colon), where they are the note's."""
 
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
@@ -125,6 +132,16 @@ def strip_trailing_filler(text: str) -> str:
     return text.strip()
 
 
+def drop_existence(text: str) -> str:
+    """``text`` without closing words that only say the things asked about exist ("which label keys do we
+    have set up?", "what zones exist"); unchanged when it has a note (a colon) or is that short."""
+    if ":" in text:
+        return text
+    bare = _TRAILING_PUNCT.sub("", text)
+    stripped = _TRAILING_EXISTENCE.sub("", bare)
+    return stripped if stripped != bare and len(stripped.split()) >= 2 else text
+
+
 def prepare(text: object) -> str:
     """The command in ``text``: cleaned, without the ``/k6`` prefix, politeness or trailing punctuation."""
     return strip_trailing_filler(command_text(text))
@@ -132,7 +149,20 @@ def prepare(text: object) -> str:
 
 def command_text(text: object) -> str:
     """The command in ``text`` with its ending as typed (a note keeps its "?"): no prefix, no leading politeness."""
-    return _RE_VERB.sub(r"re-\1", strip_leading_filler(unquote(strip_prefix(unquote(clean(text))))))
+    return _lookup_dropped(_RE_VERB.sub(r"re-\1", strip_leading_filler(unquote(strip_prefix(unquote(clean(text)))))))
+
+
+_LOOKUP = re.compile(
+    r"\b(?:check|see|find\s+out|figure\s+out|work\s+out|look|check\s+out)\s+(?=(?:why|what|how|who|when|which)\b)",
+    re.IGNORECASE,
+)
+"""A verb that only says "find out" before the question it asks ("can you check why its last run failed"):
+the question is what is asked."""
+
+
+def _lookup_dropped(text: str) -> str:
+    head, colon, note = text.partition(":")
+    return _LOOKUP.sub("", head) + colon + note  # a note (after a colon) stays as typed
 
 
 def unquote(text: str) -> str:

@@ -90,6 +90,32 @@ async def test_tell_me_when_it_finishes_follows_the_run_in_this_channel(harness:
     assert row is not None and row.channel_id == CHANNEL
 
 
+async def test_start_and_tell_me_when_its_done_starts_after_the_yes_and_follows_the_new_run_here(
+    harness: Harness,
+) -> None:
+    call = await _answer(harness, "start the orders soak and tell me when it's done")
+    assert "Start load test 'Orders API Soak Test' (id 501" in call.text
+    cid = confirmation_id(call)
+    await harness.settle()
+    assert harness.sim.count("POST", START_PATH) == 0  # nothing before the yes
+    await harness.click("k6bot_confirm", cid)
+    await harness.wait("chat.postMessage")
+    await harness.settle()
+    assert harness.sim.count("POST", START_PATH) == 1
+    newest = max(r["id"] for r in harness.sim.list_runs() if r["test_id"] == 501)
+    async with harness.store.session() as session:
+        row = await session.get(WatchedRun, newest)
+    assert row is not None and row.channel_id == CHANNEL and row.origin == "slack"
+
+
+async def test_abort_and_start_it_again_is_never_one_silent_write(harness: Harness) -> None:
+    call = await _answer(harness, "abort 1234 and then start it again")
+    assert "I didn't understand" in call.text or buttons(call)
+    assert "k6bot_confirm" not in {b["action_id"] for b in buttons(call)}
+    await harness.settle()
+    assert harness.sim.count("POST", r".*") == 0
+
+
 async def test_help_of_one_group_shows_it_in_full_as_far_as_the_asker_may(harness: Harness) -> None:
     call = await _answer(harness, "help schedules")
     text = call.text

@@ -98,7 +98,21 @@ def _summary(key: str, label: str, unit: str, points: list[Point]) -> SeriesSumm
     ],
     errors={404: "Test run {test_run} not found."},
     phrases=Phrases(
-        verbs=("chart", "graph", "plot", "draw", "make a chart of", "make a graph of", "visualize", "visualise", *SHOW),
+        verbs=(
+            "chart",
+            "graph",
+            "plot",
+            "draw",
+            "make a chart of",
+            "make a graph of",
+            "make a chart for",
+            "make a graph for",
+            "draw a chart of",
+            "draw a chart for",
+            "visualize",
+            "visualise",
+            *SHOW,
+        ),
         nouns=("chart", "graph", "picture", "run", "test run"),
         examples={
             "chart run 1224": {"test_run": 1224},

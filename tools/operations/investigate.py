@@ -219,7 +219,7 @@ def _diagnose(
             "what's wrong with",
             "what is wrong with",
         ),
-        nouns=("fail", "failed", "run", "test run", "abort", "aborted"),
+        nouns=("fail", "failed", "run", "test run", "abort", "aborted", "error", "errored", "crash", "crashed", "break"),
         examples={
             "why did 1224 fail": {"test_run": 1224},
             "investigate run 1225": {"test_run": 1225},

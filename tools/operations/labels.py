@@ -251,7 +251,7 @@ async def delete_label_key(ctx: OpContext, args: LabelKeyInput) -> Done:
     endpoints=[Endpoint("GET", "/cloud/v6/projects/{project_id}/labels")],
     errors={404: "Project {project} not found."},
     phrases=Phrases(
-        verbs=SHOW,
+        verbs=tuple(dict.fromkeys((*SHOW, *LIST))),
         nouns=("labels", "project labels", "tags"),
         examples={"labels of payments": {"project": "payments"}, "show labels of project 78": {"project": 78}},
         template="labels of {project}",

@@ -424,7 +424,7 @@ class MoveLoadTestInput(InputModel):
         409: "Project '{to_project_name}' already has a load test named '{load_test_name}'.",
     },
     phrases=Phrases(
-        verbs=("move", "transfer", "relocate"),
+        verbs=("move", "transfer", "relocate", "move … over", "shift … over", "transfer … over"),
         nouns=(
             "test",
             "load test",

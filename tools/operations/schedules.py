@@ -67,12 +67,14 @@ async def list_schedules(ctx: OpContext, args: PageInput) -> Listing[Schedule]:
     endpoints=[Endpoint("GET", "/cloud/v6/schedules/{id}")],
     errors={404: SCHEDULE_NOT_FOUND},
     phrases=Phrases(
-        verbs=SHOW,
+        verbs=(*SHOW, "when is", "when does", "when will"),
         nouns=(
             "schedule",
             "details",
             "info",
             "information",
+            "next due",
+            "due",
         ),
         examples={"show schedule 2": {"schedule_id": 2}},
         template="show {schedule_id}",
@@ -196,7 +198,8 @@ async def set_load_test_schedule(ctx: OpContext, args: SetScheduleInput) -> Sche
     confirm="Delete schedule {schedule_id}? Its load test stops running on its own.",
     errors={404: SCHEDULE_NOT_FOUND},
     phrases=Phrases(
-        verbs=(*DELETE, "unschedule"),
+        # "cancel schedule 1" is also a deactivation's verb: the two readings tie and the answer offers both
+        verbs=(*DELETE, "unschedule", "cancel"),
         nouns=(
             "schedule",
             "for good",
@@ -238,6 +241,9 @@ async def delete_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
             "turn … back on",
             "switch … on",
             "switch … back on",
+            "flip … on",
+            "flip … back on",
+            "put … back on",
         ),
         nouns=(
             "schedule",
@@ -273,8 +279,10 @@ async def activate_schedule(ctx: OpContext, args: ScheduleInput) -> Done:
             "suspend",
             "turn off",
             "stop",
+            "cancel",
             "turn … off",
             "switch … off",
+            "flip … off",
         ),
         nouns=("schedule",),
         examples={"deactivate schedule 1": {"schedule_id": 1}, "pause the schedule of orders smoke": {}},

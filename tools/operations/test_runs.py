@@ -424,6 +424,7 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
             "when did",
             "how long did",
             "what happened to",
+            "what happened",
             "what's going on with",
             "update on",
             "any update on",
@@ -443,8 +444,17 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
             "how is … going",
             "how's … going",
             "hows … going",
+            "how … is doing",
+            "how … is going",
+            "how … is looking",
+            "what's … up to",
+            "whats … up to",
+            "what is … up to",
+            "how's … looking",
+            "hows … looking",
+            "how is … looking",
         ),
-        nouns=("run", "test run", "status", "details", "state", "progress", "summary", "info"),
+        nouns=("run", "test run", "status", "details", "state", "progress", "summary", "info", "link", "url"),
         examples={
             "status of run 1234": {"test_run_id": 1234},
             "show run 1234": {"test_run_id": 1234},
@@ -935,6 +945,8 @@ TRANSIENT_FAILURES_TOLERATED = 3
     core=True,
     endpoints=[Endpoint("GET", "/cloud/v6/test_runs/{id}")],
     errors={404: NOT_FOUND},
+    # "wait for / until …" blocks until the run ends; "tell me / let me know when … is done" is the bot's watch
+    # command (told later, in Slack; bot/router/commands.py): the verb says which one is meant.
     phrases=Phrases(
         verbs=(
             "wait for",
