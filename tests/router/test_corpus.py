@@ -38,6 +38,8 @@ HELDOUT_2 = ROOT / "bench" / "phrasings_heldout_2.yaml"
 """The second held-out set (80 phrasings, written without looking at the parser or the other files)."""
 HELDOUT_3 = ROOT / "bench" / "phrasings_heldout_3.yaml"
 """The third held-out set (100 phrasings in real use's proportions, written blind; tests/router/test_heldout_files.py)."""
+HELDOUT_4 = ROOT / "bench" / "phrasings_heldout_4.yaml"
+"""The fourth held-out set (100 phrasings of an ordinary week, written blind; tests/router/test_heldout_files.py)."""
 
 BOT_COMMANDS = frozenset({"help", "subscribe", "unsubscribe", "subscriptions", "audit", "watch"})
 PENDING_OPERATIONS: frozenset[str] = frozenset()

@@ -5,8 +5,8 @@ This checks the files' structure only — it never explains a text and never sco
 must load with :func:`load_entries`; every ``operation`` must be a registry operation or a bot command; every
 argument key must be a field (or a declared alias) of that operation's input model, and keys inside a nested
 object (a recurrence rule, a label) fields of the nested model; every placeholder must compute a value from the
-demo data. The newest set's literal values must fit their fields' types, and its texts must be new: none
-may appear in the corpus or an older held-out set.
+demo data. The sets written in real use's proportions (3 and 4) must have 100 entries spread like real use,
+literal values that fit their fields' types, and new texts: none may appear in the corpus or an older set.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from tests.router.test_corpus import (
     HELDOUT,
     HELDOUT_2,
     HELDOUT_3,
+    HELDOUT_4,
     PENDING_OPERATIONS,
     RUNS_PARAMS,
     RUNS_PATH,
@@ -46,10 +47,13 @@ from tools.simulator import Simulator, SimulatorServer
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT_FILES = sorted((ROOT / "bench").glob("phrasings_heldout*.yaml"))
 PLACEHOLDER_KEYS = frozenset({"$newest_run", "$newest_run_test"})  # their value is a filter, not arguments
+PROPORTIONED = (HELDOUT_3, HELDOUT_4)
+"""The sets written in real use's proportions; each one's texts must be new to every file before it."""
+OLDER = {HELDOUT_3: (CORPUS, HELDOUT, HELDOUT_2), HELDOUT_4: (CORPUS, HELDOUT, HELDOUT_2, HELDOUT_3)}
 
 
 def test_the_known_held_out_files_are_all_checked() -> None:
-    assert {HELDOUT, HELDOUT_2, HELDOUT_3} <= set(HELDOUT_FILES)
+    assert {HELDOUT, HELDOUT_2, HELDOUT_3, HELDOUT_4} <= set(HELDOUT_FILES)
 
 
 # --------------------------------------------------------------------------- field names
@@ -155,8 +159,9 @@ def test_operations_and_argument_keys_are_real(path: Path) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_the_third_set_has_100_phrasings_spread_like_real_use() -> None:
-    entries = load_entries(HELDOUT_3)
+@pytest.mark.parametrize("path", PROPORTIONED, ids=[p.name for p in PROPORTIONED])
+def test_the_set_has_100_phrasings_spread_like_real_use(path: Path) -> None:
+    entries = load_entries(path)
     assert len(entries) == 100
     registry = get_registry()
     groups = [registry[e.operation].group if e.operation in registry else "bot" for e in entries if e.operation]
@@ -165,20 +170,22 @@ def test_the_third_set_has_100_phrasings_spread_like_real_use() -> None:
     assert {"runs", "tests", "schedules", "projects", "load_zones", "labels", "legacy", "bot"} <= set(groups)
 
 
-def test_the_third_sets_values_fit_their_fields() -> None:
+@pytest.mark.parametrize("path", PROPORTIONED, ids=[p.name for p in PROPORTIONED])
+def test_the_sets_values_fit_their_fields(path: Path) -> None:
     registry = get_registry()
     problems = [
         f"{entry.where} ({entry.text!r}): {problem}"
-        for entry in load_entries(HELDOUT_3)
+        for entry in load_entries(path)
         if entry.operation is not None and entry.operation in registry
         for problem in value_problems(registry[entry.operation].input, entry.arguments)
     ]
     assert not problems, "\n".join(problems)
 
 
-def test_the_third_set_is_new_text() -> None:
-    newest = {e.text.casefold(): e.where for e in load_entries(HELDOUT_3)}
-    for older in (CORPUS, HELDOUT, HELDOUT_2):
+@pytest.mark.parametrize("path", PROPORTIONED, ids=[p.name for p in PROPORTIONED])
+def test_the_set_is_new_text(path: Path) -> None:
+    newest = {e.text.casefold(): e.where for e in load_entries(path)}
+    for older in OLDER[path]:
         seen = [where for where in (newest.get(e.text.casefold()) for e in load_entries(older)) if where]
         assert not seen, f"{seen} already appear in {older.name}"
 
@@ -225,8 +232,9 @@ def facts() -> Iterator[Facts]:
         yield Facts(run_facts(response.json()["value"]), datetime.now(zone), zone)
 
 
-def test_the_third_sets_placeholders_resolve_against_the_demo(facts: Facts) -> None:
-    for entry in load_entries(HELDOUT_3):
+@pytest.mark.parametrize("path", PROPORTIONED, ids=[p.name for p in PROPORTIONED])
+def test_the_sets_placeholders_resolve_against_the_demo(path: Path, facts: Facts) -> None:
+    for entry in load_entries(path):
         expanded = expand(entry.arguments, facts)
         if isinstance(expanded, list):
             assert len(expanded) >= 2, f"{entry.where}: a batch names at least two runs"
