@@ -15,15 +15,21 @@ async def _answer(harness: Harness, text: str):
     return (await harness.responses(before + 1))[before]
 
 
-async def test_abort_the_soak_means_its_running_run_and_asks_first(harness: Harness) -> None:
-    call = await _answer(harness, "abort the soak")
-    assert "Abort test run 1234 of 'Orders API Soak Test'" in call.text
+async def _confirmed(harness: Harness, text: str, preview: str, path: str):
+    """Send ``text``, check its preview says ``preview`` and nothing reached ``path`` before the yes, then confirm."""
+    call = await _answer(harness, text)
+    assert preview in call.text
     cid = confirmation_id(call)
     await harness.settle()
-    assert harness.sim.count("POST", ABORT_PATH) == 0  # nothing before the yes
+    assert harness.sim.count("POST", path) == 0  # nothing before the yes
     await harness.click("k6bot_confirm", cid)
     await harness.wait("chat.postMessage")
     await harness.settle()
+    return call
+
+
+async def test_abort_the_soak_means_its_running_run_and_asks_first(harness: Harness) -> None:
+    await _confirmed(harness, "abort the soak", "Abort test run 1234 of 'Orders API Soak Test'", ABORT_PATH)
     aborts = [r.path for r in harness.sim.requests if r.method == "POST" and r.path.endswith("/abort")]
     assert aborts == ["/cloud/v6/test_runs/1234/abort"]
 
@@ -93,14 +99,8 @@ async def test_tell_me_when_it_finishes_follows_the_run_in_this_channel(harness:
 async def test_start_and_tell_me_when_its_done_starts_after_the_yes_and_follows_the_new_run_here(
     harness: Harness,
 ) -> None:
-    call = await _answer(harness, "start the orders soak and tell me when it's done")
-    assert "Start load test 'Orders API Soak Test' (id 501" in call.text
-    cid = confirmation_id(call)
-    await harness.settle()
-    assert harness.sim.count("POST", START_PATH) == 0  # nothing before the yes
-    await harness.click("k6bot_confirm", cid)
-    await harness.wait("chat.postMessage")
-    await harness.settle()
+    text = "start the orders soak and tell me when it's done"
+    await _confirmed(harness, text, "Start load test 'Orders API Soak Test' (id 501", START_PATH)
     assert harness.sim.count("POST", START_PATH) == 1
     newest = max(r["id"] for r in harness.sim.list_runs() if r["test_id"] == 501)
     async with harness.store.session() as session:
