@@ -166,7 +166,7 @@ class Phrases:
 
 
 # Verbs many operations share, so declarations say "SHOW" rather than repeat the list.
-_LOOK = ("show", "get", "display", "view", "see", "give", "fetch")
+_LOOK = ("show", "get", "display", "view", "see", "give", "fetch", "pull up", "bring up", "grab")
 _WHAT = ("what", "what is", "what's", "whats", "what are")
 SHOW: tuple[str, ...] = (
     *_WHAT,

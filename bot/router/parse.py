@@ -338,7 +338,7 @@ def parse(
             return Parse(before.text, before.analysis, before.fits, full.original)
     theirs = full.understood
     if not head and (theirs is None or any(k not in theirs.sources for k in theirs.values)):
-        told = _told_before(analysis, typed)
+        told = _told_before(analysis, typed, lex)
         if told is not None:
             # "i think 1236 is stuck, whats its status": what the remark before names, asked about after it
             # (reads only: a remark's guess never picks what is changed)
@@ -362,7 +362,11 @@ def parse(
     # command before a remark about it; the remark's words never choose what is done
     before = parse(typed[: analysis.tokens[opener].start], now=now, tz=tz, registry=registry, names=names, head=True)
     mine, theirs = before.understood, full.understood
-    if mine is not None and (theirs is None or (theirs.intent.name != mine.intent.name and mine.verb is not None)):
+    if mine is not None and (
+        theirs is None
+        or (theirs.intent.name != mine.intent.name and mine.verb is not None)
+        or (theirs.values != mine.values and mine.verb is not None and mine.clean and _is_clause(tail))
+    ):
         return Parse(before.text, before.analysis, before.fits, full.original)
     return full
 
@@ -373,6 +377,20 @@ _RETRACTION_WORDS = (
 )
 RETRACTIONS = frozenset(_RETRACTION_WORDS.split())
 """First words of a remark that take the command back or doubt it ("abort 1234, no wait")."""
+
+
+_SUBJECT_WORDS = (
+    "i i'm im i've ive we we're were we've weve they they're theyre it's its it this that there there's theres "
+    "he she he's she's someone somebody everyone nobody"
+)
+_SUBJECTS = frozenset(_SUBJECT_WORDS.split())
+"""Words that open a sentence of its own: a remark after a comma that starts with one is said about the command,
+not more of it ("abort every active run, we're doing a db failover")."""
+
+
+def _is_clause(tail: list[str]) -> bool:
+    """Whether a remark's words read as a sentence of their own (a subject first)."""
+    return bool(tail) and tail[0] in _SUBJECTS
 
 
 def _remark_start(analysis: Analysis) -> int | None:
@@ -429,12 +447,16 @@ _POINTING = frozenset(("it", "its", "it's", "itself"))
 _SENTENCE_ENDS = frozenset((",", ".", "?", "!", ";"))
 
 
-def _told_before(analysis: Analysis, typed: str) -> str | None:
+def _told_before(analysis: Analysis, typed: str, lex: Lexicon) -> str | None:
     """ "<a remark naming one run or test>, <a question about "it">" said as "<that id or name>, <question>"
-    ("i think 1236 is stuck, whats its status"), or None. The remark's other words are left out."""
+    ("i think 1236 is stuck, whats its status"), or None. The remark's other words are left out. A head that
+    opens with a verb is the command itself ("rerun 1228, the platform aborted it"), not a remark."""
     tokens = analysis.tokens
     cut = next((t.index for t in tokens if t.kind == "punct" and t.text in _SENTENCE_ENDS), None)
     if cut is None or cut == len(tokens) - 1:
+        return None
+    opening = [t.low for t in tokens[:cut] if t.kind == "word" and t.low not in FILLER]
+    if opening and opening[0] in lex.verb_words:
         return None
     tail = tokens[cut + 1 :]
     if not any(t.low in _POINTING for t in tail):

@@ -76,6 +76,10 @@ _EMOJI_CODE = re.compile(r"(?<![\w:/]):[a-z0-9_+'-]{1,40}:(?![\w:/])", re.IGNORE
 """A Slack emoji shortcode (``:eyes:``, ``:+1:``): decoration, never part of a command."""
 
 
+_STAR_FIRST = re.compile(r"^\s*(?:\u2b50|\U0001f31f|:star:|:star2:)\s*")
+"""A star first ("⭐ 1229 pls"): the emoji says the verb; anywhere else an emoji is decoration."""
+
+
 def _decoration(ch: str) -> bool:
     """Emoji and pictographs (and their joiners / variation selectors): decoration, never part of a command."""
     if ch in "\u200d\ufe0f\ufe0e\u20e3":
@@ -95,6 +99,7 @@ def clean(text: object) -> str:
         return ""
     value = value[: MAX_TEXT * 2]
     value = unicodedata.normalize("NFKC", value).translate(_QUOTES)
+    value = _STAR_FIRST.sub("star ", value, count=1)
     value = "".join(" " if _decoration(ch) else ch if ch.isprintable() or ch == "\n" else " " for ch in value)
     value = _EMOJI_CODE.sub(" ", value)
     value = _SPACES.sub(" ", value)

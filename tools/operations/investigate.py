@@ -231,6 +231,11 @@ def _diagnose(
             "crash",
             "crashed",
             "break",
+            "red",
+            "go red",
+            "went red",
+            "turn red",
+            "turned red",
         ),
         examples={
             "why did 1224 fail": {"test_run": 1224},
