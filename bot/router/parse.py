@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from rapidfuzz.distance import OSA
-from rapidfuzz.process import extractOne
+from rapidfuzz.process import extract
 
 from bot.router.fitting import CONTINUATIONS, Fit, Fitter, Hit, Words_, is_bare
 from bot.router.lexicon import FILLER, POLITE, Lexicon, lexicon
@@ -182,15 +182,26 @@ def _content(analysis: Analysis, lex: Lexicon) -> Words_:
             exact[position] = False
             continue
         if seen <= 2:
-            found = extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
+            found = _nearest(word, vocabulary, 1 if len(word) < 8 else 2, lex.read_words)
         elif len(word) >= 6:
-            found = extractOne(word, nouns, scorer=OSA.distance, score_cutoff=1)
+            found = _nearest(word, nouns, 1, lex.read_words)
         else:
             continue
-        if found is not None and abs(len(found[0]) - len(word)) <= 1:
-            words[position] = found[0]
+        if found is not None and abs(len(found) - len(word)) <= 1:
+            words[position] = found
             exact[position] = False
     return Words_(index, words, exact, protected=frozenset(protected))
+
+
+def _nearest(word: str, choices: list[str], cutoff: int, reads: frozenset[str]) -> str | None:
+    """The known word nearest to the typo ``word`` (edit distance at most ``cutoff``), or None. Ties go to a word
+    that only reads ("halp" is "help", not "halt"), then to the first in alphabetical order — never to whichever
+    the set's hashing put first, so a text means the same in every process."""
+    found = extract(word, choices, scorer=OSA.distance, score_cutoff=cutoff, limit=None)
+    if not found:
+        return None
+    best = min(found, key=lambda f: (f[1], f[0] not in reads, f[0]))
+    return str(best[0])
 
 
 def _re_verb(word: str, verbs: frozenset[str], vocabulary: frozenset[str]) -> str | None:
