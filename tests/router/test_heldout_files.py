@@ -11,6 +11,7 @@ literal values that fit their fields' types, and new texts: none may appear in t
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Iterator
 from datetime import datetime
@@ -238,3 +239,28 @@ def test_the_sets_placeholders_resolve_against_the_demo(path: Path, facts: Facts
         expanded = expand(entry.arguments, facts)
         if isinstance(expanded, list):
             assert len(expanded) >= 2, f"{entry.where}: a batch names at least two runs"
+
+
+_PLAIN_TEXT = re.compile(r"^-\s+text:\s+(?P<value>[^\"'|>].*?)\s*$")
+
+
+def _plain_texts_cut_by_a_comment(path: Path) -> list[str]:
+    """Unquoted ``text:`` values that YAML reads shorter than written: a " #" starts a comment there, so
+    "details on #1228 pls" would be read as "details on"."""
+    cut = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = _PLAIN_TEXT.match(line)
+        if match and " #" in match["value"]:
+            cut.append(line.strip())
+    return cut
+
+
+@pytest.mark.parametrize("path", [*HELDOUT_FILES, CORPUS], ids=[p.name for p in [*HELDOUT_FILES, CORPUS]])
+def test_no_text_is_cut_short_by_a_yaml_comment(path: Path) -> None:
+    assert _plain_texts_cut_by_a_comment(path) == []
+
+
+def test_the_comment_check_catches_a_cut_text(tmp_path: Path) -> None:
+    sample = tmp_path / "cut.yaml"
+    sample.write_text('- text: details on #1228 pls\n  operation: get_test_run\n- text: "ok #1"\n', encoding="utf-8")
+    assert _plain_texts_cut_by_a_comment(sample) == ["- text: details on #1228 pls"]
