@@ -14,7 +14,7 @@ import asyncio
 import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 
 from rapidfuzz.distance import OSA
@@ -119,6 +119,30 @@ class Parse:
             and not f.missing
             and (f.intent.safety is Safety.READ or f.intent.safety is best.intent.safety)
         ]
+
+    def lenient(self, margin: float = ALTERNATIVE_MARGIN) -> list[Fit]:
+        """Reads close behind the best explanation that explain every word and use every id, and only leave a
+        date unused — tried last, when nothing else resolves ("what's scheduled this week?" lists the schedules;
+        a schedule has no date to filter by). Never a write: a date it cannot use changes nothing."""
+        best = self.best
+        if best is None:
+            return []
+        return [
+            f
+            for f in self.fits[:6]
+            if f.intent.safety is Safety.READ
+            and best.score - f.score <= margin
+            and f.unused
+            and all(e.kind in _DATES for e in f.unused)
+            and not f.leftover
+            and not f.unused_soft
+            and not f.missing
+            and (f.verb is not None or f.nouns > 0)
+            and _acceptable(replace(f, unused=[]))
+        ]
+
+
+_DATES = frozenset({Kind.RANGE, Kind.POINT})
 
 
 def _joins_names(fit: Fit) -> bool:

@@ -139,6 +139,10 @@ async def understand(
         )
     fit = parsed.understood
     if fit is None:
+        for other in parsed.lenient():
+            again = await _attempt(parsed, other, toolbox)
+            if again.meaning is not Meaning.ERROR:
+                return again
         return _not_understood(parsed)
     if fit.fuzzy and fit.intent.writes and not fit.intent.needs_confirmation:
         # a typo'd verb that would change something at once: ask rather than guess
@@ -152,7 +156,7 @@ async def understand(
     first = await _attempt(parsed, fit, toolbox)
     if first.meaning is not Meaning.ERROR:
         return first
-    for other in parsed.alternatives():
+    for other in [*parsed.alternatives(), *parsed.lenient()]:
         again = await _attempt(parsed, other, toolbox)
         if again.meaning is not Meaning.ERROR:
             return again
