@@ -77,6 +77,9 @@ class BotCommandSpec:
     group: str = "k6bot"
     writes: bool = False
     """Whether it changes anything (subscriptions); such commands need their verb in the text."""
+    acts_as: str | None = None
+    """The registry operation this command is a front-end's way of doing, with the same arguments: what
+    ``k6bot explain`` reports, and what runs where the front-end has no way of its own (the terminal)."""
 
 
 BOT_COMMANDS: tuple[BotCommandSpec, ...] = (
@@ -277,6 +280,7 @@ BOT_COMMANDS: tuple[BotCommandSpec, ...] = (
             template="tell me when {test_run_id} finishes",
             follow_up=True,
         ),
+        acts_as="wait_for_test_run",  # Slack waits by telling the channel when the run ends
     ),
 )
 BOT_COMMAND_SPECS: dict[str, BotCommandSpec] = {spec.name.value: spec for spec in BOT_COMMANDS}

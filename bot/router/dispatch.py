@@ -20,7 +20,7 @@ from bot.audit import AuditLog, format_entry
 from bot.notify.subscriptions import Subscriptions
 from bot.notify.watchlist import Watchlist
 from bot.policy import Actor
-from bot.router.commands import BOT_SAFETY, BotCommand, Command, CommandKind
+from bot.router.commands import BOT_COMMAND_SPECS, BOT_SAFETY, BotCommand, Command, CommandKind
 from bot.router.help import Help, help_entries
 from bot.router.parse import parse_off_loop
 from bot.router.text import refuse_control_characters
@@ -340,7 +340,8 @@ class Dispatcher:
         """ "tell me when 1234 finishes": in Slack the watcher posts here when it does; elsewhere, wait for it."""
         run_id = int(command.arguments["test_run_id"])
         if actor.channel is None or self.watchlist is None:
-            wait = Command(CommandKind.OPERATION, "wait_for_test_run", {"test_run_id": run_id}, text=command.text)
+            acts_as = BOT_COMMAND_SPECS[command.name].acts_as or "wait_for_test_run"
+            wait = Command(CommandKind.OPERATION, acts_as, {"test_run_id": run_id}, text=command.text)
             return await self.handle(actor, wait, context=context)
         outcome = await self.actions.request(actor, "get_test_run", {"test_run_id": run_id})
         if not isinstance(outcome.result, TestRun):

@@ -98,8 +98,9 @@ class Understanding:
     def as_json(self) -> dict[str, Any]:
         """What ``k6bot explain --json`` prints."""
         if self.understood:
+            spec = BOT_COMMAND_SPECS.get(self.name) if self.meaning is Meaning.BOT else None
             return {
-                "operation": self.name,
+                "operation": spec.acts_as if spec is not None and spec.acts_as else self.name,
                 "arguments": self.batch if self.meaning is Meaning.BATCH else self.arguments,
                 "safety": self.safety.value if self.safety else "read",
                 "needs_confirmation": self.needs_confirmation,

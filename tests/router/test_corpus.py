@@ -26,6 +26,7 @@ import pytest
 import yaml
 from pydantic import AliasChoices
 
+from bot.router.commands import BOT_COMMAND_SPECS
 from tests.conftest import TEST_STACK, TEST_TOKEN, make_settings
 from tools.client import K6CloudClient
 from tools.registry import Registry, Safety, Toolbox, get_registry
@@ -42,6 +43,8 @@ HELDOUT_4 = ROOT / "bench" / "phrasings_heldout_4.yaml"
 """The fourth held-out set (100 phrasings of an ordinary week, written blind; tests/router/test_heldout_files.py)."""
 
 BOT_COMMANDS = frozenset({"help", "subscribe", "unsubscribe", "subscriptions", "audit", "watch"})
+ACTS_AS = {spec.name.value: spec.acts_as for spec in BOT_COMMAND_SPECS.values() if spec.acts_as}
+"""Bot commands that explain reports as the registry operation they are a front-end's way of doing."""
 PENDING_OPERATIONS: frozenset[str] = frozenset()
 """Issue 9's operations: their entries are skipped (and left out of the bench's rates) until declared."""
 
@@ -455,7 +458,10 @@ def _other_target(expected: Any, got: Any) -> bool:
 
 
 def judge(entry: Entry, data: Any, facts: Facts, registry: Registry) -> Verdict:
-    """Score one explanation against its entry (placeholders computed from ``facts``)."""
+    """Score one explanation against its entry (placeholders computed from ``facts``). An entry that expects a
+    bot command done as a registry operation (``watch``: wait_for_test_run) expects what explain reports."""
+    if entry.operation in ACTS_AS:
+        entry = replace(entry, operation=ACTS_AS[entry.operation])
     answer = _read_answer(data, registry)
     expected = None
     if entry.operation is not None:
