@@ -81,7 +81,12 @@ PROJECT_LABELS = {
     "media": {"owner": "media-eng", "region": "eu-west"},
     "identity": {"tier": "silver", "owner": "iam"},
 }
-PRIVATE_ZONE = {"id": 300, "name": "Identity private zone", "k6_load_zone_id": "iam-plz-us-east"}
+PRIVATE_ZONE_ID = 300
+PRIVATE_ZONE: dict[str, Any] = {
+    "id": PRIVATE_ZONE_ID,
+    "name": "Identity private zone",
+    "k6_load_zone_id": "iam-plz-us-east",
+}
 
 
 @dataclass(frozen=True)
@@ -94,22 +99,24 @@ class World:
     history: dict[str, list[int]] = field(default_factory=dict)
     schedules: dict[str, int] = field(default_factory=dict)
     label_keys: dict[str, int] = field(default_factory=dict)
-    zone: int = PRIVATE_ZONE["id"]  # type: ignore[assignment]
+    zone: int = PRIVATE_ZONE_ID
 
 
 def headers(token: str = TOKEN, stack_id: int = STACK) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "X-Stack-Id": str(stack_id)}
 
 
-async def _post(control: httpx.AsyncClient, path: str, body: dict[str, Any], **kwargs: Any) -> Any:
-    response = await control.post(path, json=body, **kwargs)
+async def _post(
+    control: httpx.AsyncClient, path: str, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Any:
+    response = await control.post(path, json=body, headers=headers)
     response.raise_for_status()
     return response.json() if response.content else None
 
 
 async def build(control: httpx.AsyncClient, *, token: str = TOKEN, stack_id: int = STACK) -> World:
     """Reset the simulator to empty and build world 5 at :data:`WORLD_NOW`, clock frozen; returns its ids."""
-    api = {"headers": headers(token, stack_id)}
+    api = headers(token, stack_id)
     await _post(control, "/_sim/reset", {"demo": False})
     await _post(control, "/_sim/clock/speed", {"speed": 0})
     await _post(control, "/_sim/clock/set", {"now": WORLD_NOW})
@@ -128,23 +135,25 @@ async def build(control: httpx.AsyncClient, *, token: str = TOKEN, stack_id: int
             world.runs[run_key] = ids[0]
     media = world.projects["media"]
     response = await control.patch(
-        f"{V6}/projects/{media}/limits", json={"vu_max_per_test": 2000, "duration_max_per_test": 14400}, **api
+        f"{V6}/projects/{media}/limits", json={"vu_max_per_test": 2000, "duration_max_per_test": 14400}, headers=api
     )
     response.raise_for_status()
-    keys = await _post(control, f"{V6}/labels", {"value": [{"key": k, "description": d} for k, d in LABEL_KEYS]}, **api)
+    keys = await _post(
+        control, f"{V6}/labels", {"value": [{"key": k, "description": d} for k, d in LABEL_KEYS]}, headers=api
+    )
     world.label_keys.update({item["key"]: item["id"] for item in keys["value"]})
     for project, labels in PROJECT_LABELS.items():
         body = {"value": [{"key": key, "value": value} for key, value in labels.items()]}
-        response = await control.put(f"{V6}/projects/{world.projects[project]}/labels", json=body, **api)
+        response = await control.put(f"{V6}/projects/{world.projects[project]}/labels", json=body, headers=api)
         response.raise_for_status()
     await _post(control, "/_sim/load_zones", {**PRIVATE_ZONE, "project_ids": [world.projects["identity"]]})
-    schedules = (
+    schedules: tuple[tuple[str, dict[str, Any]], ...] = (
         ("cart_smoke", {"starts": "2026-11-25T07:00:00Z", "recurrence_rule": {"frequency": "DAILY", "interval": 1}}),
         ("transcode", {"starts": "2026-11-29T03:00:00Z", "cron": {"schedule": "0 3 * * 0", "time_zone": "UTC"}}),
         ("profile", {"starts": "2026-11-24T16:00:00Z", "recurrence_rule": {"frequency": "HOURLY", "interval": 1}}),
     )
     for test, body in schedules:
-        made = await _post(control, f"{V6}/load_tests/{world.tests[test]}/schedule", body, **api)
+        made = await _post(control, f"{V6}/load_tests/{world.tests[test]}/schedule", body, headers=api)
         world.schedules[test] = made["id"]
-    await _post(control, f"{V6}/schedules/{world.schedules['transcode']}/deactivate", {}, **api)
+    await _post(control, f"{V6}/schedules/{world.schedules['transcode']}/deactivate", {}, headers=api)
     return world
