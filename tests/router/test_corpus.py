@@ -41,6 +41,8 @@ HELDOUT_3 = ROOT / "bench" / "phrasings_heldout_3.yaml"
 """The third held-out set (100 phrasings in real use's proportions, written blind; tests/router/test_heldout_files.py)."""
 HELDOUT_4 = ROOT / "bench" / "phrasings_heldout_4.yaml"
 """The fourth held-out set (100 phrasings of an ordinary week, written blind; tests/router/test_heldout_files.py)."""
+HELDOUT_5 = ROOT / "bench" / "phrasings_heldout_5.yaml"
+"""The fifth held-out set (100 phrasings, written blind) in its own world, bench/world_5.py, not the demo."""
 
 BOT_COMMANDS = frozenset({"help", "subscribe", "unsubscribe", "subscriptions", "audit", "watch"})
 ACTS_AS = {spec.name.value: spec.acts_as for spec in BOT_COMMAND_SPECS.values() if spec.acts_as}

@@ -11,7 +11,10 @@ literal values that fit their fields' types, and new texts: none may appear in t
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import re
+import sys
 import typing
 from collections.abc import Iterator
 from datetime import datetime
@@ -31,6 +34,7 @@ from tests.router.test_corpus import (
     HELDOUT_2,
     HELDOUT_3,
     HELDOUT_4,
+    HELDOUT_5,
     PENDING_OPERATIONS,
     RUNS_PARAMS,
     RUNS_PATH,
@@ -48,13 +52,19 @@ from tools.simulator import Simulator, SimulatorServer
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT_FILES = sorted((ROOT / "bench").glob("phrasings_heldout*.yaml"))
 PLACEHOLDER_KEYS = frozenset({"$newest_run", "$newest_run_test"})  # their value is a filter, not arguments
-PROPORTIONED = (HELDOUT_3, HELDOUT_4)
+PROPORTIONED = (HELDOUT_3, HELDOUT_4, HELDOUT_5)
 """The sets written in real use's proportions; each one's texts must be new to every file before it."""
-OLDER = {HELDOUT_3: (CORPUS, HELDOUT, HELDOUT_2), HELDOUT_4: (CORPUS, HELDOUT, HELDOUT_2, HELDOUT_3)}
+ON_THE_DEMO = (HELDOUT_3, HELDOUT_4)
+"""The proportioned sets whose expectations name the demo's ids (set 5 names world 5's: bench/world_5.py)."""
+OLDER = {
+    HELDOUT_3: (CORPUS, HELDOUT, HELDOUT_2),
+    HELDOUT_4: (CORPUS, HELDOUT, HELDOUT_2, HELDOUT_3),
+    HELDOUT_5: (CORPUS, HELDOUT, HELDOUT_2, HELDOUT_3, HELDOUT_4),
+}
 
 
 def test_the_known_held_out_files_are_all_checked() -> None:
-    assert {HELDOUT, HELDOUT_2, HELDOUT_3, HELDOUT_4} <= set(HELDOUT_FILES)
+    assert {HELDOUT, HELDOUT_2, HELDOUT_3, HELDOUT_4, HELDOUT_5} <= set(HELDOUT_FILES)
 
 
 # --------------------------------------------------------------------------- field names
@@ -233,7 +243,7 @@ def facts() -> Iterator[Facts]:
         yield Facts(run_facts(response.json()["value"]), datetime.now(zone), zone)
 
 
-@pytest.mark.parametrize("path", PROPORTIONED, ids=[p.name for p in PROPORTIONED])
+@pytest.mark.parametrize("path", ON_THE_DEMO, ids=[p.name for p in ON_THE_DEMO])
 def test_the_sets_placeholders_resolve_against_the_demo(path: Path, facts: Facts) -> None:
     for entry in load_entries(path):
         expanded = expand(entry.arguments, facts)
@@ -264,3 +274,62 @@ def test_the_comment_check_catches_a_cut_text(tmp_path: Path) -> None:
     sample = tmp_path / "cut.yaml"
     sample.write_text('- text: details on #1228 pls\n  operation: get_test_run\n- text: "ok #1"\n', encoding="utf-8")
     assert _plain_texts_cut_by_a_comment(sample) == ["- text: details on #1228 pls"]
+
+
+# --------------------------------------------------------------------------- set 5 against world 5
+
+
+def _world_5() -> Any:
+    spec = importlib.util.spec_from_file_location("world_5", ROOT / "bench" / "world_5.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("world_5", module)  # its dataclass looks its module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def world_5() -> Iterator[tuple[Any, Facts, Simulator]]:
+    """World 5 built over HTTP on an empty simulator, and the facts its placeholders read."""
+    module = _world_5()
+    sim = Simulator(token=TEST_TOKEN, stack_id=TEST_STACK, speed=1.0, demo=True)
+    with SimulatorServer(sim) as url:
+
+        async def build() -> tuple[Any, list[dict[str, Any]]]:
+            async with httpx.AsyncClient(base_url=url, timeout=30) as control:
+                world = await module.build(control, token=TEST_TOKEN, stack_id=TEST_STACK)
+                response = await control.get(RUNS_PATH, params=RUNS_PARAMS, headers=api_headers(TEST_TOKEN, TEST_STACK))
+                response.raise_for_status()
+                return world, response.json()["value"]
+
+        world, runs = asyncio.run(build())
+        zone = ZoneInfo("UTC")
+        yield world, Facts(run_facts(runs), datetime.now(zone), zone), sim
+
+
+def test_world_5_is_its_own_world_with_the_ids_set_5_names(world_5: tuple[Any, Facts, Simulator]) -> None:
+    world, facts, sim = world_5
+    from tools.simulator.demo import LOAD_TESTS, PROJECTS
+
+    names = {test.name.casefold() for test in sim.store.load_tests.values()}
+    assert len(names) == 10 and not names & {name.casefold() for _, _, name, *_ in LOAD_TESTS}
+    assert not {p.name for p in sim.store.projects.values()} & {name for _, name, *_ in PROJECTS}
+    assert world.projects == {"storefront": 1, "media": 2, "identity": 3}
+    assert world.tests["cart_peak"] == 101 and world.tests["password"] == 110
+    assert world.schedules == {"cart_smoke": 1, "transcode": 2, "profile": 3} and world.zone == 300
+    assert world.label_keys == {"tier": 1, "owner": 2, "region": 3}
+    states = {run.id: (run.status, run.result) for run in facts.runs}
+    assert states[1032] == ("completed", "failed") and states[1034] == ("running", None)
+    assert states[1035][0] == "initializing" and states[1036][0] == "queued" and states[1037][0] == "created"
+    assert states[1033][0] == "processing_metrics" and states[1031] == ("aborted", "error")
+    assert states[1030] == ("aborted", "failed") and states[1027] == ("completed", "passed")
+    assert facts.newest({"result": "failed"}).id == 1032 and facts.newest({"load_test": 108}).id == 1035
+    assert sim.clock.now().isoformat().startswith("2026-11-24T15:30:00") and sim.clock.speed == 0
+
+
+def test_set_5s_placeholders_resolve_against_world_5(world_5: tuple[Any, Facts, Simulator]) -> None:
+    _, facts, _ = world_5
+    for entry in load_entries(HELDOUT_5):
+        expanded = expand(entry.arguments, facts)
+        if isinstance(expanded, list):
+            assert len(expanded) >= 2, f"{entry.where}: a batch names at least two runs"

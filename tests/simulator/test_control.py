@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from itertools import pairwise
+
 import httpx
 
 from tools.simulator import Simulator
@@ -93,3 +96,26 @@ def test_the_request_log_keeps_the_latest_requests_only(
     finally:
         sim._log.resize(limit)
     assert sim._log.limit == limit and [r.path for r in sim.requests][-1] == f"{V6}/test_runs/1234"
+
+
+def test_building_a_world_on_an_empty_simulator(sim: Simulator, anon: httpx.Client) -> None:
+    """What bench/world_5.py needs: a fixed instant, history spread over days, a private zone."""
+    anon.post("/_sim/reset", json={"demo": False})
+    body = anon.post("/_sim/clock/set", json={"now": "2026-11-24T15:30:00Z"}).json()
+    assert body["now"].startswith("2026-11-24T15:30:00") and sim.clock.now().hour == 15
+    error_of(anon.post("/_sim/clock/set", json={"now": "yesterday"}), 400)
+    error_of(anon.post("/_sim/clock/set", json={"now": "2026-11-24T15:30:00"}), 400)
+    project = anon.post("/_sim/projects", json={"name": "World"}).json()
+    test = anon.post("/_sim/load_tests", json={"project_id": project["id"], "name": "Spread"}).json()
+    runs = anon.post(f"/_sim/load_tests/{test['id']}/runs", json={"n": 3, "spacing_s": 86400, "ago_s": 7200}).json()
+    created = [datetime.fromisoformat(r["created"].replace("Z", "+00:00")) for r in runs]
+    assert [(b - a).total_seconds() for a, b in pairwise(created)] == [86400, 86400]
+    assert sim.clock.now() - created[-1] > timedelta(hours=2) and {r["status"] for r in runs} == {"completed"}
+    error_of(anon.post(f"/_sim/load_tests/{test['id']}/runs", json={"n": 1, "spacing_s": -1}), 400)
+    zone = anon.post(
+        "/_sim/load_zones",
+        json={"id": 300, "name": "World zone", "k6_load_zone_id": "world-plz", "project_ids": [project["id"]]},
+    )
+    assert zone.status_code == 201 and sim.zone_allowed_projects(300)[0]["id"] == project["id"]
+    error_of(anon.post("/_sim/load_zones", json={"id": 301, "name": "x", "k6_load_zone_id": "y",
+                                                 "project_ids": [999]}), 404)  # fmt: skip

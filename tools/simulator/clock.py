@@ -45,6 +45,16 @@ class SimClock:
             self._base_sim += timedelta(seconds=seconds)
             return self._base_sim
 
+    def set(self, moment: datetime) -> datetime:
+        """Put the clock at ``moment`` (an aware instant, earlier or later): for building a world on an empty
+        simulator at a fixed instant; runs that already exist would see time go backwards."""
+        if moment.tzinfo is None:
+            raise ValueError("moment must be an aware datetime")
+        with self._lock:
+            self._base_sim = moment.astimezone(UTC)
+            self._base_real = self._monotonic()
+            return self._base_sim
+
     @property
     def speed(self) -> float:
         """How many simulated seconds pass per real second."""

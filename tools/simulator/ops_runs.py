@@ -144,8 +144,11 @@ class RunOps(SimulatorCore):
         status: str = "completed",
         result: str = "passed",
         reason: str | None = None,
+        spacing_s: float = 3600.0,
+        ago_s: float = 0.0,
     ) -> list[dict[str, Any]]:
-        """Seed ``n`` runs of a test: finished ones an hour apart in the past, or runs now in ``status``."""
+        """Seed ``n`` runs of a test: finished ones ``spacing_s`` apart in the past (the newest ended just before
+        now, or created ``ago_s`` earlier than that), or runs now in ``status``."""
         test = self.test_record(load_test_id)
         info = analyze_script(test.script or b"")
         now = self.clock.now()
@@ -155,8 +158,8 @@ class RunOps(SimulatorCore):
             except ValueError as exc:
                 raise invalid(str(exc)) from exc
             planned = plan_timeline(now, info.duration_s, ending)
-            newest = now - (planned[-1].at - now) - timedelta(seconds=60)  # every seeded run has ended
-            created = [newest - timedelta(hours=n - index) for index in range(n)]
+            newest = now - (planned[-1].at - now) - timedelta(seconds=60 + ago_s)  # every seeded run has ended
+            created = [newest - timedelta(seconds=spacing_s * (n - index)) for index in range(n)]
         elif status in UNFINISHED:
             ending = OUTCOME_ENDINGS[info.outcome_marker or test.outcome]
             created = [now - timedelta(seconds=_age_for_status(status, info.duration_s))] * n

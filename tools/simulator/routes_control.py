@@ -5,6 +5,7 @@ They need no authentication and are never recorded in the request log.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -69,6 +70,21 @@ async def set_speed(request: Request) -> Response:
     return ok(_clock(request))
 
 
+async def set_clock(request: Request) -> Response:
+    """Put the clock at an instant (``{"now": "2026-11-24T15:30:00Z"}``), earlier or later: build a world on an
+    empty simulator (after ``reset`` with ``demo: false``) at a fixed instant."""
+    text = get_str(await body_object(request), "now", required=True)
+    assert text is not None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise invalid("'now' must be an ISO 8601 date-time.", "now") from exc
+    if moment.tzinfo is None:
+        raise invalid("'now' needs a UTC offset (or Z).", "now")
+    sim_of(request).clock.set(moment)
+    return ok(_clock(request))
+
+
 async def finish_run(request: Request) -> Response:
     body = await body_object(request, required=False)
     result = get_str(body, "result") or "passed"
@@ -104,8 +120,29 @@ async def add_runs(request: Request) -> Response:
         status=get_str(body, "status") or "completed",
         result=get_str(body, "result") or "passed",
         reason=get_str(body, "reason", nullable=True),
+        spacing_s=_number(body, "spacing_s") if "spacing_s" in body else 3600.0,
+        ago_s=_number(body, "ago_s") if "ago_s" in body else 0.0,
     )
     return ok(runs, 201)
+
+
+async def add_private_zone(request: Request) -> Response:
+    """A private load zone: ``{"id", "name", "k6_load_zone_id", "image"?, "project_ids"?}``."""
+    body = await body_object(request)
+    zone_id = get_int(body, "id", required=True, nullable=False, minimum=1)
+    name = get_str(body, "name", required=True)
+    k6_id = get_str(body, "k6_load_zone_id", required=True)
+    image = get_str(body, "image") or "grafana/k6:latest"
+    projects = body.get("project_ids") or []
+    if not isinstance(projects, list) or not all(isinstance(p, int) and not isinstance(p, bool) for p in projects):
+        raise invalid("'project_ids' must be a list of project ids.", "project_ids")
+    assert zone_id is not None and name is not None and k6_id is not None
+    sim = sim_of(request)
+    with sim.lock:
+        for project_id in projects:
+            sim.project_record(project_id)
+        zone = sim.add_private_zone(zone_id, name, k6_id, image, set(projects))
+    return ok({"id": zone.id, "name": zone.name, "k6_load_zone_id": zone.k6_load_zone_id}, 201)
 
 
 async def reset(request: Request) -> Response:
@@ -130,9 +167,11 @@ routes = [
     Route(f"{PREFIX}/faults", clear_faults, methods=["DELETE"]),
     Route(f"{PREFIX}/clock/advance", advance_clock, methods=["POST"]),
     Route(f"{PREFIX}/clock/speed", set_speed, methods=["POST"]),
+    Route(f"{PREFIX}/clock/set", set_clock, methods=["POST"]),
     Route(f"{PREFIX}/test_runs/{{id:int}}/finish", finish_run, methods=["POST"]),
     Route(f"{PREFIX}/projects", add_project, methods=["POST"]),
     Route(f"{PREFIX}/load_tests", add_load_test, methods=["POST"]),
     Route(f"{PREFIX}/load_tests/{{id:int}}/runs", add_runs, methods=["POST"]),
+    Route(f"{PREFIX}/load_zones", add_private_zone, methods=["POST"]),
     Route(f"{PREFIX}/reset", reset, methods=["POST"]),
 ]
