@@ -765,7 +765,7 @@ class Fitter:
         if note is None or not self.used:
             return
         tail = [t.index for t in self.analysis.tokens if t.index > max(self.used)]
-        text = self.analysis.words(tail).strip()
+        text = re.sub(r"^[-–—:;,]+\s*", "", self.analysis.words(tail).strip())  # "note 1017 - sandbox down"
         text = re.sub(r"^(?:saying|that|with|to say|reading)\s+", "", text, flags=re.IGNORECASE)
         if text:
             self._fill(note, text)
