@@ -232,7 +232,8 @@ STATE_WORDS: dict[str, tuple[Slot, str]] = {
     "completed": (Slot.STATUS, "completed"),
     **dict.fromkeys(("aborted", "stopped", "cancelled", "canceled", "killed", "interrupted"), (Slot.STATUS, "aborted")),
     **dict.fromkeys(
-        ("failed", "failing", "failures", "failure", "fails", "fail", "broken", "red", "unsuccessful"),
+        ("failed", "failing", "failures", "failure", "fails", "fail", "broken", "broke", "red", "unsuccessful",
+         "blew up", "blown up"),
         (Slot.RESULT, "failed"),
     ),
     **dict.fromkeys(

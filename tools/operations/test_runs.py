@@ -305,6 +305,9 @@ def _cursor_time(state: dict[str, Any], key: str) -> datetime | None:
             "what happened",
             "what has run",
             "what's been run",
+            "who's",
+            "whos",
+            "who is",
             "how did … do",
             "how has … done",
             "how is … doing lately",
@@ -433,6 +436,11 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
             "whats going on with",
             "what is going on with",
             "how is it going with",
+            "where are we with",
+            "where are we on",
+            "where are we at with",
+            "where is … at",
+            "where's … at",
             "what happened with",
             "what's up with",
             "whats up with",
@@ -488,7 +496,9 @@ class UpdateTestRunInput(InputModel):
     endpoints=[Endpoint("PATCH", "/cloud/v6/test_runs/{id}")],
     errors={404: NOT_FOUND},
     phrases=Phrases(
-        verbs=("note", "annotate", "comment", "add a note", "add note", "set the note", "set note", "write"),
+        verbs=("note", "annotate", "comment", "add a note", "add note", "set the note", "set note", "write",
+               "leave a note", "leave a note on", "put a note on", "add a comment", "add a comment to",
+               "comment on", "leave a comment on", "jot down"),
         nouns=("note",),
         examples={
             "note run 1234: baseline after the cache fix": {
