@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 
 from tools.errors import Candidate, NotFound, ResolutionError
 from tools.models import LoadZone, Schedule, TestRun
-from tools.resolve import LoadTestCatalog, meaningful_words
+from tools.resolve import LoadTestCatalog, meaningful_words, words
 
 ACTIVE = frozenset({"created", "queued", "initializing", "running", "processing_metrics"})
 ABORTABLE = frozenset({"created", "queued", "initializing", "running"})
@@ -90,8 +90,14 @@ def is_reference(value: Any) -> bool:
 
 
 def _wants_all_active(ref: RunRef) -> bool:
-    """Looking for the active run of one test: keep looking, to tell when several are going."""
-    return ref.test is not None and ref.status == ("active",) and not ref.result
+    """Looking for the active run of one test, or the running run to stop: keep looking, to tell when several
+    are going."""
+    return (ref.test is not None or ref.abortable) and ref.status == ("active",) and not ref.result
+
+
+def _says_both(text: str) -> bool:
+    """ "stop both running tests": the person counted two."""
+    return "both" in words(text)
 
 
 def _status_ok(run: TestRun, ref: RunRef) -> bool:
@@ -170,7 +176,11 @@ class References:
                     f"(at most {MAX_BATCH}). Name a test to narrow it down.",
                     phrase=ref.text,
                 )
+            if _says_both(ref.text) and len(runs) != 2:
+                runs = await self._the_two(runs, ref)
             return [r.id for r in runs]
+        if ref.abortable and ref.test is None and ref.status == ("active",) and not ref.result and len(runs) > 1:
+            runs = await self._the_running_one(runs, ref)  # "stop the running one": never a guess among several
         active_of_test = ref.test is not None and ref.status == ("active",) and not ref.result
         if active_of_test and len(runs) > 1:
             names = await self.catalog.display_name(runs[0].test_id) or f"test {runs[0].test_id}"
@@ -185,6 +195,46 @@ class References:
                 ],
             )
         return runs[0].id
+
+    async def _the_running_one(self, runs: list[TestRun], ref: RunRef) -> list[TestRun]:
+        """Of several unfinished runs, the one "the running run" means: the only one whose status is running;
+        otherwise a :class:`ResolutionError` listing them (a stop is never a guess)."""
+        running = [run for run in runs if run.status == "running"]
+        if len(running) == 1:
+            return running
+        shown = (running or runs)[:5]
+        names = [await self.catalog.display_name(r.test_id) or f"test {r.test_id}" for r in shown]
+        raise ResolutionError(
+            f"{len(running) or len(runs)} runs are going: which one?",
+            phrase=ref.text,
+            candidates=[
+                Candidate(
+                    r.id, f"run {r.id}: {name} ({r.status.replace('_', ' ')})", r.project_id, 100.0, field="test_run_id"
+                )
+                for r, name in zip(shown, names, strict=True)
+            ],
+        )
+
+    async def _the_two(self, runs: list[TestRun], ref: RunRef) -> list[TestRun]:
+        """ "both running tests": the two runs meant, or a :class:`ResolutionError` when it is not two that fit."""
+        running = [run for run in runs if run.status == "running"]
+        if ref.status == ("active",) and len(running) == 2:
+            return running
+        raise ResolutionError(
+            f"{len(runs)} run{'s fit' if len(runs) != 1 else ' fits'} \u201c{ref.text}\u201d, not two: which do you mean?",
+            phrase=ref.text,
+            candidates=[
+                Candidate(
+                    r.id,
+                    f"run {r.id}: {await self.catalog.display_name(r.test_id) or f'test {r.test_id}'}"
+                    f" ({r.status.replace('_', ' ')})",
+                    r.project_id,
+                    100.0,
+                    field="test_run_id",
+                )
+                for r in runs[:5]
+            ],
+        )
 
     async def test_of_run(self, ref: TestOfRun) -> int:
         run_id = ref.run if isinstance(ref.run, int) else await self.run(ref.run)

@@ -249,6 +249,8 @@ BOT_COMMANDS: tuple[BotCommandSpec, ...] = (
             verbs=(
                 "tell me when",
                 "let me know when",
+                "lmk when",
+                "lmk once",
                 "notify me when",
                 "ping me when",
                 "tell us when",

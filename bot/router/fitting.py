@@ -97,6 +97,7 @@ HEDGES = frozenset(
     ]
 )
 """Words before a verb that make the text a question about doing it, or a refusal: never a write."""
+_WHAT = frozenset(("what", "what's", "whats"))
 VERB_EXACT = 3.0
 VERB_FUZZY = 2.2
 VERB_FIRST = 0.5
@@ -437,6 +438,8 @@ class Fitter:
             for hit in occurrences(words, self.seq, self.answered):
                 if hit.start > 0 and hit.start + hit.length - 1 < last and self.seq.words[hit.start - 1] in DETERMINERS:
                     continue  # "how's the running soak doing": a word before a noun names the run, it asks nothing
+                if hit.start > 0 and self.seq.words[hit.start - 1] in _WHAT:
+                    continue  # "what killed 1013", "what broke in 1012": asks what caused it, not whether it did
                 self.answered.update(_positions(hit))
                 if self.fit.answer is None:
                     self.fit.answer = answer
@@ -765,7 +768,7 @@ class Fitter:
         if note is None or not self.used:
             return
         tail = [t.index for t in self.analysis.tokens if t.index > max(self.used)]
-        text = self.analysis.words(tail).strip()
+        text = re.sub(r"^[-–—:;,]+\s*", "", self.analysis.words(tail).strip())  # "note 1017 - sandbox down"
         text = re.sub(r"^(?:saying|that|with|to say|reading)\s+", "", text, flags=re.IGNORECASE)
         if text:
             self._fill(note, text)
@@ -919,7 +922,15 @@ class Fitter:
         via_spec = next(iter(self.free(Slot.LOAD_TEST)), None) if self.via_run else None
         states = bool(qualifiers["status"] or qualifiers["result"])
         qualified = states or qualifiers["every"] or qualifiers["latest"]
-        if ref_spec is not None and ref_test is None and qualified and not self.fit.nouns and not qualifiers["every"]:
+        pronoun = bool({"one", "ones"} & self.seq.free_words)  # "stop the queued one": "one" stands for the run
+        if (
+            ref_spec is not None
+            and ref_test is None
+            and qualified
+            and not self.fit.nouns
+            and not qualifiers["every"]
+            and not (pronoun and states)
+        ):
             for position, word in enumerate(self.seq.words):
                 if (word,) in STATE_PHRASES and position not in self.answered and position not in self.seq.protected:
                     self.fit.unused_soft.append(self.seq.index[position])

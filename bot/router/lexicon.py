@@ -316,6 +316,7 @@ def build(registry: Registry) -> Lexicon:
     for intent in intents:
         for verb in intent.verbs:
             vocabulary.update(verb.words)
+            vocabulary.update(verb.tail or ())  # "has … improved": the word after the gap is known too
         for noun in intent.nouns:
             vocabulary.update(noun)
         for words, _ in intent.answers:

@@ -43,6 +43,8 @@ HELDOUT_4 = ROOT / "bench" / "phrasings_heldout_4.yaml"
 """The fourth held-out set (100 phrasings of an ordinary week, written blind; tests/router/test_heldout_files.py)."""
 HELDOUT_5 = ROOT / "bench" / "phrasings_heldout_5.yaml"
 """The fifth held-out set (100 phrasings, written blind) in its own world, bench/world_5.py, not the demo."""
+DEV_A = Path(__file__).with_name("corpus_dev_a.yaml")
+"""Phrasings tuned on against dev world A (bench/dev_world_a.py), a stack whose names are not the demo's."""
 
 BOT_COMMANDS = frozenset({"help", "subscribe", "unsubscribe", "subscriptions", "audit", "watch"})
 ACTS_AS = {spec.name.value: spec.acts_as for spec in BOT_COMMAND_SPECS.values() if spec.acts_as}
@@ -579,6 +581,74 @@ async def test_phrasing(entry: Entry, frozen_sim: Simulator, frozen_toolbox: Too
     verdict = judge_around(entry, data, facts, registry, before)
     assert not verdict.wrong_write, f"{entry.text!r} would write the wrong thing: {verdict.got}"
     assert verdict.correct, f"{entry.text!r}: {verdict.reason}\n  expected {entry.expects}\n  got      {verdict.got}"
+
+
+# --------------------------------------------------------------------------- the same against dev world A
+
+DEV_ENTRIES = load_entries(DEV_A)
+
+
+def _dev_world() -> Any:
+    """bench/dev_world_a.py, loaded by path (bench is scripts, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dev_world_a", ROOT / "bench" / "dev_world_a.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def dev_sim() -> Simulator:
+    return Simulator(token=TEST_TOKEN, stack_id=TEST_STACK, speed=0.0, demo=False)
+
+
+@pytest.fixture(scope="module")
+def dev_url(dev_sim: Simulator) -> Iterator[str]:
+    with SimulatorServer(dev_sim) as url:
+        import asyncio
+
+        asyncio.run(_dev_world().build(url, api_headers(TEST_TOKEN, TEST_STACK)))
+        yield url
+
+
+@pytest.fixture(scope="module")
+def dev_facts(dev_url: str) -> Facts:
+    response = httpx.get(
+        dev_url + RUNS_PATH, params=RUNS_PARAMS, headers=api_headers(TEST_TOKEN, TEST_STACK), timeout=10
+    )
+    response.raise_for_status()
+    zone = ZoneInfo("UTC")
+    return Facts(run_facts(response.json()["value"]), datetime.now(zone), zone)
+
+
+@pytest.fixture
+async def dev_toolbox(dev_url: str, utc: None) -> AsyncIterator[Toolbox]:
+    async with K6CloudClient(make_settings(dev_url), backoff_base=0.01, backoff_max=0.05) as client:
+        yield Toolbox(client)
+
+
+@pytest.mark.parametrize("entry", DEV_ENTRIES, ids=[f"dev-{i:03d}-{e.text[:44]}" for i, e in enumerate(DEV_ENTRIES, 1)])
+async def test_dev_world_phrasing(entry: Entry, dev_sim: Simulator, dev_toolbox: Toolbox, dev_facts: Facts) -> None:
+    """What the demo's corpus checks, for phrasings about a stack with other names (no write may be sent)."""
+    from bot.router.explain import explain
+
+    registry = get_registry()
+    dev_sim.clear_requests()
+    before = datetime.now(dev_facts.zone)
+    data = (await explain(entry.text, dev_toolbox)).as_json()
+    writes = write_requests([item.to_dict() for item in dev_sim.requests])
+    assert not writes, f"explaining {entry.text!r} sent {writes}"
+    verdict = judge_around(entry, data, dev_facts, registry, before)
+    assert not verdict.wrong_write, f"{entry.text!r} would write the wrong thing: {verdict.got}"
+    assert verdict.correct, f"{entry.text!r}: {verdict.reason}\n  expected {entry.expects}\n  got      {verdict.got}"
+
+
+def test_dev_corpus_is_apart_from_the_others() -> None:
+    dev = {e.text.casefold() for e in DEV_ENTRIES}
+    for path in (CORPUS, HELDOUT, HELDOUT_2, HELDOUT_3, HELDOUT_4):
+        assert not dev & {e.text.casefold() for e in load_entries(path)}, path.name
 
 
 def test_every_operation_has_two_phrasings() -> None:

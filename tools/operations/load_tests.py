@@ -656,6 +656,7 @@ async def _preview_upload(ctx: OpContext, args: UploadScriptInput) -> Preview:
             "execute",
             "fire up",
             "fire off",
+            "fire",
             "kick … off",
             "fire … up",
             "fire … off",

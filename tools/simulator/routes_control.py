@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .clock import SimClock
 from .errors import invalid
 from .faults import Fault
 from .http_util import body_object, no_content, ok, path_id, sim_of
@@ -146,8 +147,17 @@ async def add_private_zone(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
+    """Fresh data; ``start`` (ISO date-time with offset) also sets the clock there, keeping its speed."""
     body = await body_object(request, required=False)
-    sim_of(request).reset(demo=bool(body.get("demo", True)))
+    sim = sim_of(request)
+    start = get_str(body, "start", nullable=True)
+    if start is not None:
+        try:
+            moment = datetime.fromisoformat(start.replace("Z", "+00:00"))
+            sim.clock = SimClock(moment, sim.clock.speed)
+        except ValueError as exc:
+            raise invalid(f"Invalid start: {exc}.", "start") from exc
+    sim.reset(demo=bool(body.get("demo", True)))
     return ok({"status": "ok", **_clock(request)})
 
 
