@@ -108,6 +108,20 @@ async def add_runs(request: Request) -> Response:
     return ok(runs, 201)
 
 
+async def add_private_zone(request: Request) -> Response:
+    body = await body_object(request)
+    zone_id = get_int(body, "id", required=True, nullable=False, minimum=1)
+    name = get_str(body, "name", required=True)
+    k6_id = get_str(body, "k6_load_zone_id", required=True)
+    image = get_str(body, "image") or "grafana/k6:latest"
+    projects = body.get("project_ids", [])
+    if not isinstance(projects, list) or not all(isinstance(p, int) and not isinstance(p, bool) for p in projects):
+        raise invalid("'project_ids' must be a list of project ids.", "project_ids")
+    assert zone_id is not None and name is not None and k6_id is not None
+    zone = sim_of(request).add_private_zone(zone_id, name, k6_id, image, set(projects))
+    return ok({"id": zone.id, "name": zone.name, "k6_load_zone_id": zone.k6_load_zone_id}, 201)
+
+
 async def reset(request: Request) -> Response:
     body = await body_object(request, required=False)
     sim_of(request).reset(demo=bool(body.get("demo", True)))
@@ -134,5 +148,6 @@ routes = [
     Route(f"{PREFIX}/projects", add_project, methods=["POST"]),
     Route(f"{PREFIX}/load_tests", add_load_test, methods=["POST"]),
     Route(f"{PREFIX}/load_tests/{{id:int}}/runs", add_runs, methods=["POST"]),
+    Route(f"{PREFIX}/load_zones", add_private_zone, methods=["POST"]),
     Route(f"{PREFIX}/reset", reset, methods=["POST"]),
 ]
