@@ -41,6 +41,10 @@ HELDOUT_3 = ROOT / "bench" / "phrasings_heldout_3.yaml"
 HELDOUT_4 = ROOT / "bench" / "phrasings_heldout_4.yaml"
 """The fourth held-out set (100 phrasings of an ordinary week, written blind; tests/router/test_heldout_files.py)."""
 
+DEV_B = Path(__file__).with_name("corpus_dev_b.yaml")
+"""Phrasings about another world (bench/dev_world_b.py: names unlike the demo's), explained against that world."""
+DEV_WORLD_B = ROOT / "bench" / "dev_world_b.py"
+
 BOT_COMMANDS = frozenset({"help", "subscribe", "unsubscribe", "subscriptions", "audit", "watch"})
 PENDING_OPERATIONS: frozenset[str] = frozenset()
 """Issue 9's operations: their entries are skipped (and left out of the bench's rates) until declared."""
@@ -567,6 +571,53 @@ async def test_phrasing(entry: Entry, frozen_sim: Simulator, frozen_toolbox: Too
     writes = write_requests([item.to_dict() for item in frozen_sim.requests])
     if writes:
         frozen_sim.reset(demo=True)  # the frozen clock makes the reloaded demo identical for the next entries
+    assert not writes, f"explaining {entry.text!r} sent {writes}"
+    verdict = judge_around(entry, data, facts, registry, before)
+    assert not verdict.wrong_write, f"{entry.text!r} would write the wrong thing: {verdict.got}"
+    assert verdict.correct, f"{entry.text!r}: {verdict.reason}\n  expected {entry.expects}\n  got      {verdict.got}"
+
+
+DEV_B_ENTRIES = load_entries(DEV_B)
+
+
+def build_dev_world_b(url: str, token: str = TEST_TOKEN, stack_id: int = TEST_STACK) -> None:
+    """Build bench/dev_world_b.py's world on the (empty) simulator at ``url``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dev_world_b", DEV_WORLD_B)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build(url, token, stack_id)
+
+
+@pytest.fixture(scope="module")
+def world_b() -> Iterator[tuple[Simulator, str, Facts]]:
+    """The dev world B on its own frozen simulator, with the facts its placeholders read."""
+    sim = Simulator(token=TEST_TOKEN, stack_id=TEST_STACK, speed=0.0, demo=False)
+    with SimulatorServer(sim) as url:
+        build_dev_world_b(url)
+        response = httpx.get(
+            url + RUNS_PATH, params=RUNS_PARAMS, headers=api_headers(TEST_TOKEN, TEST_STACK), timeout=10
+        )
+        response.raise_for_status()
+        zone = ZoneInfo("UTC")
+        yield sim, url, Facts(run_facts(response.json()["value"]), datetime.now(zone), zone)
+
+
+@pytest.mark.parametrize("entry", DEV_B_ENTRIES, ids=[f"b{i:03d}-{e.text[:48]}" for i, e in enumerate(DEV_B_ENTRIES, 1)])
+async def test_phrasing_in_world_b(entry: Entry, world_b: tuple[Simulator, str, Facts], utc: None) -> None:
+    from bot.router.explain import explain
+
+    sim, url, facts = world_b
+    registry = get_registry()
+    sim.clear_requests()
+    before = datetime.now(facts.zone)
+    async with K6CloudClient(make_settings(url), backoff_base=0.01, backoff_max=0.05) as client:
+        data = (await explain(entry.text, Toolbox(client))).as_json()
+    writes = write_requests([item.to_dict() for item in sim.requests])
+    if writes:
+        build_dev_world_b(url)  # the frozen clock makes the rebuilt world identical for the next entries
     assert not writes, f"explaining {entry.text!r} sent {writes}"
     verdict = judge_around(entry, data, facts, registry, before)
     assert not verdict.wrong_write, f"{entry.text!r} would write the wrong thing: {verdict.got}"
