@@ -727,6 +727,9 @@ class Fitter:
         """A number for a field named by its words ("set the VU limit of payments to 2000", "1000 VUH per month");
         with a removing verb and no number, the field is removed ("remove the VUH limit")."""
         numbers = [e for e in self.fit.unused if e.kind is Kind.NUMBER]
+        durations = [
+            e for e in self.analysis.entities if e.kind is Kind.DURATION and not self.used.intersection(e.tokens)
+        ]
         removing = self.fit.verb is not None and any(self.seq.words[p] in _REMOVING for p in _positions(self.fit.verb))
         for spec in self.intent.slots:
             if spec.slot is not Slot.AMOUNT or spec.field in self.filled:
@@ -747,11 +750,13 @@ class Fitter:
             self.fit.nouns += 1  # "the VU limit" names what is changed, as a noun would
             self.score += NOUN_EXTRA * (hit.length - 1)  # the longer, the surer ("max vus per test")
             named_at = self.seq.index[hit.start]
-            number = min(numbers, key=lambda e: abs(e.first - named_at), default=None)
+            pool = [*numbers, *durations] if spec.say.seconds else numbers  # "to 30 minutes": a time, in seconds
+            number = min(pool, key=lambda e: abs(e.first - named_at), default=None)
             if number is not None:
-                numbers.remove(number)
-                self.fit.unused.remove(number)
-                self._fill(spec, number.value, number)
+                (numbers if number.kind is Kind.NUMBER else durations).remove(number)
+                if number in self.fit.unused:
+                    self.fit.unused.remove(number)
+                self._fill(spec, int(number.value) if number.kind is Kind.DURATION else number.value, number)
             elif removing:
                 removals = next(iter(s for s in self.intent.slots if s.slot is Slot.REMOVALS), None)
                 if removals is not None:
