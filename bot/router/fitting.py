@@ -154,6 +154,8 @@ _KIND_NOUNS: dict[Kind, tuple[Words, ...]] = {
     Kind.LABEL_ID: (("label",), ("label", "key")),
 }
 _LIST_OF = {Kind.PROJECT_ID: Slot.PROJECTS, Kind.ZONE_ID: Slot.LOAD_ZONES}
+_LIST_NOUNS = {Slot.PROJECTS: ("projects",), Slot.LOAD_ZONES: ("zones",)}
+"""The plural before numbers that makes them that list ("allow projects 2 and 3 on zone 200")."""
 _BARE_ID_SLOTS = (Slot.RUN, Slot.LOAD_TEST, Slot.COUNT)
 _NOUN_ID_SLOTS = (Slot.RUN, Slot.LOAD_TEST, Slot.SCHEDULE, Slot.LOAD_ZONE, Slot.LABEL_KEY, Slot.PROJECT, Slot.COUNT)
 """A bare number is a run, a test or a count; a schedule, zone, label or project id only when the text names
@@ -690,11 +692,15 @@ class Fitter:
         return False
 
     def _list_named(self, kind: Slot, entity: Entity) -> bool:
-        """A list field that the word before the entity names ("to 78, 79"), or that already has items."""
+        """A list field that the word before the entity names ("to 78, 79", "projects 2 and 3"), or that already
+        has items."""
         spec = next((s for s in self.intent.slots if s.slot is kind), None)
         if spec is None:
             return False
-        return bool(self.filled.get(spec.field)) or (entity.before is not None and entity.before in spec.before)
+        before = entity.before
+        return bool(self.filled.get(spec.field)) or (
+            before is not None and (before in spec.before or before in _LIST_NOUNS.get(kind, ()))
+        )
 
     def _range(self, entity: Entity, strict: bool) -> bool:
         since, until = self.free(Slot.SINCE), self.free(Slot.UNTIL)
