@@ -211,7 +211,7 @@ class References:
         from tools.models import LabelKey
 
         keys = await self.client.collect(LabelKey, "/cloud/v6/labels")
-        key = _pick(ref.text, keys, lambda k: (k.key,), "label key", _KEY_WORDS)
+        key = _pick(ref.text, keys, lambda k: (k.key,), "label key")
         return key.id if ref.kind == "label_key" else key.key
 
     async def resolve(self, value: Any) -> Any:
@@ -240,7 +240,6 @@ def _covered(wanted: str, name: str) -> float:
 
 
 _ZONE_WORDS = frozenset(("zone", "zones", "load", "region", "location"))
-_KEY_WORDS = frozenset(("label", "labels", "key", "keys"))
 
 
 def _pick(text: str, items: list[Any], names: Any, what: str, kind_words: frozenset[str] = frozenset()) -> Any:

@@ -155,7 +155,7 @@ _KIND_NOUNS: dict[Kind, tuple[Words, ...]] = {
 }
 _LIST_OF = {Kind.PROJECT_ID: Slot.PROJECTS, Kind.ZONE_ID: Slot.LOAD_ZONES}
 _LIST_NOUNS = {Slot.PROJECTS: ("projects",), Slot.LOAD_ZONES: ("zones",)}
-"""The plural before numbers that makes them that list ("allow projects 2 and 3 on zone 200")."""
+"""The plural before numbers that makes them that list ("limits of projects 2 and 3", "projects 78 and 79")."""
 _BARE_ID_SLOTS = (Slot.RUN, Slot.LOAD_TEST, Slot.COUNT)
 _NOUN_ID_SLOTS = (Slot.RUN, Slot.LOAD_TEST, Slot.SCHEDULE, Slot.LOAD_ZONE, Slot.LABEL_KEY, Slot.PROJECT, Slot.COUNT)
 """A bare number is a run, a test or a count; a schedule, zone, label or project id only when the text names
