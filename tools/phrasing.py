@@ -99,6 +99,8 @@ class Say:
     before: tuple[str | None, ...] = ()
     """None in it: also without a word before it."""
     words: tuple[str, ...] = ()
+    seconds: bool = False
+    """An AMOUNT counted in seconds: a duration said with its unit fills it too ("to 30 minutes", "1800 seconds")."""
 
 
 @dataclass(frozen=True)

@@ -256,7 +256,7 @@ class References:
     async def named(self, ref: Named) -> int | str:
         if ref.kind in ("load_zone", "load_zone_name"):
             zones = await self.client.collect(LoadZone, "/cloud/v6/load_zones")
-            zone = _pick(ref.text, zones, lambda z: (z.k6_load_zone_id, z.name), "load zone")
+            zone = _pick(ref.text, zones, lambda z: (z.k6_load_zone_id, z.name), "load zone", _ZONE_WORDS)
             return zone.id if ref.kind == "load_zone" else zone.k6_load_zone_id
         from tools.models import LabelKey
 
@@ -289,9 +289,13 @@ def _covered(wanted: str, name: str) -> float:
     return 100.0 * near / len(typed) if near < len(typed) else 100.0
 
 
-def _pick(text: str, items: list[Any], names: Any, what: str) -> Any:
-    """The one item whose name (or one of its names) ``text`` means; ambiguity and misses raise."""
-    wanted = " ".join(meaningful_words(text)) or text.strip().casefold()
+_ZONE_WORDS = frozenset(("zone", "zones", "load", "region", "location"))
+
+
+def _pick(text: str, items: list[Any], names: Any, what: str, kind_words: frozenset[str] = frozenset()) -> Any:
+    """The one item whose name (or one of its names) ``text`` means; ambiguity and misses raise. ``kind_words``
+    say what kind of thing it is ("the core frankfurt private zone"): they count only when the name has them."""
+    typed = " ".join(meaningful_words(text)) or text.strip().casefold()
     scored = []
     for item in items:
         best = 0.0
@@ -301,6 +305,8 @@ def _pick(text: str, items: list[Any], names: Any, what: str) -> Any:
                 best = 101.0
                 break
             parts = " ".join(meaningful_words(name.replace(":", " ")))
+            own = set(parts.split())
+            wanted = " ".join(w for w in typed.split() if w not in kind_words or w in own) or typed
             score = max(float(fuzz.token_set_ratio(wanted, parts)), float(fuzz.partial_ratio(wanted, folded)))
             best = max(best, min(score, _covered(wanted, parts)))
         scored.append((best, item))

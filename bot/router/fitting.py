@@ -155,6 +155,8 @@ _KIND_NOUNS: dict[Kind, tuple[Words, ...]] = {
     Kind.LABEL_ID: (("label",), ("label", "key")),
 }
 _LIST_OF = {Kind.PROJECT_ID: Slot.PROJECTS, Kind.ZONE_ID: Slot.LOAD_ZONES}
+_LIST_NOUNS = {Slot.PROJECTS: ("projects",), Slot.LOAD_ZONES: ("zones",)}
+"""The plural before numbers that makes them that list ("limits of projects 2 and 3", "projects 78 and 79")."""
 _BARE_ID_SLOTS = (Slot.RUN, Slot.LOAD_TEST, Slot.COUNT)
 _NOUN_ID_SLOTS = (Slot.RUN, Slot.LOAD_TEST, Slot.SCHEDULE, Slot.LOAD_ZONE, Slot.LABEL_KEY, Slot.PROJECT, Slot.COUNT)
 """A bare number is a run, a test or a count; a schedule, zone, label or project id only when the text names
@@ -693,11 +695,15 @@ class Fitter:
         return False
 
     def _list_named(self, kind: Slot, entity: Entity) -> bool:
-        """A list field that the word before the entity names ("to 78, 79"), or that already has items."""
+        """A list field that the word before the entity names ("to 78, 79", "projects 2 and 3"), or that already
+        has items."""
         spec = next((s for s in self.intent.slots if s.slot is kind), None)
         if spec is None:
             return False
-        return bool(self.filled.get(spec.field)) or (entity.before is not None and entity.before in spec.before)
+        before = entity.before
+        return bool(self.filled.get(spec.field)) or (
+            before is not None and (before in spec.before or before in _LIST_NOUNS.get(kind, ()))
+        )
 
     def _range(self, entity: Entity, strict: bool) -> bool:
         since, until = self.free(Slot.SINCE), self.free(Slot.UNTIL)
@@ -730,6 +736,9 @@ class Fitter:
         """A number for a field named by its words ("set the VU limit of payments to 2000", "1000 VUH per month");
         with a removing verb and no number, the field is removed ("remove the VUH limit")."""
         numbers = [e for e in self.fit.unused if e.kind is Kind.NUMBER]
+        durations = [
+            e for e in self.analysis.entities if e.kind is Kind.DURATION and not self.used.intersection(e.tokens)
+        ]
         removing = self.fit.verb is not None and any(self.seq.words[p] in _REMOVING for p in _positions(self.fit.verb))
         for spec in self.intent.slots:
             if spec.slot is not Slot.AMOUNT or spec.field in self.filled:
@@ -750,11 +759,13 @@ class Fitter:
             self.fit.nouns += 1  # "the VU limit" names what is changed, as a noun would
             self.score += NOUN_EXTRA * (hit.length - 1)  # the longer, the surer ("max vus per test")
             named_at = self.seq.index[hit.start]
-            number = min(numbers, key=lambda e: abs(e.first - named_at), default=None)
+            pool = [*numbers, *durations] if spec.say.seconds else numbers  # "to 30 minutes": a time, in seconds
+            number = min(pool, key=lambda e: abs(e.first - named_at), default=None)
             if number is not None:
-                numbers.remove(number)
-                self.fit.unused.remove(number)
-                self._fill(spec, number.value, number)
+                (numbers if number.kind is Kind.NUMBER else durations).remove(number)
+                if number in self.fit.unused:
+                    self.fit.unused.remove(number)
+                self._fill(spec, int(number.value) if number.kind is Kind.DURATION else number.value, number)
             elif removing:
                 removals = next(iter(s for s in self.intent.slots if s.slot is Slot.REMOVALS), None)
                 if removals is not None:

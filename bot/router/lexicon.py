@@ -78,7 +78,7 @@ DEFAULT_BEFORE: dict[Slot, tuple[str | None, ...]] = {
     Slot.LOAD_TEST: (None, "of", "for", "on", "about", "from", "called", "named", "to"),
     Slot.PROJECT: ("in", "of", "for", "from", "under", "on", None),
     Slot.SCHEDULE: (None, "of", "for", "on"),
-    Slot.LOAD_ZONE: (None, "in", "from", "of", "for", "called", "named"),
+    Slot.LOAD_ZONE: (None, "in", "from", "of", "for", "called", "named", "on"),
     Slot.LOAD_ZONE_NAME: (None, "in", "from", "of", "for", "called", "named"),
     Slot.LABEL_KEY: (None, "of", "for", "called", "named"),
     Slot.LABEL_KEY_NAME: (None, "of", "for", "called", "named"),

@@ -25,6 +25,7 @@ from bot.router.lexicon import FILLER, POLITE, Lexicon, lexicon
 from bot.router.names import KnownNames
 from bot.router.text import clean, command_text, drop_existence, prepare
 from bot.router.tokens import IDS, Analysis, Kind, Token, analyse
+from tools.phrasing import Slot
 from tools.registry import Registry, Safety
 
 log = logging.getLogger("k6bot.router")
@@ -105,8 +106,9 @@ class Parse:
         return best
 
     def alternatives(self, margin: float = ALTERNATIVE_MARGIN) -> list[Fit]:
-        """Acceptable explanations close behind the best one that read, or are as safe as it: tried in turn
-        when the best one's names resolve to nothing ("runs of orders soak test" is not a project)."""
+        """Acceptable explanations close behind the best one that read, are as safe as it or ask to confirm
+        first: tried in turn when the best one's names resolve to nothing ("runs of orders soak test" is not a
+        project; "rename growth to …" with no test "growth" renames the project, after a yes)."""
         best = self.understood
         if best is None:
             return []
@@ -115,9 +117,13 @@ class Parse:
             for f in self.fits[1:6]
             if f.intent.name != best.intent.name
             and best.score - f.score <= margin
-            and _acceptable(f)
+            and _acceptable(f, named=True)
             and not f.missing
-            and (f.intent.safety is Safety.READ or f.intent.safety is best.intent.safety)
+            and (
+                f.intent.safety is Safety.READ
+                or f.intent.safety is best.intent.safety
+                or (f.intent.needs_confirmation and best.intent.writes)
+            )
         ]
 
     def lenient(self, margin: float = ALTERNATIVE_MARGIN) -> list[Fit]:
@@ -145,6 +151,16 @@ class Parse:
 _DATES = frozenset({Kind.RANGE, Kind.POINT})
 
 
+def _names_a_thing(fit: Fit) -> bool:
+    """Whether a field that names a thing (a project, a test, a zone…) was filled from words (resolved later)."""
+    return any(
+        s.field in fit.values and s.field not in fit.sources and s.slot in _THING_SLOTS for s in fit.intent.slots
+    )
+
+
+_THING_SLOTS = frozenset((Slot.PROJECT, Slot.LOAD_TEST, Slot.LOAD_ZONE, Slot.LABEL_KEY, Slot.SCHEDULE))
+
+
 def _joins_names(fit: Fit) -> bool:
     """Whether one name field took several names ("payments and platform"), which another reading lists."""
     return any(
@@ -152,10 +168,13 @@ def _joins_names(fit: Fit) -> bool:
     )
 
 
-def _acceptable(fit: Fit) -> bool:
+def _acceptable(fit: Fit, *, named: bool = False) -> bool:
+    """Whether ``fit`` is a real explanation. ``named``: tried after the best one's names resolved to nothing, a
+    shared verb without its noun will do when a name of its own kind is given ("rename growth to …": no test is
+    called "growth", the project is) — the name, if it resolves, says what the noun would."""
     if not fit.clean:
         return False
-    if fit.intent.phrases.needs_noun and fit.shared_verb and not fit.nouns:
+    if fit.intent.phrases.needs_noun and fit.shared_verb and not fit.nouns and not (named and _names_a_thing(fit)):
         return False
     if not fit.anchored and not is_bare(fit):
         return False

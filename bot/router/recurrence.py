@@ -50,6 +50,8 @@ _COMPILED = tuple((name, re.compile(pattern)) for name, pattern in _PATTERNS)
 _COUNT = re.compile(r"\b(?:for\s+)?(?P<n>" + _NUM + r")\s+times\b")
 _UNTIL = re.compile(r"\buntil\s+(?P<d>\d{4}-\d{2}-\d{2})\b")
 _PART_HOURS = {"night": 2, "morning": 9, "afternoon": 14, "evening": 19}
+_AT_TIME = re.compile(r"\b(?:at|@)\s+(?P<t>" + _CLOCK + r"|\d{1,2}(?![\d:]))")
+"""A time of day said apart from the recurrence ("a nightly run of the soak at 1am")."""
 
 
 @dataclass
@@ -143,6 +145,8 @@ def find_recurrence(text: str, now: datetime, tz: tzinfo) -> Recurrence | None:
             continue
         rule, starts = found
         recurrence = Recurrence(match.start(), match.end(), rule=rule, starts=starts, spans=[match.span()])
+        if not match.groupdict().get("t") and not match.groupdict().get("part"):
+            _time_apart(text, name, match, recurrence, now)
         _limits(text, recurrence, tz)
         return recurrence
     return None
@@ -159,6 +163,21 @@ def _limits(text: str, recurrence: Recurrence, tz: tzinfo) -> None:
         day = datetime.fromisoformat(until.group("d")).date()
         recurrence.rule["until"] = datetime.combine(day, time(23, 59), tzinfo=tz).isoformat()
         recurrence.spans.append(until.span())
+
+
+def _time_apart(text: str, name: str, match: re.Match[str], recurrence: Recurrence, now: datetime) -> None:
+    """ "a nightly run of the soak at 1am": the time of day said after the test's name is the recurrence's."""
+    assert recurrence.rule is not None
+    for at in _AT_TIME.finditer(text):
+        if match.start() < at.end() and at.start() < match.end():
+            continue
+        night = "night" if name == "nightly" and "night" in match.group(0) else None
+        clock = _clock_for(at.group("t"), night)
+        if clock is None:
+            continue
+        recurrence.starts = _next_at(now, clock, recurrence.rule.get("byday"))
+        recurrence.spans.append(at.span())
+        return
 
 
 def _rule(name: str, match: re.Match[str], now: datetime) -> tuple[dict[str, Any], datetime] | None:

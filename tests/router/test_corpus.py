@@ -46,6 +46,10 @@ HELDOUT_5 = ROOT / "bench" / "phrasings_heldout_5.yaml"
 DEV_A = Path(__file__).with_name("corpus_dev_a.yaml")
 """Phrasings tuned on against dev world A (bench/dev_world_a.py), a stack whose names are not the demo's."""
 
+DEV_B = Path(__file__).with_name("corpus_dev_b.yaml")
+"""Phrasings about another world (bench/dev_world_b.py: names unlike the demo's), explained against that world."""
+DEV_WORLD_B = ROOT / "bench" / "dev_world_b.py"
+
 BOT_COMMANDS = frozenset({"help", "subscribe", "unsubscribe", "subscriptions", "audit", "watch"})
 ACTS_AS = {spec.name.value: spec.acts_as for spec in BOT_COMMAND_SPECS.values() if spec.acts_as}
 """Bot commands that explain reports as the registry operation they are a front-end's way of doing."""
@@ -641,6 +645,55 @@ async def test_dev_world_phrasing(entry: Entry, dev_sim: Simulator, dev_toolbox:
     writes = write_requests([item.to_dict() for item in dev_sim.requests])
     assert not writes, f"explaining {entry.text!r} sent {writes}"
     verdict = judge_around(entry, data, dev_facts, registry, before)
+    assert not verdict.wrong_write, f"{entry.text!r} would write the wrong thing: {verdict.got}"
+    assert verdict.correct, f"{entry.text!r}: {verdict.reason}\n  expected {entry.expects}\n  got      {verdict.got}"
+
+
+DEV_B_ENTRIES = load_entries(DEV_B)
+
+
+def build_dev_world_b(url: str, token: str = TEST_TOKEN, stack_id: int = TEST_STACK) -> None:
+    """Build bench/dev_world_b.py's world on the (empty) simulator at ``url``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dev_world_b", DEV_WORLD_B)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build(url, token, stack_id)
+
+
+@pytest.fixture(scope="module")
+def world_b() -> Iterator[tuple[Simulator, str, Facts]]:
+    """The dev world B on its own frozen simulator, with the facts its placeholders read."""
+    sim = Simulator(token=TEST_TOKEN, stack_id=TEST_STACK, speed=0.0, demo=False)
+    with SimulatorServer(sim) as url:
+        build_dev_world_b(url)
+        response = httpx.get(
+            url + RUNS_PATH, params=RUNS_PARAMS, headers=api_headers(TEST_TOKEN, TEST_STACK), timeout=10
+        )
+        response.raise_for_status()
+        zone = ZoneInfo("UTC")
+        yield sim, url, Facts(run_facts(response.json()["value"]), datetime.now(zone), zone)
+
+
+@pytest.mark.parametrize(
+    "entry", DEV_B_ENTRIES, ids=[f"b{i:03d}-{e.text[:48]}" for i, e in enumerate(DEV_B_ENTRIES, 1)]
+)
+async def test_phrasing_in_world_b(entry: Entry, world_b: tuple[Simulator, str, Facts], utc: None) -> None:
+    from bot.router.explain import explain
+
+    sim, url, facts = world_b
+    registry = get_registry()
+    sim.clear_requests()
+    before = datetime.now(facts.zone)
+    async with K6CloudClient(make_settings(url), backoff_base=0.01, backoff_max=0.05) as client:
+        data = (await explain(entry.text, Toolbox(client))).as_json()
+    writes = write_requests([item.to_dict() for item in sim.requests])
+    if writes:
+        build_dev_world_b(url)  # the frozen clock makes the rebuilt world identical for the next entries
+    assert not writes, f"explaining {entry.text!r} sent {writes}"
+    verdict = judge_around(entry, data, facts, registry, before)
     assert not verdict.wrong_write, f"{entry.text!r} would write the wrong thing: {verdict.got}"
     assert verdict.correct, f"{entry.text!r}: {verdict.reason}\n  expected {entry.expects}\n  got      {verdict.got}"
 

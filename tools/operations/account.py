@@ -58,6 +58,12 @@ class CheckAuthInput(InputModel):
             "does … still work",
             "is … valid",
             "is … ok",
+            "am i logged in",
+            "am i signed in",
+            "am i authenticated",
+            "am i connected",
+            "are we logged in",
+            "are we connected",
         ),
         nouns=(
             "auth",

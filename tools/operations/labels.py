@@ -115,7 +115,18 @@ class CreateLabelKeysInput(InputModel):
     },
     phrases=Phrases(
         verbs=CREATE,
-        nouns=("label key", "label keys", "label", "labels", "key", "keys"),
+        nouns=(
+            "label key",
+            "label keys",
+            "new label key",
+            "new label keys",
+            "new label",
+            "new key",
+            "label",
+            "labels",
+            "key",
+            "keys",
+        ),
         examples={"add label key region": {"keys": [{"key": "region"}]}},
         template="add label key {keys}",
         needs_noun=True,
@@ -271,7 +282,7 @@ class LabelValue(InputModel):
 
 
 class SetProjectLabelsInput(InputModel):
-    project: ProjectRef
+    project: Annotated[ProjectRef, Say(Slot.PROJECT, before=("of", "for", "on", "in", "to", "from", None))]
     labels: list[LabelValue] = Field(max_length=30, description="All the labels the project should have.")
 
 
@@ -294,7 +305,7 @@ class SetProjectLabelsInput(InputModel):
         409: "Too many labels (30 per project, 500 pairs per organization).",
     },
     phrases=Phrases(
-        verbs=(*SET, "label", "tag", "apply"),
+        verbs=(*SET, "label", "tag", "apply", "add", "put", "attach", "assign", "give"),
         nouns=("labels", "label", "tags"),
         examples={"set labels of payments to team=payments env=staging": {"project": "payments"}},
         template="set labels of {project} to {labels}",

@@ -114,6 +114,8 @@ async def _find_legacy_run(ctx: OpContext, args: LoadTestInput) -> Finder:
             "run",
             "status",
             "test run",
+            "details",
+            "info",
             "v2",
             "legacy api",
             "v2 api",

@@ -258,6 +258,9 @@ async def delete_project(ctx: OpContext, args: ProjectInput) -> Done:
             "vus per test",
             "vus",
             "max vus",
+            "max vus per test",
+            "maximum vus",
+            "max vuh",
             "per test",
             "allowed to use",
             "how long can",
@@ -310,6 +313,10 @@ class ListProjectLimitsInput(InputModel):
             "limits on all projects",
             "limits on every project",
             "limits for each project",
+            "limits of projects",
+            "limits for projects",
+            "limits of the projects",
+            "limits for the projects",
         ),
         examples={"list project limits": {}, "limits of all projects": {}},
         template="list project limits",
@@ -330,12 +337,37 @@ class UpdateLimitsInput(InputModel):
     vuh_max_per_month: Annotated[
         int | None,
         Say(
-            Slot.AMOUNT, words=("max vuh per month", "vuh per month", "vuh a month", "monthly vuh", "vuh limit", "vuh")
+            Slot.AMOUNT,
+            words=(
+                "max vuh per month",
+                "vuh per month",
+                "vuh a month",
+                "monthly vuh",
+                "vuh limit",
+                "vuh cap",
+                "max vuh",
+                "vuh budget",
+                "vuh",
+            ),
         ),
     ] = Field(default=None, ge=1, description="VUH per month.")
     vu_max_per_test: Annotated[
         int | None,
-        Say(Slot.AMOUNT, words=("max vus per test", "vu limit", "vus limit", "max vus", "vus per test", "vus", "vu")),
+        Say(
+            Slot.AMOUNT,
+            words=(
+                "max vus per test",
+                "maximum vus per test",
+                "vu limit",
+                "vus limit",
+                "vu cap",
+                "max vus",
+                "maximum vus",
+                "vus per test",
+                "vus",
+                "vu",
+            ),
+        ),
     ] = Field(default=None, ge=1, description="VUs per test.")
     vu_browser_max_per_test: Annotated[
         int | None,
@@ -345,7 +377,19 @@ class UpdateLimitsInput(InputModel):
         int | None,
         Say(
             Slot.AMOUNT,
-            words=("max duration per test", "max duration", "duration limit", "duration per test", "duration"),
+            words=(
+                "max duration per test",
+                "max test duration",
+                "maximum test duration",
+                "max duration",
+                "maximum duration",
+                "test duration limit",
+                "duration limit",
+                "duration per test",
+                "test duration",
+                "duration",
+            ),
+            seconds=True,
         ),
     ] = Field(default=None, ge=1, description="Seconds per test.")
     remove: Annotated[list[str], Say(Slot.REMOVALS)] = Field(
@@ -407,6 +451,10 @@ def _limits_confirmation(values: Mapping[str, Any]) -> str:
             "lower",
             "cap",
             "remove",
+            "drop",
+            "clear",
+            "unset",
+            "lift",
             "bump",
             "increase",
             "decrease",

@@ -46,6 +46,9 @@ class ScheduleInput(InputModel):
             "schedules configured",
             "schedules are set up",
             "schedules in place",
+            "on the schedule",
+            "on the calendar",
+            "coming up",
         ),
         examples={"list schedules": {}, "what is scheduled": {}},
         template="list schedules",
@@ -166,6 +169,7 @@ def _schedule_confirmation(values: Mapping[str, Any]) -> str:
             "set the schedule of",
             "set schedule of",
             "run",
+            "set up",
         ),
         nouns=("schedule",),
         examples={
