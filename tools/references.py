@@ -184,17 +184,22 @@ class References:
         active_of_test = ref.test is not None and ref.status == ("active",) and not ref.result
         if active_of_test and len(runs) > 1:
             names = await self.catalog.display_name(runs[0].test_id) or f"test {runs[0].test_id}"
-            raise ResolutionError(
-                f"'{names}' has {len(runs)} runs going: which one?",
-                phrase=ref.text,
-                candidates=[
-                    Candidate(
-                        r.id, f"run {r.id} ({r.status.replace('_', ' ')})", r.project_id, 100.0, field="test_run_id"
-                    )
-                    for r in runs[:5]
-                ],
-            )
+            raise await self._which_run(f"'{names}' has {len(runs)} runs going: which one?", ref, runs, named=False)
         return runs[0].id
+
+    async def _which_run(
+        self, message: str, ref: RunRef, runs: list[TestRun], *, named: bool = True
+    ) -> ResolutionError:
+        """The question that asks which of ``runs`` (the first five) is meant, each labelled with its test's name
+        (``named``) and status."""
+        candidates = []
+        for r in runs[:5]:
+            name = (await self.catalog.display_name(r.test_id) or f"test {r.test_id}") if named else None
+            label = f"run {r.id}: {name}" if name else f"run {r.id}"
+            candidates.append(
+                Candidate(r.id, f"{label} ({r.status.replace('_', ' ')})", r.project_id, 100.0, field="test_run_id")
+            )
+        return ResolutionError(message, phrase=ref.text, candidates=candidates)
 
     async def _the_running_one(self, runs: list[TestRun], ref: RunRef) -> list[TestRun]:
         """Of several unfinished runs, the one "the running run" means: the only one whose status is running;
@@ -202,39 +207,15 @@ class References:
         running = [run for run in runs if run.status == "running"]
         if len(running) == 1:
             return running
-        shown = (running or runs)[:5]
-        names = [await self.catalog.display_name(r.test_id) or f"test {r.test_id}" for r in shown]
-        raise ResolutionError(
-            f"{len(running) or len(runs)} runs are going: which one?",
-            phrase=ref.text,
-            candidates=[
-                Candidate(
-                    r.id, f"run {r.id}: {name} ({r.status.replace('_', ' ')})", r.project_id, 100.0, field="test_run_id"
-                )
-                for r, name in zip(shown, names, strict=True)
-            ],
-        )
+        raise await self._which_run(f"{len(running) or len(runs)} runs are going: which one?", ref, running or runs)
 
     async def _the_two(self, runs: list[TestRun], ref: RunRef) -> list[TestRun]:
         """ "both running tests": the two runs meant, or a :class:`ResolutionError` when it is not two that fit."""
         running = [run for run in runs if run.status == "running"]
         if ref.status == ("active",) and len(running) == 2:
             return running
-        raise ResolutionError(
-            f"{len(runs)} run{'s fit' if len(runs) != 1 else ' fits'} \u201c{ref.text}\u201d, not two: which do you mean?",
-            phrase=ref.text,
-            candidates=[
-                Candidate(
-                    r.id,
-                    f"run {r.id}: {await self.catalog.display_name(r.test_id) or f'test {r.test_id}'}"
-                    f" ({r.status.replace('_', ' ')})",
-                    r.project_id,
-                    100.0,
-                    field="test_run_id",
-                )
-                for r in runs[:5]
-            ],
-        )
+        fit = f"{len(runs)} run{'s fit' if len(runs) != 1 else ' fits'}"
+        raise await self._which_run(f"{fit} \u201c{ref.text}\u201d, not two: which do you mean?", ref, runs)
 
     async def test_of_run(self, ref: TestOfRun) -> int:
         run_id = ref.run if isinstance(ref.run, int) else await self.run(ref.run)
