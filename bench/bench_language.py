@@ -5,13 +5,14 @@
 Accuracy: every entry of bench/phrasings_heldout.yaml (never tuned on), of bench/phrasings_heldout_2.yaml
 (a second held-out set, written later without looking at the parser; its row is the untuned figure), of
 bench/phrasings_heldout_3.yaml (a third, 100 phrasings in real use's proportions, written blind; never tuned on),
-of bench/phrasings_heldout_4.yaml (a fourth, 100 phrasings of an ordinary week, written blind; its row is the
-untuned figure until the parser is fixed on it) and, for comparison, of tests/router/corpus.yaml is explained
+of bench/phrasings_heldout_4.yaml (a fourth, 100 phrasings of an ordinary week, written blind; measured untuned
+once, 77.0 %, then the parser was fixed generally on its misses, so its row now guards against regressions) and, for comparison, of tests/router/corpus.yaml is explained
 against the simulator's demo data (its own process, clock frozen, K6BOT_TIMEZONE=UTC) and judged the way
 tests/router/test_corpus.py judges it. HELDOUT_5, bench/phrasings_heldout_5.yaml (100 phrasings in real use's
 proportions, written blind, never tuned on), is explained against world 5 instead (bench/world_5.py: built on an
 empty simulator in a second process, its own names, ids, projects and runs, clock frozen at a fixed instant), as
-the issue-10 checker runs against an independent fake of the API rather than our demo. Targets: understood-and-correct ≥ 90 % on the held-out set; wrong
+the issue-10 checker runs against an independent fake of the API rather than our demo. Targets:
+understood-and-correct ≥ 90 % on the held-out set; wrong
 writes 0 (a write — safety other than read — whose operation or ids differ from what the text meant, or a
 write where none was meant); no request but GET while explaining.
 
@@ -318,7 +319,7 @@ def main() -> int:
         ("held-out set 3: wrong writes", str(len(held_3.wrong_writes)), "", "", "= 0",
          not held_3.wrong_writes),
         ("held-out set 3: not understood (meant something)", str(held_3.not_understood), "", "", "", None),
-        ("held-out set 4 (untuned)", held_4.summary(), "", "", f"≥ {100 * TARGET_RATE:.0f} %",
+        ("held-out set 4 (tuned on since; see below)", held_4.summary(), "", "", f"≥ {100 * TARGET_RATE:.0f} %",
          held_4.rate >= TARGET_RATE),
         ("held-out set 4: wrong writes", str(len(held_4.wrong_writes)), "", "", "= 0",
          not held_4.wrong_writes),

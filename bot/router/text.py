@@ -165,9 +165,18 @@ _LOOKUP = re.compile(
 the question is what is asked."""
 
 
+_RUN_BEFORE = re.compile(
+    r"\b(?:the\s+)?(?:run|one|test\s+run)\s+(?:right\s+|just\s+)?before\s+(?:it|that|this(?:\s+one)?)\b|"
+    r"\bthe\s+prior\s+(?:run|one)\b",
+    re.IGNORECASE,
+)
+"""Ways to say the previous run of a run just named ("is 1223 slower than the run before it?")."""
+
+
 def _lookup_dropped(text: str) -> str:
     head, colon, note = text.partition(":")
-    return _LOOKUP.sub("", head) + colon + note  # a note (after a colon) stays as typed
+    head = _RUN_BEFORE.sub("the previous run", _LOOKUP.sub("", head))
+    return head + colon + note  # a note (after a colon) stays as typed
 
 
 def unquote(text: str) -> str:
