@@ -144,7 +144,8 @@ _DURATION = re.compile(
     r"(?:\s*\d+\s*(?:m(?:in(?:ute)?s?)?|s(?:ec(?:ond)?s?)?))?)\b"
 )
 _BARE_DURATION = re.compile(
-    r"\b(?P<d>\d+\s*(?:hours?|hrs?|minutes?|mins?|seconds?|secs?))\b(?!\s+(?:ago|before|earlier))"
+    r"\b(?P<d>\d+\s*(?:hours?|hrs?|minutes?|mins?|seconds?|secs?)|\d+h(?:\d+m)?|\d+m|\d+s)\b"
+    r"(?!\s+(?:ago|before|earlier))"
 )
 """A duration said without "for" ("wait 5 minutes for 1236"): weak, so a field must want it."""
 CRON_ONLY = re.compile(r"\s*" + CRON_EXPR + r"\s*")
