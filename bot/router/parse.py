@@ -147,8 +147,32 @@ class Parse:
             and _acceptable(replace(f, unused=[]))
         ]
 
+    def asked_about(self, vocabulary: frozenset[str]) -> list[Fit]:
+        """A yes/no question about one thing said by its id, with a word or two that nothing declares ("is 1025
+        healthy?", "was 1021 fine"): the read that shows that thing (``Phrases.bare``: get_test_run), whose
+        answer says how it is. Tried when nothing else is understood; never a write."""
+        best = self.best
+        words = [t.low for t in self.analysis.tokens if t.kind == "word"]
+        if best is None or not words or words[0] not in _YES_NO:
+            return []
+        return [
+            f
+            for f in self.fits[:3]
+            if f.intent.safety is Safety.READ
+            and f.intent.phrases.bare
+            and best.score - f.score <= CLEAN_MARGIN
+            and 0 < len(f.leftover) <= 2
+            and all(self.analysis.tokens[i].low not in vocabulary for i in f.leftover)
+            and not f.unused
+            and not f.unused_soft
+            and not f.missing
+            and f.values
+            and all(k in f.sources for k in f.values)
+        ][:1]
+
 
 _DATES = frozenset({Kind.RANGE, Kind.POINT})
+_YES_NO = frozenset(("is", "was", "are", "were", "did", "does", "has", "had", "isn't", "wasn't", "didn't"))
 
 
 def _names_a_thing(fit: Fit) -> bool:

@@ -140,7 +140,7 @@ async def understand(
         )
     fit = parsed.understood
     if fit is None:
-        for other in parsed.lenient():
+        for other in [*parsed.asked_about(lexicon(toolbox.registry).vocabulary), *parsed.lenient()]:
             again = await _attempt(parsed, other, toolbox)
             if again.meaning is not Meaning.ERROR:
                 return again
