@@ -14,7 +14,8 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -48,7 +49,6 @@ DEV_A = Path(__file__).with_name("corpus_dev_a.yaml")
 
 DEV_B = Path(__file__).with_name("corpus_dev_b.yaml")
 """Phrasings about another world (bench/dev_world_b.py: names unlike the demo's), explained against that world."""
-DEV_WORLD_B = ROOT / "bench" / "dev_world_b.py"
 
 BOT_COMMANDS = frozenset({"help", "subscribe", "unsubscribe", "subscriptions", "audit", "watch"})
 ACTS_AS = {spec.name.value: spec.acts_as for spec in BOT_COMMAND_SPECS.values() if spec.acts_as}
@@ -547,14 +547,51 @@ def frozen_url(frozen_sim: Simulator) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def facts(frozen_url: str) -> Facts:
-    response = httpx.get(
-        frozen_url + RUNS_PATH, params=RUNS_PARAMS, headers=api_headers(TEST_TOKEN, TEST_STACK), timeout=10
-    )
+def facts_of(url: str) -> Facts:
+    """The facts a phrasing file's placeholders read, from the stack at ``url`` (its runs, now, UTC)."""
+    response = httpx.get(url + RUNS_PATH, params=RUNS_PARAMS, headers=api_headers(TEST_TOKEN, TEST_STACK), timeout=10)
     response.raise_for_status()
     zone = ZoneInfo("UTC")
     return Facts(run_facts(response.json()["value"]), datetime.now(zone), zone)
+
+
+def bench_module(name: str) -> Any:
+    """``bench/<name>.py`` (a world builder), loaded by path: bench holds scripts, not a package."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)  # a dataclass in it looks its module up
+    spec.loader.exec_module(module)
+    return module
+
+
+async def check_explained(
+    entry: Entry, sim: Simulator, toolbox: Toolbox, facts: Facts, rebuild: Callable[[], object]
+) -> None:
+    """Explain ``entry`` against ``sim``'s world and judge it: no write may be sent (a write that was sent is
+    undone by ``rebuild``, the frozen clock making the world identical for the next entries)."""
+    from bot.router.explain import explain
+
+    registry = get_registry()
+    if is_pending(entry, registry):
+        pytest.skip(f"{entry.operation} is not declared yet (issue 9)")
+    sim.clear_requests()
+    before = datetime.now(facts.zone)
+    data = (await explain(entry.text, toolbox)).as_json()
+    writes = write_requests([item.to_dict() for item in sim.requests])
+    if writes:
+        rebuild()
+    assert not writes, f"explaining {entry.text!r} sent {writes}"
+    verdict = judge_around(entry, data, facts, registry, before)
+    assert not verdict.wrong_write, f"{entry.text!r} would write the wrong thing: {verdict.got}"
+    assert verdict.correct, f"{entry.text!r}: {verdict.reason}\n  expected {entry.expects}\n  got      {verdict.got}"
+
+
+@pytest.fixture(scope="module")
+def facts(frozen_url: str) -> Facts:
+    return facts_of(frozen_url)
 
 
 @pytest.fixture
@@ -562,140 +599,76 @@ def utc(clean_environment: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("K6BOT_TIMEZONE", "UTC")
 
 
+@asynccontextmanager
+async def toolbox_at(url: str) -> AsyncIterator[Toolbox]:
+    async with K6CloudClient(make_settings(url), backoff_base=0.01, backoff_max=0.05) as client:
+        yield Toolbox(client)
+
+
 @pytest.fixture
 async def frozen_toolbox(frozen_url: str, utc: None) -> AsyncIterator[Toolbox]:
-    async with K6CloudClient(make_settings(frozen_url), backoff_base=0.01, backoff_max=0.05) as client:
-        yield Toolbox(client)
+    async with toolbox_at(frozen_url) as toolbox:
+        yield toolbox
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[f"{i:03d}-{e.text[:48]}" for i, e in enumerate(ENTRIES, 1)])
 async def test_phrasing(entry: Entry, frozen_sim: Simulator, frozen_toolbox: Toolbox, facts: Facts) -> None:
-    from bot.router.explain import explain  # the lead's parser; ImportError until it lands
-
-    registry = get_registry()
-    if is_pending(entry, registry):
-        pytest.skip(f"{entry.operation} is not declared yet (issue 9)")
-    frozen_sim.clear_requests()
-    before = datetime.now(facts.zone)
-    data = (await explain(entry.text, frozen_toolbox)).as_json()
-    writes = write_requests([item.to_dict() for item in frozen_sim.requests])
-    if writes:
-        frozen_sim.reset(demo=True)  # the frozen clock makes the reloaded demo identical for the next entries
-    assert not writes, f"explaining {entry.text!r} sent {writes}"
-    verdict = judge_around(entry, data, facts, registry, before)
-    assert not verdict.wrong_write, f"{entry.text!r} would write the wrong thing: {verdict.got}"
-    assert verdict.correct, f"{entry.text!r}: {verdict.reason}\n  expected {entry.expects}\n  got      {verdict.got}"
+    await check_explained(entry, frozen_sim, frozen_toolbox, facts, lambda: frozen_sim.reset(demo=True))
 
 
-# --------------------------------------------------------------------------- the same against dev world A
+# --------------------------------------------------------------------------- the same against dev worlds A and B
+# (bench/dev_world_a.py, bench/dev_world_b.py: stacks whose names are not the demo's, tuned on like the corpus)
 
 DEV_ENTRIES = load_entries(DEV_A)
-
-
-def _dev_world() -> Any:
-    """bench/dev_world_a.py, loaded by path (bench is scripts, not a package)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("dev_world_a", ROOT / "bench" / "dev_world_a.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def dev_sim() -> Simulator:
-    return Simulator(token=TEST_TOKEN, stack_id=TEST_STACK, speed=0.0, demo=False)
-
-
-@pytest.fixture(scope="module")
-def dev_url(dev_sim: Simulator) -> Iterator[str]:
-    with SimulatorServer(dev_sim) as url:
-        import asyncio
-
-        asyncio.run(_dev_world().build(url, api_headers(TEST_TOKEN, TEST_STACK)))
-        yield url
-
-
-@pytest.fixture(scope="module")
-def dev_facts(dev_url: str) -> Facts:
-    response = httpx.get(
-        dev_url + RUNS_PATH, params=RUNS_PARAMS, headers=api_headers(TEST_TOKEN, TEST_STACK), timeout=10
-    )
-    response.raise_for_status()
-    zone = ZoneInfo("UTC")
-    return Facts(run_facts(response.json()["value"]), datetime.now(zone), zone)
-
-
-@pytest.fixture
-async def dev_toolbox(dev_url: str, utc: None) -> AsyncIterator[Toolbox]:
-    async with K6CloudClient(make_settings(dev_url), backoff_base=0.01, backoff_max=0.05) as client:
-        yield Toolbox(client)
-
-
-@pytest.mark.parametrize("entry", DEV_ENTRIES, ids=[f"dev-{i:03d}-{e.text[:44]}" for i, e in enumerate(DEV_ENTRIES, 1)])
-async def test_dev_world_phrasing(entry: Entry, dev_sim: Simulator, dev_toolbox: Toolbox, dev_facts: Facts) -> None:
-    """What the demo's corpus checks, for phrasings about a stack with other names (no write may be sent)."""
-    from bot.router.explain import explain
-
-    registry = get_registry()
-    dev_sim.clear_requests()
-    before = datetime.now(dev_facts.zone)
-    data = (await explain(entry.text, dev_toolbox)).as_json()
-    writes = write_requests([item.to_dict() for item in dev_sim.requests])
-    assert not writes, f"explaining {entry.text!r} sent {writes}"
-    verdict = judge_around(entry, data, dev_facts, registry, before)
-    assert not verdict.wrong_write, f"{entry.text!r} would write the wrong thing: {verdict.got}"
-    assert verdict.correct, f"{entry.text!r}: {verdict.reason}\n  expected {entry.expects}\n  got      {verdict.got}"
-
-
 DEV_B_ENTRIES = load_entries(DEV_B)
 
 
-def build_dev_world_b(url: str, token: str = TEST_TOKEN, stack_id: int = TEST_STACK) -> None:
-    """Build bench/dev_world_b.py's world on the (empty) simulator at ``url``."""
-    import importlib.util
+def _build_a(url: str) -> None:
+    import asyncio
 
-    spec = importlib.util.spec_from_file_location("dev_world_b", DEV_WORLD_B)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.build(url, token, stack_id)
+    asyncio.run(bench_module("dev_world_a").build(url, api_headers(TEST_TOKEN, TEST_STACK)))
+
+
+def _build_b(url: str) -> None:
+    bench_module("dev_world_b").build(url, TEST_TOKEN, TEST_STACK)
+
+
+@contextmanager
+def dev_world(build: Callable[[str], None]) -> Iterator[tuple[Simulator, str, Facts]]:
+    """An empty frozen simulator that ``build`` filled, with the facts its placeholders read."""
+    sim = Simulator(token=TEST_TOKEN, stack_id=TEST_STACK, speed=0.0, demo=False)
+    with SimulatorServer(sim) as url:
+        build(url)
+        yield sim, url, facts_of(url)
+
+
+@pytest.fixture(scope="module")
+def world_a() -> Iterator[tuple[Simulator, str, Facts]]:
+    with dev_world(_build_a) as world:
+        yield world
 
 
 @pytest.fixture(scope="module")
 def world_b() -> Iterator[tuple[Simulator, str, Facts]]:
-    """The dev world B on its own frozen simulator, with the facts its placeholders read."""
-    sim = Simulator(token=TEST_TOKEN, stack_id=TEST_STACK, speed=0.0, demo=False)
-    with SimulatorServer(sim) as url:
-        build_dev_world_b(url)
-        response = httpx.get(
-            url + RUNS_PATH, params=RUNS_PARAMS, headers=api_headers(TEST_TOKEN, TEST_STACK), timeout=10
-        )
-        response.raise_for_status()
-        zone = ZoneInfo("UTC")
-        yield sim, url, Facts(run_facts(response.json()["value"]), datetime.now(zone), zone)
+    with dev_world(_build_b) as world:
+        yield world
+
+
+@pytest.mark.parametrize("entry", DEV_ENTRIES, ids=[f"dev-{i:03d}-{e.text[:44]}" for i, e in enumerate(DEV_ENTRIES, 1)])
+async def test_dev_world_phrasing(entry: Entry, world_a: tuple[Simulator, str, Facts], utc: None) -> None:
+    """What the demo's corpus checks, for phrasings about a stack with other names (no write may be sent)."""
+    sim, url, facts = world_a
+    async with toolbox_at(url) as toolbox:
+        await check_explained(entry, sim, toolbox, facts, lambda: _build_a(url))
 
 
 @pytest.mark.parametrize(
     "entry", DEV_B_ENTRIES, ids=[f"b{i:03d}-{e.text[:48]}" for i, e in enumerate(DEV_B_ENTRIES, 1)]
 )
 async def test_phrasing_in_world_b(entry: Entry, world_b: tuple[Simulator, str, Facts], utc: None) -> None:
-    from bot.router.explain import explain
-
     sim, url, facts = world_b
-    registry = get_registry()
-    sim.clear_requests()
-    before = datetime.now(facts.zone)
-    async with K6CloudClient(make_settings(url), backoff_base=0.01, backoff_max=0.05) as client:
-        data = (await explain(entry.text, Toolbox(client))).as_json()
-    writes = write_requests([item.to_dict() for item in sim.requests])
-    if writes:
-        build_dev_world_b(url)  # the frozen clock makes the rebuilt world identical for the next entries
-    assert not writes, f"explaining {entry.text!r} sent {writes}"
-    verdict = judge_around(entry, data, facts, registry, before)
-    assert not verdict.wrong_write, f"{entry.text!r} would write the wrong thing: {verdict.got}"
-    assert verdict.correct, f"{entry.text!r}: {verdict.reason}\n  expected {entry.expects}\n  got      {verdict.got}"
+    async with toolbox_at(url) as toolbox:
+        await check_explained(entry, sim, toolbox, facts, lambda: _build_b(url))
 
 
 def test_dev_corpus_is_apart_from_the_others() -> None:

@@ -12,9 +12,7 @@ literal values that fit their fields' types, and new texts: none may appear in t
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import re
-import sys
 import typing
 from collections.abc import Iterator
 from datetime import datetime
@@ -42,6 +40,7 @@ from tests.router.test_corpus import (
     Entry,
     Facts,
     api_headers,
+    bench_module,
     expand,
     load_entries,
     run_facts,
@@ -279,19 +278,10 @@ def test_the_comment_check_catches_a_cut_text(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- set 5 against world 5
 
 
-def _world_5() -> Any:
-    spec = importlib.util.spec_from_file_location("world_5", ROOT / "bench" / "world_5.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("world_5", module)  # its dataclass looks its module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def world_5() -> Iterator[tuple[Any, Facts, Simulator]]:
     """World 5 built over HTTP on an empty simulator, and the facts its placeholders read."""
-    module = _world_5()
+    module = bench_module("world_5")
     sim = Simulator(token=TEST_TOKEN, stack_id=TEST_STACK, speed=1.0, demo=True)
     with SimulatorServer(sim) as url:
 
