@@ -182,7 +182,19 @@ SHOW: tuple[str, ...] = (
     "inspect",
     "look at",
 )
-LIST: tuple[str, ...] = ("list", "ls", *_LOOK, *_WHAT, "which", "any", "are there", "do we have", "have we got")
+LIST: tuple[str, ...] = (
+    "list",
+    "ls",
+    *_LOOK,
+    *_WHAT,
+    "which",
+    "any",
+    "are there",
+    "do we have",
+    "have we got",
+    "how many",
+    "count",
+)
 DELETE: tuple[str, ...] = (
     "delete",
     "remove",
