@@ -879,8 +879,13 @@ class Fitter:
         if assigned is None:
             everything = sorted({i for s in segments for i in s.tokens})
             self.score += MERGED * (len(segments) - 1)
+            test = next((s for s in specs if s.slot is Slot.LOAD_TEST), None)
             if len(specs) == 1:
                 assigned = {specs[0].field: everything}
+            elif test is not None and self.intent.safety is Safety.READ:
+                # a read that filters by test or project, with words split by marks ("runs of API v2 –
+                # Checkout (staging)"): one test's name, as when the test is its only name
+                assigned = {test.field: everything}
             elif not specs and ref is not None:
                 assigned = {REF: everything}
             else:

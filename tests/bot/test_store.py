@@ -52,3 +52,18 @@ def test_the_all_runs_index_is_partial_on_sqlite_and_on_postgresql_once_a_postgr
     )
     Store("postgresql+asyncpg://k6bot@db/k6bot")  # twice: the same
     assert _all_runs_index_ddl(postgresql.dialect()).count("WHERE") == 1
+
+
+async def test_every_pooled_sqlite_connection_is_wal_with_foreign_keys(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from bot.store import open_store
+
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'k6bot.db'}")
+    try:
+        async with store.engine.connect() as one, store.engine.connect() as two:  # two pooled connections
+            for connection in (one, two):
+                assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+                assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+    finally:
+        await store.close()

@@ -362,6 +362,9 @@ async def test_list_test_runs_newest_first_with_filters_and_cursor(toolbox: Tool
     assert failed.items and {r.result for r in failed.items} == {"failed"}
     starred = await run(toolbox, "list_test_runs", load_test=501, starred=True)
     assert {r.id for r in starred.items} == {1211, 1223}
+    payments = await run(toolbox, "list_test_runs", project="payments", limit=50)  # a name, resolved
+    assert payments.items and {r.test_id for r in payments.items} == {503, 504, 509}  # the tests of Payments
+    assert {r.project_id for r in payments.items} == {78}
     with pytest.raises(InvalidInput, match="created_after must be earlier"):
         await run(
             toolbox, "list_test_runs", created_after="2026-01-02T00:00:00Z", created_before="2026-01-01T00:00:00Z"

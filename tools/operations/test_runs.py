@@ -31,6 +31,7 @@ from tools.operations.common import (
     Cursor,
     Limit,
     MaybeLoadTestRef,
+    MaybeProjectRef,
     TestRunInput,
 )
 from tools.outputs import (
@@ -125,6 +126,7 @@ def _statuses(filters: list[StatusFilter] | None) -> set[str] | None:
 
 class ListTestRunsInput(InputModel):
     load_test: MaybeLoadTestRef = None
+    project: MaybeProjectRef = None
     status: list[StatusFilter] | None = Field(
         default=None,
         description="'active': not finished yet; 'finished': completed or aborted.",
@@ -337,15 +339,16 @@ def _cursor_time(state: dict[str, Any], key: str) -> datetime | None:
             "list runs": {},
             "runs of orders soak test": {"load_test": "orders soak test"},
             "failed runs of checkout spike": {"load_test": "checkout spike", "result": ["failed"]},
+            "failed runs in payments": {"project": "payments", "result": ["failed"]},
             "last 5 runs of checkout spike": {"load_test": "checkout spike", "limit": 5},
             "what's running?": {"status": ["active"]},
             "starred runs": {"starred": True},
         },
         answers=LIST_ANSWERS,
-        template="list runs[ {status}][ {result}][ of {load_test}]",
+        template="list runs[ {status}][ {result}][ of {load_test}][ in {project}]",
     ),
     description="""
-    List test runs, newest first, of one load test or all, filtered by state, result, date or star.
+    List test runs, newest first, of one load test or all, filtered by project, state, result, date or star.
     """,
 )
 async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
@@ -364,7 +367,12 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
     now = datetime.now(UTC)
     # Unfiltered, one page of limit runs, whose @nextLink/@count says whether more follow; client-side filters
     # read wider pages.
-    filtered = statuses is not None or results is not None or (args.starred is not None and not can_order)
+    filtered = (
+        statuses is not None
+        or results is not None
+        or args.project is not None
+        or (args.starred is not None and not can_order)
+    )
     window = min(1000, max(100, args.limit * 2)) if filtered else min(1000, args.limit)
     items: list[RunSummary] = []
     scanned = 0
@@ -378,6 +386,7 @@ async def list_test_runs(ctx: OpContext, args: ListTestRunsInput) -> RunList:
             (statuses is None or run.status in statuses)
             and (results is None or run.result in results)
             and (args.starred is None or run.is_starred == args.starred)
+            and (args.project is None or run.project_id == args.project)
         )
         if scanned >= MAX_SCAN or (keep and len(items) >= args.limit):
             more = True
