@@ -238,7 +238,10 @@ STATE_WORDS: dict[str, tuple[Slot, str]] = {
         ),
         (Slot.STATUS, "active"),
     ),
-    **dict.fromkeys(("queued", "queued up", "in the queue", "in queue"), (Slot.STATUS, "queued")),
+    **dict.fromkeys(
+        ("queued", "queued up", "in the queue", "in queue", "stuck in the queue", "stuck in queue", "stuck in queued"),
+        (Slot.STATUS, "queued"),
+    ),
     "initializing": (Slot.STATUS, "initializing"),
     "starting": (Slot.STATUS, "initializing"),
     "processing": (Slot.STATUS, "processing_metrics"),

@@ -511,7 +511,10 @@ class Fitter:
         return self.seq.words[hit.start - 1] in DETERMINERS
 
     def _nouns(self) -> None:
-        for noun in sorted(self.intent.nouns, key=len, reverse=True):
+        nouns = list(self.intent.nouns)
+        if self.via_run:
+            nouns += [words for words in _RUN_NOUNS if words not in nouns]  # "rerun the last failed run"
+        for noun in sorted(nouns, key=len, reverse=True):
             for hit in occurrences(noun, self.seq, self.taken):
                 positions = _positions(hit)
                 self.noun_positions |= positions
@@ -999,6 +1002,10 @@ class Fitter:
             score += DEPRECATED
         fit.score = round(score, 3)
         return fit
+
+
+_RUN_NOUNS: tuple[Words, ...] = (("run",), ("test", "run"))
+"""What a verb whose object is a run (``Verb(via=Slot.RUN)``: "rerun") may call its object."""
 
 
 def is_bare(fit: Fit) -> bool:

@@ -39,7 +39,7 @@ _FILLER_WORDS = (
     "something is are was were be been being am get got and only thanks thank thx ty asap kthx cheers or "
     "did use used using via api that's thats exist exists defined have has had recently lately whatever "
     "whichever which what k6bot bot till until old still far whether look looks away immediately straight "
-    "rn atm whole entire r even k6 "
+    "rn atm whole entire r even k6 total "
 )
 FILLER = frozenset(_FILLER_WORDS.split())
 _POLITE_WORDS = (

@@ -167,15 +167,22 @@ the question is what is asked."""
 
 _RUN_BEFORE = re.compile(
     r"\b(?:the\s+)?(?:run|one|test\s+run)\s+(?:right\s+|just\s+)?before\s+(?:it|that|this(?:\s+one)?)\b|"
+    r"\bthe\s+(?:run|one|test\s+run)\s+(?:right\s+|just\s+)?before(?=\s*[?.!]*\s*$)|"
     r"\bthe\s+prior\s+(?:run|one)\b",
     re.IGNORECASE,
 )
 """Ways to say the previous run of a run just named ("is 1223 slower than the run before it?")."""
+_LAST_FAILURE = re.compile(
+    r"\b(?P<which>last|latest|newest|most\s+recent)\s+(?:failure|failed\s+one|fail)\b(?!\s+(?:runs?|tests?)\b)",
+    re.IGNORECASE,
+)
+"""One failure named by when it was ("pull up the latest failure"): the newest failed run."""
 
 
 def _lookup_dropped(text: str) -> str:
     head, colon, note = text.partition(":")
     head = _RUN_BEFORE.sub("the previous run", _LOOKUP.sub("", head))
+    head = _LAST_FAILURE.sub(lambda m: f"{m['which']} failed run", head)
     return head + colon + note  # a note (after a colon) stays as typed
 
 
