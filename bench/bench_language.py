@@ -9,7 +9,8 @@ of bench/phrasings_heldout_4.yaml (a fourth, 100 phrasings of an ordinary week, 
 once, 77.0 %, then the parser was fixed generally on its misses, so its row now guards against regressions) and, for comparison, of tests/router/corpus.yaml is explained
 against the simulator's demo data (its own process, clock frozen, K6BOT_TIMEZONE=UTC) and judged the way
 tests/router/test_corpus.py judges it. HELDOUT_5, bench/phrasings_heldout_5.yaml (100 phrasings in real use's
-proportions, written blind, never tuned on), is explained against world 5 instead (bench/world_5.py: built on an
+proportions, written blind; measured untuned twice, 90.0 % then 91.0 % on the merged parser, then tuned on), is
+explained against world 5 instead (bench/world_5.py: built on an
 empty simulator in a second process, its own names, ids, projects and runs, clock frozen at a fixed instant), as
 the issue-10 checker runs against an independent fake of the API rather than our demo. Targets:
 understood-and-correct ≥ 90 % on the held-out set; wrong
@@ -82,6 +83,9 @@ set 1 is tuned on too; only a set written blind afterwards is an untuned measure
 HELDOUT_3_UNTUNED = "87.0 % (87/100), 0 wrong writes, 12 not understood, at commit 52c2251"
 HELDOUT_4_UNTUNED = "77.0 % (77/100), 0 wrong writes, 16 not understood, at commit 77168ee"
 HELDOUT_5_UNTUNED = "90.0 % (90/100), 0 wrong writes, 10 not understood, against world 5, at commit f502da6"
+HELDOUT_5_MERGED = "91.0 % (91/100), 0 wrong writes, 8 not understood, against world 5, at commit 4e9c1f2"
+"""Set 5 measured again on the parser with every branch of that stop merged, still untuned (nobody had seen its
+misses); the parser was fixed generally on them afterwards (23f1569), so its row now guards against regressions."""
 """Set 5's first measurement (written blind, in its own world: bench/world_5.py): the figure reported for set 5."""
 """Set 3's first measurement (written blind by another helper, measured once on the merged parser): the figure
 reported for set 3, whatever the rows above say after later fixes."""
@@ -324,7 +328,7 @@ def main() -> int:
         ("held-out set 4: wrong writes", str(len(held_4.wrong_writes)), "", "", "= 0",
          not held_4.wrong_writes),
         ("held-out set 4: not understood (meant something)", str(held_4.not_understood), "", "", "", None),
-        ("held-out set 5 (untuned, own world)", held_5.summary(), "", "", f"≥ {100 * TARGET_RATE:.0f} %",
+        ("held-out set 5 (own world; tuned on since)", held_5.summary(), "", "", f"≥ {100 * TARGET_RATE:.0f} %",
          held_5.rate >= TARGET_RATE),
         ("held-out set 5: wrong writes", str(len(held_5.wrong_writes)), "", "", "= 0",
          not held_5.wrong_writes),
@@ -346,6 +350,7 @@ def main() -> int:
     print(f"held-out set 3 untuned (its first measurement, reported): {HELDOUT_3_UNTUNED}")
     print(f"held-out set 4 untuned (its first measurement, reported): {HELDOUT_4_UNTUNED}")
     print(f"held-out set 5 untuned (its first measurement, reported): {HELDOUT_5_UNTUNED}")
+    print(f"held-out set 5 untuned on the merged parser (before its misses were seen): {HELDOUT_5_MERGED}")
     pending = held.pending + held_2.pending + held_3.pending + held_4.pending + held_5.pending + corp.pending
     if pending:
         print(f"{pending} entries left out: their operation (issue 9) is not declared yet")
