@@ -380,7 +380,9 @@ def _validation_sentence(operation: str, exc: ValidationError) -> str:
         else:
             got = error.get("input")
             shown = f" (got {got!r})" if got is not None and not isinstance(got, dict | list) else ""
-            parts.append(f"'{loc}': {error.get('msg', 'invalid')}{shown}")
+            message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+            # a check of the whole input (a model validator) has no field to name
+            parts.append(f"'{loc}': {message}{shown}" if loc else message)
     more = f" (+{len(exc.errors()) - 3} more)" if len(exc.errors()) > 3 else ""
     return f"Invalid arguments for {operation}: " + "; ".join(parts) + more + "."
 

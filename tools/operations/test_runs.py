@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import Field, model_validator
 
@@ -49,7 +49,7 @@ from tools.outputs import (
     status_phrase,
     vuh_text,
 )
-from tools.phrasing import DELETE, LIST, SHOW, Phrases
+from tools.phrasing import DELETE, LIST, SHOW, Phrases, Say, Slot
 from tools.registry import Endpoint, InputModel, OpContext, Preview, Safety, operation
 
 RUNS = "/cloud/v6/test_runs"
@@ -126,7 +126,8 @@ def _statuses(filters: list[StatusFilter] | None) -> set[str] | None:
 
 class ListTestRunsInput(InputModel):
     load_test: MaybeLoadTestRef = None
-    project: MaybeProjectRef = None
+    project: Annotated[MaybeProjectRef, Say(Slot.PROJECT, before=("in", "under", "within", "inside"))] = None
+    """Said after "in" ("failed runs in payments"): other words before a run list name its test."""
     status: list[StatusFilter] | None = Field(
         default=None,
         description="'active': not finished yet; 'finished': completed or aborted.",
